@@ -1,0 +1,202 @@
+//! Dynamic Client Registration (RFC 7591), with the policies real IdPs put in front of it.
+//!
+//! Accepts the bodies ChatGPT is observed to send (with and without `scope`; auth method
+//! `client_secret_post`, `client_secret_basic`, `none`, or omitted → RFC 7591 §2's default
+//! `client_secret_basic`) and answers per §3.2.1; errors per §3.2.2.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use url::Url;
+
+use crate::error::OAuthError;
+use crate::quirks::Quirk;
+use crate::state::{AppState, ClientSource, MAX_RECORDS, RegisteredClient};
+
+/// Grant types this IdP supports.
+const GRANTS: [&str; 2] = ["authorization_code", "refresh_token"];
+
+/// Checks one redirect URI: absolute, no fragment (RFC 6749 §3.1.2), `http` only on loopback
+/// (RFC 8252 §7.3), and a custom scheme only with a reverse-domain-ish name (RFC 8252 §7.1).
+pub(crate) fn check_redirect_uri(uri: &str) -> Result<(), OAuthError> {
+    let bad = |m: &str| OAuthError::invalid_redirect_uri(format!("redirect URI `{uri}` {m}"));
+    let u = Url::parse(uri).map_err(|_| bad("is not an absolute URI"))?;
+    if u.fragment().is_some() {
+        return Err(bad("has a fragment"));
+    }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if crate::fetch::is_loopback(&u) => Ok(()),
+        "http" => Err(bad("uses http on a non-loopback host")),
+        "javascript" | "data" | "file" | "vbscript" => Err(bad("uses a forbidden scheme")),
+        _ => Ok(()),
+    }
+}
+
+fn host_trusted(uri: &str, trusted: &[String]) -> Result<(), String> {
+    let host = Url::parse(uri).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    if trusted.iter().any(|t| host == *t || host.ends_with(&format!(".{t}"))) { Ok(()) } else { Err(host) }
+}
+
+fn string_list(body: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, OAuthError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| OAuthError::invalid_client_metadata(format!("`{key}` must be an array of strings"))))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(OAuthError::invalid_client_metadata(format!("`{key}` must be an array of strings"))),
+    }
+}
+
+/// `POST /register`.
+pub(crate) async fn register(State(state): State<Arc<AppState>>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Response {
+    match handle(&state, &headers, &body) {
+        Ok(v) => {
+            let mut r = (StatusCode::CREATED, Json(v)).into_response();
+            r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn handle(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
+    if let Some((max, per)) = state.config.quirks.registration_rate_limit() {
+        let now = state.now();
+        let mut inner = state.lock();
+        while inner.registrations.front().is_some_and(|t| *t <= now - per as i64) {
+            inner.registrations.pop_front();
+        }
+        if inner.registrations.len() >= max as usize {
+            let retry = inner.registrations.front().map(|t| (t + per as i64 - now).max(1) as u64).unwrap_or(per);
+            return Err(OAuthError::rate_limited(retry));
+        }
+        inner.registrations.push_back(now);
+    }
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !ct.to_ascii_lowercase().starts_with("application/json") {
+        return Err(OAuthError::invalid_client_metadata("registration requests are JSON (Content-Type: application/json)"));
+    }
+    let body: Map<String, Value> = match serde_json::from_slice(body) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => return Err(OAuthError::invalid_client_metadata("the registration request must be a JSON object")),
+        Err(e) => return Err(OAuthError::invalid_client_metadata(format!("the registration request is not JSON: {e}"))),
+    };
+
+    let grant_types = string_list(&body, "grant_types")?.unwrap_or_else(|| vec!["authorization_code".into()]);
+    if let Some(g) = grant_types.iter().find(|g| !GRANTS.contains(&g.as_str())) {
+        return Err(OAuthError::invalid_client_metadata(format!("grant type `{g}` is not supported")));
+    }
+    let response_types = string_list(&body, "response_types")?.unwrap_or_else(|| vec!["code".into()]);
+    if response_types.iter().any(|r| r != "code") {
+        return Err(OAuthError::invalid_client_metadata("only response type `code` is supported"));
+    }
+    let redirect_uris = string_list(&body, "redirect_uris")?.unwrap_or_default();
+    if redirect_uris.is_empty() {
+        return Err(OAuthError::invalid_redirect_uri("redirect_uris is required for the authorization_code grant"));
+    }
+    for r in &redirect_uris {
+        check_redirect_uri(r)?;
+    }
+    if let Some(trusted) = state.config.quirks.trusted_hosts() {
+        for r in &redirect_uris {
+            host_trusted(r, trusted).map_err(|h| OAuthError::trusted_hosts_policy(&h))?;
+        }
+    }
+
+    let requested = match body.get("token_endpoint_auth_method") {
+        None | Some(Value::Null) => "client_secret_basic".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(OAuthError::invalid_client_metadata("token_endpoint_auth_method must be a string")),
+    };
+    let method = state.config.quirks.registration_auth_method_override().map(str::to_owned).unwrap_or(requested);
+    if !state.token_auth_methods().contains(&method.as_str()) {
+        return Err(OAuthError::invalid_client_metadata(format!("token_endpoint_auth_method `{method}` is not supported")));
+    }
+    let jwks_uri = body.get("jwks_uri").and_then(Value::as_str).map(str::to_owned);
+    let jwks = body.get("jwks").cloned();
+    if method == "private_key_jwt" && jwks_uri.is_none() && jwks.is_none() {
+        return Err(OAuthError::invalid_client_metadata("private_key_jwt needs jwks_uri or jwks"));
+    }
+
+    let scope: Option<Vec<String>> = match body.get("scope") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect()),
+        Some(_) => return Err(OAuthError::invalid_client_metadata("scope must be a space-separated string")),
+    };
+    if let Some(unknown) = scope.iter().flatten().find(|s| !state.config.scopes_supported.contains(s)) {
+        return Err(OAuthError::invalid_client_metadata(format!("scope `{unknown}` is not supported")));
+    }
+    // Most IdPs treat a registered scope as informational; the quirk models those (Clerk) that
+    // bind it, falling back to their default scopes when the request named none.
+    let allowed_scopes =
+        if state.config.has(Quirk::ScopesBoundAtRegistration) { Some(scope.clone().unwrap_or_else(|| state.config.default_scopes.clone())) } else { None };
+
+    let client_id = format!("mcid_{}", crate::random::token(16));
+    let secret = (method != "none" && method != "private_key_jwt").then(|| crate::random::token(32));
+    let now = state.now();
+
+    let mut resp = body.clone();
+    resp.insert("client_id".into(), json!(client_id));
+    resp.insert("client_id_issued_at".into(), json!(now));
+    if let Some(s) = &secret {
+        resp.insert("client_secret".into(), json!(s));
+        resp.insert("client_secret_expires_at".into(), json!(0));
+    }
+    resp.insert("token_endpoint_auth_method".into(), json!(method));
+    resp.insert("grant_types".into(), json!(grant_types));
+    resp.insert("response_types".into(), json!(response_types));
+    resp.insert("redirect_uris".into(), json!(redirect_uris));
+    if let Some(s) = allowed_scopes.as_ref().or(scope.as_ref()) {
+        resp.insert("scope".into(), json!(s.join(" ")));
+    }
+
+    let client = RegisteredClient {
+        client_id,
+        client_secret: secret,
+        redirect_uris,
+        auth_methods: vec![method],
+        grant_types,
+        allowed_scopes,
+        client_name: body.get("client_name").and_then(Value::as_str).map(str::to_owned),
+        jwks_uri,
+        jwks,
+        source: ClientSource::Dynamic,
+        metadata: Some(Value::Object(body)),
+    };
+    let mut inner = state.lock();
+    if inner.clients.len() >= MAX_RECORDS {
+        return Err(OAuthError::rate_limited(60));
+    }
+    inner.clients.push(client);
+    Ok(Value::Object(resp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(check_redirect_uri("https://chatgpt.com/connector_platform_oauth_redirect").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:33418/cb").is_ok());
+        assert!(check_redirect_uri("http://localhost:8787/callback").is_ok());
+        assert!(check_redirect_uri("cursor://anysphere.cursor-mcp/oauth/callback").is_ok());
+        for bad in ["http://evil.example/cb", "https://a.example/cb#frag", "/relative", "javascript:alert(1)"] {
+            assert_eq!(check_redirect_uri(bad).unwrap_err().error, "invalid_redirect_uri", "{bad}");
+        }
+    }
+
+    #[test]
+    fn trusted_hosts_match_exact_and_subdomains() {
+        let t = vec!["chatgpt.com".to_string()];
+        assert!(host_trusted("https://chatgpt.com/x", &t).is_ok());
+        assert!(host_trusted("https://a.chatgpt.com/x", &t).is_ok());
+        assert_eq!(host_trusted("https://evilchatgpt.com/x", &t).unwrap_err(), "evilchatgpt.com");
+    }
+}

@@ -1,0 +1,230 @@
+//! Access tokens: the well-formed ones `/token` issues (RFC 9068 JWTs or opaque strings) and the
+//! deliberately broken ones tests mint to prove a resource server rejects them.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::error::IdpError;
+use crate::keys::KeySet;
+
+/// How a minted token is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signing {
+    /// RS256 with the IdP's active key: a genuine signature.
+    Valid,
+    /// `alg: none` and an empty signature.
+    AlgNone,
+    /// HS256 keyed with the IdP's RSA public key PEM (algorithm confusion).
+    Hs256WithPublicKey,
+    /// RS256 with the active key but a `kid` the JWKS does not contain.
+    UnknownKid,
+    /// RS256 with a key the IdP never published.
+    ForeignKey,
+}
+
+/// The negative token battery: each is wrong in exactly one way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NegativeToken {
+    /// `alg: none`.
+    AlgNone,
+    /// HS256 with the RSA public key as secret.
+    Hs256WithPublicKey,
+    /// Unknown `kid`.
+    UnknownKid,
+    /// Signed by a foreign key.
+    ForeignKey,
+    /// `exp` an hour ago.
+    Expired,
+    /// `nbf` an hour ahead.
+    NotYetValid,
+    /// `iss` of another issuer.
+    WrongIssuer,
+    /// `aud` of another host's resource.
+    WrongAudience,
+    /// No `aud` claim.
+    MissingAudience,
+    /// `aud` is an array that does not contain the resource.
+    AudienceArrayWithoutResource,
+    /// A genuine token from the same IdP for another resource on the same host.
+    OtherResourceSameIdp,
+}
+
+impl NegativeToken {
+    /// The whole battery, in a stable order.
+    pub const ALL: [NegativeToken; 11] = [
+        NegativeToken::AlgNone,
+        NegativeToken::Hs256WithPublicKey,
+        NegativeToken::UnknownKid,
+        NegativeToken::ForeignKey,
+        NegativeToken::Expired,
+        NegativeToken::NotYetValid,
+        NegativeToken::WrongIssuer,
+        NegativeToken::WrongAudience,
+        NegativeToken::MissingAudience,
+        NegativeToken::AudienceArrayWithoutResource,
+        NegativeToken::OtherResourceSameIdp,
+    ];
+
+    /// One line for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NegativeToken::AlgNone => "unsigned token (alg: none)",
+            NegativeToken::Hs256WithPublicKey => "HS256 token keyed with the IdP's RSA public key",
+            NegativeToken::UnknownKid => "token whose kid is not in the JWKS",
+            NegativeToken::ForeignKey => "token signed by a key the IdP never published",
+            NegativeToken::Expired => "token that expired an hour ago",
+            NegativeToken::NotYetValid => "token whose nbf is an hour ahead",
+            NegativeToken::WrongIssuer => "token with a foreign iss",
+            NegativeToken::WrongAudience => "token for another host's resource",
+            NegativeToken::MissingAudience => "token without aud",
+            NegativeToken::AudienceArrayWithoutResource => "token whose aud array omits this resource",
+            NegativeToken::OtherResourceSameIdp => "genuine token from the same IdP for another resource on the same host",
+        }
+    }
+}
+
+/// A request to mint a token with arbitrary claims.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MintRequest {
+    /// The claims, exactly as they will appear.
+    pub claims: Map<String, Value>,
+    /// How to sign.
+    pub signing: Signing,
+}
+
+/// A token minted for a test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MintedToken {
+    /// The compact JWT.
+    pub token: String,
+    /// Its claims.
+    pub claims: Map<String, Value>,
+    /// How it was signed.
+    pub signing: Signing,
+}
+
+/// Builds the standard RFC 9068 claim set.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn standard_claims(
+    iss: &str,
+    sub: &str,
+    aud: Option<Value>,
+    client_id: &str,
+    scope: &[String],
+    now: i64,
+    ttl: i64,
+    jti: &str,
+) -> Map<String, Value> {
+    let mut c = Map::new();
+    c.insert("iss".into(), json!(iss));
+    c.insert("sub".into(), json!(sub));
+    if let Some(aud) = aud {
+        c.insert("aud".into(), aud);
+    }
+    c.insert("exp".into(), json!(now + ttl));
+    c.insert("iat".into(), json!(now));
+    c.insert("jti".into(), json!(jti));
+    c.insert("client_id".into(), json!(client_id));
+    if !scope.is_empty() {
+        c.insert("scope".into(), json!(scope.join(" ")));
+    }
+    c
+}
+
+/// Signs claims as `signing` says. `typ` is `at+jwt` (RFC 9068 §2.1) for every variant.
+pub(crate) fn sign(keys: &KeySet, claims: &Map<String, Value>, signing: Signing) -> Result<String, IdpError> {
+    let rs256 = |key: &EncodingKey, kid: &str| {
+        let mut h = Header::new(Algorithm::RS256);
+        h.typ = Some("at+jwt".into());
+        h.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(&h, claims, key).map_err(|e| IdpError::Signing(e.to_string()))
+    };
+    match signing {
+        Signing::Valid => rs256(keys.active().encoding_key(), &keys.active().kid),
+        Signing::UnknownKid => rs256(keys.active().encoding_key(), "unknown-kid-0000"),
+        Signing::ForeignKey => rs256(keys.foreign.encoding_key(), &keys.foreign.kid),
+        Signing::Hs256WithPublicKey => {
+            let mut h = Header::new(Algorithm::HS256);
+            h.typ = Some("at+jwt".into());
+            h.kid = Some(keys.active().kid.clone());
+            let secret = EncodingKey::from_secret(keys.active().public_pem().as_bytes());
+            jsonwebtoken::encode(&h, claims, &secret).map_err(|e| IdpError::Signing(e.to_string()))
+        }
+        Signing::AlgNone => {
+            // jsonwebtoken refuses to produce `none` tokens, which is right for a library and
+            // exactly what a negative test needs to get around.
+            let header = json!({ "alg": "none", "typ": "at+jwt" });
+            let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+            Ok(format!("{}.{}.", enc(&header), enc(&Value::Object(claims.clone()))))
+        }
+    }
+}
+
+/// Decodes the payload of a compact JWT without verifying it (for tests and reports).
+pub fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+/// Decodes the header of a compact JWT without verifying it.
+pub fn unverified_header(token: &str) -> Option<Map<String, Value>> {
+    let h = token.split('.').next()?;
+    let bytes = URL_SAFE_NO_PAD.decode(h).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{DecodingKey, Validation};
+
+    fn claims() -> Map<String, Value> {
+        standard_claims("http://idp", "alice", Some(json!("http://rs/mcp")), "c1", &["mcp:read".into()], 1_900_000_000, 60, "j1")
+    }
+
+    #[test]
+    fn valid_tokens_verify_against_the_published_key_and_carry_at_jwt() {
+        let keys = KeySet::fixed().unwrap();
+        let t = sign(&keys, &claims(), Signing::Valid).unwrap();
+        assert_eq!(unverified_header(&t).unwrap()["typ"], "at+jwt");
+        let mut v = Validation::new(Algorithm::RS256);
+        v.set_audience(&["http://rs/mcp"]);
+        v.set_issuer(&["http://idp"]);
+        let d = jsonwebtoken::decode::<Value>(&t, &keys.active().decoding_key(), &v).unwrap();
+        assert_eq!(d.claims["scope"], "mcp:read");
+    }
+
+    #[test]
+    fn broken_signatures_do_not_verify_with_the_published_key() {
+        let keys = KeySet::fixed().unwrap();
+        let mut v = Validation::new(Algorithm::RS256);
+        v.set_audience(&["http://rs/mcp"]);
+        for s in [Signing::ForeignKey, Signing::Hs256WithPublicKey, Signing::AlgNone] {
+            let t = sign(&keys, &claims(), s).unwrap();
+            assert!(jsonwebtoken::decode::<Value>(&t, &keys.active().decoding_key(), &v).is_err(), "{s:?} verified");
+        }
+        let none = sign(&keys, &claims(), Signing::AlgNone).unwrap();
+        assert!(none.ends_with('.'));
+        assert_eq!(unverified_header(&none).unwrap()["alg"], "none");
+        let hs = sign(&keys, &claims(), Signing::Hs256WithPublicKey).unwrap();
+        // It really is an HMAC over the public PEM: an attacker-side verification succeeds.
+        let mut hv = Validation::new(Algorithm::HS256);
+        hv.set_audience(&["http://rs/mcp"]);
+        let secret = DecodingKey::from_secret(keys.active().public_pem().as_bytes());
+        assert!(jsonwebtoken::decode::<Value>(&hs, &secret, &hv).is_ok());
+        let uk = sign(&keys, &claims(), Signing::UnknownKid).unwrap();
+        assert_eq!(unverified_header(&uk).unwrap()["kid"], "unknown-kid-0000");
+    }
+}
