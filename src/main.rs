@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "connector-harness", version, about = "Will ChatGPT connect to this MCP server? A conformance harness for MCP servers and their OAuth setup.")]
+#[command(
+    name = "connector-harness",
+    version,
+    about = "Will ChatGPT connect to this MCP server? A conformance harness for MCP servers and their OAuth setup."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -56,7 +60,10 @@ enum LoginArg {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -119,7 +126,11 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     println!("  introspection  {}", e.introspection);
     println!("  revocation     {}", e.revocation);
     let quirks: Vec<&str> = idp.config().quirks.0.iter().map(Quirk::name).collect();
-    println!("  login {:?}; quirks: {}", idp.login_mode(), if quirks.is_empty() { "none".to_string() } else { quirks.join(", ") });
+    println!(
+        "  login {:?}; quirks: {}",
+        idp.login_mode(),
+        if quirks.is_empty() { "none".to_string() } else { quirks.join(", ") }
+    );
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     idp.shutdown().await;

@@ -105,16 +105,30 @@ fn issue_code(state: &AppState, p: &PendingAuthorization, sub: &str) -> Result<S
 fn approve(state: &AppState, p: &PendingAuthorization, sub: &str) -> Response {
     match issue_code(state, p, sub) {
         Ok(code) => redirect(state, &p.redirect_uri, &[("code", &code)], p.state.as_deref()),
-        Err(e) => redirect(state, &p.redirect_uri, &[("error", "server_error"), ("error_description", &e.description)], p.state.as_deref()),
+        Err(e) => redirect(
+            state,
+            &p.redirect_uri,
+            &[("error", "server_error"), ("error_description", &e.description)],
+            p.state.as_deref(),
+        ),
     }
 }
 
 fn deny(state: &AppState, p: &PendingAuthorization) -> Response {
-    redirect(state, &p.redirect_uri, &[("error", "access_denied"), ("error_description", "the user denied the request")], p.state.as_deref())
+    redirect(
+        state,
+        &p.redirect_uri,
+        &[("error", "access_denied"), ("error_description", "the user denied the request")],
+        p.state.as_deref(),
+    )
 }
 
 /// `GET /authorize`.
-pub(crate) async fn authorize(State(state): State<Arc<AppState>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn authorize(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let params = parse_query(raw.as_deref());
     let one = |name: &str| -> Result<Option<String>, OAuthError> {
         let mut it = params.iter().filter(|(k, _)| k == name);
@@ -131,12 +145,21 @@ pub(crate) async fn authorize(State(state): State<Arc<AppState>>, headers: Heade
         let client = match crate::client_auth::lookup(&state, &client_id).await {
             Some(Ok(c)) => c,
             Some(Err(e)) => return Err(OAuthError { status: StatusCode::BAD_REQUEST, ..e }),
-            None => return Err(OAuthError { status: StatusCode::BAD_REQUEST, ..OAuthError::invalid_client(format!("unknown client `{client_id}`"), false) }),
+            None => {
+                return Err(OAuthError {
+                    status: StatusCode::BAD_REQUEST,
+                    ..OAuthError::invalid_client(format!("unknown client `{client_id}`"), false)
+                });
+            }
         };
         let sent = one("redirect_uri")?;
         let redirect_uri = match &sent {
             Some(r) if client.redirect_uris.contains(r) => r.clone(),
-            Some(r) => return Err(OAuthError::invalid_request(format!("redirect_uri `{r}` is not registered for this client (exact match required)"))),
+            Some(r) => {
+                return Err(OAuthError::invalid_request(format!(
+                    "redirect_uri `{r}` is not registered for this client (exact match required)"
+                )));
+            }
             None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
             None => return Err(OAuthError::invalid_request("redirect_uri is required: the client has several")),
         };
@@ -155,10 +178,13 @@ pub(crate) async fn authorize(State(state): State<Arc<AppState>>, headers: Heade
     let checked = (|| {
         match one("response_type")?.as_deref() {
             Some("code") => {}
-            Some(other) => return Err(("unsupported_response_type", format!("response_type `{other}` is not supported"))),
+            Some(other) => {
+                return Err(("unsupported_response_type", format!("response_type `{other}` is not supported")));
+            }
             None => return Err(("invalid_request", "response_type is required".into())),
         }
-        let challenge = one("code_challenge")?.ok_or(("invalid_request", "code_challenge is required (PKCE)".to_owned()))?;
+        let challenge =
+            one("code_challenge")?.ok_or(("invalid_request", "code_challenge is required (PKCE)".to_owned()))?;
         let method = one("code_challenge_method")?.unwrap_or_else(|| "plain".into());
         match method.as_str() {
             "S256" => {}
@@ -173,14 +199,19 @@ pub(crate) async fn authorize(State(state): State<Arc<AppState>>, headers: Heade
         for r in &resources {
             check_resource(&state, r).map_err(|e| ("invalid_target", e))?;
         }
-        let scope: Vec<String> = one("scope")?.map(|s| s.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
+        let scope: Vec<String> = one("scope")?
+            .map(|s| s.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
         if let Some(bad) = scope.iter().find(|s| !state.config.scopes_supported.contains(s)) {
             return Err(("invalid_scope", format!("scope `{bad}` is not supported")));
         }
         if let Some(allowed) = &client.allowed_scopes
             && let Some(bad) = scope.iter().find(|s| !allowed.contains(s))
         {
-            return Err(("invalid_scope", format!("scope `{bad}` is not allowed for this client (allowed: {})", allowed.join(" "))));
+            return Err((
+                "invalid_scope",
+                format!("scope `{bad}` is not allowed for this client (allowed: {})", allowed.join(" ")),
+            ));
         }
         Ok(PendingAuthorization {
             client_id: client.client_id.clone(),
@@ -199,7 +230,12 @@ pub(crate) async fn authorize(State(state): State<Arc<AppState>>, headers: Heade
         Ok(p) => p,
         Err((code, desc)) => {
             record(&state, params, code);
-            return redirect(&state, &redirect_uri, &[("error", code), ("error_description", &desc)], client_state.as_deref());
+            return redirect(
+                &state,
+                &redirect_uri,
+                &[("error", code), ("error_description", &desc)],
+                client_state.as_deref(),
+            );
         }
     };
 
@@ -301,8 +337,14 @@ fn consent_page(state: &AppState, id: &str, p: &PendingAuthorization) -> Respons
 }
 
 fn session_user(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let cookies = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).map(str::trim);
-    let sid = cookies.filter_map(|c| c.split_once('=')).find(|(k, _)| *k == SESSION_COOKIE).map(|(_, v)| v.to_owned())?;
+    let cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim);
+    let sid =
+        cookies.filter_map(|c| c.split_once('=')).find(|(k, _)| *k == SESSION_COOKIE).map(|(_, v)| v.to_owned())?;
     state.lock().sessions.get(&sid).cloned()
 }
 
@@ -326,10 +368,14 @@ pub(crate) async fn login(State(state): State<Arc<AppState>>, body: axum::body::
     let form = form_of(&body);
     let id = field(&form, fields::REQUEST_ID).unwrap_or_default().to_owned();
     let Some(pending) = take_pending(&state, &id, false) else {
-        return page("Sign-in expired", "<p>This authorization request is unknown or has expired. Start again from the application.</p>")
-            .map_status(StatusCode::BAD_REQUEST);
+        return page(
+            "Sign-in expired",
+            "<p>This authorization request is unknown or has expired. Start again from the application.</p>",
+        )
+        .map_status(StatusCode::BAD_REQUEST);
     };
-    let (u, p) = (field(&form, fields::USERNAME).unwrap_or_default(), field(&form, fields::PASSWORD).unwrap_or_default());
+    let (u, p) =
+        (field(&form, fields::USERNAME).unwrap_or_default(), field(&form, fields::PASSWORD).unwrap_or_default());
     if !state.config.users.iter().any(|x| x.username == u && x.password == p) {
         return login_page(&state, &id, Some("Invalid username or password.")).map_status(StatusCode::UNAUTHORIZED);
     }
@@ -349,14 +395,19 @@ pub(crate) async fn login(State(state): State<Arc<AppState>>, body: axum::body::
 }
 
 /// `POST /consent`.
-pub(crate) async fn consent(State(state): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub(crate) async fn consent(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let form = form_of(&body);
     let id = field(&form, fields::REQUEST_ID).unwrap_or_default().to_owned();
     let Some(user) = session_user(&state, &headers) else {
         return page("Not signed in", "<p>Sign in first.</p>").map_status(StatusCode::UNAUTHORIZED);
     };
     let Some(pending) = take_pending(&state, &id, true) else {
-        return page("Request expired", "<p>This authorization request is unknown or has expired.</p>").map_status(StatusCode::BAD_REQUEST);
+        return page("Request expired", "<p>This authorization request is unknown or has expired.</p>")
+            .map_status(StatusCode::BAD_REQUEST);
     };
     match field(&form, fields::DECISION) {
         Some("approve") => approve(&state, &pending, &user),

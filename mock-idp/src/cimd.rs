@@ -90,7 +90,10 @@ fn validate(state: &AppState, url: &str, doc: Value) -> Result<RegisteredClient,
     let auth_methods: Vec<String> =
         offered.into_iter().filter(|m| supported.contains(&m.as_str()) && !m.starts_with("client_secret")).collect();
     if auth_methods.is_empty() {
-        return Err(bad(format!("no token endpoint auth method this server supports (it supports {})", supported.join(", "))));
+        return Err(bad(format!(
+            "no token endpoint auth method this server supports (it supports {})",
+            supported.join(", ")
+        )));
     }
     let jwks_uri = s("jwks_uri");
     let jwks = doc.get("jwks").cloned();

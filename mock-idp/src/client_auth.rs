@@ -43,12 +43,17 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     let value = value.to_str().map_err(|_| bad("not ASCII"))?;
     let (scheme, rest) = value.split_once(' ').ok_or_else(|| bad("no credentials after the scheme"))?;
     if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(OAuthError::invalid_client(format!("unsupported authorization scheme `{scheme}` at this endpoint"), true));
+        return Err(OAuthError::invalid_client(
+            format!("unsupported authorization scheme `{scheme}` at this endpoint"),
+            true,
+        ));
     }
     let decoded = STANDARD.decode(rest.trim()).map_err(|_| bad("not base64"))?;
     let decoded = String::from_utf8(decoded).map_err(|_| bad("not UTF-8"))?;
     let (id, secret) = decoded.split_once(':').ok_or_else(|| bad("no `:` between id and secret"))?;
-    let unescape = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+    };
     Ok(Some((unescape(id), unescape(secret))))
 }
 
@@ -59,10 +64,10 @@ fn same(a: &str, b: &str) -> bool {
 
 /// Finds a client by id: registered, static, or a metadata document URL.
 pub(crate) async fn lookup(state: &AppState, client_id: &str) -> Option<Result<RegisteredClient, OAuthError>> {
-    if let Some(c) = state.lock().clients.iter().find(|c| c.client_id == client_id).cloned() {
-        if c.source != crate::state::ClientSource::MetadataDocument {
-            return Some(Ok(c));
-        }
+    if let Some(c) = state.lock().clients.iter().find(|c| c.client_id == client_id).cloned()
+        && c.source != crate::state::ClientSource::MetadataDocument
+    {
+        return Some(Ok(c));
     }
     if crate::cimd::is_document_url(client_id) {
         return Some(crate::cimd::resolve(state, client_id).await);
@@ -71,7 +76,11 @@ pub(crate) async fn lookup(state: &AppState, client_id: &str) -> Option<Result<R
 }
 
 /// Authenticates the client of a token-endpoint-style request.
-pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap, form: &Form) -> Result<Authenticated, OAuthError> {
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Authenticated, OAuthError> {
     let basic = basic_credentials(headers)?;
     let body_id = param(form, "client_id")?;
     let body_secret = param(form, "client_secret")?;
@@ -88,7 +97,9 @@ pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap, form: &F
             return Err(OAuthError::invalid_client("HTTP Basic client authentication is not supported", true));
         }
         match body_id {
-            Some(b) if b != id => return Err(OAuthError::invalid_request("client_id in the body differs from the Basic credentials")),
+            Some(b) if b != id => {
+                return Err(OAuthError::invalid_request("client_id in the body differs from the Basic credentials"));
+            }
             None if state.config.has(Quirk::ClientIdRequiredInBody) => {
                 return Err(OAuthError::invalid_request("client_id is required in the request body"));
             }
@@ -112,7 +123,8 @@ pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap, form: &F
         if assertion_type != Some(JWT_BEARER_ASSERTION) {
             return Err(OAuthError::invalid_request(format!("client_assertion_type must be {JWT_BEARER_ASSERTION}")));
         }
-        let assertion = assertion.ok_or_else(|| OAuthError::invalid_request("client_assertion_type without client_assertion"))?;
+        let assertion =
+            assertion.ok_or_else(|| OAuthError::invalid_request("client_assertion_type without client_assertion"))?;
         let claimed = jsonwebtoken::dangerous::insecure_decode::<Value>(assertion)
             .ok()
             .and_then(|d| d.claims.get("sub").and_then(Value::as_str).map(str::to_owned))
@@ -211,12 +223,25 @@ async fn verify_assertion(state: &AppState, client: &RegisteredClient, assertion
     validation.sub = Some(client.client_id.clone());
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
     validation.leeway = 5;
+    // `exp` (required above) and `nbf` are checked on the IdP's clock below, like codes and
+    // refresh tokens, so `advance_clock` expires assertions too.
+    validation.validate_exp = false;
     let mut last_err = String::new();
     for k in candidates {
-        let (Some(n), Some(e)) = (k.get("n").and_then(Value::as_str), k.get("e").and_then(Value::as_str)) else { continue };
+        let (Some(n), Some(e)) = (k.get("n").and_then(Value::as_str), k.get("e").and_then(Value::as_str)) else {
+            continue;
+        };
         let Ok(key) = DecodingKey::from_rsa_components(n, e) else { continue };
         match jsonwebtoken::decode::<Value>(assertion, &key, &validation) {
             Ok(data) => {
+                let now = state.now();
+                let time = |k: &str| data.claims.get(k).and_then(Value::as_f64);
+                if time("exp").is_none_or(|exp| exp < (now - 5) as f64) {
+                    return Err(bad("the assertion has expired".into()));
+                }
+                if time("nbf").is_some_and(|nbf| nbf > (now + 5) as f64) {
+                    return Err(bad("the assertion is not valid yet (nbf)".into()));
+                }
                 let jti = data.claims.get("jti").and_then(Value::as_str).ok_or_else(|| bad("no jti".into()))?;
                 let mut inner = state.lock();
                 if inner.used_assertion_jtis.len() >= crate::state::MAX_RECORDS {

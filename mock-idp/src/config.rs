@@ -123,7 +123,11 @@ impl Default for IdpConfig {
             access_token_ttl: 3600,
             refresh_token_ttl: 86_400,
             code_ttl: 60,
-            metadata_locations: vec![MetadataLocation::Oauth, MetadataLocation::OidcInserted, MetadataLocation::OidcAppended],
+            metadata_locations: vec![
+                MetadataLocation::Oauth,
+                MetadataLocation::OidcInserted,
+                MetadataLocation::OidcAppended,
+            ],
             clients: Vec::new(),
             quirks: Quirks::default(),
             allow_loopback_fetch: true,
@@ -152,7 +156,9 @@ impl IdpConfig {
     /// Rejects configurations that cannot work, before anything binds.
     pub fn validate(&self) -> Result<(), IdpError> {
         if !self.issuer_path.is_empty()
-            && (!self.issuer_path.starts_with('/') || self.issuer_path.ends_with('/') || self.issuer_path.contains(['?', '#']))
+            && (!self.issuer_path.starts_with('/')
+                || self.issuer_path.ends_with('/')
+                || self.issuer_path.contains(['?', '#']))
         {
             return Err(IdpError::Config(format!(
                 "issuer_path `{}` must start with `/`, not end with `/`, and hold no query or fragment",
@@ -171,10 +177,16 @@ impl IdpConfig {
         for c in &self.clients {
             if let Some(m) = &c.token_endpoint_auth_method {
                 if !["client_secret_basic", "client_secret_post", "none"].contains(&m.as_str()) {
-                    return Err(IdpError::Config(format!("static client `{}`: unsupported auth method `{m}`", c.client_id)));
+                    return Err(IdpError::Config(format!(
+                        "static client `{}`: unsupported auth method `{m}`",
+                        c.client_id
+                    )));
                 }
                 if m != "none" && c.client_secret.is_none() {
-                    return Err(IdpError::Config(format!("static client `{}`: `{m}` needs a client_secret", c.client_id)));
+                    return Err(IdpError::Config(format!(
+                        "static client `{}`: `{m}` needs a client_secret",
+                        c.client_id
+                    )));
                 }
             }
         }

@@ -110,12 +110,15 @@ impl OAuthError {
         Self::new(
             StatusCode::FORBIDDEN,
             "insufficient_scope",
-            format!("Policy 'Trusted Hosts' rejected request to client-registration service. Details: Host not trusted: {host}"),
+            format!(
+                "Policy 'Trusted Hosts' rejected request to client-registration service. Details: Host not trusted: {host}"
+            ),
         )
     }
     /// 429 with `Retry-After`, as IdPs that rate-limit registration answer.
     pub fn rate_limited(retry_after: u64) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable", "registration rate limit exceeded");
+        let mut e =
+            Self::new(StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable", "registration rate limit exceeded");
         e.retry_after = Some(retry_after);
         e
     }

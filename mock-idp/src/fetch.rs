@@ -46,18 +46,26 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// Fetches a JSON object; returns it with the `max-age` the response allowed, if any.
-pub(crate) async fn json(http: &reqwest::Client, url: &str, allow_loopback: bool) -> Result<(Value, Option<i64>), String> {
+pub(crate) async fn json(
+    http: &reqwest::Client,
+    url: &str,
+    allow_loopback: bool,
+) -> Result<(Value, Option<i64>), String> {
     let parsed = Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     allowed(&parsed, allow_loopback)?;
-    let mut resp = http.get(parsed).header("accept", "application/json").send().await.map_err(|e| format!("fetching {url} failed: {e}"))?;
+    let mut resp = http
+        .get(parsed)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| format!("fetching {url} failed: {e}"))?;
     if !resp.status().is_success() {
         return Err(format!("fetching {url} answered HTTP {}", resp.status().as_u16()));
     }
-    let max_age = resp
-        .headers()
-        .get("cache-control")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').find_map(|d| d.trim().strip_prefix("max-age=").and_then(|s| s.parse::<i64>().ok())));
+    let max_age =
+        resp.headers().get("cache-control").and_then(|v| v.to_str().ok()).and_then(|v| {
+            v.split(',').find_map(|d| d.trim().strip_prefix("max-age=").and_then(|s| s.parse::<i64>().ok()))
+        });
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| format!("reading {url} failed: {e}"))? {
         if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {

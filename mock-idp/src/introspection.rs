@@ -14,7 +14,11 @@ use crate::state::{AppState, TokenKind};
 
 /// `POST /introspect`. Callers authenticate like confidential clients (RFC 7662 §2.1); public
 /// clients may not introspect.
-pub(crate) async fn introspect(State(state): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub(crate) async fn introspect(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let run = async {
         let form = crate::token::parse_form(&headers, &body)?;
         let auth = authenticate(&state, &headers, &form).await?;
@@ -61,16 +65,28 @@ pub(crate) async fn introspect(State(state): State<Arc<AppState>>, headers: Head
 
 /// `POST /revoke`. Unknown tokens still get 200 (RFC 7009 §2.2); revoking a refresh token revokes
 /// its whole grant.
-pub(crate) async fn revoke(State(state): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub(crate) async fn revoke(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let run = async {
         let form = crate::token::parse_form(&headers, &body)?;
         let auth = authenticate(&state, &headers, &form).await?;
         let token = param(&form, "token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         let mut inner = state.lock();
-        let found = inner.tokens.iter().find(|t| t.value == token && t.client_id == auth.client.client_id).map(|t| (t.kind, t.family.clone()));
+        let found = inner
+            .tokens
+            .iter()
+            .find(|t| t.value == token && t.client_id == auth.client.client_id)
+            .map(|t| (t.kind, t.family.clone()));
         match found {
-            Some((TokenKind::Refresh, family)) => inner.tokens.iter_mut().filter(|t| t.family == family).for_each(|t| t.revoked = true),
-            Some((TokenKind::Access, _)) => inner.tokens.iter_mut().filter(|t| t.value == token).for_each(|t| t.revoked = true),
+            Some((TokenKind::Refresh, family)) => {
+                inner.tokens.iter_mut().filter(|t| t.family == family).for_each(|t| t.revoked = true)
+            }
+            Some((TokenKind::Access, _)) => {
+                inner.tokens.iter_mut().filter(|t| t.value == token).for_each(|t| t.revoked = true)
+            }
             None => {}
         }
         Ok::<(), OAuthError>(())

@@ -6,9 +6,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::EncodingKey;
 #[cfg(test)]
 use jsonwebtoken::DecodingKey;
+use jsonwebtoken::EncodingKey;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use rsa::traits::PublicKeyParts;
@@ -46,7 +46,8 @@ impl SigningKey {
     }
 
     fn from_pem(kid: &str, pem: &str) -> Result<Self, IdpError> {
-        let private = RsaPrivateKey::from_pkcs1_pem(pem).map_err(|e| IdpError::Key { kid: kid.into(), reason: e.to_string() })?;
+        let private =
+            RsaPrivateKey::from_pkcs1_pem(pem).map_err(|e| IdpError::Key { kid: kid.into(), reason: e.to_string() })?;
         Self::from_private(kid, private)
     }
 
@@ -103,7 +104,10 @@ impl KeySet {
     /// The fixed test keys: instant to load.
     pub fn fixed() -> Result<KeySet, IdpError> {
         Ok(KeySet {
-            published: vec![SigningKey::from_pem("test-key-1", SIGNING_1)?, SigningKey::from_pem("test-key-2", SIGNING_2)?],
+            published: vec![
+                SigningKey::from_pem("test-key-1", SIGNING_1)?,
+                SigningKey::from_pem("test-key-2", SIGNING_2)?,
+            ],
             active: 0,
             foreign: SigningKey::from_pem("foreign-key-1", FOREIGN)?,
         })
@@ -113,7 +117,10 @@ impl KeySet {
     pub fn generate() -> Result<KeySet, IdpError> {
         let tag = crate::random::token(6);
         Ok(KeySet {
-            published: vec![SigningKey::generate(&format!("gen-{tag}-1"))?, SigningKey::generate(&format!("gen-{tag}-2"))?],
+            published: vec![
+                SigningKey::generate(&format!("gen-{tag}-1"))?,
+                SigningKey::generate(&format!("gen-{tag}-2"))?,
+            ],
             active: 0,
             foreign: SigningKey::generate(&format!("foreign-{tag}"))?,
         })

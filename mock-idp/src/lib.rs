@@ -42,5 +42,8 @@ pub use error::{IdpError, OAuthError};
 pub use pkce::s256 as pkce_s256;
 pub use quirks::{Quirk, Quirks};
 pub use server::{Endpoints, IdpHandle, MockIdp};
-pub use state::{AuthorizationRequestRecord, ClientSource, CodeRecord, IdpSnapshot, LoggedRequest, RegisteredClient, TokenKind, TokenRecord};
+pub use state::{
+    AuthorizationRequestRecord, ClientSource, CodeRecord, IdpSnapshot, LoggedRequest, RegisteredClient, TokenKind,
+    TokenRecord,
+};
 pub use tokens::{MintRequest, MintedToken, NegativeToken, Signing, unverified_claims, unverified_header};

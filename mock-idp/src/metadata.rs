@@ -14,7 +14,11 @@ use crate::state::AppState;
 /// what real IdPs do; OIDC-required members are included so the OIDC locations are valid too.
 pub(crate) fn document(state: &AppState) -> Value {
     let q = |x: Quirk| state.config.has(x);
-    let issuer = if q(Quirk::MetadataIssuerMismatch) { format!("{}/not-the-issuer", state.origin) } else { state.issuer.clone() };
+    let issuer = if q(Quirk::MetadataIssuerMismatch) {
+        format!("{}/not-the-issuer", state.origin)
+    } else {
+        state.issuer.clone()
+    };
     let auth_methods = state.token_auth_methods();
     let mut m = json!({
         "issuer": issuer,
@@ -38,7 +42,8 @@ pub(crate) fn document(state: &AppState) -> Value {
         m["registration_endpoint"] = json!(state.endpoint("register"));
     }
     if !q(Quirk::NoCodeChallengeMethods) {
-        m["code_challenge_methods_supported"] = if q(Quirk::PlainPkceAllowed) { json!(["S256", "plain"]) } else { json!(["S256"]) };
+        m["code_challenge_methods_supported"] =
+            if q(Quirk::PlainPkceAllowed) { json!(["S256", "plain"]) } else { json!(["S256"]) };
     }
     if !q(Quirk::IssParameterNotAdvertised) {
         m["authorization_response_iss_parameter_supported"] = json!(true);

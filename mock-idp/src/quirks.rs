@@ -18,7 +18,8 @@ pub enum Quirk {
     /// `aud` ignores `resource` and names a fixed audience instead (Keycloak without an audience mapper
     /// issues `aud: "account"`: seed 003).
     AudienceNotFromResource(String),
-    /// `/token` refuses HTTP Basic client authentication (SDK demo servers that only read the body).
+    /// `/token` refuses HTTP Basic client authentication although metadata and registration offer it
+    /// (SDK demo servers that only read the body: "advertised but not honoured").
     BasicAuthRefused,
     /// `/token` insists on `client_id` in the form body even when the client authenticated with Basic.
     ClientIdRequiredInBody,
@@ -98,7 +99,8 @@ impl Quirk {
             Some((n, v)) => (n.trim(), Some(v.trim())),
             None => (s.trim(), None),
         };
-        let need = |v: Option<&str>| v.map(str::to_owned).ok_or_else(|| format!("quirk `{name}` needs a value: {name}=..."));
+        let need =
+            |v: Option<&str>| v.map(str::to_owned).ok_or_else(|| format!("quirk `{name}` needs a value: {name}=..."));
         let q = match name {
             "audience_not_from_resource" => Quirk::AudienceNotFromResource(value.unwrap_or("account").to_owned()),
             "registration_auth_method_override" => Quirk::RegistrationAuthMethodOverride(need(value)?),

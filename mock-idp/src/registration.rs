@@ -46,7 +46,11 @@ fn string_list(body: &Map<String, Value>, key: &str) -> Result<Option<Vec<String
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(a)) => a
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| OAuthError::invalid_client_metadata(format!("`{key}` must be an array of strings"))))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| OAuthError::invalid_client_metadata(format!("`{key}` must be an array of strings")))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
         Some(_) => Err(OAuthError::invalid_client_metadata(format!("`{key}` must be an array of strings"))),
@@ -54,7 +58,11 @@ fn string_list(body: &Map<String, Value>, key: &str) -> Result<Option<Vec<String
 }
 
 /// `POST /register`.
-pub(crate) async fn register(State(state): State<Arc<AppState>>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Response {
+pub(crate) async fn register(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     match handle(&state, &headers, &body) {
         Ok(v) => {
             let mut r = (StatusCode::CREATED, Json(v)).into_response();
@@ -80,12 +88,16 @@ fn handle(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> Res
     }
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !ct.to_ascii_lowercase().starts_with("application/json") {
-        return Err(OAuthError::invalid_client_metadata("registration requests are JSON (Content-Type: application/json)"));
+        return Err(OAuthError::invalid_client_metadata(
+            "registration requests are JSON (Content-Type: application/json)",
+        ));
     }
     let body: Map<String, Value> = match serde_json::from_slice(body) {
         Ok(Value::Object(m)) => m,
         Ok(_) => return Err(OAuthError::invalid_client_metadata("the registration request must be a JSON object")),
-        Err(e) => return Err(OAuthError::invalid_client_metadata(format!("the registration request is not JSON: {e}"))),
+        Err(e) => {
+            return Err(OAuthError::invalid_client_metadata(format!("the registration request is not JSON: {e}")));
+        }
     };
 
     let grant_types = string_list(&body, "grant_types")?.unwrap_or_else(|| vec!["authorization_code".into()]);
@@ -116,7 +128,9 @@ fn handle(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> Res
     };
     let method = state.config.quirks.registration_auth_method_override().map(str::to_owned).unwrap_or(requested);
     if !state.token_auth_methods().contains(&method.as_str()) {
-        return Err(OAuthError::invalid_client_metadata(format!("token_endpoint_auth_method `{method}` is not supported")));
+        return Err(OAuthError::invalid_client_metadata(format!(
+            "token_endpoint_auth_method `{method}` is not supported"
+        )));
     }
     let jwks_uri = body.get("jwks_uri").and_then(Value::as_str).map(str::to_owned);
     let jwks = body.get("jwks").cloned();
@@ -134,8 +148,11 @@ fn handle(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> Res
     }
     // Most IdPs treat a registered scope as informational; the quirk models those (Clerk) that
     // bind it, falling back to their default scopes when the request named none.
-    let allowed_scopes =
-        if state.config.has(Quirk::ScopesBoundAtRegistration) { Some(scope.clone().unwrap_or_else(|| state.config.default_scopes.clone())) } else { None };
+    let allowed_scopes = if state.config.has(Quirk::ScopesBoundAtRegistration) {
+        Some(scope.clone().unwrap_or_else(|| state.config.default_scopes.clone()))
+    } else {
+        None
+    };
 
     let client_id = format!("mcid_{}", crate::random::token(16));
     let secret = (method != "none" && method != "private_key_jwt").then(|| crate::random::token(32));

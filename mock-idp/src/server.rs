@@ -76,7 +76,8 @@ impl MockIdp {
         config.validate()?;
         let keys = if config.generate_keys { KeySet::generate()? } else { KeySet::fixed()? };
         let addr = format!("127.0.0.1:{}", config.port);
-        let listener = TcpListener::bind(&addr).await.map_err(|source| IdpError::Bind { addr: addr.clone(), source })?;
+        let listener =
+            TcpListener::bind(&addr).await.map_err(|source| IdpError::Bind { addr: addr.clone(), source })?;
         let local = listener.local_addr().map_err(|source| IdpError::Bind { addr, source })?;
         let origin = format!("http://127.0.0.1:{}", local.port());
         let mut issuer = format!("{origin}{}", config.issuer_path);
@@ -107,9 +108,10 @@ impl MockIdp {
 }
 
 fn static_client(c: &crate::config::StaticClient) -> RegisteredClient {
-    let method = c.token_endpoint_auth_method.clone().unwrap_or_else(|| {
-        if c.client_secret.is_some() { "client_secret_basic".into() } else { "none".into() }
-    });
+    let method = c
+        .token_endpoint_auth_method
+        .clone()
+        .unwrap_or_else(|| if c.client_secret.is_some() { "client_secret_basic".into() } else { "none".into() });
     RegisteredClient {
         client_id: c.client_id.clone(),
         client_secret: c.client_secret.clone(),
@@ -128,7 +130,9 @@ fn static_client(c: &crate::config::StaticClient) -> RegisteredClient {
 fn router(state: Arc<AppState>) -> Router {
     let p = state.config.issuer_path.clone();
     let mut r = Router::new();
-    for path in crate::metadata::paths(&p, &state.config.metadata_locations, state.config.has(Quirk::IssuerTrailingSlash)) {
+    for path in
+        crate::metadata::paths(&p, &state.config.metadata_locations, state.config.has(Quirk::IssuerTrailingSlash))
+    {
         // `get` answers HEAD too, with the same headers and no body (RFC 9110 §9.3.2).
         r = r.route(&path, get(crate::metadata::serve));
     }
@@ -162,7 +166,11 @@ async fn log_and_limit(State(state): State<Arc<AppState>>, req: Request, next: N
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
-        headers: parts.headers.iter().map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
         status: 0,
     };
@@ -328,7 +336,12 @@ impl IdpHandle {
         self.mint(&MintRequest { claims, signing })
     }
 
-    fn claims(&self, aud: Option<serde_json::Value>, scope: &[String], ttl_shift: i64) -> serde_json::Map<String, serde_json::Value> {
+    fn claims(
+        &self,
+        aud: Option<serde_json::Value>,
+        scope: &[String],
+        ttl_shift: i64,
+    ) -> serde_json::Map<String, serde_json::Value> {
         let now = self.state.now();
         let sub = self.state.config.users.first().map(|u| u.username.clone()).unwrap_or_else(|| "user".into());
         standard_claims(

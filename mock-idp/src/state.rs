@@ -251,14 +251,12 @@ impl AppState {
         format!("{}{}/{}", self.origin, self.config.issuer_path, name)
     }
 
-    /// Every supported token endpoint auth method, as advertised.
+    /// Every supported token endpoint auth method, as advertised. `basic_auth_refused` keeps Basic
+    /// here on purpose: the servers it models advertise Basic and then do not honour it.
     pub fn token_auth_methods(&self) -> Vec<&'static str> {
         let mut m = vec!["client_secret_basic", "client_secret_post", "none", "private_key_jwt"];
         if self.config.has(crate::Quirk::NoPrivateKeyJwt) || self.config.has(crate::Quirk::CimdSingularAuthMethodOnly) {
             m.retain(|x| *x != "private_key_jwt");
-        }
-        if self.config.has(crate::Quirk::BasicAuthRefused) {
-            m.retain(|x| *x != "client_secret_basic");
         }
         m
     }

@@ -41,22 +41,32 @@ pub(crate) async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap
 
 async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
     let form = parse_form(headers, body)?;
-    let grant = param(&form, "grant_type")?.ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?.to_owned();
+    let grant =
+        param(&form, "grant_type")?.ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?.to_owned();
     if grant != "authorization_code" && grant != "refresh_token" {
         return Err(OAuthError::unsupported_grant_type(format!("grant_type `{grant}` is not supported")));
     }
     let auth = authenticate(state, headers, &form).await?;
-    if !auth.client.grant_types.iter().any(|g| *g == grant) {
+    if !auth.client.grant_types.contains(&grant) {
         return Err(OAuthError::unauthorized_client(format!("client is not registered for the {grant} grant")));
     }
     let resources: Vec<String> = form.iter().filter(|(k, _)| k == "resource").map(|(_, v)| v.clone()).collect();
     for r in &resources {
         crate::authorize::check_resource(state, r).map_err(OAuthError::invalid_target)?;
     }
-    if grant == "authorization_code" { code_grant(state, &auth.client, &form, resources) } else { refresh_grant(state, &auth.client, &form, resources) }
+    if grant == "authorization_code" {
+        code_grant(state, &auth.client, &form, resources)
+    } else {
+        refresh_grant(state, &auth.client, &form, resources)
+    }
 }
 
-fn code_grant(state: &AppState, client: &crate::state::RegisteredClient, form: &Form, resources: Vec<String>) -> Result<Value, OAuthError> {
+fn code_grant(
+    state: &AppState,
+    client: &crate::state::RegisteredClient,
+    form: &Form,
+    resources: Vec<String>,
+) -> Result<Value, OAuthError> {
     let code = param(form, "code")?.ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let verifier = param(form, "code_verifier")?;
     let redirect_uri = param(form, "redirect_uri")?;
@@ -71,7 +81,9 @@ fn code_grant(state: &AppState, client: &crate::state::RegisteredClient, form: &
         for t in inner.tokens.iter_mut().filter(|t| t.family == rec.code) {
             t.revoked = true;
         }
-        return Err(OAuthError::invalid_grant("authorization code was already used; tokens issued from it are revoked"));
+        return Err(OAuthError::invalid_grant(
+            "authorization code was already used; tokens issued from it are revoked",
+        ));
     }
     if rec.client_id != client.client_id {
         return Err(OAuthError::invalid_grant("authorization code was issued to another client"));
@@ -80,12 +92,17 @@ fn code_grant(state: &AppState, client: &crate::state::RegisteredClient, form: &
         return Err(OAuthError::invalid_grant("authorization code expired"));
     }
     match (redirect_uri, rec.redirect_uri_sent) {
-        (Some(r), _) if r != rec.redirect_uri => return Err(OAuthError::invalid_grant("redirect_uri differs from the authorization request")),
-        (None, true) => return Err(OAuthError::invalid_grant("redirect_uri is required: the authorization request carried one")),
+        (Some(r), _) if r != rec.redirect_uri => {
+            return Err(OAuthError::invalid_grant("redirect_uri differs from the authorization request"));
+        }
+        (None, true) => {
+            return Err(OAuthError::invalid_grant("redirect_uri is required: the authorization request carried one"));
+        }
         _ => {}
     }
     let verifier = verifier.ok_or_else(|| OAuthError::invalid_grant("code_verifier is required (PKCE)"))?;
-    crate::pkce::verify(verifier, &rec.code_challenge, &rec.code_challenge_method).map_err(OAuthError::invalid_grant)?;
+    crate::pkce::verify(verifier, &rec.code_challenge, &rec.code_challenge_method)
+        .map_err(OAuthError::invalid_grant)?;
     if let Some(r) = resources.iter().find(|r| !rec.resources.is_empty() && !rec.resources.contains(r)) {
         return Err(OAuthError::invalid_target(format!("resource `{r}` was not part of the authorization request")));
     }
@@ -94,8 +111,14 @@ fn code_grant(state: &AppState, client: &crate::state::RegisteredClient, form: &
     issue(state, &mut inner, client, &rec.sub, &rec.scope, &granted, &rec.code, "authorization_code", now)
 }
 
-fn refresh_grant(state: &AppState, client: &crate::state::RegisteredClient, form: &Form, resources: Vec<String>) -> Result<Value, OAuthError> {
-    let presented = param(form, "refresh_token")?.ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+fn refresh_grant(
+    state: &AppState,
+    client: &crate::state::RegisteredClient,
+    form: &Form,
+    resources: Vec<String>,
+) -> Result<Value, OAuthError> {
+    let presented =
+        param(form, "refresh_token")?.ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let now = state.now();
     let mut inner = state.lock();
     let Some(idx) = inner.tokens.iter().position(|t| t.kind == TokenKind::Refresh && t.value == presented) else {
@@ -138,7 +161,9 @@ fn refresh_grant(state: &AppState, client: &crate::state::RegisteredClient, form
     let mut v = issue(state, &mut inner, client, &rec.sub, &scope, &granted, &rec.family, "refresh_token", now)?;
     if !rotate {
         // Hand the same refresh token back: the quirk models servers that never rotate.
-        inner.tokens.retain(|t| !(t.kind == TokenKind::Refresh && t.value == v["refresh_token"].as_str().unwrap_or_default()));
+        inner
+            .tokens
+            .retain(|t| !(t.kind == TokenKind::Refresh && t.value == v["refresh_token"].as_str().unwrap_or_default()));
         v["refresh_token"] = json!(presented);
     }
     Ok(v)

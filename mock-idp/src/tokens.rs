@@ -83,7 +83,9 @@ impl NegativeToken {
             NegativeToken::WrongAudience => "token for another host's resource",
             NegativeToken::MissingAudience => "token without aud",
             NegativeToken::AudienceArrayWithoutResource => "token whose aud array omits this resource",
-            NegativeToken::OtherResourceSameIdp => "genuine token from the same IdP for another resource on the same host",
+            NegativeToken::OtherResourceSameIdp => {
+                "genuine token from the same IdP for another resource on the same host"
+            }
         }
     }
 }
@@ -191,7 +193,16 @@ mod tests {
     use jsonwebtoken::{DecodingKey, Validation};
 
     fn claims() -> Map<String, Value> {
-        standard_claims("http://idp", "alice", Some(json!("http://rs/mcp")), "c1", &["mcp:read".into()], 1_900_000_000, 60, "j1")
+        standard_claims(
+            "http://idp",
+            "alice",
+            Some(json!("http://rs/mcp")),
+            "c1",
+            &["mcp:read".into()],
+            1_900_000_000,
+            60,
+            "j1",
+        )
     }
 
     #[test]

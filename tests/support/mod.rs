@@ -1,0 +1,88 @@
+//! Starting real servers for end-to-end tests: the venv the test command installs, free loopback
+//! ports, readiness polling, and children that die with the test.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python of the venv `scripts/install-deps.sh` made, or `None` when it is not installed.
+///
+/// Without it the real-server tests cannot run. Under the README's test command
+/// (`CONNECTOR_HARNESS_REQUIRE_REAL_SERVERS=1`) that is a failure; under a bare `cargo test` the
+/// test says so and returns, so a contributor without Python still gets a useful run.
+pub fn venv_python() -> Option<PathBuf> {
+    let deps =
+        std::env::var_os("CONNECTOR_HARNESS_DEPS").map(PathBuf::from).unwrap_or_else(|| repo().join(".cache/deps"));
+    let py = deps.join("venv/bin/python");
+    if py.exists() {
+        return Some(py);
+    }
+    if std::env::var_os("CONNECTOR_HARNESS_REQUIRE_REAL_SERVERS").is_some() {
+        panic!("real servers are required but {} is missing: run scripts/install-deps.sh", py.display());
+    }
+    eprintln!(
+        "skipping: real servers not installed ({} missing); run scripts/install-deps.sh or ./scripts/test",
+        py.display()
+    );
+    None
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A child process killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+/// Spawns `program args` with `env`, and waits until the port accepts connections (at most 30 s).
+pub async fn spawn(program: &PathBuf, args: &[&str], env: &[(&str, String)], port: u16) -> Server {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {}: {e}", program.display()));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Server { child, port };
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use tokio::io::AsyncReadExt;
+                let _ = e.read_to_string(&mut err).await;
+            }
+            panic!("{} exited with {status} before listening:\n{err}", program.display());
+        }
+        assert!(Instant::now() < deadline, "{} did not listen on {port} within 30 s", program.display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// An HTTP client that never follows redirects, with a timeout.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(15))
+        .no_proxy()
+        .build()
+        .unwrap()
+}
