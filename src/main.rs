@@ -23,6 +23,77 @@ struct Cli {
 enum Command {
     /// Run the mock OAuth 2.1 identity provider on 127.0.0.1 until Ctrl-C.
     Idp(IdpArgs),
+    /// Connect to an MCP server once, as the profile's client would; exit 0 if it connects.
+    Client(ClientArgs),
+    /// List the client profiles, or show one with the evidence behind every behaviour.
+    Profiles {
+        #[command(subcommand)]
+        action: ProfilesAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfilesAction {
+    /// One line per shipped profile.
+    List,
+    /// Every behaviour of a profile with its evidence level, date and source.
+    Show {
+        /// A shipped profile name or a YAML file.
+        name: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct ClientArgs {
+    /// A shipped profile name (see `profiles list`) or a YAML file.
+    #[arg(long, default_value = "chatgpt-2026-cimd")]
+    profile: String,
+    /// How the user's part of authorization is done.
+    #[arg(long, value_enum, default_value = "auto")]
+    login: LoginDriverArg,
+    /// A form field for `--login form`, e.g. username=alice (repeatable).
+    #[arg(long = "login-field", value_parser = parse_kv)]
+    login_fields: Vec<(String, String)>,
+    /// A pre-registered client id (the connector form's "OAuth client ID").
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Its secret.
+    #[arg(long)]
+    client_secret: Option<String>,
+    /// The token for bearer-token and query-token profiles.
+    #[arg(long)]
+    token: Option<String>,
+    /// Call this tool after connecting (repeatable); arguments as NAME or NAME={"json":"args"}.
+    #[arg(long = "call", value_parser = parse_call)]
+    calls: Vec<(String, serde_json::Value)>,
+    /// Write the redacted transcript as JSON here.
+    #[arg(long)]
+    transcript: Option<PathBuf>,
+    /// Print every exchange (redacted).
+    #[arg(long, short)]
+    verbose: bool,
+    /// The MCP server URL (the official conformance suite appends it as the last argument).
+    url: String,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LoginDriverArg {
+    Auto,
+    Form,
+    Manual,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("`{s}` is not key=value"))
+}
+
+fn parse_call(s: &str) -> Result<(String, serde_json::Value), String> {
+    match s.split_once('=') {
+        None => Ok((s.to_owned(), serde_json::json!({}))),
+        Some((n, j)) => serde_json::from_str(j)
+            .map(|v| (n.to_owned(), v))
+            .map_err(|e| format!("arguments of `{n}` are not JSON: {e}")),
+    }
 }
 
 #[derive(clap::Args)]
@@ -73,15 +144,105 @@ async fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Idp(args) => run_idp(args).await,
+        Command::Idp(args) => run_idp(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Client(args) => run_client(args).await,
+        Command::Profiles { action } => run_profiles(action).map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn run_profiles(action: ProfilesAction) -> anyhow::Result<()> {
+    use std::fmt::Write;
+    let mut out = String::new();
+    match action {
+        ProfilesAction::List => {
+            for n in mock_client::profile::builtin_names() {
+                let p = mock_client::profile::builtin(&n)?;
+                writeln!(out, "{n:32} {}", p.display)?;
+            }
+        }
+        ProfilesAction::Show { name } => {
+            let p = mock_client::profile::load(&name)?;
+            writeln!(out, "{} — {}\n{}\n", p.name, p.display, p.description.trim())?;
+            for (path, value, evidence, observed, source, note) in mock_client::profile::facts(&p) {
+                writeln!(
+                    out,
+                    "{path}\n  value:    {value}\n  evidence: {evidence:?} · observed {observed}\n  source:   {source}"
+                )?;
+                if let Some(n) = note {
+                    writeln!(out, "  note:     {n}")?;
+                }
+            }
+        }
+    }
+    emit(&out)
+}
+
+/// The official conformance suite passes scenario data in `MCP_CONFORMANCE_CONTEXT`
+/// (`auth/pre-registration`: `{"client_id": ..., "client_secret": ...}`).
+fn conformance_context() -> Option<serde_json::Value> {
+    std::env::var("MCP_CONFORMANCE_CONTEXT").ok().and_then(|s| serde_json::from_str(&s).ok())
+}
+
+async fn run_client(args: ClientArgs) -> anyhow::Result<ExitCode> {
+    use mock_client::{Client, ConnectOptions, LoginDriver, StaticCredentials};
+    let profile = mock_client::profile::load(&args.profile)?;
+    let mut opts = ConnectOptions::default();
+    opts.login = match args.login {
+        LoginDriverArg::Auto => LoginDriver::Auto,
+        LoginDriverArg::Form => LoginDriver::Form { fields: args.login_fields.into_iter().collect() },
+        LoginDriverArg::Manual => LoginDriver::Manual,
+    };
+    let ctx = conformance_context();
+    let ctx_str = |k: &str| ctx.as_ref().and_then(|c| c.get(k)).and_then(|v| v.as_str()).map(str::to_owned);
+    let client_id = args.client_id.or_else(|| ctx_str("client_id"));
+    opts.static_client = client_id.map(|client_id| StaticCredentials {
+        client_id,
+        client_secret: args.client_secret.or_else(|| ctx_str("client_secret")),
+    });
+    opts.bearer_token = args.token;
+    opts.tool_calls = args.calls;
+    if std::env::var_os("MCP_CONFORMANCE_SCENARIO").is_some() {
+        // The suite's CIMD scenario expects this exact client id URL (it never fetches it).
+        opts.cimd_base = Some("https://conformance-test.local".into());
+    }
+    let mut client = Client::new(profile, opts);
+    let outcome = client.connect(&args.url).await?;
+    let transcript = client.transcript().redacted();
+    if args.verbose {
+        for e in &transcript.exchanges {
+            eprintln!(
+                "#{:<3} [{} · attempt {}] {} {} → {}",
+                e.seq,
+                e.phase,
+                e.attempt,
+                e.method,
+                e.url,
+                e.status.map(|s| s.to_string()).or(e.error.clone()).unwrap_or_default()
+            );
+        }
+    }
+    if let Some(path) = &args.transcript {
+        std::fs::write(path, serde_json::to_string_pretty(&transcript)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    println!("{}", outcome.verdict(client.profile()));
+    Ok(if outcome.connected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {

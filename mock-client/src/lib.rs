@@ -1,4 +1,39 @@
-//! The mock ChatGPT connector client: dated behaviour profiles, the connect flow and the transcript.
+//! A mock of ChatGPT's MCP connector client, driven by dated, evidence-tagged profiles.
 //!
-//! Not built yet: this crate is the home of issue #3 (profiles, connect flow, transcript).
-//! It exists now so the workspace has its final shape and later work lands where readers expect it.
+//! ```no_run
+//! # async fn demo() -> Result<(), mock_client::ClientError> {
+//! use mock_client::{Client, ConnectOptions, profile};
+//! let mut client = Client::new(profile::builtin("chatgpt-2026-cimd")?, ConnectOptions::default());
+//! let outcome = client.connect("http://127.0.0.1:8000/mcp").await?;
+//! println!("{}", outcome.verdict(client.profile()));
+//! let transcript = client.transcript().redacted(); // every exchange, secrets replaced
+//! # Ok(()) }
+//! ```
+
+mod authorize;
+pub mod challenge;
+mod cimd_host;
+mod client;
+mod discovery;
+mod error;
+pub mod http;
+mod login;
+mod mcp;
+mod outcome;
+pub mod pkce;
+pub mod profile;
+mod registration;
+pub mod sse;
+mod token;
+pub mod transcript;
+
+pub use cimd_host::CimdHost;
+pub use client::{CimdRewrite, Client, ConnectOptions};
+pub use discovery::Discovered;
+pub use error::ClientError;
+pub use login::LoginDriver;
+pub use mcp::tool_challenges;
+pub use outcome::{Failure, FailureKind, Outcome};
+pub use profile::Profile;
+pub use registration::{CIMD_KID, StaticCredentials, assertion, cimd_jwks};
+pub use transcript::{Exchange, Phase, SecretKind, Transcript};

@@ -1,0 +1,503 @@
+//! The client: runs the connect flow of a profile against an MCP server, then keeps the session
+//! for further calls, recording everything.
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+use url::Url;
+
+use crate::cimd_host::CimdHost;
+use crate::discovery::Discovered;
+use crate::error::ClientError;
+use crate::http::{Limits, Recorder, Req, Resp};
+use crate::login::LoginDriver;
+use crate::mcp::{RpcReply, Wire};
+use crate::outcome::{Failure, FailureKind, Outcome, fail};
+use crate::profile::{AuthMode, Cimd, Profile, RedirectRule, RefreshRule};
+use crate::registration::{RegisteredClient, StaticCredentials, fill};
+use crate::token::Tokens;
+use crate::transcript::{Phase, Transcript};
+
+/// Called with `(from_prefix, to_prefix)` when the client serves its metadata document under a
+/// real URL (`https://chatgpt.com/`) that the authorization server must fetch from loopback.
+pub type CimdRewrite = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
+/// Options that are not behaviour (behaviour is the profile's).
+#[derive(Clone)]
+pub struct ConnectOptions {
+    /// The login driver.
+    pub login: LoginDriver,
+    /// A client id the user typed in.
+    pub static_client: Option<StaticCredentials>,
+    /// The token for `static_bearer` / `query_token` profiles.
+    pub bearer_token: Option<String>,
+    /// The per-connector callback id.
+    pub callback_id: String,
+    /// Where the spec profile's metadata document lives (`{cimd_base}`); default: the loopback host.
+    pub cimd_base: Option<String>,
+    /// Keep the profile's real CIMD URLs and tell the AS where to fetch them.
+    pub cimd_rewrite: Option<CimdRewrite>,
+    /// `tools/call`s to make after listing.
+    pub tool_calls: Vec<(String, Value)>,
+    /// Limits.
+    pub limits: Limits,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            login: LoginDriver::Auto,
+            static_client: None,
+            bearer_token: None,
+            callback_id: "cbHarness0001".into(),
+            cimd_base: None,
+            cimd_rewrite: None,
+            tool_calls: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("login", &self.login)
+            .field("callback_id", &self.callback_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Context every step gets.
+pub(crate) struct Ctx<'a> {
+    pub profile: &'a Profile,
+    pub opts: &'a ConnectOptions,
+    pub rec: &'a Recorder,
+    pub mcp_url: &'a Url,
+    pub host: &'a mut Option<CimdHost>,
+}
+
+impl Ctx<'_> {
+    /// Sends; a transport failure is the server's failure to answer.
+    pub async fn send(&self, phase: Phase, req: Req) -> Result<Resp, Failure> {
+        let target = req.url.clone();
+        self.rec.send(phase, req).await.map_err(|e| {
+            let seq = self.rec.transcript().exchanges.last().map(|x| x.seq);
+            fail(self.profile, FailureKind::Unreachable, phase, self.mcp_url.as_str(), &[], format!("{e}"), seq)
+                .with_cause_prefix(&target)
+        })
+    }
+
+    pub fn check_url(&self, url: &str) -> Result<Url, ClientError> {
+        self.rec.check_url(url)
+    }
+
+    pub fn generic(&self, phase: Phase, cause: String) -> Failure {
+        fail(self.profile, FailureKind::McpFailed, phase, self.mcp_url.as_str(), &[], cause, None).generic(self.profile)
+    }
+
+    /// The RFC 8707 resource: the MCP URL without fragment (A1125 L409-429).
+    pub fn resource(&self) -> String {
+        let mut u = self.mcp_url.clone();
+        u.set_fragment(None);
+        u.to_string()
+    }
+
+    pub fn mcp_initialize_req(&self, token: Option<&str>, label: &str) -> Req {
+        let wire = Wire { token: token.map(str::to_owned), ..Default::default() };
+        crate::mcp::post(self, &wire, &crate::mcp::initialize_body(self, 0), label)
+    }
+
+    /// Serves the profile's metadata document; returns `(client_id, jwks_uri)`.
+    pub async fn publish_cimd(&mut self, cimd: &Cimd, redirect_uri: &str) -> Result<(String, String), ClientError> {
+        if self.host.is_none() {
+            *self.host = Some(CimdHost::start().await?);
+        }
+        let host = self.host.as_ref().expect("just started");
+        let base = self.opts.cimd_base.clone().unwrap_or_else(|| host.origin().to_owned());
+        let vars = [("callback_id", self.opts.callback_id.as_str()), ("cimd_base", base.as_str())];
+        let id = fill(&Value::String(cimd.client_id.clone()), &vars).as_str().unwrap_or_default().to_owned();
+        let jwks = fill(&Value::String(cimd.jwks_uri.clone()), &vars).as_str().unwrap_or_default().to_owned();
+        let parse = |s: &str| Url::parse(s).map_err(|e| ClientError::BadUrl { url: s.into(), reason: e.to_string() });
+        let (id_url, jwks_url) = (parse(&id)?, parse(&jwks)?);
+        let on_host = id.starts_with(host.origin()) || self.opts.cimd_base.is_some();
+        let (client_id, jwks_uri) = if on_host {
+            (id, jwks)
+        } else if let Some(rw) = &self.opts.cimd_rewrite {
+            rw(&format!("{}/", crate::discovery::origin(&id_url)), &format!("{}/", host.origin()));
+            (id, jwks)
+        } else {
+            (format!("{}{}", host.origin(), id_url.path()), format!("{}{}", host.origin(), jwks_url.path()))
+        };
+        let doc =
+            fill(&cimd.document, &[("client_id", &client_id), ("redirect_uri", redirect_uri), ("jwks_uri", &jwks_uri)]);
+        host.put(parse(&client_id)?.path(), doc);
+        host.put(parse(&jwks_uri)?.path(), crate::registration::cimd_jwks());
+        Ok((client_id, jwks_uri))
+    }
+}
+
+impl Failure {
+    fn with_cause_prefix(mut self, target: &str) -> Failure {
+        self.cause = format!("{target}: {}", self.cause);
+        self
+    }
+    fn generic(mut self, p: &Profile) -> Failure {
+        self.message = p.messages.generic.value.replace("{detail}", &self.cause);
+        self
+    }
+}
+
+/// Everything the flow learned, kept for calls after connecting.
+#[derive(Debug, Clone, Default)]
+struct Session {
+    found: Option<Discovered>,
+    client: Option<RegisteredClient>,
+    tokens: Option<Tokens>,
+    wire: Wire,
+    authorizations: u32,
+    next_id: u64,
+    mcp_url: Option<Url>,
+}
+
+/// A mock connector client.
+pub struct Client {
+    profile: Profile,
+    opts: ConnectOptions,
+    rec: Recorder,
+    host: Option<CimdHost>,
+    s: Session,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("profile", &self.profile.name).finish_non_exhaustive()
+    }
+}
+
+macro_rules! ctx {
+    ($self:ident, $url:expr) => {
+        Ctx { profile: &$self.profile, opts: &$self.opts, rec: &$self.rec, mcp_url: $url, host: &mut $self.host }
+    };
+}
+
+impl Client {
+    /// A client for `profile`.
+    pub fn new(profile: Profile, opts: ConnectOptions) -> Client {
+        let rec = Recorder::new(opts.limits.clone());
+        Client { profile, opts, rec, host: None, s: Session::default() }
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The recording HTTP client (the runner sends its probes through it).
+    pub fn recorder(&self) -> &Recorder {
+        &self.rec
+    }
+
+    /// The transcript so far.
+    pub fn transcript(&self) -> Transcript {
+        self.rec.transcript()
+    }
+
+    /// The current access token.
+    pub fn access_token(&self) -> Option<&str> {
+        self.s.tokens.as_ref().map(|t| t.access_token.as_str())
+    }
+
+    /// The scope the AS says it granted, if it said.
+    pub fn granted_scope(&self) -> Option<&str> {
+        self.s.tokens.as_ref().and_then(|t| t.scope.as_deref())
+    }
+
+    /// The current MCP session id.
+    pub fn session_id(&self) -> Option<&str> {
+        self.s.wire.session_id.as_deref()
+    }
+
+    /// Runs the whole connect flow. `Err` only when the harness cannot run it at all (a bad URL
+    /// given by the user); everything the server or its AS does wrong is in the [`Outcome`].
+    pub async fn connect(&mut self, mcp_url: &str) -> Result<Outcome, ClientError> {
+        let url = self.rec.check_url(mcp_url)?;
+        if matches!(self.profile.auth_mode.value, AuthMode::StaticBearer | AuthMode::QueryToken)
+            && self.opts.bearer_token.is_none()
+        {
+            return Err(ClientError::Profile {
+                name: self.profile.name.clone(),
+                reason: "this profile needs a bearer token (--token)".into(),
+            });
+        }
+        let limit = self.rec.limits().flow_timeout;
+        match tokio::time::timeout(limit, self.attempts(&url)).await {
+            Ok(o) => Ok(o),
+            Err(_) => {
+                let f = fail(
+                    &self.profile,
+                    FailureKind::Unreachable,
+                    Phase::Mcp,
+                    url.as_str(),
+                    &[],
+                    format!("the connect flow did not finish within {} s", limit.as_secs()),
+                    None,
+                );
+                Ok(Outcome::Failed(f.generic(&self.profile)))
+            }
+        }
+    }
+
+    async fn attempts(&mut self, url: &Url) -> Outcome {
+        let n = self.profile.retry.attempts.value.max(1);
+        let mut last = None;
+        for attempt in 1..=n {
+            self.rec.set_attempt(attempt);
+            if attempt > 1 && self.profile.retry.new_registration_per_attempt.value {
+                self.s.client = None;
+            }
+            match self.once(url).await {
+                Ok(o) => return o,
+                Err(f) => last = Some(f),
+            }
+        }
+        Outcome::Failed(last.expect("at least one attempt"))
+    }
+
+    async fn once(&mut self, url: &Url) -> Result<Outcome, Failure> {
+        self.s = Session { client: self.s.client.take(), mcp_url: Some(url.clone()), ..Default::default() };
+        match self.profile.auth_mode.value {
+            AuthMode::Oauth => {
+                let found = {
+                    let ctx = ctx!(self, url);
+                    crate::discovery::run(&ctx).await?
+                };
+                let advertised_iss =
+                    found.metadata.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true));
+                let r = &self.profile.redirect_uri.value;
+                let per = r
+                    .per_connector
+                    .clone()
+                    .unwrap_or_else(|| r.stable.clone())
+                    .replace("{callback_id}", &self.opts.callback_id);
+                let redirect = match r.rule {
+                    RedirectRule::Stable => r.stable.clone(),
+                    RedirectRule::PerConnector => per,
+                    RedirectRule::StableIfIss if advertised_iss => r.stable.clone(),
+                    RedirectRule::StableIfIss => per,
+                };
+                if self.s.client.is_none() {
+                    let mut ctx = ctx!(self, url);
+                    self.s.client = Some(crate::registration::run(&mut ctx, &found, &redirect).await?);
+                }
+                self.s.found = Some(found);
+                self.authorize(url, Phase::Authorize, Phase::Token, None).await?;
+            }
+            AuthMode::StaticBearer => {
+                self.s.wire.token = self.opts.bearer_token.clone();
+            }
+            AuthMode::QueryToken => {
+                self.s.wire.token = self.opts.bearer_token.clone();
+                self.s.wire.token_in_query = true;
+            }
+            AuthMode::None => {}
+        }
+        if let Some(t) = &self.s.wire.token {
+            self.rec.secret(crate::transcript::SecretKind::Token, t);
+        }
+        self.session(url).await
+    }
+
+    /// Authorization + code exchange; `scope` overrides the profile's choice (step-up).
+    async fn authorize(&mut self, url: &Url, pa: Phase, pt: Phase, scope: Option<&[String]>) -> Result<(), Failure> {
+        let max = self.profile.step_up.max_attempts.value;
+        if self.s.authorizations >= max {
+            let ctx = ctx!(self, url);
+            return Err(fail(
+                &self.profile,
+                FailureKind::RetryLimit,
+                pa,
+                url.as_str(),
+                &[],
+                format!("{max} authorizations did not satisfy the server"),
+                None,
+            )
+            .generic(ctx.profile));
+        }
+        self.s.authorizations += 1;
+        let found = self.s.found.clone().expect("discovered before authorizing");
+        let client = self.s.client.clone().expect("registered before authorizing");
+        let pkce = crate::pkce::generate();
+        let ctx = ctx!(self, url);
+        let scopes = crate::authorize::scopes(&ctx, &found, scope);
+        let cb = crate::authorize::run(&ctx, pa, &found, &client, &pkce, &scopes).await?;
+        let params = vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".to_owned(), cb.code),
+            ("redirect_uri".to_owned(), client.redirect_uri.clone()),
+            ("code_verifier".to_owned(), pkce.verifier),
+        ];
+        let tokens = crate::token::request(&ctx, pt, &found, &client, params).await?;
+        self.s.wire.token = Some(tokens.access_token.clone());
+        self.s.tokens = Some(tokens);
+        Ok(())
+    }
+
+    async fn refresh_tokens(&mut self, url: &Url) -> Result<bool, Failure> {
+        let Some(rt) = self.s.tokens.as_ref().and_then(|t| t.refresh_token.clone()) else { return Ok(false) };
+        let (Some(found), Some(client)) = (self.s.found.clone(), self.s.client.clone()) else { return Ok(false) };
+        let ctx = ctx!(self, url);
+        let params = vec![("grant_type".to_owned(), "refresh_token".to_owned()), ("refresh_token".to_owned(), rt)];
+        let tokens = crate::token::request(&ctx, Phase::Refresh, &found, &client, params).await?;
+        self.s.wire.token = Some(tokens.access_token.clone());
+        self.s.tokens = Some(tokens);
+        Ok(true)
+    }
+
+    /// Refreshes the access token now (the runner's `refresh` step).
+    pub async fn refresh(&mut self) -> Result<bool, Failure> {
+        let url = self.s.mcp_url.clone().expect("connect first");
+        self.refresh_tokens(&url).await
+    }
+
+    fn next_id(&mut self) -> u64 {
+        self.s.next_id += 1;
+        self.s.next_id
+    }
+
+    /// Sends one JSON-RPC message, handling 401 (refresh, then re-authorize) and 403
+    /// `insufficient_scope` (step-up) as the profile says.
+    async fn call(
+        &mut self,
+        url: &Url,
+        phase: Phase,
+        method: &str,
+        params: Option<Value>,
+        notification: bool,
+    ) -> Result<RpcReply, Failure> {
+        let mut refreshed = false;
+        // Bounded: each turn either returns or uses up a refresh or an authorization.
+        for _ in 0..(self.profile.step_up.max_attempts.value + 3) {
+            let mut body = json!({"jsonrpc": "2.0", "method": method});
+            if !notification {
+                body["id"] = json!(self.next_id());
+            }
+            if let Some(p) = &params {
+                body["params"] = p.clone();
+            }
+            let reply = {
+                let ctx = ctx!(self, url);
+                crate::mcp::rpc(&ctx, phase, &self.s.wire, body, method).await?
+            };
+            let oauth = self.profile.auth_mode.value == AuthMode::Oauth && self.s.found.is_some();
+            if reply.status == 401 && oauth {
+                if !refreshed && self.profile.refresh.value == RefreshRule::On401 && self.refresh_tokens(url).await? {
+                    refreshed = true;
+                    continue;
+                }
+                let scope = reply.challenge.as_ref().map(|c| c.scopes());
+                self.authorize(url, Phase::StepUp, Phase::StepUp, scope.as_deref()).await?;
+                continue;
+            }
+            let insufficient = reply.challenge.as_ref().is_some_and(|c| c.param("error") == Some("insufficient_scope"));
+            if reply.status == 403 && insufficient && oauth && self.profile.step_up.on_insufficient_scope.value {
+                let scope = reply.challenge.as_ref().map(|c| c.scopes()).unwrap_or_default();
+                self.authorize(url, Phase::StepUp, Phase::StepUp, Some(&scope)).await?;
+                continue;
+            }
+            return Ok(reply);
+        }
+        let ctx = ctx!(self, url);
+        Err(ctx.generic(phase, format!("{method}: no success after refreshing and re-authorizing")))
+    }
+
+    fn mcp_failed(&self, url: &Url, reply: &RpcReply, what: &str) -> Failure {
+        let detail = match (&reply.problem, &reply.message) {
+            (Some(p), _) => p.clone(),
+            (None, Some(m)) if m.get("error").is_some() => format!("JSON-RPC error {}", m["error"]),
+            _ => format!("HTTP {}", reply.status),
+        };
+        let auth = reply.challenge.as_ref().map(|c| format!(" (WWW-Authenticate: {:?})", c.params)).unwrap_or_default();
+        fail(
+            &self.profile,
+            FailureKind::McpFailed,
+            Phase::Mcp,
+            url.as_str(),
+            &[("detail", &detail)],
+            format!("{what} failed after authorization: {detail}{auth}"),
+            Some(reply.seq),
+        )
+    }
+
+    async fn session(&mut self, url: &Url) -> Result<Outcome, Failure> {
+        let init = {
+            let ctx = ctx!(self, url);
+            crate::mcp::initialize_body(&ctx, 0)
+        };
+        let reply = self.call(url, Phase::Mcp, "initialize", init.get("params").cloned(), false).await?;
+        let result = reply.message.as_ref().and_then(|m| m.get("result")).cloned();
+        let Some(result) = result.filter(|_| (200..300).contains(&reply.status)) else {
+            return Err(self.mcp_failed(url, &reply, "initialize"));
+        };
+        self.s.wire.session_id = reply.session_id.clone();
+        self.s.wire.protocol_version = result.get("protocolVersion").and_then(Value::as_str).map(str::to_owned);
+        let mut tools = Vec::new();
+        for method in self.profile.mcp.calls.value.clone() {
+            let notification = method.starts_with("notifications/");
+            let reply = self.call(url, Phase::Mcp, &method, None, notification).await?;
+            if !(200..300).contains(&reply.status) {
+                return Err(self.mcp_failed(url, &reply, &method));
+            }
+            if method == "tools/list" {
+                let list = reply.message.as_ref().and_then(|m| m.pointer("/result/tools")).and_then(Value::as_array);
+                let Some(list) = list else { return Err(self.mcp_failed(url, &reply, "tools/list")) };
+                tools = list.iter().filter_map(|t| t.get("name").and_then(Value::as_str)).map(str::to_owned).collect();
+            }
+        }
+        for (name, args) in self.opts.tool_calls.clone() {
+            let result = self.call_tool(&name, args).await?;
+            if result.get("isError") == Some(&Value::Bool(true)) {
+                tracing::debug!("tool {name} returned an error result");
+            }
+        }
+        if self.profile.mcp.delete_at_end.value {
+            self.close().await;
+        }
+        Ok(Outcome::Connected { tools, protocol_version: self.s.wire.protocol_version.clone() })
+    }
+
+    /// Calls a tool; a tool-level `mcp/www_authenticate` challenge leads to re-authorization and one
+    /// retry when the profile honours it. Returns the `result` object.
+    pub async fn call_tool(&mut self, name: &str, args: Value) -> Result<Value, Failure> {
+        let url = self.s.mcp_url.clone().expect("connect first");
+        let params = json!({"name": name, "arguments": args});
+        for round in 0..2 {
+            let reply = self.call(&url, Phase::Mcp, "tools/call", Some(params.clone()), false).await?;
+            let result = reply.message.as_ref().and_then(|m| m.get("result")).cloned();
+            let Some(result) = result else { return Err(self.mcp_failed(&url, &reply, &format!("tools/call {name}"))) };
+            let challenges = crate::mcp::tool_challenges(&result);
+            if round == 0
+                && !challenges.is_empty()
+                && self.profile.step_up.on_tool_challenge.value
+                && self.s.found.is_some()
+            {
+                let scope = challenges[0].scopes();
+                self.authorize(&url, Phase::StepUp, Phase::StepUp, Some(&scope)).await?;
+                continue;
+            }
+            return Ok(result);
+        }
+        unreachable!("the loop returns in its second round")
+    }
+
+    /// Ends the session with DELETE (recorded).
+    pub async fn close(&mut self) {
+        let (Some(url), Some(sid)) = (self.s.mcp_url.clone(), self.s.wire.session_id.clone()) else { return };
+        let mut req = Req::new(reqwest::Method::DELETE, url.as_str(), "end session")
+            .header("User-Agent", &self.profile.user_agent_mcp.value);
+        if let Some(t) = &self.s.wire.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        req = req.header("Mcp-Session-Id", sid);
+        let _ = self.rec.send(Phase::Mcp, req).await;
+        self.s.wire.session_id = None;
+    }
+}

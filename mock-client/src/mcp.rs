@@ -1,0 +1,140 @@
+//! MCP over Streamable HTTP, as far as a connector needs it: POST one JSON-RPC message, read a
+//! JSON or SSE answer, keep `Mcp-Session-Id` and `MCP-Protocol-Version`.
+
+use serde_json::{Value, json};
+
+use crate::challenge::{self, Challenge};
+use crate::client::Ctx;
+use crate::http::{Req, Resp};
+use crate::outcome::Failure;
+use crate::transcript::{Phase, SecretKind};
+
+/// What one JSON-RPC exchange gave back.
+#[derive(Debug, Clone)]
+pub struct RpcReply {
+    /// HTTP status.
+    pub status: u16,
+    /// The JSON-RPC response with the request's id, if one came.
+    pub message: Option<Value>,
+    /// The Bearer challenge on a 401/403.
+    pub challenge: Option<Challenge>,
+    /// `Mcp-Session-Id` of the response.
+    pub session_id: Option<String>,
+    /// Transcript entry.
+    pub seq: u32,
+    /// Why no message could be read, if so.
+    pub problem: Option<String>,
+}
+
+/// Session state sent along.
+#[derive(Debug, Clone, Default)]
+pub struct Wire {
+    /// Access token, sent as Bearer (or in the query in `query_token` mode).
+    pub token: Option<String>,
+    /// Put the token in `?token=` instead of the header.
+    pub token_in_query: bool,
+    /// The session id.
+    pub session_id: Option<String>,
+    /// The negotiated version.
+    pub protocol_version: Option<String>,
+}
+
+/// The request for `initialize`.
+pub(crate) fn initialize_body(ctx: &Ctx<'_>, id: u64) -> Value {
+    let m = &ctx.profile.mcp;
+    json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": {
+        "protocolVersion": m.protocol_version.value,
+        "capabilities": m.capabilities.value,
+        "clientInfo": m.client_info.value,
+    }})
+}
+
+/// Builds a POST with the profile's headers.
+pub(crate) fn post(ctx: &Ctx<'_>, wire: &Wire, body: &Value, label: &str) -> Req {
+    let p = ctx.profile;
+    let mut url = ctx.mcp_url.clone();
+    if wire.token_in_query
+        && let Some(t) = &wire.token
+    {
+        url.query_pairs_mut().append_pair("token", t);
+    }
+    let mut req = Req::new(reqwest::Method::POST, url.as_str(), label)
+        .header("User-Agent", &p.user_agent_mcp.value)
+        .header("Accept", &p.mcp.accept.value);
+    if !wire.token_in_query
+        && let Some(t) = &wire.token
+    {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    if let Some(s) = &wire.session_id {
+        req = req.header("Mcp-Session-Id", s);
+    }
+    if p.mcp.send_protocol_version_header.value
+        && let Some(v) = &wire.protocol_version
+    {
+        req = req.header("MCP-Protocol-Version", v);
+    }
+    for (k, v) in p.mcp.extra_headers.as_ref().map(|f| f.value.clone()).unwrap_or_default() {
+        req = req.header(k, v);
+    }
+    req.json(body)
+}
+
+/// Reads the JSON-RPC response with `id` out of a JSON or SSE body.
+pub(crate) fn read(r: &Resp, id: Option<u64>) -> (Option<Value>, Option<String>) {
+    let ct = r.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let text = r.text();
+    let messages: Result<Vec<Value>, String> = if ct.starts_with("text/event-stream") {
+        crate::sse::json_messages(&text)
+    } else if text.trim().is_empty() {
+        Ok(vec![])
+    } else {
+        serde_json::from_str::<Value>(&text).map(|v| vec![v]).map_err(|e| format!("the body is not JSON: {e}"))
+    };
+    match messages {
+        Err(e) => (None, Some(e)),
+        Ok(ms) => {
+            let found = ms.into_iter().find(|m| id.is_none_or(|i| m.get("id") == Some(&json!(i))));
+            let problem = found.is_none().then(|| {
+                format!(
+                    "no JSON-RPC response with id {id:?} in a {} body",
+                    if ct.is_empty() { "typeless" } else { &ct }
+                )
+            });
+            (found, problem)
+        }
+    }
+}
+
+/// One JSON-RPC message.
+pub(crate) async fn rpc(
+    ctx: &Ctx<'_>,
+    phase: Phase,
+    wire: &Wire,
+    body: Value,
+    label: &str,
+) -> Result<RpcReply, Failure> {
+    let id = body.get("id").and_then(Value::as_u64);
+    let r = ctx.send(phase, post(ctx, wire, &body, label)).await?;
+    let challenge = r.headers_named("www-authenticate").find_map(challenge::bearer);
+    let session_id = r.header("mcp-session-id").map(str::to_owned);
+    if let Some(s) = &session_id {
+        ctx.rec.secret(SecretKind::SessionId, s);
+    }
+    let (message, problem) = if (200..300).contains(&r.status) && id.is_some() { read(&r, id) } else { (None, None) };
+    Ok(RpcReply { status: r.status, message, challenge, session_id, seq: r.seq, problem })
+}
+
+/// The challenges a tool result carries in `_meta["mcp/www_authenticate"]` (Apps SDK).
+pub fn tool_challenges(result: &Value) -> Vec<Challenge> {
+    let is_error = result.get("isError") == Some(&Value::Bool(true));
+    let list = result.get("_meta").and_then(|m| m.get("mcp/www_authenticate"));
+    if !is_error {
+        return Vec::new();
+    }
+    match list {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).filter_map(challenge::bearer).collect(),
+        Some(Value::String(s)) => challenge::bearer(s).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}

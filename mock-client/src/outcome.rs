@@ -1,0 +1,120 @@
+//! How a connect ends: connected, or failed with the message the real client shows and the
+//! precise cause behind it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::profile::Profile;
+use crate::transcript::Phase;
+
+/// Why a connect failed, in the client's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// No usable PRM or AS metadata.
+    NoOauth,
+    /// The AS does not advertise S256.
+    PkceNotSupported,
+    /// No registration path (no static id, no CIMD, no DCR).
+    NoClient,
+    /// DCR answered with another token endpoint auth method.
+    AuthMethodMismatch,
+    /// DCR or the client metadata document was refused.
+    RegistrationFailed,
+    /// The authorization request ended in an error.
+    AuthorizeFailed,
+    /// `state` missing or different on the callback.
+    StateMismatch,
+    /// RFC 9207 `iss` missing or different on the callback.
+    IssMismatch,
+    /// The token request failed.
+    TokenFailed,
+    /// MCP calls failed after authorization.
+    McpFailed,
+    /// A server could not be reached.
+    Unreachable,
+    /// Re-authorization attempts ran out.
+    RetryLimit,
+}
+
+/// A failed connect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    /// Category.
+    pub kind: FailureKind,
+    /// What the real client would show, from the profile's messages.
+    pub message: String,
+    /// The precise cause, for the developer.
+    pub cause: String,
+    /// Where it happened.
+    pub phase: Phase,
+    /// The transcript entry that shows it, if one does.
+    pub seq: Option<u32>,
+}
+
+/// The result of a connect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Initialized and listed tools.
+    Connected {
+        /// Tool names from `tools/list`.
+        tools: Vec<String>,
+        /// The negotiated protocol version.
+        protocol_version: Option<String>,
+    },
+    /// Did not connect.
+    Failed(Failure),
+}
+
+impl Outcome {
+    /// Whether it connected.
+    pub fn connected(&self) -> bool {
+        matches!(self, Outcome::Connected { .. })
+    }
+    /// The failure, if any.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Outcome::Failed(f) => Some(f),
+            _ => None,
+        }
+    }
+    /// One line: "ChatGPT (2026 CIMD profile) would connect" / "would fail: <message> — because <cause>".
+    pub fn verdict(&self, profile: &Profile) -> String {
+        match self {
+            Outcome::Connected { tools, .. } => {
+                format!("{} would connect ({} tools listed)", profile.display, tools.len())
+            }
+            Outcome::Failed(f) => format!("{} would fail: \"{}\" — because {}", profile.display, f.message, f.cause),
+        }
+    }
+}
+
+/// Builds a failure with the profile's message for `kind`.
+pub(crate) fn fail(
+    profile: &Profile,
+    kind: FailureKind,
+    phase: Phase,
+    url: &str,
+    vars: &[(&str, &str)],
+    cause: impl Into<String>,
+    seq: Option<u32>,
+) -> Failure {
+    let m = &profile.messages;
+    let template = match kind {
+        FailureKind::NoOauth => &m.no_oauth.value,
+        FailureKind::NoClient => &m.no_client.value,
+        FailureKind::AuthMethodMismatch => &m.auth_method_mismatch.value,
+        FailureKind::RegistrationFailed | FailureKind::AuthorizeFailed | FailureKind::TokenFailed => {
+            &m.oauth_error.value
+        }
+        FailureKind::McpFailed => &m.mcp_failed.value,
+        _ => &m.generic.value,
+    };
+    let cause = cause.into();
+    let mut message = template.replace("{url}", url);
+    for (k, v) in vars {
+        message = message.replace(&format!("{{{k}}}"), v);
+    }
+    message = message.replace("{detail}", &cause).replace("{error}", "error").replace("{method}", "");
+    Failure { kind, message, cause, phase, seq }
+}

@@ -1,0 +1,592 @@
+//! Behaviour profiles: what a client (ChatGPT at a given date, Claude, the spec) does, as data.
+//!
+//! Every behaviour is a [`Fact`]: its value, how well it is known ([`Evidence`]), when it was
+//! observed, and where that came from. Profiles are YAML files in `mock-client/profiles/`, shipped
+//! inside the binary and loadable from disk; a profile may `extends:` another and override
+//! fields, so dated ChatGPT variants share what did not change. Adding a new ChatGPT behaviour
+//! means editing a profile, not Rust.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::Path;
+
+use crate::error::ClientError;
+
+/// How well a fact is known (research notes' tags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// Two or more independent sources agree.
+    Confirmed,
+    /// One source.
+    SingleSource,
+    /// Quoted from OpenAI's (or the vendor's) documentation, second-hand.
+    Docs,
+    /// Given or seen only in made-up fixtures.
+    Unverified,
+    /// Not captured anywhere: our choice, stated so it is not mistaken for an observation.
+    Assumption,
+    /// What a specification requires (for the spec profile).
+    Spec,
+}
+
+/// One behaviour with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fact<T> {
+    /// The behaviour.
+    pub value: T,
+    /// How well it is known.
+    pub evidence: Evidence,
+    /// When it was observed (`2025-09-17`, `2026-06..2026-09`; a bare year is read as text).
+    #[serde(deserialize_with = "text")]
+    pub observed: String,
+    /// Where from.
+    pub source: String,
+    /// Anything a reader should know (assumptions must say what was assumed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Reads a string, or a number as its text (YAML reads `observed: 2025` as an integer).
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!("expected a date or text, found {other}"))),
+    }
+}
+
+/// How the client authenticates to the MCP server at all (the connector form's choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    /// The OAuth connector flow.
+    Oauth,
+    /// A static `Authorization: Bearer` the user supplies (Responses API path, seed 000).
+    StaticBearer,
+    /// No auth, the token in the URL's `?token=` (seed 000's workaround).
+    QueryToken,
+    /// No auth at all.
+    None,
+}
+
+/// Where Protected Resource Metadata is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrmSource {
+    /// The `resource_metadata` of the 401 challenge.
+    WwwAuthenticate,
+    /// `/.well-known/oauth-protected-resource{path}`.
+    Path,
+    /// `/.well-known/oauth-protected-resource` (the path stripped).
+    Root,
+}
+
+/// How PRM probing ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrmRule {
+    /// Use the first source that yields a valid document (the spec's algorithm).
+    FirstFound,
+    /// Probe every source in order; the root document must be valid, or the connector fails.
+    RootRequired,
+}
+
+/// Where an AS metadata probe goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeTarget {
+    /// The issuer from PRM.
+    Issuer,
+    /// The MCP server's host (ChatGPT probes it too).
+    McpHost,
+}
+
+/// Which well-known document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WellKnown {
+    /// `/.well-known/oauth-authorization-server{path}` (RFC 8414 insertion).
+    Oauth,
+    /// `/.well-known/openid-configuration{path}` (OIDC insertion).
+    OidcInserted,
+    /// `{path}/.well-known/openid-configuration` (OIDC appending).
+    OidcAppended,
+}
+
+/// One AS metadata probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AsProbe {
+    /// `GET` or `HEAD`.
+    pub method: HttpMethod,
+    /// Which host.
+    pub on: ProbeTarget,
+    /// Which document.
+    pub kind: WellKnown,
+}
+
+/// A request method for probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    /// GET.
+    Get,
+    /// HEAD.
+    Head,
+}
+
+/// How AS metadata probing ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AsRule {
+    /// Stop at the first valid document (GET).
+    FirstValid,
+    /// Run every probe in the list, then use the first valid document.
+    ProbeAll,
+}
+
+/// The discovery behaviour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Discovery {
+    /// Whether an unauthenticated MCP request is sent first to read the 401 challenge.
+    pub initial_request: Fact<bool>,
+    /// PRM sources in the order tried.
+    pub prm_order: Fact<Vec<PrmSource>>,
+    /// When PRM probing ends.
+    pub prm_rule: Fact<PrmRule>,
+    /// AS metadata probes in order.
+    pub as_probes: Fact<Vec<AsProbe>>,
+    /// When AS probing ends.
+    pub as_rule: Fact<AsRule>,
+    /// Require metadata `issuer` to equal the issuer the URL was built from (RFC 8414 §3.3).
+    pub check_issuer: Fact<bool>,
+    /// Refuse to proceed unless `code_challenge_methods_supported` contains `S256`.
+    pub require_s256_advertised: Fact<bool>,
+}
+
+/// A registration method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationKind {
+    /// A client id (and secret) the user typed in.
+    Static,
+    /// Client ID Metadata Document (needs `client_id_metadata_document_supported`).
+    Cimd,
+    /// RFC 7591 (needs `registration_endpoint`).
+    Dcr,
+}
+
+/// What the client does with the DCR response's `token_endpoint_auth_method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DcrAuthRule {
+    /// Use whatever the response says.
+    FollowResponse,
+    /// Fail unless the response echoes the requested method (ChatGPT 2025-06).
+    RequireRequested,
+}
+
+/// The CIMD identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cimd {
+    /// The client id URL; `{callback_id}` is replaced per connector.
+    pub client_id: String,
+    /// The document served at that URL (`{client_id}`, `{redirect_uri}`, `{jwks_uri}` substituted).
+    pub document: Value,
+    /// The JWKS URL.
+    pub jwks_uri: String,
+    /// Token-endpoint auth methods the client will use, in preference order, intersected with
+    /// the AS's `token_endpoint_auth_methods_supported`.
+    pub auth_methods: Vec<String>,
+}
+
+/// Registration behaviour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// Methods in priority order.
+    pub priority: Fact<Vec<RegistrationKind>>,
+    /// The DCR request body (`{redirect_uri}` substituted).
+    pub dcr_body: Fact<Value>,
+    /// DCR response handling.
+    pub dcr_auth_rule: Fact<DcrAuthRule>,
+    /// CIMD, where the client uses it.
+    #[serde(default)]
+    pub cimd: Option<Fact<Cimd>>,
+}
+
+/// How the redirect URI is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedirectRule {
+    /// Always the stable URI.
+    Stable,
+    /// Always the per-connector URI.
+    PerConnector,
+    /// The stable URI only if the AS advertises RFC 9207 `iss`, else per-connector.
+    StableIfIss,
+}
+
+/// Redirect URIs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectUris {
+    /// Rule.
+    pub rule: RedirectRule,
+    /// The stable URI.
+    pub stable: String,
+    /// The per-connector template (`{callback_id}`).
+    #[serde(default)]
+    pub per_connector: Option<String>,
+}
+
+/// Where requested scopes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeSource {
+    /// The 401 challenge's `scope`.
+    Challenge,
+    /// PRM `scopes_supported`.
+    Prm,
+    /// AS `scopes_supported`.
+    As,
+}
+
+/// The authorization request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authorize {
+    /// Scope sources, first non-empty wins; none → `scope` omitted.
+    pub scope_from: Fact<Vec<ScopeSource>>,
+    /// `state` prefix; followed by `state_hex` random hex characters.
+    pub state_prefix: Fact<String>,
+    /// Hex characters after the prefix.
+    pub state_hex: usize,
+    /// Whether the returned `state` is compared.
+    pub verify_state: Fact<bool>,
+    /// Whether RFC 9207 `iss` is compared when the AS advertises it.
+    pub verify_iss: Fact<bool>,
+    /// Whether `resource` is sent.
+    pub send_resource: Fact<bool>,
+    /// Parameter order as sent.
+    pub param_order: Fact<Vec<String>>,
+}
+
+/// The token request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// Headers in the order sent; `{user_agent}` substituted. `Content-Type` and
+    /// `Authorization` are added where the profile's list names them.
+    pub headers: Fact<Vec<(String, String)>>,
+    /// Whether `resource` is sent.
+    pub send_resource: Fact<bool>,
+}
+
+/// The MCP session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mcp {
+    /// `clientInfo`.
+    pub client_info: Fact<Value>,
+    /// `protocolVersion` asked for.
+    pub protocol_version: Fact<String>,
+    /// `capabilities`.
+    pub capabilities: Fact<Value>,
+    /// `Accept` on POSTs.
+    pub accept: Fact<String>,
+    /// Extra headers on every MCP request, in order.
+    #[serde(default)]
+    pub extra_headers: Option<Fact<Vec<(String, String)>>>,
+    /// Whether `MCP-Protocol-Version` is sent after initialize.
+    pub send_protocol_version_header: Fact<bool>,
+    /// Methods after `initialize` (`notifications/initialized` is a notification).
+    pub calls: Fact<Vec<String>>,
+    /// Whether the session is ended with DELETE.
+    pub delete_at_end: Fact<bool>,
+}
+
+/// Reaction to challenges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepUp {
+    /// Re-authorize on HTTP 403 `insufficient_scope`, with the challenge's scope.
+    pub on_insufficient_scope: Fact<bool>,
+    /// Re-authorize on a tool result's `_meta["mcp/www_authenticate"]`.
+    pub on_tool_challenge: Fact<bool>,
+    /// Authorization attempts per resource before giving up (the spec suggests a limit; the
+    /// official suite fails clients above 3).
+    pub max_attempts: Fact<u32>,
+}
+
+/// Refresh behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshRule {
+    /// Refresh after a 401 on an MCP call, once, then re-authorize.
+    On401,
+    /// Never refresh (reconnect instead).
+    Never,
+}
+
+/// Retry behaviour after a failed connect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Whole-flow attempts.
+    pub attempts: Fact<u32>,
+    /// A fresh registration on every attempt (orphan DCR clients, seed 003).
+    pub new_registration_per_attempt: Fact<bool>,
+}
+
+/// The messages the client shows for each failure (research §1.8). `{url}`, `{method}`,
+/// `{error}`, `{detail}` are substituted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Messages {
+    /// No PRM or AS metadata found.
+    pub no_oauth: Fact<String>,
+    /// No registration path.
+    pub no_client: Fact<String>,
+    /// DCR echoed another auth method.
+    pub auth_method_mismatch: Fact<String>,
+    /// The AS answered an error at authorize or token.
+    pub oauth_error: Fact<String>,
+    /// MCP calls failed after OAuth.
+    pub mcp_failed: Fact<String>,
+    /// Anything else.
+    pub generic: Fact<String>,
+}
+
+/// A whole profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Identifier (`chatgpt-2026-cimd`).
+    pub name: String,
+    /// For the verdict line: "ChatGPT (2026 CIMD profile)".
+    pub display: String,
+    /// One paragraph: what this is and when it applies.
+    pub description: String,
+    /// The profile this one was written as a change of (already merged in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<String>,
+    /// Whether this is an abstract base, not listed for use.
+    #[serde(default)]
+    pub base: bool,
+    /// Connector auth mode.
+    pub auth_mode: Fact<AuthMode>,
+    /// User-Agent of discovery, registration and token requests.
+    pub user_agent_oauth: Fact<String>,
+    /// User-Agent of MCP requests.
+    pub user_agent_mcp: Fact<String>,
+    /// Discovery.
+    pub discovery: Discovery,
+    /// Registration.
+    pub registration: Registration,
+    /// Redirect URIs.
+    pub redirect_uri: Fact<RedirectUris>,
+    /// Authorization request.
+    pub authorize: Authorize,
+    /// Token request.
+    pub token_request: TokenRequest,
+    /// MCP session.
+    pub mcp: Mcp,
+    /// Challenges.
+    pub step_up: StepUp,
+    /// Refresh.
+    pub refresh: Fact<RefreshRule>,
+    /// Retries.
+    pub retry: Retry,
+    /// Failure messages.
+    pub messages: Messages,
+}
+
+/// The shipped profiles, by file.
+const BUILTIN: &[(&str, &str)] = &[
+    ("chatgpt-base", include_str!("../profiles/chatgpt-base.yaml")),
+    ("chatgpt-2025-dcr", include_str!("../profiles/chatgpt-2025-dcr.yaml")),
+    ("chatgpt-2025-09-dcr-basic", include_str!("../profiles/chatgpt-2025-09-dcr-basic.yaml")),
+    ("chatgpt-2026-cimd", include_str!("../profiles/chatgpt-2026-cimd.yaml")),
+    ("chatgpt-2026-cimd-stable-iss", include_str!("../profiles/chatgpt-2026-cimd-stable-iss.yaml")),
+    ("chatgpt-bearer-token", include_str!("../profiles/chatgpt-bearer-token.yaml")),
+    ("chatgpt-noauth-query-token", include_str!("../profiles/chatgpt-noauth-query-token.yaml")),
+    ("mcp-spec-2025-11-25", include_str!("../profiles/mcp-spec-2025-11-25.yaml")),
+    ("claude", include_str!("../profiles/claude.yaml")),
+    ("static-client-id", include_str!("../profiles/static-client-id.yaml")),
+];
+
+/// Names of the shipped, usable profiles.
+pub fn builtin_names() -> Vec<String> {
+    BUILTIN
+        .iter()
+        .filter_map(|(n, text)| {
+            raw(n, text).ok().filter(|v| v.get("base") != Some(&Value::Bool(true))).map(|_| n.to_string())
+        })
+        .collect()
+}
+
+fn raw(name: &str, text: &str) -> Result<Value, ClientError> {
+    serde_saphyr::from_str::<Value>(text)
+        .map_err(|e| ClientError::Profile { name: name.to_owned(), reason: e.to_string() })
+}
+
+/// Deep merge: objects merge key by key, everything else is replaced.
+fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    // A fact (an object with `value`) is replaced whole, so its provenance and
+                    // value never come from two different observations.
+                    Some(existing) if v.get("value").is_none() => merge(existing, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn resolve(name: &str, text: &str, lookup: &dyn Fn(&str) -> Option<String>, depth: u32) -> Result<Value, ClientError> {
+    if depth > 8 {
+        return Err(ClientError::Profile { name: name.into(), reason: "`extends` chain is longer than 8".into() });
+    }
+    let v = raw(name, text)?;
+    let Some(parent) = v.get("extends").and_then(Value::as_str).map(str::to_owned) else { return Ok(v) };
+    let parent_text = lookup(&parent).ok_or_else(|| ClientError::Profile {
+        name: name.into(),
+        reason: format!("extends unknown profile `{parent}`"),
+    })?;
+    let mut base = resolve(&parent, &parent_text, lookup, depth + 1)?;
+    // `base: true` is not inherited: a profile extending a base is usable unless it says otherwise.
+    let own_base = v.get("base").cloned();
+    merge(&mut base, v);
+    if let Some(o) = base.as_object_mut() {
+        match own_base {
+            Some(b) => o.insert("base".into(), b),
+            None => o.remove("base"),
+        };
+    }
+    Ok(base)
+}
+
+fn builtin_text(name: &str) -> Option<String> {
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string())
+}
+
+fn finish(name: &str, v: Value) -> Result<Profile, ClientError> {
+    serde_json::from_value(v).map_err(|e| ClientError::Profile { name: name.into(), reason: e.to_string() })
+}
+
+/// A shipped profile by name.
+pub fn builtin(name: &str) -> Result<Profile, ClientError> {
+    let text =
+        builtin_text(name).ok_or_else(|| ClientError::UnknownProfile(name.into(), builtin_names().join(", ")))?;
+    finish(name, resolve(name, &text, &|n| builtin_text(n), 0)?)
+}
+
+/// A profile from a file; `extends` may name a shipped profile or a sibling file (`NAME.yaml`).
+pub fn from_file(path: &Path) -> Result<Profile, ClientError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ClientError::Profile { name: name.clone(), reason: e.to_string() })?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let lookup = move |n: &str| std::fs::read_to_string(dir.join(format!("{n}.yaml"))).ok().or_else(|| builtin_text(n));
+    finish(&name, resolve(&name, &text, &lookup, 0)?)
+}
+
+/// A shipped profile name, or a path to a YAML file.
+pub fn load(name_or_path: &str) -> Result<Profile, ClientError> {
+    if name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml") || name_or_path.contains('/') {
+        from_file(Path::new(name_or_path))
+    } else {
+        builtin(name_or_path)
+    }
+}
+
+/// One fact as a row: `(path, value, evidence, observed, source, note)`.
+pub type FactRow = (String, String, Evidence, String, String, Option<String>);
+
+/// Every fact of a profile as rows, in declaration order, for `profiles show`.
+pub fn facts(p: &Profile) -> Vec<FactRow> {
+    let v = serde_json::to_value(p).unwrap_or_default();
+    let mut out = Vec::new();
+    walk("", &v, &mut out);
+    out
+}
+
+fn walk(prefix: &str, v: &Value, out: &mut Vec<FactRow>) {
+    let Value::Object(m) = v else { return };
+    if let (Some(value), Some(ev)) = (m.get("value"), m.get("evidence")) {
+        let evidence = serde_json::from_value(ev.clone()).unwrap_or(Evidence::Unverified);
+        let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let shown = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        out.push((
+            prefix.to_owned(),
+            shown,
+            evidence,
+            s("observed"),
+            s("source"),
+            m.get("note").and_then(Value::as_str).map(str::to_owned),
+        ));
+        return;
+    }
+    for (k, child) in m {
+        let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        walk(&p, child, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_profile_loads_and_every_fact_has_provenance() {
+        let names = builtin_names();
+        assert!(names.len() >= 9, "{names:?}");
+        assert!(!names.contains(&"chatgpt-base".to_string()), "bases are not listed");
+        for n in names {
+            let p = builtin(&n).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(p.name, n);
+            for (path, _, ev, observed, source, note) in facts(&p) {
+                assert!(!observed.is_empty() && !source.is_empty(), "{n}: {path} lacks observed/source");
+                if ev == Evidence::Assumption {
+                    assert!(note.is_some(), "{n}: assumption {path} must say what was assumed");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn extends_overrides_only_what_it_names() {
+        let base = builtin("chatgpt-2025-dcr").unwrap();
+        let basic = builtin("chatgpt-2025-09-dcr-basic").unwrap();
+        assert_eq!(base.user_agent_mcp, basic.user_agent_mcp);
+        assert_ne!(base.registration.dcr_auth_rule.value, basic.registration.dcr_auth_rule.value);
+    }
+
+    #[test]
+    fn unknown_profile_and_bad_files_are_clear_errors() {
+        let e = builtin("chatgpt-1999").unwrap_err().to_string();
+        assert!(e.contains("unknown profile") && e.contains("chatgpt-2026-cimd"), "{e}");
+        let dir = std::env::temp_dir().join(format!("mc-prof-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("x.yaml");
+        std::fs::write(&f, "extends: chatgpt-2026-cimd\nname: x\nuser_agent_mcp: {value: a, evidence: nonsense, observed: x, source: y}\n").unwrap();
+        let e = from_file(&f).unwrap_err().to_string();
+        assert!(e.contains("nonsense") || e.contains("evidence"), "{e}");
+        std::fs::write(&f, "extends: chatgpt-2026-cimd\nname: x\ndisplay: X\nuser_agent_mcp: {value: custom/1, evidence: assumption, observed: today, source: me, note: testing}\n").unwrap();
+        assert_eq!(from_file(&f).unwrap().user_agent_mcp.value, "custom/1");
+    }
+}

@@ -1,0 +1,325 @@
+//! The transcript: one ordered record of every HTTP exchange of a run.
+//!
+//! Everything downstream — checks, snapshots, reports — reads this and nothing else, so a saved
+//! transcript can be re-checked offline. Each exchange names the secrets it carries by reference
+//! to [`Transcript::secrets`], so redaction is exact string replacement of known values, never a
+//! guess by pattern.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The step of the connector flow an exchange belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// PRM and AS metadata, and the unauthenticated first request.
+    Discovery,
+    /// DCR, or the metadata document fetch.
+    Registration,
+    /// The authorization request and the user's part of it.
+    Authorize,
+    /// The code exchange.
+    Token,
+    /// Authenticated MCP calls.
+    Mcp,
+    /// Re-authorization after a 401/403 or a tool-level challenge.
+    StepUp,
+    /// The refresh grant.
+    Refresh,
+    /// Requests the harness sends on purpose to probe the server (garbage tokens, bad headers).
+    Probe,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Phase::Discovery => "discovery",
+            Phase::Registration => "registration",
+            Phase::Authorize => "authorize",
+            Phase::Token => "token",
+            Phase::Mcp => "mcp",
+            Phase::StepUp => "step-up",
+            Phase::Refresh => "refresh",
+            Phase::Probe => "probe",
+        };
+        f.write_str(s)
+    }
+}
+
+/// What kind of secret a value is; names the placeholder it is redacted to (`[token-1]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretKind {
+    /// An access token.
+    Token,
+    /// A refresh token.
+    RefreshToken,
+    /// A client secret.
+    ClientSecret,
+    /// An authorization code.
+    Code,
+    /// A PKCE verifier.
+    Verifier,
+    /// A PKCE challenge (derived from the verifier; volatile, not secret, redacted for stability).
+    Challenge,
+    /// The OAuth `state`.
+    State,
+    /// An RFC 7523 client assertion.
+    Assertion,
+    /// A client id issued by registration (volatile).
+    ClientId,
+    /// An MCP session id.
+    SessionId,
+    /// A cookie value.
+    Cookie,
+}
+
+impl SecretKind {
+    /// The placeholder stem: `token` → `[token-1]`.
+    pub fn stem(self) -> &'static str {
+        match self {
+            SecretKind::Token => "token",
+            SecretKind::RefreshToken => "refresh-token",
+            SecretKind::ClientSecret => "client-secret",
+            SecretKind::Code => "code",
+            SecretKind::Verifier => "verifier",
+            SecretKind::Challenge => "challenge",
+            SecretKind::State => "state",
+            SecretKind::Assertion => "assertion",
+            SecretKind::ClientId => "client-id",
+            SecretKind::SessionId => "session-id",
+            SecretKind::Cookie => "cookie",
+        }
+    }
+}
+
+/// A secret value the run handled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Secret {
+    /// Kind.
+    pub kind: SecretKind,
+    /// The value. Transcripts written to disk by the harness are redacted first.
+    pub value: String,
+}
+
+/// One HTTP request and its response (or the error that replaced it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// Order in the run, from 1.
+    pub seq: u32,
+    /// Flow step.
+    pub phase: Phase,
+    /// Connection attempt (ChatGPT starts over, with a fresh registration, after a failure).
+    pub attempt: u32,
+    /// Why this request was sent, in a few words (`root PRM`, `tools/list`).
+    pub label: String,
+    /// Method.
+    pub method: String,
+    /// Full URL.
+    pub url: String,
+    /// Request headers, in the order sent.
+    pub request_headers: Vec<(String, String)>,
+    /// Request body as text.
+    pub request_body: Option<String>,
+    /// Response status; `None` when no response arrived.
+    pub status: Option<u16>,
+    /// Response headers, in the order received.
+    pub response_headers: Vec<(String, String)>,
+    /// Response body as text (truncated at the body limit).
+    pub response_body: Option<String>,
+    /// Whether the body was cut at the limit.
+    pub truncated: bool,
+    /// Milliseconds from sending to the end of the body.
+    pub duration_ms: u64,
+    /// Transport error (timeout, refused, over limit) instead of a response.
+    pub error: Option<String>,
+    /// Indices into [`Transcript::secrets`] of the secrets this exchange carries.
+    pub secrets: Vec<usize>,
+}
+
+impl Exchange {
+    /// A response header, case-insensitively.
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        self.response_headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    /// A request header, case-insensitively.
+    pub fn request_header(&self, name: &str) -> Option<&str> {
+        self.request_headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    /// The response body as JSON, if it is.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        self.response_body.as_deref().and_then(|b| serde_json::from_str(b).ok())
+    }
+}
+
+/// A whole run's exchanges and the secrets they carry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// Exchanges in order.
+    pub exchanges: Vec<Exchange>,
+    /// Every secret value seen.
+    pub secrets: Vec<Secret>,
+}
+
+impl Transcript {
+    /// Registers a secret (once) and re-indexes which exchanges carry it.
+    pub fn add_secret(&mut self, kind: SecretKind, value: &str) {
+        if value.is_empty() || self.secrets.iter().any(|s| s.value == value) {
+            return;
+        }
+        self.secrets.push(Secret { kind, value: value.to_owned() });
+        let idx = self.secrets.len() - 1;
+        for e in &mut self.exchanges {
+            if carries(e, value) {
+                e.secrets.push(idx);
+            }
+        }
+    }
+
+    /// Appends an exchange, numbering it and noting the known secrets it carries.
+    pub fn push(&mut self, mut e: Exchange) -> u32 {
+        e.seq = self.exchanges.len() as u32 + 1;
+        e.secrets = self.secrets.iter().enumerate().filter(|(_, s)| carries(&e, &s.value)).map(|(i, _)| i).collect();
+        let seq = e.seq;
+        self.exchanges.push(e);
+        seq
+    }
+
+    /// Exchanges of one phase.
+    pub fn phase(&self, p: Phase) -> impl Iterator<Item = &Exchange> {
+        self.exchanges.iter().filter(move |e| e.phase == p)
+    }
+
+    /// A copy with every secret replaced by `[kind-N]`, numbered per kind in order of first
+    /// appearance. Values are replaced longest first, so a secret containing another is hidden whole.
+    pub fn redacted(&self) -> Transcript {
+        let mut counters: std::collections::HashMap<SecretKind, usize> = Default::default();
+        let mut names: Vec<(String, String)> = self
+            .secrets
+            .iter()
+            .map(|s| {
+                let n = counters.entry(s.kind).or_default();
+                *n += 1;
+                (s.value.clone(), format!("[{}-{}]", s.kind.stem(), n))
+            })
+            .collect();
+        names.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
+        let hide = |s: &str| -> String {
+            let mut out = s.to_owned();
+            for (v, p) in &names {
+                if out.contains(v.as_str()) {
+                    out = out.replace(v.as_str(), p);
+                }
+                // Secrets also travel percent- or form-encoded in URLs and bodies.
+                let enc: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+                if enc != *v && out.contains(enc.as_str()) {
+                    out = out.replace(enc.as_str(), p);
+                }
+            }
+            out
+        };
+        let mut t = self.clone();
+        for e in &mut t.exchanges {
+            e.url = hide(&e.url);
+            for (_, v) in e.request_headers.iter_mut().chain(e.response_headers.iter_mut()) {
+                *v = hide(v);
+                redact_basic(v, &hide);
+            }
+            e.request_body = e.request_body.as_deref().map(hide);
+            e.response_body = e.response_body.as_deref().map(hide);
+            e.error = e.error.as_deref().map(hide);
+        }
+        let mut counters: std::collections::HashMap<SecretKind, usize> = Default::default();
+        for s in &mut t.secrets {
+            let n = counters.entry(s.kind).or_default();
+            *n += 1;
+            s.value = format!("[{}-{}]", s.kind.stem(), n);
+        }
+        t
+    }
+}
+
+/// `Authorization: Basic base64(id:secret)` hides the secret inside base64; decode, redact, and
+/// say so rather than leak it.
+fn redact_basic(v: &mut String, hide: &dyn Fn(&str) -> String) {
+    use base64::Engine;
+    let Some(rest) = v.strip_prefix("Basic ") else { return };
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(rest.trim()) else { return };
+    let Ok(text) = String::from_utf8(raw) else { return };
+    let hidden = hide(&text);
+    if hidden != text {
+        *v = format!("Basic <base64 of {hidden}>");
+    }
+}
+
+fn carries(e: &Exchange, value: &str) -> bool {
+    use base64::Engine;
+    let enc: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let hit = |s: &str| s.contains(value) || s.contains(enc.as_str());
+    hit(&e.url)
+        || e.request_headers.iter().chain(e.response_headers.iter()).any(|(_, v)| {
+            hit(v)
+                || v.strip_prefix("Basic ")
+                    .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+                    .is_some_and(|raw| hit(&String::from_utf8_lossy(&raw)))
+        })
+        || e.request_body.as_deref().is_some_and(hit)
+        || e.response_body.as_deref().is_some_and(hit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(url: &str, body: &str) -> Exchange {
+        Exchange {
+            seq: 0,
+            phase: Phase::Token,
+            attempt: 1,
+            label: "t".into(),
+            method: "POST".into(),
+            url: url.into(),
+            request_headers: vec![("authorization".into(), {
+                use base64::Engine;
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("cid:s3cr3t+x"))
+            })],
+            request_body: Some(body.into()),
+            status: Some(200),
+            response_headers: vec![],
+            response_body: Some("{\"access_token\":\"AT-123\"}".into()),
+            truncated: false,
+            duration_ms: 1,
+            error: None,
+            secrets: vec![],
+        }
+    }
+
+    #[test]
+    fn redaction_is_exact_and_covers_encodings_and_basic() {
+        let mut t = Transcript::default();
+        t.push(ex("http://x/cb?code=C%2FD", "code=C%2FD&client_secret=s3cr3t%2Bx"));
+        t.add_secret(SecretKind::Code, "C/D");
+        t.add_secret(SecretKind::ClientSecret, "s3cr3t+x");
+        t.add_secret(SecretKind::Token, "AT-123");
+        assert_eq!(t.exchanges[0].secrets, vec![0, 1, 2]);
+        let r = t.redacted();
+        let text = serde_json::to_string(&r).unwrap();
+        for s in ["C/D", "C%2FD", "s3cr3t", "AT-123"] {
+            assert!(!text.contains(s), "{s} leaked: {text}");
+        }
+        assert!(text.contains("[code-1]") && text.contains("[client-secret-1]") && text.contains("[token-1]"));
+        assert!(r.exchanges[0].request_headers[0].1.contains("[client-secret-1]"));
+    }
+
+    #[test]
+    fn placeholders_are_numbered_per_kind_in_order() {
+        let mut t = Transcript::default();
+        t.add_secret(SecretKind::Token, "aaa");
+        t.add_secret(SecretKind::Token, "bbb");
+        t.add_secret(SecretKind::Token, "aaa");
+        t.push(ex("http://x/?a=aaa&b=bbb", ""));
+        let r = t.redacted();
+        assert_eq!(r.exchanges[0].url, "http://x/?a=[token-1]&b=[token-2]");
+        assert_eq!(r.secrets.len(), 2);
+    }
+}
