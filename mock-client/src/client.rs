@@ -265,32 +265,10 @@ impl Client {
     async fn once(&mut self, url: &Url) -> Result<Outcome, Failure> {
         self.s = Session { client: self.s.client.take(), mcp_url: Some(url.clone()), ..Default::default() };
         match self.profile.auth_mode.value {
-            AuthMode::Oauth => {
-                let found = {
-                    let ctx = ctx!(self, url);
-                    crate::discovery::run(&ctx).await?
-                };
-                let advertised_iss =
-                    found.metadata.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true));
-                let r = &self.profile.redirect_uri.value;
-                let per = r
-                    .per_connector
-                    .clone()
-                    .unwrap_or_else(|| r.stable.clone())
-                    .replace("{callback_id}", &self.opts.callback_id);
-                let redirect = match r.rule {
-                    RedirectRule::Stable => r.stable.clone(),
-                    RedirectRule::PerConnector => per,
-                    RedirectRule::StableIfIss if advertised_iss => r.stable.clone(),
-                    RedirectRule::StableIfIss => per,
-                };
-                if self.s.client.is_none() {
-                    let mut ctx = ctx!(self, url);
-                    self.s.client = Some(crate::registration::run(&mut ctx, &found, &redirect).await?);
-                }
-                self.s.found = Some(found);
-                self.authorize(url, Phase::Authorize, Phase::Token, None).await?;
+            AuthMode::Oauth if self.profile.discovery.on_challenge.value => {
+                // The spec's flow: start the session unauthenticated; the first 401 starts OAuth.
             }
+            AuthMode::Oauth => self.discover_and_authorize(url, None).await?,
             AuthMode::StaticBearer => {
                 self.s.wire.token = self.opts.bearer_token.clone();
             }
@@ -304,6 +282,38 @@ impl Client {
             self.rec.secret(crate::transcript::SecretKind::Token, t);
         }
         self.session(url).await
+    }
+
+    /// Discovery, registration, authorization and token, from `challenge` when a 401 started it.
+    async fn discover_and_authorize(
+        &mut self,
+        url: &Url,
+        challenge: Option<crate::challenge::Challenge>,
+    ) -> Result<(), Failure> {
+        let found = {
+            let ctx = ctx!(self, url);
+            crate::discovery::run(&ctx, challenge).await?
+        };
+        let advertised_iss =
+            found.metadata.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true));
+        let r = &self.profile.redirect_uri.value;
+        let per = r
+            .per_connector
+            .clone()
+            .unwrap_or_else(|| r.stable.clone())
+            .replace("{callback_id}", &self.opts.callback_id);
+        let redirect = match r.rule {
+            RedirectRule::Stable => r.stable.clone(),
+            RedirectRule::PerConnector => per,
+            RedirectRule::StableIfIss if advertised_iss => r.stable.clone(),
+            RedirectRule::StableIfIss => per,
+        };
+        if self.s.client.is_none() {
+            let mut ctx = ctx!(self, url);
+            self.s.client = Some(crate::registration::run(&mut ctx, &found, &redirect).await?);
+        }
+        self.s.found = Some(found);
+        self.authorize(url, Phase::Authorize, Phase::Token, None).await
     }
 
     /// Authorization + code exchange; `scope` overrides the profile's choice (step-up).
@@ -387,6 +397,11 @@ impl Client {
                 let ctx = ctx!(self, url);
                 crate::mcp::rpc(&ctx, phase, &self.s.wire, body, method).await?
             };
+            if reply.status == 401 && self.profile.auth_mode.value == AuthMode::Oauth && self.s.found.is_none() {
+                // Challenged before any authorization (the spec's flow): discover from this 401.
+                self.discover_and_authorize(url, reply.challenge.clone()).await?;
+                continue;
+            }
             let oauth = self.profile.auth_mode.value == AuthMode::Oauth && self.s.found.is_some();
             if reply.status == 401 && oauth {
                 if !refreshed && self.profile.refresh.value == RefreshRule::On401 && self.refresh_tokens(url).await? {

@@ -71,13 +71,16 @@ fn valid_prm(v: &Value) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<Discovered, Failure> {
+/// Runs discovery. `challenge` is the 401 that started it, when the flow began with a challenge
+/// (then no unauthenticated request is sent again).
+pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<Discovered, Failure> {
     let p = ctx.profile;
     let url = ctx.mcp_url.as_str();
     let no_oauth = |cause: String, seq| fail(p, FailureKind::NoOauth, Phase::Discovery, url, &[], cause, seq);
-    let mut found = Discovered::default();
+    let challenged = challenge.is_some();
+    let mut found = Discovered { challenge, ..Default::default() };
 
-    if p.discovery.initial_request.value {
+    if p.discovery.initial_request.value && !challenged {
         let r = ctx.send(Phase::Discovery, ctx.mcp_initialize_req(None, "unauthenticated initialize")).await?;
         if r.status == 401 {
             found.challenge = r.headers_named("www-authenticate").find_map(challenge::bearer);

@@ -153,6 +153,9 @@ pub enum AsRule {
 pub struct Discovery {
     /// Whether an unauthenticated MCP request is sent first to read the 401 challenge.
     pub initial_request: Fact<bool>,
+    /// Authorize only when the server challenges (the spec's flow: request → 401 → discovery),
+    /// instead of up front when the connector is created (ChatGPT).
+    pub on_challenge: Fact<bool>,
     /// PRM sources in the order tried.
     pub prm_order: Fact<Vec<PrmSource>>,
     /// When PRM probing ends.

@@ -86,3 +86,24 @@ pub fn http() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// A file under the deps directory the test command installs, or `None` (see [`venv_python`] for
+/// what a missing install means).
+pub fn dep(rel: &str) -> Option<PathBuf> {
+    let deps =
+        std::env::var_os("CONNECTOR_HARNESS_DEPS").map(PathBuf::from).unwrap_or_else(|| repo().join(".cache/deps"));
+    let p = deps.join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var_os("CONNECTOR_HARNESS_REQUIRE_REAL_SERVERS").is_some() {
+        panic!("{} is required but missing: run scripts/install-deps.sh", p.display());
+    }
+    eprintln!("skipping: {} is not installed; run scripts/install-deps.sh or bash scripts/test", p.display());
+    None
+}
+
+/// Node 22 from npm's `node@22` package.
+pub fn node22() -> Option<PathBuf> {
+    dep("node22/node_modules/node/bin/node")
+}
