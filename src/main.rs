@@ -202,27 +202,28 @@ fn conformance_context() -> Option<serde_json::Value> {
 async fn run_client(args: ClientArgs) -> anyhow::Result<ExitCode> {
     use mock_client::{Client, ConnectOptions, LoginDriver, StaticCredentials};
     let profile = mock_client::profile::load(&args.profile)?;
-    let mut opts = ConnectOptions::default();
-    opts.login = match args.login {
-        LoginDriverArg::Auto => LoginDriver::Auto,
-        LoginDriverArg::Form => LoginDriver::Form { fields: args.login_fields.into_iter().collect() },
-        LoginDriverArg::Manual => LoginDriver::Manual,
-    };
     let ctx = conformance_context();
     let ctx_str = |k: &str| ctx.as_ref().and_then(|c| c.get(k)).and_then(|v| v.as_str()).map(str::to_owned);
     let client_id = args.client_id.or_else(|| ctx_str("client_id"));
-    opts.static_client = client_id.map(|client_id| StaticCredentials {
-        client_id,
-        client_secret: args.client_secret.or_else(|| ctx_str("client_secret")),
-    });
-    opts.bearer_token = args.token;
-    opts.tool_calls = args.calls;
-    if std::env::var_os("MCP_CONFORMANCE_SCENARIO").is_some() {
+    let opts = ConnectOptions {
+        login: match args.login {
+            LoginDriverArg::Auto => LoginDriver::Auto,
+            LoginDriverArg::Form => LoginDriver::Form { fields: args.login_fields.into_iter().collect() },
+            LoginDriverArg::Manual => LoginDriver::Manual,
+        },
+        static_client: client_id.map(|client_id| StaticCredentials {
+            client_id,
+            client_secret: args.client_secret.or_else(|| ctx_str("client_secret")),
+        }),
+        bearer_token: args.token,
+        tool_calls: args.calls,
         // The suite's CIMD scenario expects this exact client id URL (it never fetches it).
-        opts.cimd_base = Some("https://conformance-test.local".into());
-    }
+        cimd_base: std::env::var_os("MCP_CONFORMANCE_SCENARIO").map(|_| "https://conformance-test.local".to_owned()),
+        ..ConnectOptions::default()
+    };
     let mut client = Client::new(profile, opts);
     let outcome = client.connect(&args.url).await?;
+    client.finish().await;
     let transcript = client.transcript().redacted();
     if args.verbose {
         for e in &transcript.exchanges {

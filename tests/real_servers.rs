@@ -130,3 +130,31 @@ async fn fastmcp_jwt_verifier_trusts_the_mock_idp() {
     }
     idp.shutdown().await;
 }
+
+/// The form login driver gets through oidc-provider's real login and consent pages, and the
+/// reference server accepts the JWT access token oidc-provider issues for its resource.
+#[tokio::test]
+async fn chatgpt_connects_through_oidc_provider_with_the_form_driver() {
+    use harness::reference::ReferenceServer;
+    use mock_client::{Client, ConnectOptions, LoginDriver, Phase, profile};
+    let Some((_oidc, issuer)) = oidc_provider().await else { return };
+    let meta: Value =
+        http().get(format!("{issuer}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    let server =
+        ReferenceServer::builder().issuer(&issuer).jwks_uri(meta["jwks_uri"].as_str().unwrap()).start().await.unwrap();
+    for name in ["chatgpt-2025-09-dcr-basic", "chatgpt-2025-dcr", "chatgpt-2026-cimd"] {
+        let fields = [("login", "alice"), ("password", "any")].map(|(k, v)| (k.to_string(), v.to_string())).into();
+        let opts = ConnectOptions { login: LoginDriver::Form { fields }, ..Default::default() };
+        let mut client = Client::new(profile::builtin(name).unwrap(), opts);
+        let outcome = client.connect(server.url()).await.unwrap();
+        let t = client.transcript();
+        assert!(outcome.connected(), "{name}: {}\n{:#?}", outcome.verdict(client.profile()), t.redacted().exchanges);
+        let pages: Vec<&str> = t.phase(Phase::Authorize).map(|e| e.label.as_str()).collect();
+        assert!(
+            pages.iter().filter(|l| l.starts_with("submit form /interaction/")).count() >= 2,
+            "{name}: login and consent: {pages:?}"
+        );
+        let who = client.call_tool("whoami", json!({})).await.unwrap();
+        assert!(who.to_string().contains("alice"), "{name}: {who}");
+    }
+}

@@ -1,4 +1,7 @@
 //! The scenario runner: scenario files, checks over transcripts, snapshots and reports.
 //!
-//! Not built yet: this crate is the home of issue #4 (scenario files, runner, checks, reports).
-//! It exists now so the workspace has its final shape and later work lands where readers expect it.
+//! Built so far: [`reference`](mod@reference), the embedded reference MCP server (a correct
+//! OAuth-protected Streamable HTTP server, and the fixture servers that break one requirement
+//! each). The runner, checks and reports (issue #4) land here next.
+
+pub mod reference;

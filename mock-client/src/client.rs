@@ -473,9 +473,6 @@ impl Client {
                 tracing::debug!("tool {name} returned an error result");
             }
         }
-        if self.profile.mcp.delete_at_end.value {
-            self.close().await;
-        }
         Ok(Outcome::Connected { tools, protocol_version: self.s.wire.protocol_version.clone() })
     }
 
@@ -501,6 +498,13 @@ impl Client {
             return Ok(result);
         }
         unreachable!("the loop returns in its second round")
+    }
+
+    /// Ends the run as the profile's client would: DELETE the session if it does that.
+    pub async fn finish(&mut self) {
+        if self.profile.mcp.delete_at_end.value {
+            self.close().await;
+        }
     }
 
     /// Ends the session with DELETE (recorded).

@@ -107,3 +107,28 @@ pub fn dep(rel: &str) -> Option<PathBuf> {
 pub fn node22() -> Option<PathBuf> {
     dep("node22/node_modules/node/bin/node")
 }
+
+/// Starts oidc-provider (Node 22) on a free loopback port; returns the child and its issuer.
+pub async fn oidc_provider() -> Option<(Child, String)> {
+    use tokio::io::AsyncBufReadExt;
+    let node = node22()?;
+    dep("oidc-provider/node_modules/oidc-provider")?;
+    let mut child = Command::new(node)
+        .arg("tests/servers/oidc_provider.mjs")
+        .env("OIDC_PORT", "0")
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawning oidc-provider");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("oidc-provider did not get ready within 30 s")
+        .unwrap()
+        .expect("oidc-provider exited before it was ready");
+    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
+    Some((child, ready["issuer"].as_str().unwrap().to_owned()))
+}

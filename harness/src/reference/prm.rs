@@ -1,0 +1,63 @@
+//! RFC 9728 OAuth 2.0 Protected Resource Metadata, served at both well-known locations:
+//!
+//! - path-suffixed, `/.well-known/oauth-protected-resource/mcp` (RFC 9728 §3.1: the well-known
+//!   segment inserted between host and path; MCP 2025-11-25 §Protected Resource Metadata Discovery
+//!   Requirements lists it first), and
+//! - host root, `/.well-known/oauth-protected-resource`, which ChatGPT fetches after stripping the
+//!   path (GPT-01) and which MCP 2025-11-25 clients try next.
+//!
+//! Both carry the same document: `resource` is the canonical MCP endpoint URL (RS-18; MCP §Canonical
+//! Server URI), `authorization_servers` lists the AS (RS-02), `bearer_methods_supported` is
+//! `["header"]` only (RFC 9728 §2; MCP forbids tokens in the query string). `get` routes answer
+//! HEAD like GET, without a body (RFC 9110 §9.3.2).
+
+use axum::extract::State;
+use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+use super::faults::Fault;
+use super::state::AppState;
+
+/// The PRM document. Fault switches: `PrmWrongResource` (RS-18), `PrmWithoutAuthorizationServers` (RS-02).
+pub(crate) fn document(st: &AppState) -> Value {
+    let resource = if st.faults.has(Fault::PrmWrongResource) { st.origin.clone() } else { st.resource.clone() };
+    let mut doc = json!({
+        "resource": resource,
+        "authorization_servers": [st.config.issuer],
+        "scopes_supported": st.config.scopes_supported,
+        "bearer_methods_supported": ["header"],
+        "resource_name": st.config.resource_name,
+    });
+    if st.faults.has(Fault::PrmWithoutAuthorizationServers)
+        && let Some(o) = doc.as_object_mut()
+    {
+        o.remove("authorization_servers");
+    }
+    doc
+}
+
+/// GET/HEAD `/.well-known/oauth-protected-resource`.
+pub(crate) async fn root(State(st): State<Arc<AppState>>) -> Response {
+    serve(&st, true)
+}
+
+/// GET/HEAD `/.well-known/oauth-protected-resource{mcp_path}`.
+pub(crate) async fn path(State(st): State<Arc<AppState>>) -> Response {
+    serve(&st, false)
+}
+
+/// Fault switches: `NoPrm` (RS-01), `PrmOnlyAtPath` (GPT-01), `NoCors` (GPT-12).
+fn serve(st: &AppState, at_root: bool) -> Response {
+    if st.faults.has(Fault::NoPrm) || (at_root && st.faults.has(Fault::PrmOnlyAtPath)) {
+        return super::server::not_found();
+    }
+    let mut r = (StatusCode::OK, [(CONTENT_TYPE, "application/json")], document(st).to_string()).into_response();
+    // Public metadata: any origin may read it (browser-based clients discover from other origins).
+    if !st.faults.has(Fault::NoCors) {
+        r.headers_mut().insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    }
+    r
+}

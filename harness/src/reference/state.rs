@@ -1,0 +1,132 @@
+//! Shared server state and the request log a test or the runner can inspect.
+
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::config::ReferenceConfig;
+use super::faults::Faults;
+use super::jwks::JwksCache;
+use super::session::SessionStore;
+
+/// Requests kept in the log; older ones are dropped first.
+pub const MAX_LOGGED_REQUESTS: usize = 10_000;
+/// Bytes of each request body kept in the log.
+pub const MAX_LOGGED_BODY_BYTES: usize = 16 * 1024;
+
+/// The well-known path of RFC 9728 Protected Resource Metadata (§3).
+pub(crate) const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+
+/// One HTTP request the reference server received, in arrival order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoggedRequest {
+    /// Order of arrival, from 1.
+    pub seq: u64,
+    /// HTTP method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Raw query string.
+    pub query: Option<String>,
+    /// Headers in arrival order (values lossily decoded; secrets kept, as in mock-idp's log).
+    pub headers: Vec<(String, String)>,
+    /// Body as text (lossy UTF-8, cut at [`MAX_LOGGED_BODY_BYTES`]).
+    pub body: String,
+    /// Whether the request carried a Bearer token in its `Authorization` header.
+    pub carried_token: bool,
+    /// The JSON-RPC `method`, when the body is a single JSON-RPC message.
+    pub rpc_method: Option<String>,
+    /// The status the server answered.
+    pub status: u16,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct RequestLog {
+    pub entries: VecDeque<LoggedRequest>,
+    pub next_seq: u64,
+}
+
+impl RequestLog {
+    pub(crate) fn push(&mut self, mut entry: LoggedRequest) {
+        self.next_seq += 1;
+        entry.seq = self.next_seq;
+        if self.entries.len() >= MAX_LOGGED_REQUESTS {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub config: ReferenceConfig,
+    pub faults: Faults,
+    /// `http://127.0.0.1:PORT`.
+    pub origin: String,
+    /// The canonical resource: `origin` + `mcp_path`.
+    pub resource: String,
+    pub jwks: JwksCache,
+    pub sessions: Mutex<SessionStore>,
+    pub log: Mutex<RequestLog>,
+    /// Challenges issued so far (drives the `InconsistentChallenge` fault).
+    pub challenges: AtomicU64,
+}
+
+impl AppState {
+    /// The host-root PRM URL (RFC 9728 §3.1 with the path removed — what ChatGPT fetches).
+    pub(crate) fn prm_url_root(&self) -> String {
+        format!("{}{PRM_WELL_KNOWN}", self.origin)
+    }
+
+    /// The path-suffixed PRM URL (RFC 9728 §3.1: the well-known segment inserted before the path).
+    pub(crate) fn prm_url_path(&self) -> String {
+        format!("{}{PRM_WELL_KNOWN}{}", self.origin, self.config.mcp_path)
+    }
+
+    pub(crate) fn sessions(&self) -> MutexGuard<'_, SessionStore> {
+        // A panic while holding the lock would be our bug; keep serving rather than cascade.
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn log(&self) -> MutexGuard<'_, RequestLog> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Unix seconds.
+pub(crate) fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> LoggedRequest {
+        LoggedRequest {
+            seq: 0,
+            method: "POST".into(),
+            path: "/mcp".into(),
+            query: None,
+            headers: vec![],
+            body: String::new(),
+            carried_token: false,
+            rpc_method: None,
+            status: 200,
+        }
+    }
+
+    #[test]
+    fn the_log_is_bounded_and_numbers_keep_counting() {
+        let mut log = RequestLog::default();
+        for _ in 0..MAX_LOGGED_REQUESTS + 5 {
+            log.push(entry());
+        }
+        assert_eq!(log.entries.len(), MAX_LOGGED_REQUESTS);
+        assert_eq!(log.entries.front().unwrap().seq, 6);
+        assert_eq!(log.entries.back().unwrap().seq, (MAX_LOGGED_REQUESTS + 5) as u64);
+    }
+}

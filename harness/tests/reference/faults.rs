@@ -1,0 +1,381 @@
+//! Every fault, proved to change what a client observes: each test runs the same probe against a
+//! correct server and a server with the fault (both trusting one mock IdP) and asserts the
+//! correct answer from the first and the broken one from the second.
+
+use crate::common::*;
+use harness::reference::{Fault, ReferenceHandle};
+use mock_idp::{IdpHandle, MockIdp, NegativeToken};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+struct Pair {
+    idp: IdpHandle,
+    good: ReferenceHandle,
+    bad: ReferenceHandle,
+}
+
+impl Pair {
+    async fn start(fault: Fault) -> Pair {
+        let idp = MockIdp::builder().start().await.unwrap();
+        let good = server(&idp, |b| b).await;
+        let bad = server(&idp, |b| b.fault(fault)).await;
+        Pair { idp, good, bad }
+    }
+
+    /// Runs `probe` on the correct server, then on the faulty one.
+    async fn both<T, F: AsyncFn(&IdpHandle, &ReferenceHandle) -> T>(&self, probe: F) -> (T, T) {
+        (probe(&self.idp, &self.good).await, probe(&self.idp, &self.bad).await)
+    }
+}
+
+fn read(idp: &IdpHandle, srv: &ReferenceHandle) -> String {
+    token_for(idp, srv, &["mcp:read"])
+}
+
+fn negative(idp: &IdpHandle, srv: &ReferenceHandle, kind: NegativeToken) -> String {
+    idp.mint_negative(kind, srv.url(), &["mcp:read"]).unwrap().token
+}
+
+async fn no_token_challenge(srv: &ReferenceHandle) -> Resp {
+    rpc(srv, None, None, &init_body()).await
+}
+
+async fn write_note_with_read_token(idp: &IdpHandle, srv: &ReferenceHandle) -> Resp {
+    let t = read(idp, srv);
+    let sid = initialize(srv, &t).await;
+    rpc(srv, Some(&t), Some(&sid), &tool_call(1, "write_note", json!({"text": "x"}))).await
+}
+
+async fn initialize_with(srv: &ReferenceHandle, token: &str) -> u16 {
+    rpc(srv, Some(token), None, &init_body()).await.status
+}
+
+async fn accepts_negative(idp: &IdpHandle, srv: &ReferenceHandle, kind: NegativeToken) -> u16 {
+    initialize_with(srv, &negative(idp, srv, kind)).await
+}
+
+async fn demonstrate(fault: Fault) {
+    let p = Pair::start(fault).await;
+    match fault {
+        Fault::NoPrm => {
+            let (g, b) =
+                p.both(async |_, s| (get(&s.prm_url_root()).await.status, get(&s.prm_url_path()).await.status)).await;
+            assert_eq!((g, b), ((200, 200), (404, 404)));
+        }
+        Fault::PrmWithoutAuthorizationServers => {
+            let (g, b) = p.both(async |_, s| get(&s.prm_url_root()).await.json()).await;
+            assert_eq!(g["authorization_servers"], json!([p.idp.issuer()]));
+            assert!(b.get("authorization_servers").is_none(), "{b}");
+        }
+        Fault::NoResourceMetadataInChallenge => {
+            let (g, b) = p.both(async |_, s| no_token_challenge(s).await.challenge()).await;
+            assert_eq!(g["resource_metadata"], p.good.prm_url_root());
+            assert!(!b.contains_key("resource_metadata") && b.contains_key("scope"), "{b:?}");
+        }
+        Fault::PrmOnlyAtPath => {
+            let (g, b) =
+                p.both(async |_, s| (get(&s.prm_url_root()).await.status, get(&s.prm_url_path()).await.status)).await;
+            assert_eq!((g, b), ((200, 200), (404, 200)));
+        }
+        Fault::ChallengePointsAtPathPrm => {
+            let (g, b) =
+                p.both(async |_, s| no_token_challenge(s).await.challenge()["resource_metadata"].clone()).await;
+            assert_eq!((g, b), (p.good.prm_url_root(), p.bad.prm_url_path()));
+        }
+        Fault::NoScopeInChallenge => {
+            let (g, b) = p.both(async |_, s| no_token_challenge(s).await.challenge()).await;
+            assert_eq!(g["scope"], "mcp:read");
+            assert!(!b.contains_key("scope") && b.contains_key("resource_metadata"), "{b:?}");
+        }
+        Fault::WrongStatusForMissingToken => {
+            let (g, b) = p.both(async |_, s| no_token_challenge(s).await.status).await;
+            assert_eq!((g, b), (401, 403));
+        }
+        Fault::ServerErrorOnBadToken => {
+            let (g, b) = p.both(async |i, s| accepts_negative(i, s, NegativeToken::Expired).await).await;
+            assert_eq!((g, b), (401, 500));
+        }
+        Fault::LeakDataOnRejection => {
+            let (g, b) = p.both(async |_, s| no_token_challenge(s).await).await;
+            assert_eq!((g.status, b.status), (401, 401));
+            assert!(!g.text.contains("write_note"), "{}", g.text);
+            assert_eq!(b.json()["result"]["tools"][2]["name"], "write_note", "{}", b.text);
+        }
+        Fault::SkipAudienceCheck => {
+            for kind in
+                [NegativeToken::WrongAudience, NegativeToken::OtherResourceSameIdp, NegativeToken::MissingAudience]
+            {
+                let (g, b) = p.both(async |i, s| accepts_negative(i, s, kind).await).await;
+                assert_eq!((g, b), (401, 200), "{kind:?}");
+            }
+        }
+        Fault::NoInvalidTokenError => {
+            let (g, b) = p
+                .both(async |i, s| rpc(s, Some(&negative(i, s, NegativeToken::ForeignKey)), None, &init_body()).await)
+                .await;
+            assert_eq!((g.status, b.status), (401, 401));
+            assert_eq!(g.challenge()["error"], "invalid_token");
+            assert!(!b.challenge().contains_key("error"), "{}", b.www_authenticate());
+        }
+        Fault::InsufficientScopeAs401 => {
+            let (g, b) = p.both(async |i, s| write_note_with_read_token(i, s).await).await;
+            assert_eq!((g.status, b.status), (403, 401));
+            assert_eq!(b.challenge()["error"], "insufficient_scope");
+        }
+        Fault::WrongScopeInForbidden => {
+            let (g, b) = p.both(async |i, s| write_note_with_read_token(i, s).await.challenge()["scope"].clone()).await;
+            assert_eq!((g.as_str(), b.as_str()), ("mcp:write", "mcp:read"));
+        }
+        Fault::InconsistentChallenge => {
+            let (g, b) = p
+                .both(async |_, s| {
+                    (no_token_challenge(s).await.www_authenticate(), no_token_challenge(s).await.www_authenticate())
+                })
+                .await;
+            assert_eq!(g.0, g.1);
+            assert_ne!(b.0, b.1);
+            assert_eq!(parse_challenge(&b.1)["scope"], "mcp:read mcp:write");
+        }
+        Fault::SessionAuthenticates => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let sid = initialize(s, &read(i, s)).await;
+                    rpc(s, None, Some(&sid), &call(1, "tools/list", json!({}))).await.status
+                })
+                .await;
+            assert_eq!((g, b), (401, 200));
+        }
+        Fault::PredictableSessionIds => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let t = read(i, s);
+                    (initialize(s, &t).await, initialize(s, &t).await)
+                })
+                .await;
+            assert!(g.0.len() >= 43 && !g.0.starts_with("session-") && g.0 != g.1, "{g:?}");
+            assert_eq!((b.0.as_str(), b.1.as_str()), ("session-1", "session-2"));
+        }
+        Fault::NoResourceMetadataIn403 => {
+            let (g, b) = p.both(async |i, s| write_note_with_read_token(i, s).await).await;
+            assert_eq!((g.status, b.status), (403, 403));
+            assert_eq!(g.challenge()["resource_metadata"], p.good.prm_url_root());
+            assert!(!b.challenge().contains_key("resource_metadata"), "{}", b.www_authenticate());
+        }
+        Fault::PrmWrongResource => {
+            let (g, b) = p.both(async |_, s| get(&s.prm_url_path()).await.json()["resource"].clone()).await;
+            assert_eq!((g, b), (json!(p.good.url()), json!(p.bad.origin())));
+        }
+        Fault::PrmUrlUnfetchable => {
+            let (g, b) = p
+                .both(async |_, s| {
+                    let url = no_token_challenge(s).await.challenge()["resource_metadata"].clone();
+                    assert!(url.starts_with("http://127.0.0.1:"), "absolute: {url}");
+                    get(&url).await.status
+                })
+                .await;
+            assert_eq!((g, b), (200, 404));
+        }
+        Fault::SkipSignatureCheck => {
+            for kind in [
+                NegativeToken::AlgNone,
+                NegativeToken::Hs256WithPublicKey,
+                NegativeToken::UnknownKid,
+                NegativeToken::ForeignKey,
+            ] {
+                let (g, b) = p.both(async |i, s| accepts_negative(i, s, kind).await).await;
+                assert_eq!((g, b), (401, 200), "{kind:?}");
+            }
+        }
+        Fault::SkipExpiryCheck => {
+            let (g, b) = p.both(async |i, s| accepts_negative(i, s, NegativeToken::Expired).await).await;
+            assert_eq!((g, b), (401, 200));
+        }
+        Fault::SkipNbfCheck => {
+            let (g, b) = p.both(async |i, s| accepts_negative(i, s, NegativeToken::NotYetValid).await).await;
+            assert_eq!((g, b), (401, 200));
+        }
+        Fault::SkipIssuerCheck => {
+            let (g, b) = p.both(async |i, s| accepts_negative(i, s, NegativeToken::WrongIssuer).await).await;
+            assert_eq!((g, b), (401, 200));
+        }
+        Fault::AcceptQueryToken => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let url = format!("{}?access_token={}", s.url(), read(i, s));
+                    send(http().post(url).header("accept", BOTH).body(init_body().to_string())).await.status
+                })
+                .await;
+            assert_eq!((g, b), (401, 200));
+        }
+        Fault::NoOriginCheck => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let rb = request(s, Method::POST, Some(&read(i, s)), None).header("origin", "https://evil.example");
+                    send(rb.body(init_body().to_string())).await.status
+                })
+                .await;
+            assert_eq!((g, b), (403, 200));
+        }
+        Fault::AcceptBatch => {
+            let (g, b) = p.both(async |i, s| rpc(s, Some(&read(i, s)), None, &json!([init_body()])).await).await;
+            assert_eq!((g.status, b.status), (400, 200));
+            assert_eq!(b.json()[0]["result"]["serverInfo"]["name"], "connector-harness-reference");
+        }
+        Fault::NotificationNot202 => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let t = read(i, s);
+                    let sid = initialize(s, &t).await;
+                    let r = rpc(s, Some(&t), Some(&sid), &notification("notifications/initialized")).await;
+                    (r.status, r.text)
+                })
+                .await;
+            assert_eq!(g, (202, String::new()));
+            assert_eq!(b.0, 200);
+            assert!(!b.1.is_empty());
+        }
+        Fault::SessionIdNotAscii => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let r = rpc(s, Some(&read(i, s)), None, &init_body()).await;
+                    r.headers["mcp-session-id"].as_bytes().to_vec()
+                })
+                .await;
+            let visible = |id: &[u8]| id.iter().all(|c| (0x21..=0x7E).contains(c));
+            assert!(visible(&g));
+            assert!(!visible(&b), "{}", String::from_utf8_lossy(&b));
+        }
+        Fault::NoSessionRequired => {
+            let (g, b) = p
+                .both(async |i, s| rpc(s, Some(&read(i, s)), None, &call(1, "tools/list", json!({}))).await.status)
+                .await;
+            assert_eq!((g, b), (400, 200));
+        }
+        Fault::TerminatedSessionStillServed => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let t = read(i, s);
+                    let sid = initialize(s, &t).await;
+                    let deleted = send(request(s, Method::DELETE, Some(&t), Some(&sid))).await.status;
+                    (deleted, rpc(s, Some(&t), Some(&sid), &call(1, "tools/list", json!({}))).await.status)
+                })
+                .await;
+            assert_eq!((g, b), ((204, 404), (204, 200)));
+        }
+        Fault::InvalidProtocolVersionAccepted => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let rb =
+                        request(s, Method::POST, Some(&read(i, s)), None).header("mcp-protocol-version", "1999-01-01");
+                    send(rb.body(init_body().to_string())).await.status
+                })
+                .await;
+            assert_eq!((g, b), (400, 200));
+        }
+        Fault::EchoUnsupportedProtocolVersion => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let mut body = init_body();
+                    body["params"]["protocolVersion"] = json!("2099-01-01");
+                    rpc(s, Some(&read(i, s)), None, &body).await.json()["result"]["protocolVersion"].clone()
+                })
+                .await;
+            assert_eq!((g, b), (json!("2025-11-25"), json!("2099-01-01")));
+        }
+        Fault::RequireBothAcceptTypes => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let rb = request_accepting(s, Method::POST, Some(&read(i, s)), None, "text/event-stream");
+                    send(rb.body(init_body().to_string())).await.status
+                })
+                .await;
+            assert_eq!((g, b), (200, 406));
+        }
+        Fault::NoCors => {
+            let (g, b) = p
+                .both(async |_, s| {
+                    let rb = http()
+                        .request(Method::OPTIONS, s.url())
+                        .header("origin", "https://chatgpt.com")
+                        .header("access-control-request-method", "POST");
+                    let r = send(rb).await;
+                    (r.status, r.header("access-control-allow-origin"))
+                })
+                .await;
+            assert_eq!(g, (204, Some("https://chatgpt.com".to_owned())));
+            assert_ne!(b.0, 204);
+            assert_eq!(b.1, None);
+        }
+    }
+}
+
+/// One `#[tokio::test]` per fault, and the list of faults covered.
+macro_rules! fault_tests {
+    ($($test:ident => $fault:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                demonstrate(Fault::$fault).await;
+            }
+        )+
+        const COVERED: &[Fault] = &[$(Fault::$fault),+];
+    };
+}
+
+fault_tests! {
+    no_prm => NoPrm,
+    prm_without_authorization_servers => PrmWithoutAuthorizationServers,
+    no_resource_metadata_in_challenge => NoResourceMetadataInChallenge,
+    prm_only_at_path => PrmOnlyAtPath,
+    challenge_points_at_path_prm => ChallengePointsAtPathPrm,
+    no_scope_in_challenge => NoScopeInChallenge,
+    wrong_status_for_missing_token => WrongStatusForMissingToken,
+    server_error_on_bad_token => ServerErrorOnBadToken,
+    leak_data_on_rejection => LeakDataOnRejection,
+    skip_audience_check => SkipAudienceCheck,
+    no_invalid_token_error => NoInvalidTokenError,
+    insufficient_scope_as_401 => InsufficientScopeAs401,
+    wrong_scope_in_forbidden => WrongScopeInForbidden,
+    inconsistent_challenge => InconsistentChallenge,
+    session_authenticates => SessionAuthenticates,
+    predictable_session_ids => PredictableSessionIds,
+    no_resource_metadata_in_403 => NoResourceMetadataIn403,
+    prm_wrong_resource => PrmWrongResource,
+    prm_url_unfetchable => PrmUrlUnfetchable,
+    skip_signature_check => SkipSignatureCheck,
+    skip_expiry_check => SkipExpiryCheck,
+    skip_nbf_check => SkipNbfCheck,
+    skip_issuer_check => SkipIssuerCheck,
+    accept_query_token => AcceptQueryToken,
+    no_origin_check => NoOriginCheck,
+    accept_batch => AcceptBatch,
+    notification_not_202 => NotificationNot202,
+    session_id_not_ascii => SessionIdNotAscii,
+    no_session_required => NoSessionRequired,
+    terminated_session_still_served => TerminatedSessionStillServed,
+    invalid_protocol_version_accepted => InvalidProtocolVersionAccepted,
+    echo_unsupported_protocol_version => EchoUnsupportedProtocolVersion,
+    require_both_accept_types => RequireBothAcceptTypes,
+    no_cors => NoCors,
+}
+
+#[test]
+fn every_fault_has_a_test() {
+    let missing: Vec<_> = Fault::ALL.iter().filter(|f| !COVERED.contains(f)).collect();
+    assert!(missing.is_empty(), "faults without an HTTP test: {missing:?}");
+    assert_eq!(COVERED.len(), Fault::ALL.len());
+}
+
+#[tokio::test]
+async fn faults_combine_and_come_from_config_files() {
+    let idp = MockIdp::builder().start().await.unwrap();
+    let cfg: harness::reference::ReferenceConfig = serde_json::from_value(json!({
+        "issuer": idp.issuer(), "jwks_uri": idp.jwks_uri(),
+        "faults": ["no_prm", "skip_audience_check"]
+    }))
+    .unwrap();
+    let srv = harness::reference::ReferenceServer::with_config(cfg).start().await.unwrap();
+    assert_eq!(get(&srv.prm_url_root()).await.status, 404);
+    assert_eq!(accepts_negative(&idp, &srv, NegativeToken::WrongAudience).await, 200);
+    let _: Value = get(&srv.prm_url_path()).await.json();
+}

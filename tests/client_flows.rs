@@ -1,0 +1,234 @@
+//! Every profile's connect flow end to end: mock IdP (or oidc-provider) + the reference MCP server,
+//! with the transcript asserted — phases and their order, and the exact token-request header set.
+
+mod support;
+
+use harness::reference::{ReferenceHandle, ReferenceServer};
+use mock_client::{Client, ConnectOptions, LoginDriver, Outcome, Phase, StaticCredentials, Transcript, profile};
+use mock_idp::{IdpHandle, LoginMode, MockIdp, StaticClient};
+use std::sync::Arc;
+
+async fn stack(idp: MockIdp) -> (Arc<IdpHandle>, ReferenceHandle) {
+    let idp = Arc::new(idp.start().await.unwrap());
+    let server = ReferenceServer::builder().issuer(idp.issuer()).jwks_uri(idp.jwks_uri()).start().await.unwrap();
+    (idp, server)
+}
+
+fn options_for(idp: &Arc<IdpHandle>) -> ConnectOptions {
+    let idp = idp.clone();
+    ConnectOptions {
+        cimd_rewrite: Some(Arc::new(move |from: &str, to: &str| idp.add_fetch_rewrite(from, to))),
+        ..Default::default()
+    }
+}
+
+async fn connect(name: &str, opts: ConnectOptions, url: &str) -> (Outcome, Transcript, Client) {
+    let mut c = Client::new(profile::builtin(name).unwrap(), opts);
+    let o = c.connect(url).await.unwrap();
+    let t = c.transcript();
+    (o, t, c)
+}
+
+/// The phases in order of first appearance.
+fn phase_order(t: &Transcript) -> Vec<Phase> {
+    let mut out: Vec<Phase> = Vec::new();
+    for e in &t.exchanges {
+        if out.last() != Some(&e.phase) {
+            out.push(e.phase);
+        }
+    }
+    out
+}
+
+fn token_exchange(t: &Transcript) -> &mock_client::Exchange {
+    t.phase(Phase::Token).next().expect("a token request")
+}
+
+fn header_names(e: &mock_client::Exchange) -> Vec<&str> {
+    e.request_headers.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+fn assert_connected(o: &Outcome, t: &Transcript) {
+    match o {
+        Outcome::Connected { tools, .. } => assert!(tools.contains(&"whoami".to_string()), "{tools:?}"),
+        Outcome::Failed(f) => panic!("did not connect: {} — {}\n{:#?}", f.message, f.cause, t.redacted().exchanges),
+    }
+}
+
+#[tokio::test]
+async fn chatgpt_2025_dcr_posts_its_secret_and_probes_like_chatgpt() {
+    let (idp, server) = stack(MockIdp::builder()).await;
+    let (o, t, _) = connect("chatgpt-2025-dcr", options_for(&idp), server.url()).await;
+    assert_connected(&o, &t);
+    assert_eq!(phase_order(&t), [Phase::Discovery, Phase::Registration, Phase::Authorize, Phase::Token, Phase::Mcp]);
+    // Unauthenticated POST, root PRM first, then the AS probes (HEAD before GET) on issuer and MCP host.
+    let d: Vec<(&str, &str)> = t.phase(Phase::Discovery).map(|e| (e.method.as_str(), e.label.as_str())).collect();
+    assert_eq!(d[0], ("POST", "unauthenticated initialize"));
+    assert_eq!(d[1], ("GET", "root PRM"));
+    assert!(d.iter().any(|(m, l)| *m == "HEAD" && l.contains("on issuer")));
+    assert!(d.iter().any(|(_, l)| l.contains("on mcphost")), "{d:?}");
+    let reg = t.phase(Phase::Registration).next().unwrap();
+    let body: serde_json::Value = serde_json::from_str(reg.request_body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["token_endpoint_auth_method"], "client_secret_post");
+    assert!(body.get("scope").is_none(), "ChatGPT registers without scope");
+    let tok = token_exchange(&t);
+    assert_eq!(header_names(tok), ["User-Agent", "Accept", "Accept-Encoding", "Content-Type"]);
+    assert_eq!(tok.request_header("user-agent"), Some("Python/3.12 aiohttp/3.13.5"));
+    let form = tok.request_body.as_deref().unwrap();
+    assert!(form.starts_with("grant_type=authorization_code&code="), "{form}");
+    assert!(form.contains("client_secret=") && form.contains("resource="), "{form}");
+    let auth = t.phase(Phase::Authorize).next().unwrap();
+    assert!(
+        auth.url.contains("state=oauth_s_")
+            && auth.url.contains("redirect_uri=https%3A%2F%2Fchatgpt.com%2Fconnector_platform_oauth_redirect")
+    );
+    for e in t.phase(Phase::Mcp) {
+        assert_eq!(e.request_header("user-agent"), Some("openai-mcp/1.0.0"));
+        assert!(e.request_header("authorization").is_some_and(|a| a.starts_with("Bearer ")));
+    }
+}
+
+#[tokio::test]
+async fn chatgpt_2025_09_follows_keycloaks_basic() {
+    let (idp, server) = stack(MockIdp::builder()).await;
+    let (o, t, _) = connect("chatgpt-2025-09-dcr-basic", options_for(&idp), server.url()).await;
+    assert_connected(&o, &t);
+    let tok = token_exchange(&t);
+    assert_eq!(header_names(tok), ["User-Agent", "Accept", "Accept-Encoding", "Authorization", "Content-Type"]);
+    assert!(tok.request_header("authorization").unwrap().starts_with("Basic "));
+    assert!(!tok.request_body.as_deref().unwrap().contains("client_id="), "Basic alone, no client_id in the body");
+}
+
+#[tokio::test]
+async fn chatgpt_2026_cimd_uses_private_key_jwt_and_falls_back_to_none() {
+    let (idp, server) = stack(MockIdp::builder()).await;
+    let (o, t, _) = connect("chatgpt-2026-cimd", options_for(&idp), server.url()).await;
+    assert_connected(&o, &t);
+    assert!(t.phase(Phase::Registration).next().is_none(), "CIMD needs no registration request");
+    let clients = idp.snapshot().clients;
+    assert_eq!(clients[0].client_id, "https://chatgpt.com/oauth/cbHarness0001/client.json");
+    let form = token_exchange(&t).request_body.clone().unwrap();
+    assert!(
+        form.contains("client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"),
+        "{form}"
+    );
+    // The mock IdP implements RFC 9207, so the stable callback is used.
+    assert!(t.phase(Phase::Authorize).next().unwrap().url.contains("connector_platform_oauth_redirect"));
+
+    // Without private_key_jwt at the AS, the document's `none` is used; without RFC 9207, the
+    // per-connector callback.
+    let (idp, server) = stack(
+        MockIdp::builder().quirk(mock_idp::Quirk::NoPrivateKeyJwt).quirk(mock_idp::Quirk::IssParameterNotAdvertised),
+    )
+    .await;
+    let (o, t, _) = connect("chatgpt-2026-cimd", options_for(&idp), server.url()).await;
+    assert_connected(&o, &t);
+    let form = token_exchange(&t).request_body.clone().unwrap();
+    assert!(!form.contains("client_assertion") && form.contains("client_id="), "{form}");
+    assert!(t.phase(Phase::Authorize).next().unwrap().url.contains("connector%2Foauth%2FcbHarness0001"));
+}
+
+#[tokio::test]
+async fn remaining_oauth_profiles_connect() {
+    // ChatGPT authorizes up front; Claude and the spec client start the session and authorize when
+    // challenged (request → 401 → discovery from the challenge's resource_metadata).
+    for (name, starts_in) in [
+        ("chatgpt-2026-cimd-stable-iss", Phase::Discovery),
+        ("claude", Phase::Mcp),
+        ("mcp-spec-2025-11-25", Phase::Mcp),
+    ] {
+        let (idp, server) = stack(MockIdp::builder()).await;
+        let (o, t, mut c) = connect(name, options_for(&idp), server.url()).await;
+        assert_connected(&o, &t);
+        assert_eq!(t.exchanges[0].phase, starts_in, "{name}");
+        if starts_in == Phase::Mcp {
+            assert_eq!(t.exchanges[0].status, Some(401), "{name}");
+            assert_eq!(t.exchanges[1].label, "PRM from WWW-Authenticate", "{name}");
+        }
+        c.finish().await;
+        let last = c.transcript().exchanges.last().cloned().unwrap();
+        // ChatGPT is not known to end sessions; the spec (and Claude, assumed) DELETE them.
+        let deletes = name != "chatgpt-2026-cimd-stable-iss";
+        assert_eq!(last.method == "DELETE", deletes, "{name}");
+    }
+    let (idp, server) = stack(MockIdp::builder()).await;
+    let (_, t, _) = connect("mcp-spec-2025-11-25", options_for(&idp), server.url()).await;
+    assert_eq!(header_names(token_exchange(&t)), ["User-Agent", "Accept", "Content-Type"]);
+}
+
+#[tokio::test]
+async fn static_client_id_connects_where_dcr_is_missing_and_chatgpt_cannot() {
+    let static_client = StaticClient {
+        client_id: "c_l9moiiilq5k1k0rv5u31maky734sz617".into(),
+        client_secret: Some("s3cret".into()),
+        redirect_uris: vec!["cursor://anysphere.cursor-mcp/oauth/callback".into()],
+        token_endpoint_auth_method: Some("client_secret_basic".into()),
+        scopes: vec![],
+    };
+    let idp = MockIdp::builder()
+        .quirk(mock_idp::Quirk::NoRegistrationEndpoint)
+        .quirk(mock_idp::Quirk::NoCimd)
+        .static_client(static_client);
+    let (idp, server) = stack(idp).await;
+    let opts = ConnectOptions {
+        static_client: Some(StaticCredentials {
+            client_id: "c_l9moiiilq5k1k0rv5u31maky734sz617".into(),
+            client_secret: Some("s3cret".into()),
+        }),
+        ..options_for(&idp)
+    };
+    let (o, t, _) = connect("static-client-id", opts, server.url()).await;
+    assert_connected(&o, &t);
+    let (o, _, _) = connect("chatgpt-2026-cimd", options_for(&idp), server.url()).await;
+    let f = o.failure().expect("ChatGPT has no way to get a client");
+    assert_eq!(f.message, format!("Failed to resolve OAuth client for MCP connector: {}", server.url()));
+}
+
+#[tokio::test]
+async fn bearer_and_query_token_modes() {
+    let (idp, server) = stack(MockIdp::builder()).await;
+    let token = idp.mint_valid(server.url(), &["mcp:read"]).unwrap().token;
+    let opts = ConnectOptions { bearer_token: Some(token.clone()), ..Default::default() };
+    let (o, t, _) = connect("chatgpt-bearer-token", opts.clone(), server.url()).await;
+    assert_connected(&o, &t);
+    assert_eq!(phase_order(&t), [Phase::Mcp], "no OAuth at all");
+    // The reference server never accepts a token in the query string (MCP forbids it).
+    let (o, t, _) = connect("chatgpt-noauth-query-token", opts, server.url()).await;
+    let f = o.failure().expect("the query token is refused");
+    assert_eq!(f.message, "No app actions available");
+    assert!(t.exchanges[0].url.contains("?token="));
+    assert_eq!(t.exchanges[0].status, Some(401));
+    // And the transcript never shows the token once redacted.
+    assert!(!serde_json::to_string(&t.redacted()).unwrap().contains(&token));
+}
+
+#[tokio::test]
+async fn form_login_driver_gets_through_the_mock_idps_pages() {
+    let (idp, server) = stack(MockIdp::builder().login(LoginMode::Form)).await;
+    let fields =
+        [("username", "alice"), ("password", "wonderland")].map(|(k, v)| (k.to_string(), v.to_string())).into();
+    let opts = ConnectOptions { login: LoginDriver::Form { fields }, ..options_for(&idp) };
+    let (o, t, mut c) = connect("chatgpt-2026-cimd", opts, server.url()).await;
+    assert_connected(&o, &t);
+    let steps: Vec<&str> = t.phase(Phase::Authorize).map(|e| e.label.as_str()).collect();
+    assert_eq!(steps, ["authorization request", "submit form /login", "submit form /consent"]);
+    let who = c.call_tool("whoami", serde_json::json!({})).await.unwrap();
+    assert!(who.to_string().contains("alice"), "{who}");
+}
+
+#[tokio::test]
+async fn step_up_on_insufficient_scope() {
+    // The AS grants only what is asked; ask for mcp:read, then write_note needs mcp:write.
+    let idp = MockIdp::builder().configure(|c| c.scopes_supported = vec!["mcp:read".into(), "mcp:write".into()]);
+    let (idp, server) = stack(idp).await;
+    let (o, t, mut c) = connect("mcp-spec-2025-11-25", options_for(&idp), server.url()).await;
+    assert_connected(&o, &t);
+    let before = c.access_token().unwrap().to_owned();
+    let r = c.call_tool("write_note", serde_json::json!({"text": "hi"})).await.unwrap();
+    assert_ne!(r.get("isError"), Some(&serde_json::Value::Bool(true)), "{r}");
+    let t = c.transcript();
+    assert!(t.phase(Phase::StepUp).count() >= 2, "re-authorization is recorded as step-up");
+    assert_ne!(c.access_token().unwrap(), before);
+    let forbidden = t.exchanges.iter().find(|e| e.status == Some(403)).expect("the 403 that triggered it");
+    assert!(forbidden.response_header("www-authenticate").unwrap().contains("insufficient_scope"));
+}
