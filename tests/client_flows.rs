@@ -200,6 +200,39 @@ async fn bearer_and_query_token_modes() {
     assert_eq!(t.exchanges[0].status, Some(401));
     // And the transcript never shows the token once redacted.
     assert!(!serde_json::to_string(&t.redacted()).unwrap().contains(&token));
+    // Against a server that reads the query (as seed 000's OwnSona does), the mode connects.
+    let reads_query = ReferenceServer::builder()
+        .issuer(idp.issuer())
+        .jwks_uri(idp.jwks_uri())
+        .fault(harness::reference::Fault::AcceptQueryToken)
+        .start()
+        .await
+        .unwrap();
+    let token = idp.mint_valid(reads_query.url(), &["mcp:read"]).unwrap().token;
+    let opts = ConnectOptions { bearer_token: Some(token), ..Default::default() };
+    let (o, t, _) = connect("chatgpt-noauth-query-token", opts, reads_query.url()).await;
+    assert_connected(&o, &t);
+    assert!(t.exchanges.iter().all(|e| e.request_header("authorization").is_none()));
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_the_new_token_works() {
+    let (idp, server) = stack(MockIdp::builder()).await;
+    let (o, t, mut c) = connect("chatgpt-2025-09-dcr-basic", options_for(&idp), server.url()).await;
+    assert_connected(&o, &t);
+    let before = c.access_token().unwrap().to_owned();
+    assert!(c.refresh().await.unwrap(), "a refresh token was issued");
+    assert_ne!(c.access_token().unwrap(), before);
+    let t = c.transcript();
+    let r = t.phase(Phase::Refresh).next().expect("the refresh grant is recorded");
+    assert!(r.request_body.as_deref().unwrap().starts_with("grant_type=refresh_token&refresh_token="));
+    assert!(r.request_header("authorization").unwrap().starts_with("Basic "), "same client auth as the code exchange");
+    let who = c.call_tool("whoami", serde_json::json!({})).await.unwrap();
+    assert!(who.to_string().contains("alice"), "{who}");
+    // The rotated-out refresh token is dead at the IdP: rotation really happened.
+    let rts: Vec<_> = idp.snapshot().tokens.into_iter().filter(|t| t.kind == mock_idp::TokenKind::Refresh).collect();
+    assert_eq!(rts.len(), 2);
+    assert!(rts[0].used && !rts[1].used);
 }
 
 #[tokio::test]
