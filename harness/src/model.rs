@@ -1,0 +1,193 @@
+//! The plain data that flows from the runner to checks to reports.
+//!
+//! One direction: scenario → runner → [`RunRecord`] (the transcript and what the run knows) →
+//! checks → [`Finding`]s → [`ScenarioResult`] → reports. Reports and snapshots read these types
+//! and nothing else, so a saved JSON report can be re-checked and re-rendered offline.
+
+use mock_client::{Outcome, Transcript};
+use serde::{Deserialize, Serialize};
+
+/// A finding's status. The names and meanings match the official conformance suite's
+/// `checks.json`, so users can merge both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    /// The requirement holds.
+    Success,
+    /// Informational; never fails a run.
+    Info,
+    /// Not applicable to this run (a different spec version, a feature not in use).
+    Skipped,
+    /// A SHOULD is not met.
+    Warning,
+    /// A MUST is not met, or could not be tested because a prerequisite failed.
+    Failure,
+}
+
+impl Status {
+    /// Severity for collapsing repeated IDs: FAILURE > WARNING > SUCCESS > SKIPPED > INFO.
+    pub fn severity(self) -> u8 {
+        match self {
+            Status::Info => 0,
+            Status::Skipped => 1,
+            Status::Success => 2,
+            Status::Warning => 3,
+            Status::Failure => 4,
+        }
+    }
+    /// Whether this status fails a run.
+    pub fn is_problem(self) -> bool {
+        matches!(self, Status::Failure | Status::Warning)
+    }
+}
+
+/// A reference into a specification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecRef {
+    /// Short id, e.g. `MCP-2025-11-25-authorization` or `RFC9728`.
+    pub id: String,
+    /// Where, e.g. `§3.3` or `L469-470`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// One check result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Requirement ID from the catalogue (`RS-08`, `GPT-04`, `H-13`, `AS-23`).
+    pub id: String,
+    /// Short name of what was checked.
+    pub name: String,
+    /// Status.
+    pub status: Status,
+    /// One sentence: what was expected and what happened.
+    pub description: String,
+    /// Spec references.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "specReferences")]
+    pub spec_refs: Vec<SpecRef>,
+    /// Structured detail (expected vs actual, headers seen…); secrets already redacted.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
+    /// The transcript exchanges (`seq`) that prove it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<u32>,
+    /// Set when a prerequisite failed so the requirement could not be tested (status FAILURE).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untestable: bool,
+}
+
+/// Keeps one finding per ID, the most severe (ties keep the last), as the conformance suite's
+/// collapse does; INFO findings are all kept.
+pub fn collapse(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        if f.status == Status::Info {
+            out.push(f);
+            continue;
+        }
+        match out.iter_mut().find(|x| x.id == f.id && x.status != Status::Info) {
+            Some(x) if f.status.severity() >= x.status.severity() => {
+                let mut merged = f;
+                for e in &x.exchanges {
+                    if !merged.exchanges.contains(e) {
+                        merged.exchanges.push(*e);
+                    }
+                }
+                *x = merged;
+            }
+            Some(x) => {
+                for e in f.exchanges {
+                    if !x.exchanges.contains(&e) {
+                        x.exchanges.push(e);
+                    }
+                }
+            }
+            None => out.push(f),
+        }
+    }
+    out
+}
+
+/// Everything a run produced, before checks: what the checks read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The MCP server URL under test (the canonical resource).
+    pub target: String,
+    /// The client profile used.
+    pub profile: String,
+    /// Its display name ("ChatGPT (2026 CIMD profile)").
+    pub profile_display: String,
+    /// The MCP spec version the run is judged against (`2025-06-18` or `2025-11-25`).
+    pub spec_version: String,
+    /// How the connect ended.
+    pub outcome: Outcome,
+    /// Every exchange, redacted.
+    pub transcript: Transcript,
+}
+
+/// What a scenario expected about one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectationResult {
+    /// What was expected (`RS-08: SUCCESS`, `outcome: failed`, `chatgpt_says: …`, `snapshot: x`).
+    pub what: String,
+    /// What happened.
+    pub actual: String,
+    /// Whether they agree.
+    pub ok: bool,
+}
+
+/// One scenario (one matrix entry) after checks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// Scenario name (`file stem` or `file stem[profile]` for matrix entries).
+    pub name: String,
+    /// Its file.
+    pub file: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// The run.
+    pub run: RunRecord,
+    /// Findings after collapsing.
+    pub findings: Vec<Finding>,
+    /// The scenario's expectations and whether they held.
+    pub expectations: Vec<ExpectationResult>,
+    /// The one-line verdict ("ChatGPT (…) would connect" / "would fail: … — because …").
+    pub verdict: String,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// Set when the harness itself broke (could not start the target, bad scenario at run time);
+    /// such a result is an error, not a finding about the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ScenarioResult {
+    /// Whether the scenario is as expected: no harness error, every expectation held, and — for
+    /// finding IDs the scenario did not name — no FAILURE or WARNING.
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.expectations.iter().all(|e| e.ok) && self.unexpected_problems().is_empty()
+    }
+
+    /// FAILURE/WARNING findings the expectations did not name.
+    pub fn unexpected_problems(&self) -> Vec<&Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.status.is_problem())
+            .filter(|f| !self.expectations.iter().any(|e| e.what.starts_with(&format!("{}:", f.id))))
+            .collect()
+    }
+}
+
+/// A whole run of the harness: every scenario result. This is what `--report-dir` writes as JSON
+/// and what every reporter renders.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The harness version.
+    pub harness_version: String,
+    /// Start time, RFC 3339 (UTC).
+    pub started_at: String,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// Results in a stable order (by scenario name).
+    pub results: Vec<ScenarioResult>,
+}

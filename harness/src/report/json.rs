@@ -1,0 +1,173 @@
+//! JSON: the whole [`RunReport`] (findings and transcripts, already redacted) — what
+//! `--report-dir` saves and what can be re-rendered offline — and one scenario in the official
+//! MCP conformance suite's `checks.json` shape, so users can merge both suites' results.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+use super::shared;
+use crate::model::{RunReport, ScenarioResult};
+
+/// The whole report as pretty JSON (a trailing newline included).
+pub fn render(report: &RunReport) -> String {
+    // The model holds only strings, numbers, sequences and string-keyed maps: it always serializes.
+    let mut s = serde_json::to_string_pretty(report).expect("a RunReport always serializes to JSON");
+    s.push('\n');
+    s
+}
+
+/// Reads a report written by [`render`] back.
+pub fn parse(text: &str) -> Result<RunReport, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+/// One scenario's findings as the conformance suite's `checks.json`: an array of
+/// `{id, name, description, status, timestamp, specReferences, details}`, stamped with the
+/// current time as the suite stamps its checks. Use [`checks_json_at`] for a fixed stamp (the
+/// runner passes the report's `started_at`, which keeps saved files reproducible).
+pub fn checks_json(result: &ScenarioResult) -> Value {
+    checks_json_at(result, &now_rfc3339())
+}
+
+/// [`checks_json`] with the given RFC 3339 `timestamp` on every check.
+///
+/// `details` is the finding's own (an object, or `{"value": …}` around anything else) plus, when
+/// the finding has them, `exchanges` (the transcript `seq`s that prove it) and `untestable`.
+/// Failure and warning checks also carry the suite's optional `errorMessage` (the description).
+pub fn checks_json_at(result: &ScenarioResult, timestamp: &str) -> Value {
+    let checks: Vec<Value> = result
+        .findings
+        .iter()
+        .map(|f| {
+            let mut details = match &f.details {
+                Value::Object(m) => m.clone(),
+                Value::Null => Map::new(),
+                other => Map::from_iter([("value".to_owned(), other.clone())]),
+            };
+            if !f.exchanges.is_empty() {
+                details.entry("exchanges").or_insert_with(|| json!(f.exchanges));
+            }
+            if f.untestable {
+                details.entry("untestable").or_insert(Value::Bool(true));
+            }
+            let refs: Vec<Value> = f
+                .spec_refs
+                .iter()
+                .map(|r| {
+                    let mut m = Map::new();
+                    m.insert("id".into(), Value::String(r.id.clone()));
+                    if let Some(u) = &r.url {
+                        m.insert("url".into(), Value::String(u.clone()));
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            let mut check = json!({
+                "id": f.id,
+                "name": f.name,
+                "description": f.description,
+                "status": shared::status_str(f.status),
+                "timestamp": timestamp,
+                "specReferences": refs,
+                "details": details,
+            });
+            if f.status.is_problem() {
+                check["errorMessage"] = Value::String(f.description.clone());
+            }
+            check
+        })
+        .collect();
+    Value::Array(checks)
+}
+
+/// Now as `2026-07-01T12:00:00.123Z`, the suite's `new Date().toISOString()` form.
+fn now_rfc3339() -> String {
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    rfc3339(d.as_secs(), d.subsec_millis())
+}
+
+fn rfc3339(secs: u64, millis: u32) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+    use crate::report::terminal::{self, TerminalOptions};
+
+    #[test]
+    fn round_trips() {
+        let report = fixtures::report();
+        let text = render(&report);
+        let back = parse(&text).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), serde_json::to_value(&report).unwrap());
+        assert_eq!(render(&back), text);
+        assert!(text.ends_with("}\n"));
+    }
+
+    #[test]
+    fn holds_what_the_terminal_shows() {
+        let report = fixtures::report();
+        let v: Value = serde_json::from_str(&render(&report)).unwrap();
+        let term = terminal::render(&report, &TerminalOptions::default());
+        for (r, jr) in report.results.iter().zip(v["results"].as_array().unwrap()) {
+            let verdict = jr["verdict"].as_str().unwrap();
+            if r.error.is_none() {
+                assert!(term.contains(&format!("\n  {verdict}\n")), "terminal lacks the verdict {verdict}");
+            } else {
+                assert!(term.contains(jr["error"].as_str().unwrap()));
+            }
+            for f in jr["findings"].as_array().unwrap() {
+                let (id, status) = (f["id"].as_str().unwrap(), f["status"].as_str().unwrap());
+                let line = term.lines().find(|l| l.trim_start().starts_with(status) && l.contains(&format!("  {id} ")));
+                assert!(line.is_some(), "terminal lacks {status} {id}");
+            }
+            assert!(jr["run"]["transcript"]["exchanges"].is_array());
+        }
+        assert_eq!(v["results"][2]["findings"][1]["status"], "FAILURE");
+        assert_eq!(v["results"][2]["findings"][1]["specReferences"][0]["id"], "RFC9728");
+    }
+
+    #[test]
+    fn checks_json_has_the_conformance_suite_shape() {
+        let report = fixtures::report();
+        let checks = checks_json_at(&report.results[2], "2026-07-01T12:00:00Z");
+        let arr = checks.as_array().unwrap();
+        assert_eq!(arr.len(), 3);
+        for c in arr {
+            for k in ["id", "name", "description", "status", "timestamp", "specReferences", "details"] {
+                assert!(c.get(k).is_some(), "{k} missing in {c}");
+            }
+            assert_eq!(c["timestamp"], "2026-07-01T12:00:00Z");
+        }
+        assert_eq!(arr[1]["id"], "RS-03");
+        assert_eq!(arr[1]["status"], "FAILURE");
+        assert_eq!(arr[1]["errorMessage"], "root PRM answered 404");
+        assert_eq!(arr[1]["specReferences"], json!([{ "id": "RFC9728", "url": "§3" }]));
+        assert_eq!(arr[1]["details"], json!({ "expected": "x", "actual": "y", "exchanges": [2] }));
+        assert!(arr[0].get("errorMessage").is_none());
+        let now = checks_json(&report.results[2]);
+        assert!(now[0]["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400, 5), "2000-02-29T00:00:00.005Z");
+        assert_eq!(rfc3339(1_782_907_200, 123), "2026-07-01T12:00:00.123Z");
+    }
+}

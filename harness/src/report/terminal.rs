@@ -1,0 +1,305 @@
+//! The human report: per scenario a ✔/✘ line, the verdict, findings grouped by flow phase, the
+//! expectations that did not hold and harness errors (kept apart from findings), the transcript
+//! with `verbose`; then counts by status and the plain closing line `N passed, M failed`.
+//!
+//! Everything that came from the server (descriptions, headers, bodies) has its control
+//! characters escaped, so a hostile server cannot write escape sequences to the user's terminal.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use owo_colors::{OwoColorize, Style};
+
+use super::shared::{self, State};
+use crate::model::{RunReport, ScenarioResult, Status};
+
+/// How to render.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TerminalOptions {
+    /// ANSI colours (never on the closing `N passed, M failed` line).
+    pub color: bool,
+    /// Print every exchange of each transcript, with headers and bodies.
+    pub verbose: bool,
+}
+
+impl TerminalOptions {
+    /// Colour if standard output supports it (honours `NO_COLOR`, `FORCE_COLOR` and
+    /// `owo_colors::set_override`).
+    pub fn detect(verbose: bool) -> TerminalOptions {
+        let probe = "x".if_supports_color(owo_colors::Stream::Stdout, |t| t.red()).to_string();
+        TerminalOptions { color: probe != "x", verbose }
+    }
+}
+
+/// The whole report as text, ending with a newline.
+pub fn render(report: &RunReport, opts: &TerminalOptions) -> String {
+    let p = Painter(opts.color);
+    let mut out = String::new();
+    for result in &report.results {
+        scenario(&mut out, result, opts, &p);
+        out.push('\n');
+    }
+    let (_, _, errors) = shared::tally(report);
+    let _ = writeln!(out, "{}", shared::status_counts_line(report));
+    if errors > 0 {
+        let noun = if errors == 1 { "harness error" } else { "harness errors" };
+        let _ = writeln!(out, "{}", p.paint(&format!("{errors} {noun} (the harness broke, not the server)"), err()));
+    }
+    // The closing line is read by CI tools: alone on its line, never coloured.
+    let _ = writeln!(out, "{}", shared::summary_line(report));
+    out
+}
+
+/// One line for the runner to print as each scenario finishes: `✔ name (1.25 s)`.
+pub fn progress_line(name: &str, passed: bool, ms: u64, color: bool) -> String {
+    let p = Painter(color);
+    let mark = if passed { p.paint("✔", ok()) } else { p.paint("✘", bad()) };
+    format!(
+        "{mark} {} {}",
+        p.paint(&clean(name), Style::new().bold()),
+        p.paint(&format!("({})", shared::duration(ms)), dim())
+    )
+}
+
+fn scenario(out: &mut String, r: &ScenarioResult, opts: &TerminalOptions, p: &Painter) {
+    let state = State::of(r);
+    let mut head = progress_line(&r.name, state == State::Passed, r.duration_ms, opts.color);
+    if state == State::Error {
+        head.push_str(&format!("  {}", p.paint("harness error", err())));
+    }
+    let _ = writeln!(out, "{head}");
+    let verdict_style = if r.run.outcome.connected() { ok() } else { bad() };
+    let _ = writeln!(out, "  {}", p.paint(&clean(&shared::verdict(r)), verdict_style));
+
+    let width = r.findings.iter().map(|f| f.id.chars().count()).max().unwrap_or(0);
+    for (group, findings) in shared::grouped(r) {
+        let _ = writeln!(out, "  {}", p.paint(group.label(), Style::new().bold().underline()));
+        for f in findings {
+            let status = p.paint(&format!("{:<7}", shared::status_str(f.status)), status_style(f.status));
+            let mut line = format!("    {status}  {:<width$}  {}", clean(&f.id), clean(&f.description));
+            if f.untestable {
+                line.push_str(&p.paint(" (untestable: a prerequisite failed)", dim()));
+            }
+            let _ = writeln!(out, "{}", continuation(&line, 6));
+        }
+    }
+
+    let unmet: Vec<_> = r.expectations.iter().filter(|e| !e.ok).collect();
+    if !unmet.is_empty() {
+        let _ = writeln!(out, "  {}", p.paint("expectations not met", Style::new().bold().underline()));
+        for e in unmet {
+            let _ = writeln!(out, "    {} {}", p.paint("✘", bad()), clean(&shared::expectation_line(e)));
+        }
+    }
+    if let Some(e) = &r.error {
+        let _ = writeln!(out, "  {} {}", p.paint("harness error:", err()), continuation(&clean(e), 4));
+    }
+    if opts.verbose {
+        transcript(out, r, p);
+    }
+}
+
+fn transcript(out: &mut String, r: &ScenarioResult, p: &Painter) {
+    let t = &r.run.transcript;
+    let n = t.exchanges.len();
+    let _ = writeln!(
+        out,
+        "  {}",
+        p.paint(
+            &format!("transcript ({n} exchange{})", if n == 1 { "" } else { "s" }),
+            Style::new().bold().underline()
+        )
+    );
+    for e in &t.exchanges {
+        let answer = match (e.status, &e.error) {
+            (Some(s), _) => {
+                let style = if s < 400 { ok() } else { bad() };
+                p.paint(&s.to_string(), style)
+            }
+            (None, Some(err)) => p.paint(&format!("error: {}", clean(err)), bad()),
+            (None, None) => p.paint("no response", bad()),
+        };
+        let _ = writeln!(
+            out,
+            "    {} {} attempt {}  {} {} → {}  {}",
+            p.paint(&format!("#{}", e.seq), Style::new().bold()),
+            e.phase,
+            e.attempt,
+            clean(&e.method),
+            clean(&e.url),
+            answer,
+            p.paint(&format!("({}, {})", clean(&e.label), shared::duration(e.duration_ms)), dim()),
+        );
+        for (k, v) in &e.request_headers {
+            let _ = writeln!(out, "        > {}: {}", clean(k), clean(v));
+        }
+        if let Some(b) = &e.request_body {
+            body(out, ">", b, false);
+        }
+        for (k, v) in &e.response_headers {
+            let _ = writeln!(out, "        < {}: {}", clean(k), clean(v));
+        }
+        if let Some(b) = &e.response_body {
+            body(out, "<", b, e.truncated);
+        }
+    }
+}
+
+fn body(out: &mut String, dir: &str, b: &str, truncated: bool) {
+    if b.is_empty() {
+        return;
+    }
+    for line in b.lines() {
+        let _ = writeln!(out, "        {dir}   {}", clean(line));
+    }
+    if truncated {
+        let _ = writeln!(out, "        {dir}   … (truncated at the body limit)");
+    }
+}
+
+/// Control characters (ESC, CR, …) shown escaped; newlines and tabs kept.
+fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(
+                |c| {
+                    if c.is_control() && c != '\n' && c != '\t' {
+                        c.escape_unicode().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                },
+            )
+            .collect(),
+    )
+}
+
+/// Continuation lines of a multi-line text indented under its first line.
+fn continuation(s: &str, indent: usize) -> String {
+    s.replace('\n', &format!("\n{}", " ".repeat(indent)))
+}
+
+struct Painter(bool);
+
+impl Painter {
+    fn paint(&self, s: &str, style: Style) -> String {
+        if self.0 { s.style(style).to_string() } else { s.to_owned() }
+    }
+}
+
+fn ok() -> Style {
+    Style::new().green()
+}
+fn bad() -> Style {
+    Style::new().red()
+}
+fn err() -> Style {
+    Style::new().magenta().bold()
+}
+fn dim() -> Style {
+    Style::new().dimmed()
+}
+fn status_style(s: Status) -> Style {
+    match s {
+        Status::Success => ok(),
+        Status::Failure => Style::new().red().bold(),
+        Status::Warning => Style::new().yellow(),
+        Status::Skipped => dim(),
+        Status::Info => Style::new().cyan(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    fn plain(verbose: bool) -> String {
+        render(&fixtures::report(), &TerminalOptions { color: false, verbose })
+    }
+
+    #[test]
+    fn ends_with_the_plain_closing_line() {
+        let text = plain(false);
+        let last = text.lines().last().unwrap();
+        assert_eq!(last, "2 passed, 3 failed");
+        // Exactly that shape, alone on its line, even with colour on.
+        let coloured = render(&fixtures::report(), &TerminalOptions { color: true, verbose: true });
+        assert!(coloured.lines().any(|l| l == "2 passed, 3 failed"), "{coloured}");
+        assert!(coloured.contains("\u{1b}["), "colour was asked for");
+        assert!(!text.contains("\u{1b}["), "no colour was asked for");
+    }
+
+    #[test]
+    fn counts_by_status_and_harness_errors() {
+        let text = plain(false);
+        assert!(text.contains("findings: 9 SUCCESS, 2 FAILURE, 1 WARNING, 1 SKIPPED, 1 INFO"), "{text}");
+        assert!(text.contains("1 harness error (the harness broke, not the server)"), "{text}");
+    }
+
+    #[test]
+    fn each_scenario_has_its_mark_verdict_and_findings_by_phase() {
+        let text = plain(false);
+        assert!(text.contains("✔ cimd-happy-path[chatgpt-2026-cimd] (1.25 s)"), "{text}");
+        assert!(text.contains("✘ no-root-prm[chatgpt-2026-cimd] (1.25 s)"), "{text}");
+        assert!(text.contains("  ChatGPT (2026 CIMD profile) would connect (2 tools listed)"));
+        assert!(text.contains(
+            "  ChatGPT (2026 CIMD profile) would fail: \"MCP server http://127.0.0.1:8000/mcp does not implement OAuth\" — because root PRM"
+        ));
+        let happy = text.split("\n\n").next().unwrap();
+        let order: Vec<&str> = happy.lines().filter(|l| l.starts_with("  ") && !l.starts_with("   ")).collect();
+        assert_eq!(
+            order,
+            [
+                "  ChatGPT (2026 CIMD profile) would connect (2 tools listed)",
+                "  discovery",
+                "  registration",
+                "  token",
+                "  MCP",
+                "  probes",
+                "  other"
+            ]
+        );
+        assert!(happy.contains("    SUCCESS  RS-01   401 with WWW-Authenticate"), "{happy}");
+        assert!(happy.contains("    SKIPPED  GPT-04  no refresh in this run"), "{happy}");
+        assert!(text.contains("    FAILURE  RS-03  root PRM answered 404"), "{text}");
+    }
+
+    #[test]
+    fn harness_errors_and_failed_expectations_are_their_own_sections() {
+        let text = plain(false);
+        let broken = text.split("\n\n").find(|s| s.contains("target-wont-start")).unwrap();
+        assert!(broken.starts_with("✘ target-wont-start (12 ms)  harness error"), "{broken}");
+        assert!(broken.contains("  harness error: could not start the target"), "{broken}");
+        assert!(broken.contains("no verdict: the harness failed"), "{broken}");
+        let weird = text.split("\n\n").find(|s| s.contains("weird")).unwrap();
+        assert!(weird.contains("  expectations not met\n    ✘ expected outcome: connected, got failed"), "{weird}");
+        assert!(!weird.contains("harness error"), "{weird}");
+    }
+
+    #[test]
+    fn verbose_prints_the_transcript_and_escapes_control_characters() {
+        let quiet = plain(false);
+        assert!(!quiet.contains("transcript ("));
+        let text = plain(true);
+        assert!(text.contains("  transcript (9 exchanges)"), "{text}");
+        assert!(
+            text.contains("    #1 discovery attempt 1  POST http://127.0.0.1:8000/mcp → 401  (initialize, 3 ms)"),
+            "{text}"
+        );
+        assert!(text.contains("        < www-authenticate: Bearer resource_metadata="), "{text}");
+        assert!(text.contains("        >   {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}"), "{text}");
+        assert!(text.contains("→ error: connection refused: <closed>; #x \\u{1b}[31m"), "{text}");
+        assert!(!text.contains('\u{1b}'), "a server-supplied escape reached the terminal");
+    }
+
+    #[test]
+    fn progress_lines() {
+        assert_eq!(progress_line("a", true, 5, false), "✔ a (5 ms)");
+        assert_eq!(progress_line("b", false, 2500, false), "✘ b (2.50 s)");
+        assert!(progress_line("b", false, 2500, true).contains("\u{1b}[31m✘"));
+    }
+}
