@@ -21,6 +21,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run scenarios (files or directories; none: the built-in ones against the embedded reference
+    /// server) and report. Exit 0 all as expected, 1 findings, 2 usage error, 3 harness error.
+    Run(RunArgs),
+    /// Will ChatGPT connect to this URL? Connects with the profile and runs every check that
+    /// applies to an external server, with no scenario file.
+    Check(CheckArgs),
     /// Run the mock OAuth 2.1 identity provider on 127.0.0.1 until Ctrl-C.
     Idp(IdpArgs),
     /// Connect to an MCP server once, as the profile's client would; exit 0 if it connects.
@@ -41,6 +47,75 @@ enum ProfilesAction {
         /// A shipped profile name or a YAML file.
         name: String,
     },
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Write report.json, junit.xml, report.md and checks/<scenario>.json here.
+    #[arg(long)]
+    report_dir: Option<PathBuf>,
+    /// Print every exchange of every scenario.
+    #[arg(long, short)]
+    verbose: bool,
+    /// No colours.
+    #[arg(long)]
+    no_color: bool,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenario files or directories (default: the built-in scenarios).
+    paths: Vec<PathBuf>,
+    /// Run against this MCP URL instead of each scenario's target.
+    #[arg(long)]
+    target: Option<String>,
+    /// Run every scenario under this profile instead of its own (repeatable).
+    #[arg(long = "profile")]
+    profiles: Vec<String>,
+    /// Select scenarios by name substring, tag or requirement ID (repeatable).
+    #[arg(long = "filter")]
+    filters: Vec<String>,
+    /// Scenarios run at once (default: the number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Expected-failures file (`scenario` or `scenario:ID` entries).
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Write snapshots instead of comparing them.
+    #[arg(long)]
+    update_snapshots: bool,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The MCP server URL.
+    #[arg(long)]
+    target: String,
+    /// Client profiles to check with (repeatable; default chatgpt-2026-cimd).
+    #[arg(long = "profile")]
+    profiles: Vec<String>,
+    /// How the user's part of authorization is done.
+    #[arg(long, value_enum, default_value = "auto")]
+    login: LoginDriverArg,
+    /// A form field for `--login form` (repeatable).
+    #[arg(long = "login-field", value_parser = parse_kv)]
+    login_fields: Vec<(String, String)>,
+    /// A pre-registered client id.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Its secret.
+    #[arg(long)]
+    client_secret: Option<String>,
+    /// The token for bearer-token and query-token profiles.
+    #[arg(long)]
+    token: Option<String>,
+    /// The MCP spec version to judge against.
+    #[arg(long, default_value = "2025-11-25")]
+    spec: String,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 #[derive(clap::Args)]
@@ -144,6 +219,8 @@ async fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Run(args) => run_scenarios(args).await,
+        Command::Check(args) => run_check(args).await,
         Command::Idp(args) => run_idp(args).await.map(|()| ExitCode::SUCCESS),
         Command::Client(args) => run_client(args).await,
         Command::Profiles { action } => run_profiles(action).map(|()| ExitCode::SUCCESS),
@@ -155,6 +232,155 @@ async fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn write_reports(report: &harness::model::RunReport, dir: &std::path::Path) -> anyhow::Result<()> {
+    use harness::report::{json, junit, markdown};
+    std::fs::create_dir_all(dir.join("checks")).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(dir.join("report.json"), json::render(report))?;
+    std::fs::write(dir.join("junit.xml"), junit::render(report))?;
+    std::fs::write(dir.join("report.md"), markdown::render(report))?;
+    for r in &report.results {
+        let safe: String =
+            r.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        let checks = json::checks_json_at(r, &report.started_at);
+        std::fs::write(dir.join("checks").join(format!("{safe}.json")), serde_json::to_string_pretty(&checks)?)?;
+    }
+    Ok(())
+}
+
+async fn finish_run(
+    report: harness::model::RunReport,
+    args: &ReportArgs,
+    baseline: Option<&PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use harness::report::{baseline as bl, terminal};
+    let opts = if args.no_color {
+        terminal::TerminalOptions { color: false, verbose: args.verbose }
+    } else {
+        terminal::TerminalOptions::detect(args.verbose)
+    };
+    emit(&terminal::render(&report, &opts))?;
+    if let Some(dir) = &args.report_dir {
+        write_reports(&report, dir)?;
+    }
+    let verdict = match baseline {
+        Some(path) => {
+            let b = match bl::load(path) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(bl::exit::USAGE));
+                }
+            };
+            let v = bl::apply(&b, &report);
+            for line in v.describe() {
+                emit(&format!("{line}\n"))?;
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    Ok(ExitCode::from(bl::exit_code(&report, verdict.as_ref())))
+}
+
+fn progress(color: bool) -> impl Fn(&harness::model::ScenarioResult) + Send + Sync + 'static {
+    move |r| eprintln!("{}", harness::report::progress_line(&r.name, r.passed(), r.duration_ms, color))
+}
+
+async fn run_scenarios(args: RunArgs) -> anyhow::Result<ExitCode> {
+    use harness::runner::{RunOptions, RunSettings};
+    let loaded = if args.paths.is_empty() {
+        harness::builtin::scenarios()
+    } else {
+        let mut all = Vec::new();
+        for p in &args.paths {
+            let more = if p.is_dir() {
+                harness::scenario::load_dir(p)
+            } else {
+                harness::scenario::load_file(p).map(|l| vec![l])
+            };
+            match more {
+                Ok(m) => all.extend(m),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Ok(all)
+    };
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for name in &args.profiles {
+        mock_client::profile::load(name)?;
+    }
+    let mut opts = RunOptions {
+        filters: args.filters.clone(),
+        profiles: args.profiles.clone(),
+        target: args.target.clone(),
+        settings: RunSettings { update_snapshots: args.update_snapshots, ..Default::default() },
+        ..Default::default()
+    };
+    if let Some(j) = args.jobs {
+        opts.jobs = j.max(1);
+    }
+    if harness::runner::plan(&loaded, &opts).is_empty() {
+        eprintln!("error: no scenario matches {:?}", args.filters);
+        return Ok(ExitCode::from(2));
+    }
+    let color = !args.report.no_color && harness::report::TerminalOptions::detect(false).color;
+    let report = harness::runner::run_all(&loaded, &opts, progress(color)).await;
+    finish_run(report, &args.report, args.baseline.as_ref()).await
+}
+
+async fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    use harness::scenario::{ClientSettings, Loaded, RawStep, Scenario, TargetSpec};
+    if !["2025-06-18", "2025-11-25"].contains(&args.spec.as_str()) {
+        eprintln!("error: --spec must be 2025-06-18 or 2025-11-25");
+        return Ok(ExitCode::from(2));
+    }
+    let profiles = if args.profiles.is_empty() { vec!["chatgpt-2026-cimd".to_owned()] } else { args.profiles.clone() };
+    let mut loaded = Vec::new();
+    for profile in &profiles {
+        mock_client::profile::load(profile)?;
+        let scenario = Scenario {
+            name: Some(format!("check {profile}")),
+            spec: Some(args.spec.clone()),
+            target: Some(TargetSpec::Url(args.target.clone())),
+            profile: Some(profile.clone()),
+            client: Some(ClientSettings {
+                login: Some(
+                    match args.login {
+                        LoginDriverArg::Auto => "auto",
+                        LoginDriverArg::Form => "form",
+                        LoginDriverArg::Manual => "manual",
+                    }
+                    .to_owned(),
+                ),
+                login_fields: args.login_fields.iter().cloned().collect(),
+                client_id: args.client_id.clone(),
+                client_secret: args.client_secret.clone(),
+                token: args.token.clone(),
+            }),
+            steps: Some(vec![
+                RawStep::Connect,
+                RawStep::Probes(harness::probes::Probe::all_for_external()),
+                RawStep::Finish,
+            ]),
+            ..Default::default()
+        };
+        loaded.push(Loaded { name: format!("check {profile}"), file: PathBuf::from("check"), scenario });
+    }
+    let opts = harness::runner::RunOptions { jobs: 1, ..Default::default() };
+    let color = !args.report.no_color && harness::report::TerminalOptions::detect(false).color;
+    let report = harness::runner::run_all(&loaded, &opts, progress(color)).await;
+    finish_run(report, &args.report, None).await
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.

@@ -1,7 +1,19 @@
-//! The scenario runner: scenario files, checks over transcripts, snapshots and reports.
+//! The harness: scenario files, the runner, checks over transcripts, snapshots and reports —
+//! and the built-in reference MCP server they run against by default.
 //!
-//! Built so far: [`reference`](mod@reference), the embedded reference MCP server (a correct
-//! OAuth-protected Streamable HTTP server, and the fixture servers that break one requirement
-//! each). The runner, checks and reports (issue #4) land here next.
+//! Data goes one way: scenario file → [`runner`] → (mock IdP, mock client driven by a profile,
+//! active probes) → transcript ([`model::RunRecord`]) → [`checks`] → [`model::Finding`]s →
+//! [`model::ScenarioResult`] → snapshot and [`report`]s. Checks and reports only read the
+//! transcript, so a saved run can be re-checked offline.
 
+pub mod builtin;
+pub mod catalogue;
+pub mod checks;
+pub mod model;
+pub mod probes;
 pub mod reference;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod snapshot;
+pub mod testing;

@@ -186,6 +186,12 @@ impl Client {
         Client { profile, opts, rec, host: None, s: Session::default() }
     }
 
+    /// A client that records into an existing recorder, so several clients (a reconnect, another
+    /// profile) add to one transcript.
+    pub fn with_recorder(profile: Profile, opts: ConnectOptions, rec: Recorder) -> Client {
+        Client { profile, opts, rec, host: None, s: Session::default() }
+    }
+
     /// The profile.
     pub fn profile(&self) -> &Profile {
         &self.profile
@@ -409,19 +415,40 @@ impl Client {
                     continue;
                 }
                 let scope = reply.challenge.as_ref().map(|c| c.scopes());
-                self.authorize(url, Phase::StepUp, Phase::StepUp, scope.as_deref()).await?;
+                self.reauthorize(url, &reply, method, scope.as_deref()).await?;
                 continue;
             }
             let insufficient = reply.challenge.as_ref().is_some_and(|c| c.param("error") == Some("insufficient_scope"));
             if reply.status == 403 && insufficient && oauth && self.profile.step_up.on_insufficient_scope.value {
                 let scope = reply.challenge.as_ref().map(|c| c.scopes()).unwrap_or_default();
-                self.authorize(url, Phase::StepUp, Phase::StepUp, Some(&scope)).await?;
+                self.reauthorize(url, &reply, method, Some(&scope)).await?;
                 continue;
             }
             return Ok(reply);
         }
         let ctx = ctx!(self, url);
         Err(ctx.generic(phase, format!("{method}: no success after refreshing and re-authorizing")))
+    }
+
+    /// Re-authorizes after a challenge. When the attempts run out, the user sees the linking loop
+    /// end in an MCP failure (seed 004 "Linking UI loops"), so that is what is reported, with the
+    /// server's last answer as the cause.
+    async fn reauthorize(
+        &mut self,
+        url: &Url,
+        reply: &RpcReply,
+        method: &str,
+        scope: Option<&[String]>,
+    ) -> Result<(), Failure> {
+        match self.authorize(url, Phase::StepUp, Phase::StepUp, scope).await {
+            Err(f) if f.kind == FailureKind::RetryLimit => {
+                let mut failed = self.mcp_failed(url, reply, method);
+                failed.cause =
+                    format!("{} — still refused after {} authorizations", failed.cause, self.s.authorizations);
+                Err(failed)
+            }
+            other => other,
+        }
     }
 
     fn mcp_failed(&self, url: &Url, reply: &RpcReply, what: &str) -> Failure {

@@ -1,0 +1,375 @@
+//! Challenges and statuses: the 401/403/400 answers and their `WWW-Authenticate` (RFC 6750 §3,
+//! MCP §Error Handling and §Scope Challenge Handling): RS-04, RS-05, RS-07, RS-09, RS-12, RS-13,
+//! RS-14, RS-17.
+
+use mock_client::Exchange;
+use mock_client::challenge::Challenge;
+use serde_json::{Value, json};
+
+use super::common::{
+    View, answer, bearer, client_error, join, messages, ok, params, result, rpc_error, seqs, summary, www_authenticate,
+};
+use crate::model::Finding;
+use crate::probes::labels;
+
+pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
+    [rs_04(v), rs_05(v), rs_07(v), rs_09(v), rs_12(v), rs_13(v), rs_14(v), rs_17(v)].into_iter().flatten().collect()
+}
+
+/// RS-04: the 401 challenge names a `scope` (A1125 L103-107), so clients know what to ask for.
+fn rs_04(v: &View<'_>) -> Option<Finding> {
+    let challenged: Vec<(&Exchange, Challenge)> =
+        v.unauthenticated().into_iter().filter(|e| client_error(e)).filter_map(|e| bearer(e).map(|c| (e, c))).collect();
+    if challenged.is_empty() {
+        return None;
+    }
+    let missing: Vec<&Exchange> = challenged.iter().filter(|(_, c)| c.scopes().is_empty()).map(|(e, _)| *e).collect();
+    let ex = seqs(challenged.iter().map(|(e, _)| *e));
+    let details = json!({"challenges": challenged.iter().map(|(e, _)| summary(e)).collect::<Vec<_>>()});
+    Some(match missing.first() {
+        Some(e) => v.violated(
+            "RS-04",
+            format!(
+                "Expected scope=\"…\" in the 401 challenge to a request without a token; got `{}`.",
+                www_authenticate(e).unwrap_or_default()
+            ),
+            ex,
+            details,
+        ),
+        None => v.pass(
+            "RS-04",
+            format!("The 401 challenge names scope=\"{}\".", challenged[0].1.param("scope").unwrap_or("")),
+            ex,
+            details,
+        ),
+    })
+}
+
+/// RS-05: 401 without a token, 400 or 401 for a malformed `Authorization`, 403 for insufficient
+/// scope (A0618 L279-285; A1125 L487-493; RFC 6750 §3.1). A request that is served is another
+/// requirement's business (RS-15, RS-12), except an unauthenticated initialize, recorded as INFO.
+fn rs_05(v: &View<'_>) -> Option<Finding> {
+    let mut problems = Vec::new();
+    let mut checked = Vec::new();
+    let mut served_unauthenticated = Vec::new();
+    for e in v.unauthenticated() {
+        checked.push(e);
+        match e.status {
+            Some(401) => {}
+            Some(s) if (200..300).contains(&s) => served_unauthenticated.push(e.seq),
+            _ => problems.push(format!("a request without a token got {}", answer(e))),
+        }
+    }
+    let malformed = [
+        (labels::MALFORMED_BEARER_ONLY, "`Authorization: Bearer` with no token"),
+        (labels::MALFORMED_TWO_TOKENS, "`Authorization: Bearer a b`"),
+        (labels::MALFORMED_BASIC, "`Authorization: Basic …`"),
+    ];
+    for (label, what) in malformed {
+        if let Some(e) = v.probe(label) {
+            checked.push(e);
+            if !matches!(e.status, Some(400 | 401)) {
+                problems.push(format!("{what} got {} (400 invalid_request or 401 expected)", answer(e)));
+            }
+        }
+    }
+    if let Some(e) = v.probe(labels::SESSION_WITHOUT_TOKEN) {
+        checked.push(e);
+        if !ok(e) && e.status != Some(401) {
+            problems.push(format!("a session id without a token got {}", answer(e)));
+        }
+    }
+    if let Some(e) = v.probe(labels::SCOPE_CALL) {
+        checked.push(e);
+        if !ok(e) && e.status != Some(403) {
+            problems.push(format!("a token lacking the tool's scope got {} (403 expected)", answer(e)));
+        }
+    }
+    if checked.is_empty() {
+        return None;
+    }
+    let details = json!({"answers": checked.iter().map(|e| summary(e)).collect::<Vec<_>>()});
+    let ex = seqs(checked.iter().copied());
+    if !problems.is_empty() {
+        let desc = format!(
+            "Expected 401 without a token, 400 or 401 for a malformed Authorization header, 403 for insufficient scope: {}",
+            join(&super::common::counted(&problems))
+        );
+        return Some(v.violated("RS-05", desc, ex, details));
+    }
+    if checked.len() == served_unauthenticated.len() {
+        return Some(v.info(
+            "RS-05",
+            "initialize is served without a token; the server may gate later requests instead (as the conformance suite's step-up scenario does), so the 401 could not be judged.",
+            ex,
+            details,
+        ));
+    }
+    let mut desc =
+        "Statuses are right: 401 without a token, 400/401 for malformed credentials, 403 for insufficient scope."
+            .to_owned();
+    if !served_unauthenticated.is_empty() {
+        desc.push_str(" Note: initialize is served without a token.");
+    }
+    Some(v.pass("RS-05", desc, ex, details))
+}
+
+/// RS-07: a rejected request is not processed, so its answer carries no JSON-RPC result (A0618
+/// L261-262, L362-364; A1125 L469-470, L686-688).
+fn rs_07(v: &View<'_>) -> Option<Finding> {
+    let rejected: Vec<&Exchange> = v.exchanges().iter().filter(|e| client_error(e) && v.is_mcp(e)).collect();
+    if rejected.is_empty() {
+        return None;
+    }
+    let leaks: Vec<&Exchange> =
+        rejected.iter().copied().filter(|e| messages(e).iter().any(|m| m.get("result").is_some())).collect();
+    let ex = seqs(rejected.iter().copied());
+    Some(match leaks.first() {
+        Some(e) => v.violated(
+            "RS-07",
+            format!(
+                "Expected a rejected request to carry no data; the {} answer to `{}` carries a JSON-RPC result{}.",
+                answer(e),
+                e.label,
+                if leaks.len() > 1 { format!(" (and {} more)", leaks.len() - 1) } else { String::new() }
+            ),
+            ex,
+            json!({"leaks": leaks.iter().map(|e| json!({"seq": e.seq, "label": e.label, "body": e.response_body.as_deref().map(|b| b.chars().take(300).collect::<String>())})).collect::<Vec<_>>()}),
+        ),
+        None => v.pass("RS-07", format!("None of the {} rejected requests got data back.", rejected.len()), ex, Value::Null),
+    })
+}
+
+/// The invalid-token probes: the garbage token and the negative battery.
+pub(super) fn invalid_token_probes<'a>(v: &View<'a>) -> Vec<&'a Exchange> {
+    let mut list = v.probes_prefixed(labels::NEGATIVE_TOKEN_PREFIX);
+    if let Some(e) = v.probe(labels::GARBAGE_TOKEN) {
+        list.insert(0, e);
+    }
+    list
+}
+
+/// RS-09: a 401 for a token that failed validation says `error="invalid_token"` (A0618 L265-267;
+/// A1125 L473-475; RFC 6750 §3.1). Statuses other than 401 are RS-06's.
+fn rs_09(v: &View<'_>) -> Option<Finding> {
+    let probes = invalid_token_probes(v);
+    if probes.is_empty() {
+        return None;
+    }
+    let answered: Vec<&Exchange> = probes.iter().copied().filter(|e| e.status == Some(401)).collect();
+    if answered.is_empty() {
+        return Some(v.skipped(
+            "RS-09",
+            "No invalid token was answered 401, so there was no challenge to read (see RS-06).",
+            seqs(probes),
+            Value::Null,
+        ));
+    }
+    let bad: Vec<&Exchange> = answered
+        .iter()
+        .copied()
+        .filter(|e| bearer(e).and_then(|c| c.param("error").map(str::to_owned)).as_deref() != Some("invalid_token"))
+        .collect();
+    let ex = seqs(answered.iter().copied());
+    Some(match bad.first() {
+        Some(e) => v.violated(
+            "RS-09",
+            format!(
+                "Expected `WWW-Authenticate: Bearer error=\"invalid_token\"` with the 401 to an invalid token; `{}` got `{}`{}.",
+                e.label,
+                www_authenticate(e).unwrap_or_else(|| "no WWW-Authenticate".into()),
+                if bad.len() > 1 { format!(" (and {} more like it)", bad.len() - 1) } else { String::new() }
+            ),
+            ex,
+            json!({"answers": bad.iter().map(|e| summary(e)).collect::<Vec<_>>()}),
+        ),
+        None => v.pass("RS-09", format!("All {} 401s to invalid tokens carry error=\"invalid_token\".", answered.len()), ex, Value::Null),
+    })
+}
+
+/// The challenge of the insufficient-scope call: the HTTP one, or a tool-level one.
+fn scope_challenge(e: &Exchange) -> Option<(Challenge, bool)> {
+    if let Some(c) = bearer(e) {
+        return Some((c, false));
+    }
+    let r = result(e)?;
+    mock_client::tool_challenges(&r).into_iter().next().map(|c| (c, true))
+}
+
+/// The untestable finding when the insufficient-scope probe could not make its call.
+fn scope_call_missing(v: &View<'_>, id: &str) -> Option<Finding> {
+    let init = v.probe(labels::SCOPE_INITIALIZE)?;
+    Some(v.untestable(
+        id,
+        format!(
+            "Could not be checked: initialize with a valid mcp:read token got {}, so the tool call was not made.",
+            answer(init)
+        ),
+        vec![init.seq],
+        json!({"initialize": summary(init)}),
+    ))
+}
+
+/// RS-12: insufficient scope is answered 403 with `error="insufficient_scope"` and a `scope`
+/// (A1125 L504-512).
+fn rs_12(v: &View<'_>) -> Option<Finding> {
+    let Some(e) = v.probe(labels::SCOPE_CALL) else { return scope_call_missing(v, "RS-12") };
+    let ex = vec![e.seq];
+    let details = json!({"call": summary(e)});
+    let seen = www_authenticate(e).unwrap_or_else(|| "no WWW-Authenticate".into());
+    Some(match (e.status, scope_challenge(e)) {
+        (None, _) => v.untestable("RS-12", format!("Could not be checked: the tool call got {}.", answer(e)), ex, details),
+        (Some(403), Some((c, false))) if c.param("error") == Some("insufficient_scope") && !c.scopes().is_empty() => v.pass(
+            "RS-12",
+            format!("A token lacking the tool's scope gets 403 with error=\"insufficient_scope\", scope=\"{}\".", c.param("scope").unwrap_or("")),
+            ex,
+            details,
+        ),
+        (Some(403), _) => v.violated(
+            "RS-12",
+            format!("Expected the 403 to carry `Bearer error=\"insufficient_scope\", scope=\"…\"`; got `{seen}`."),
+            ex,
+            details,
+        ),
+        (Some(s), Some((_, true))) if (200..300).contains(&s) => v.violated(
+            "RS-12",
+            "Expected HTTP 403 with a WWW-Authenticate challenge; the server answered with a tool-level _meta[\"mcp/www_authenticate\"] challenge, which only Apps SDK clients read.",
+            ex,
+            details,
+        ),
+        (Some(s), None) if (200..300).contains(&s) => match rpc_error(e) {
+            Some(err) => v.skipped(
+                "RS-12",
+                format!(
+                    "The tool call failed with JSON-RPC error {} instead of a scope challenge; name a tool that exists and needs more than mcp:read.",
+                    err
+                ),
+                ex,
+                details,
+            ),
+            None => v.violated(
+                "RS-12",
+                "Expected 403 insufficient_scope; the tool ran with a token holding only mcp:read (scopes are not enforced, or the probe's tool needs no more: name another).",
+                ex,
+                details,
+            ),
+        },
+        (Some(s), _) => v.violated(
+            "RS-12",
+            format!("Expected 403 with error=\"insufficient_scope\" for a token lacking the tool's scope; got HTTP {s} with `{seen}`."),
+            ex,
+            details,
+        ),
+    })
+}
+
+/// RS-13: the challenged `scope` satisfies the request — a token with it succeeds (A1125 L514-516).
+fn rs_13(v: &View<'_>) -> Option<Finding> {
+    let Some(call) = v.probe(labels::SCOPE_CALL) else { return scope_call_missing(v, "RS-13") };
+    let (c, _) = scope_challenge(call)?;
+    let named = c.scopes();
+    if named.is_empty() {
+        return Some(v.violated(
+            "RS-13",
+            "Expected the insufficient-scope challenge to name the scopes the call needs; it names none.",
+            vec![call.seq],
+            json!({"challenge": params(&c)}),
+        ));
+    }
+    let scope = named.join(" ");
+    let Some(retry) = v.probe(labels::SCOPE_STEP_UP_CALL) else {
+        let init = v.probe(labels::SCOPE_STEP_UP_INITIALIZE);
+        let mut ex = vec![call.seq];
+        ex.extend(init.map(|e| e.seq));
+        let why = init
+            .map(|e| format!("initialize with it got {}", answer(e)))
+            .unwrap_or_else(|| "the probe did not get that far".into());
+        return Some(v.untestable(
+            "RS-13",
+            format!("Could not be checked: a token with mcp:read and `{scope}` was minted but {why}."),
+            ex,
+            Value::Null,
+        ));
+    };
+    let ex = vec![call.seq, retry.seq];
+    let details = json!({"challenge": params(&c), "retry": summary(retry)});
+    let refused = !ok(retry) || scope_challenge(retry).is_some();
+    let mut held = vec![crate::probes::READ_SCOPE.to_owned()];
+    held.extend(named.iter().filter(|s| *s != crate::probes::READ_SCOPE).cloned());
+    Some(if refused {
+        v.violated(
+            "RS-13",
+            format!(
+                "Expected the scope the 403 names (`{scope}`) to satisfy the call; a token holding `{}` still got {} with `{}`.",
+                held.join(" "),
+                answer(retry),
+                www_authenticate(retry).unwrap_or_else(|| "no challenge header".into())
+            ),
+            ex,
+            details,
+        )
+    } else {
+        v.pass("RS-13", format!("A token with the challenged scope `{scope}` satisfies the call."), ex, details)
+    })
+}
+
+/// RS-14: the same request gets the same challenge (A1125 L526): status and parameters, the
+/// free-text `error_description` aside.
+fn rs_14(v: &View<'_>) -> Option<Finding> {
+    let same: Vec<&Exchange> = [labels::UNAUTHENTICATED, labels::REPEAT_FIRST, labels::REPEAT_SECOND]
+        .iter()
+        .filter_map(|l| v.probe(l))
+        .filter(|e| e.status.is_some())
+        .collect();
+    if same.len() < 2 {
+        return None;
+    }
+    let key = |e: &Exchange| {
+        let mut p = bearer(e).map(|c| c.params).unwrap_or_default();
+        p.remove("error_description");
+        (e.status, p)
+    };
+    let first = key(same[0]);
+    let differing: Vec<&Exchange> = same.iter().copied().filter(|e| key(e) != first).collect();
+    let ex = seqs(same.iter().copied());
+    let details = json!({"answers": same.iter().map(|e| summary(e)).collect::<Vec<_>>()});
+    Some(match differing.first() {
+        Some(d) => v.violated(
+            "RS-14",
+            format!(
+                "Expected the same unauthenticated request to get the same challenge; got {} `{}` and then {} `{}`.",
+                answer(same[0]),
+                www_authenticate(same[0]).unwrap_or_default(),
+                answer(d),
+                www_authenticate(d).unwrap_or_default()
+            ),
+            ex,
+            details,
+        ),
+        None => v.pass("RS-14", format!("{} identical requests got identical challenges.", same.len()), ex, details),
+    })
+}
+
+/// RS-17: the 403 challenge carries `resource_metadata` too (A1125 L511).
+fn rs_17(v: &View<'_>) -> Option<Finding> {
+    let Some(call) = v.probe(labels::SCOPE_CALL) else { return scope_call_missing(v, "RS-17") };
+    let (c, _) = scope_challenge(call)?;
+    let details = json!({"challenge": params(&c)});
+    Some(match c.param("resource_metadata") {
+        Some(u) => v.pass(
+            "RS-17",
+            format!("The insufficient-scope challenge names resource_metadata=\"{u}\"."),
+            vec![call.seq],
+            details,
+        ),
+        None => v.violated(
+            "RS-17",
+            format!(
+                "Expected resource_metadata in the insufficient-scope challenge too, as in the 401; got `{}`.",
+                www_authenticate(call).unwrap_or_else(|| "a tool-level challenge without it".into())
+            ),
+            vec![call.seq],
+            details,
+        ),
+    })
+}

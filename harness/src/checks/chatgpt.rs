@@ -1,0 +1,692 @@
+//! Will ChatGPT connect? The GPT-* requirements (research `chatgpt-behaviour-and-peers.md` §1):
+//! from the probes for what concerns the server alone (GPT-01, 02, 11, 12, 13, 16, 18), and from a
+//! ChatGPT profile's connect — its transcript and outcome — for the flow through the server's
+//! authorization server (GPT-03..11, 14, 15, 17).
+//!
+//! A failed connect is attributed to exactly one GPT ID ([`attribute`]), whose finding quotes what
+//! ChatGPT would show and why; the steps before it are SUCCESS, the steps after it were never
+//! reached and produce nothing.
+
+use mock_client::{Exchange, Failure, FailureKind, Outcome, Phase};
+use serde_json::{Value, json};
+
+use super::common::{
+    View, acceptable_metadata_url, answer, bearer, body_json, client_error, join, ok, result, seqs, summary,
+    www_authenticate,
+};
+use super::tokens::{AUDIENCE_TOKENS, kind_of};
+use crate::model::{Finding, Status};
+use crate::probes::{self, CHATGPT_ORIGIN, labels};
+
+pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
+    let mut out: Vec<Finding> =
+        [gpt_01(v), gpt_02(v), gpt_12(v), gpt_13(v), gpt_16(v), gpt_18(v)].into_iter().flatten().collect();
+    out.extend(gpt_11_probe(v));
+    if v.is_chatgpt() && v.connect(Phase::Discovery).next().is_some() {
+        let f = Facts::of(v);
+        out.extend(
+            [
+                gpt_03(v, &f),
+                gpt_04(v, &f),
+                gpt_05(v, &f),
+                gpt_06(v, &f),
+                gpt_07(v, &f),
+                gpt_08(v, &f),
+                gpt_09(v, &f),
+                gpt_10(v, &f),
+                gpt_11(v, &f),
+                gpt_14(v, &f),
+                gpt_15(v, &f),
+                gpt_17(v, &f),
+            ]
+            .into_iter()
+            .flatten(),
+        );
+    }
+    out
+}
+
+/// Whether a PRM answer is what ChatGPT accepts: 200, JSON, a non-empty `authorization_servers` of
+/// absolute URLs (the mock client's `valid_prm`).
+fn chatgpt_valid_prm(e: &Exchange) -> Result<(), String> {
+    if e.status != Some(200) {
+        return Err(format!("{} answered {}", e.url, answer(e)));
+    }
+    let d = body_json(e).ok_or_else(|| format!("{} is not JSON", e.url))?;
+    let list = d
+        .get("authorization_servers")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{} has no authorization_servers", e.url))?;
+    if list.is_empty() || !list.iter().all(|s| s.as_str().is_some_and(|s| url::Url::parse(s).is_ok())) {
+        return Err(format!("{} lists no usable authorization server", e.url));
+    }
+    Ok(())
+}
+
+/// The latest fetch of the host-root PRM (probe or connect).
+fn root_prm<'a>(v: &View<'a>) -> Option<&'a Exchange> {
+    let root = probes::root_prm_url(v.target())?;
+    v.prm_fetches().into_iter().rev().find(|e| e.url == root)
+}
+
+/// The ChatGPT message of `id` for this target, in quotes, or nothing.
+fn says(v: &View<'_>, id: &str) -> String {
+    crate::catalogue::get(id)
+        .and_then(|r| r.chatgpt_says(v.target()))
+        .map(|m| format!(" ChatGPT shows: \"{m}\"."))
+        .unwrap_or_default()
+}
+
+/// GPT-01: ChatGPT strips the path and requires valid PRM at the host root (kernel#91).
+fn gpt_01(v: &View<'_>) -> Option<Finding> {
+    let e = root_prm(v)?;
+    let details = json!({"root_prm": summary(e)});
+    Some(match chatgpt_valid_prm(e) {
+        Ok(()) => v.pass("GPT-01", format!("The host-root PRM {} is valid.", e.url), vec![e.seq], details),
+        Err(why) => v.violated(
+            "GPT-01",
+            format!(
+                "ChatGPT fetches the host-root PRM with the path stripped and needs it valid; {why}.{}",
+                says(v, "GPT-01")
+            ),
+            vec![e.seq],
+            details,
+        ),
+    })
+}
+
+/// GPT-02: the 401's `resource_metadata` names the host-root PRM (seed 003: "ChatGPT rejects /mcp
+/// suffixes"). Single-source evidence, hence a SHOULD.
+fn gpt_02(v: &View<'_>) -> Option<Finding> {
+    let root = probes::root_prm_url(v.target())?;
+    let challenged: Vec<&Exchange> =
+        v.unauthenticated().into_iter().filter(|e| client_error(e) && bearer(e).is_some()).collect();
+    if challenged.is_empty() {
+        return None;
+    }
+    let ex = seqs(challenged.iter().copied());
+    let bad = challenged.iter().find_map(|e| {
+        let named = bearer(e).and_then(|c| c.param("resource_metadata").map(str::to_owned));
+        match named {
+            Some(u) if super::common::same_resource(&u, &root) == Some(true) => None,
+            Some(u) => Some(format!("it names `{u}`")),
+            None => Some(format!("it names none (`{}`)", www_authenticate(e).unwrap_or_default())),
+        }
+    });
+    Some(match bad {
+        Some(why) => v.violated(
+            "GPT-02",
+            format!("ChatGPT expects the 401 challenge's resource_metadata to be the host-root PRM {root}; {why}."),
+            ex,
+            json!({"expected": root}),
+        ),
+        None => v.pass("GPT-02", format!("The 401 challenge points at the host-root PRM {root}."), ex, Value::Null),
+    })
+}
+
+/// GPT-11 (probe part): ChatGPT's 2025 capture sent `Accept: text/event-stream` alone (research
+/// §1.6); refusing it is a WARNING (the current profiles send both types).
+fn gpt_11_probe(v: &View<'_>) -> Option<Finding> {
+    let e = v.probe(labels::ACCEPT_SSE_ONLY)?;
+    let details = json!({"answer": summary(e)});
+    Some(match e.status {
+        Some(s) if (200..300).contains(&s) => v.pass("GPT-11", "initialize with ChatGPT's `Accept: text/event-stream` alone is served.", vec![e.seq], details),
+        None => return None,
+        Some(_) => v.finding(
+            "GPT-11",
+            Status::Warning,
+            format!(
+                "initialize with `Accept: text/event-stream` alone got {}; ChatGPT was captured sending exactly that in 2025 (single source: later reports and the current profiles send both types), and such a client would fail.{}",
+                answer(e),
+                says(v, "GPT-11")
+            ),
+            vec![e.seq],
+            details,
+        ),
+    })
+}
+
+/// GPT-12: a preflight from `https://chatgpt.com` is allowed (Fetch §CORS-preflight; research §1.1).
+/// `Access-Control-Allow-Headers: *` does not cover `Authorization` (Fetch), so it must be named.
+fn gpt_12(v: &View<'_>) -> Option<Finding> {
+    let e = v.probe(labels::CORS_PREFLIGHT)?;
+    let details = json!({"answer": summary(e), "headers": e.response_headers.iter().filter(|(k, _)| k.to_ascii_lowercase().starts_with("access-control-")).collect::<Vec<_>>()});
+    let list = |name: &str| -> Vec<String> {
+        e.response_header(name)
+            .map(|h| h.split(',').map(|x| x.trim().to_ascii_lowercase()).collect())
+            .unwrap_or_default()
+    };
+    let mut problems = Vec::new();
+    if !ok(e) {
+        problems.push(format!("the preflight got {}", answer(e)));
+    } else {
+        match e.response_header("access-control-allow-origin") {
+            Some(o) if o.trim() == "*" || o.trim().eq_ignore_ascii_case(CHATGPT_ORIGIN) => {}
+            Some(o) => problems.push(format!("Access-Control-Allow-Origin is `{o}`")),
+            None => problems.push("there is no Access-Control-Allow-Origin".into()),
+        }
+        let methods = list("access-control-allow-methods");
+        if !methods.iter().any(|m| m == "post" || m == "*") {
+            problems.push("POST is not in Access-Control-Allow-Methods".into());
+        }
+        if !list("access-control-allow-headers").iter().any(|h| h == "authorization") {
+            problems.push("authorization is not in Access-Control-Allow-Headers".into());
+        }
+    }
+    Some(if problems.is_empty() {
+        v.pass(
+            "GPT-12",
+            "A CORS preflight from https://chatgpt.com is allowed, with POST and Authorization.",
+            vec![e.seq],
+            details,
+        )
+    } else {
+        v.violated(
+            "GPT-12",
+            format!("Expected a CORS preflight from https://chatgpt.com to be allowed; {}", join(&problems)),
+            vec![e.seq],
+            details,
+        )
+    })
+}
+
+/// GPT-13: tool-level `_meta["mcp/www_authenticate"]` challenges (Apps SDK, seed 002) are
+/// well-formed, and the call works after ChatGPT re-authorizes.
+fn gpt_13(v: &View<'_>) -> Option<Finding> {
+    let calls: Vec<(&Exchange, Value)> = v
+        .exchanges()
+        .iter()
+        .filter(|e| v.is_mcp(e) && ok(e) && e.request_body.as_deref().is_some_and(|b| b.contains("\"tools/call\"")))
+        .filter_map(|e| result(e).map(|r| (e, r)))
+        .collect();
+    let challenged: Vec<&(&Exchange, Value)> =
+        calls.iter().filter(|(_, r)| r.pointer("/_meta/mcp~1www_authenticate").is_some()).collect();
+    if challenged.is_empty() {
+        return None;
+    }
+    let mut problems = Vec::new();
+    for (e, r) in &challenged {
+        let meta = &r["_meta"]["mcp/www_authenticate"];
+        if r.get("isError") != Some(&Value::Bool(true)) {
+            problems.push(format!("`{}` carries a challenge without isError: true, so ChatGPT ignores it", e.label));
+        }
+        let values: Vec<&str> = match meta {
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            Value::String(s) => vec![s.as_str()],
+            _ => Vec::new(),
+        };
+        if values.is_empty() {
+            problems.push(format!(
+                "`{}`: _meta[\"mcp/www_authenticate\"] is {meta}, not a list of challenge strings",
+                e.label
+            ));
+        }
+        for s in values {
+            match mock_client::challenge::bearer(s) {
+                None => problems.push(format!("`{s}` is not a Bearer challenge")),
+                Some(c) => match c.param("resource_metadata") {
+                    None => problems.push(format!("`{s}` names no resource_metadata")),
+                    Some(u) => {
+                        if let Err(why) = acceptable_metadata_url(u) {
+                            problems.push(why);
+                        }
+                    }
+                },
+            }
+        }
+    }
+    // After a re-authorization (step-up) the connect retries the call: it must not be challenged again.
+    let last_step_up = v.connect(Phase::StepUp).last().map(|e| e.seq);
+    let first_in_connect = challenged.iter().find(|(e, _)| e.phase == Phase::Mcp).map(|(e, _)| *e);
+    if let (Some(after), Some(first)) = (last_step_up, first_in_connect) {
+        let retried = calls.iter().find(|(e, _)| e.phase == Phase::Mcp && e.seq > after && e.seq > first.seq);
+        if let Some((e, r)) = retried
+            && r.pointer("/_meta/mcp~1www_authenticate").is_some()
+        {
+            problems.push(format!("after ChatGPT re-authorized, `{}` was challenged again", e.label));
+        }
+    }
+    let ex = seqs(challenged.iter().map(|(e, _)| *e));
+    Some(v.verdict(
+        "GPT-13",
+        problems,
+        format!("{} tool-level challenge(s) are well-formed.", challenged.len()),
+        ex,
+        Value::Null,
+    ))
+}
+
+/// GPT-16: a token taken from the query string leaks into access logs (seed 000; the spec forbids
+/// clients to send it there, A1125 L457).
+fn gpt_16(v: &View<'_>) -> Option<Finding> {
+    let tries: Vec<&Exchange> =
+        [labels::QUERY_ACCESS_TOKEN, labels::QUERY_TOKEN].iter().filter_map(|l| v.probe(l)).collect();
+    if tries.is_empty() {
+        return None;
+    }
+    let ex = seqs(tries.iter().copied());
+    let accepted: Vec<&Exchange> = tries.iter().copied().filter(|e| ok(e) && result(e).is_some()).collect();
+    let open = v.unauthenticated().iter().any(|e| ok(e));
+    Some(if let Some(e) = accepted.first() {
+        if open {
+            return Some(v.info("GPT-16", "Not judged: initialize is served without any token, so accepting one in the query cannot be told apart.", ex, Value::Null));
+        }
+        let param = if e.label == labels::QUERY_TOKEN { "token" } else { "access_token" };
+        v.violated(
+            "GPT-16",
+            format!(
+                "A valid token sent only as `?{param}=` was accepted ({}); URLs with tokens end up in access logs and proxies — read it from the Authorization header only.",
+                answer(e)
+            ),
+            ex,
+            json!({"accepted": accepted.iter().map(|e| e.label.clone()).collect::<Vec<_>>()}),
+        )
+    } else {
+        v.pass("GPT-16", "A token in the URL query (?access_token=, ?token=) is not accepted.", ex, Value::Null)
+    })
+}
+
+/// GPT-18: where served, the MCP manifest names schemaVersion 2025-06-18 (seed 003; low evidence).
+fn gpt_18(v: &View<'_>) -> Option<Finding> {
+    let e = v.probe(labels::MANIFEST)?;
+    let details = json!({"answer": summary(e)});
+    if e.status != Some(200) {
+        return Some(v.skipped("GPT-18", format!("No MCP manifest is served ({}).", answer(e)), vec![e.seq], details));
+    }
+    let version = body_json(e).and_then(|d| d.get("schemaVersion").cloned());
+    Some(match version.as_ref().and_then(Value::as_str) {
+        Some("2025-06-18") => v.pass("GPT-18", "The MCP manifest names schemaVersion 2025-06-18.", vec![e.seq], details),
+        _ => v.violated(
+            "GPT-18",
+            format!(
+                "The MCP manifest names schemaVersion {}; a 2025 report says ChatGPT assumed legacy requirements unless it is 2025-06-18.",
+                version.map(|x| x.to_string()).unwrap_or_else(|| "nothing".into())
+            ),
+            vec![e.seq],
+            details,
+        ),
+    })
+}
+
+/// What the connect established, read once.
+struct Facts<'a> {
+    failure: Option<&'a Failure>,
+    /// The GPT ID the failure is attributed to.
+    blamed: Option<&'static str>,
+    connected: bool,
+    /// AS metadata probes (discovery exchanges of the `as metadata` kind).
+    as_probes: Vec<&'a Exchange>,
+    /// The first complete AS metadata document the connect fetched.
+    metadata: Option<(&'a Exchange, Value)>,
+    dcr: Vec<&'a Exchange>,
+    authorize: Vec<&'a Exchange>,
+    /// The code exchange (not refresh, not step-up).
+    token: Option<&'a Exchange>,
+    refresh: Vec<&'a Exchange>,
+    /// Whether the client id was a metadata document URL.
+    cimd: bool,
+}
+
+impl<'a> Facts<'a> {
+    fn of(v: &View<'a>) -> Facts<'a> {
+        let as_probes: Vec<&Exchange> =
+            v.connect(Phase::Discovery).filter(|e| e.label.contains("as metadata")).collect();
+        let metadata = as_probes
+            .iter()
+            .filter(|e| e.method == "GET" && e.status == Some(200))
+            .find_map(|e| body_json(e).filter(complete).map(|d| (*e, d)));
+        let dcr: Vec<&Exchange> =
+            v.connect(Phase::Registration).filter(|e| e.label == "dynamic client registration").collect();
+        let authorize: Vec<&Exchange> = v.connect(Phase::Authorize).collect();
+        let cimd = authorize.first().is_some_and(|e| {
+            url::Url::parse(&e.url)
+                .ok()
+                .and_then(|u| u.query_pairs().find(|(k, _)| k == "client_id").map(|(_, v)| v.into_owned()))
+                .is_some_and(|id| id.starts_with("https://") || id.starts_with("http://"))
+        });
+        let token = v.connect(Phase::Token).find(|e| e.label.contains("authorization_code"));
+        let refresh: Vec<&Exchange> = v.connect(Phase::Refresh).collect();
+        let failure = v.record.outcome.failure();
+        let mut f = Facts {
+            failure,
+            blamed: None,
+            connected: matches!(v.record.outcome, Outcome::Connected { .. }),
+            as_probes,
+            metadata,
+            dcr,
+            authorize,
+            token,
+            refresh,
+            cimd,
+        };
+        f.blamed = failure.and_then(|x| attribute(v, &f, x));
+        f
+    }
+}
+
+/// AS metadata ChatGPT can use: both endpoints present.
+fn complete(d: &Value) -> bool {
+    d.get("authorization_endpoint").and_then(Value::as_str).is_some()
+        && d.get("token_endpoint").and_then(Value::as_str).is_some()
+}
+
+/// The one GPT requirement a failed connect breaks.
+fn attribute(v: &View<'_>, f: &Facts<'_>, x: &Failure) -> Option<&'static str> {
+    let invalid_client = x.cause.contains("invalid_client") || x.message.contains("invalid_client");
+    Some(match x.kind {
+        FailureKind::NoOauth => {
+            let root_ok = v
+                .connect(Phase::Discovery)
+                .find(|e| e.label == "root PRM")
+                .is_none_or(|e| chatgpt_valid_prm(e).is_ok());
+            if root_ok { "GPT-03" } else { "GPT-01" }
+        }
+        FailureKind::PkceNotSupported => "GPT-10",
+        FailureKind::NoClient => "GPT-04",
+        FailureKind::AuthMethodMismatch => "GPT-05",
+        FailureKind::RegistrationFailed if f.dcr.iter().any(|e| e.status == Some(429)) => "GPT-17",
+        FailureKind::RegistrationFailed if f.dcr.is_empty() => "GPT-09",
+        FailureKind::RegistrationFailed => "GPT-05",
+        FailureKind::AuthorizeFailed if f.cimd && invalid_client => "GPT-09",
+        FailureKind::AuthorizeFailed | FailureKind::StateMismatch => "GPT-06",
+        FailureKind::IssMismatch => "GPT-14",
+        FailureKind::TokenFailed if x.phase == Phase::Refresh => "GPT-15",
+        FailureKind::TokenFailed if x.phase == Phase::StepUp => "GPT-08",
+        FailureKind::TokenFailed if f.cimd && invalid_client => "GPT-09",
+        FailureKind::TokenFailed => "GPT-07",
+        FailureKind::McpFailed | FailureKind::RetryLimit => {
+            let refused = |e: &Exchange| matches!(e.status, Some(401 | 403));
+            let at = x.seq.and_then(|s| v.exchanges().iter().find(|e| e.seq == s));
+            let after_token = f.token.map(|t| t.seq).unwrap_or(0);
+            let auth_refused = at.is_some_and(refused)
+                || v.exchanges().iter().any(|e| e.phase == Phase::Mcp && e.seq > after_token && refused(e))
+                || x.kind == FailureKind::RetryLimit;
+            if auth_refused { "GPT-08" } else { "GPT-11" }
+        }
+        FailureKind::Unreachable => return None,
+    })
+}
+
+/// The FAILURE for the blamed ID: what ChatGPT shows and why.
+fn blame(v: &View<'_>, f: &Facts<'_>, id: &str) -> Option<Finding> {
+    let x = f.failure.filter(|_| f.blamed == Some(id))?;
+    // For refused MCP calls, the server's own words: its last challenge says why (e.g. the aud).
+    let last_refusal = matches!(id, "GPT-08" | "GPT-11")
+        .then(|| {
+            v.exchanges().iter().rev().find(|e| {
+                matches!(e.phase, Phase::Mcp | Phase::StepUp) && v.is_mcp(e) && e.status.is_some_and(|s| s >= 400)
+            })
+        })
+        .flatten()
+        .map(|e| {
+            format!(
+                " (the MCP server's last refusal: {}{})",
+                answer(e),
+                www_authenticate(e).map(|w| format!(" `{w}`")).unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    Some(v.violated(
+        id,
+        format!("ChatGPT would fail: \"{}\" — because {}{last_refusal}.", x.message, x.cause.trim_end_matches('.')),
+        x.seq.into_iter().collect(),
+        json!({"kind": x.kind, "phase": x.phase, "message": x.message, "cause": x.cause}),
+    ))
+}
+
+/// GPT-03: AS metadata is found where ChatGPT probes, and no probed location serves a partial
+/// document (mgaitan/quilombo#140).
+fn gpt_03(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-03") {
+        return Some(b);
+    }
+    if f.as_probes.is_empty() {
+        return None;
+    }
+    let ex = seqs(f.as_probes.iter().copied());
+    let partial = f.as_probes.iter().find(|e| {
+        e.method == "GET" && e.status == Some(200) && body_json(e).is_some_and(|d| d.is_object() && !complete(&d))
+    });
+    if let Some(p) = partial {
+        return Some(v.violated(
+            "GPT-03",
+            format!("{} serves a partial metadata document (no authorization_endpoint or token_endpoint), which breaks ChatGPT's connector even when another location is valid.{}", p.url, says(v, "GPT-03")),
+            ex,
+            json!({"partial": summary(p)}),
+        ));
+    }
+    let (e, _) = f.metadata.as_ref()?;
+    let found: Vec<Value> =
+        f.as_probes.iter().map(|e| json!({"request": format!("{} {}", e.method, e.url), "status": e.status})).collect();
+    Some(v.pass("GPT-03", format!("ChatGPT finds complete AS metadata at {}.", e.url), ex, json!({"probes": found})))
+}
+
+/// GPT-04: ChatGPT can get a client (static id, CIMD or DCR); else "Failed to resolve OAuth client".
+fn gpt_04(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-04") {
+        return Some(b);
+    }
+    let first = f.authorize.first()?;
+    let how = if f.cimd {
+        "a Client ID Metadata Document"
+    } else if !f.dcr.is_empty() {
+        "dynamic registration"
+    } else {
+        "a pre-registered client"
+    };
+    Some(v.pass("GPT-04", format!("ChatGPT gets a client through {how}."), vec![first.seq], Value::Null))
+}
+
+/// GPT-05: DCR accepts ChatGPT's body and echoes its auth method (gts360/django-oauth-toolkit-dcr#1).
+fn gpt_05(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-05") {
+        return Some(b);
+    }
+    let e = f.dcr.iter().rev().find(|e| ok(e))?;
+    let method =
+        body_json(e).and_then(|d| d.get("token_endpoint_auth_method").and_then(Value::as_str).map(str::to_owned));
+    Some(v.pass(
+        "GPT-05",
+        format!(
+            "Dynamic registration accepts ChatGPT's body ({}; token_endpoint_auth_method {}).",
+            answer(e),
+            method.unwrap_or_else(|| "not echoed".into())
+        ),
+        vec![e.seq],
+        Value::Null,
+    ))
+}
+
+/// GPT-06: authorization accepts ChatGPT's request (redirect URI, resource, state, scopes).
+fn gpt_06(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-06") {
+        return Some(b);
+    }
+    let t = f.token?;
+    Some(v.pass(
+        "GPT-06",
+        "The authorization request returns a code to ChatGPT's redirect URI.",
+        seqs(f.authorize.iter().copied().chain([t])),
+        Value::Null,
+    ))
+}
+
+/// GPT-07: the code exchange accepts ChatGPT's client authentication as sent.
+fn gpt_07(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-07") {
+        return Some(b);
+    }
+    let t = f.token.filter(|e| e.status == Some(200))?;
+    let auth = if t.request_header("authorization").is_some_and(|a| a.starts_with("Basic")) {
+        "client_secret_basic"
+    } else if t.request_body.as_deref().is_some_and(|b| b.contains("client_assertion=")) {
+        "private_key_jwt"
+    } else if t.request_body.as_deref().is_some_and(|b| b.contains("client_secret=")) {
+        "client_secret_post"
+    } else {
+        "none"
+    };
+    Some(v.pass(
+        "GPT-07",
+        format!("The token endpoint accepts ChatGPT's {auth} client authentication."),
+        vec![t.seq],
+        Value::Null,
+    ))
+}
+
+/// GPT-08: MCP calls with the new token succeed (Keycloak's missing audience mapper, seed 003). A
+/// server that ignores `aud` lets ChatGPT in without proving the IdP stamps the right audience.
+fn gpt_08(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-08") {
+        return Some(b);
+    }
+    if !f.connected {
+        return None;
+    }
+    let calls = seqs(v.connect(Phase::Mcp));
+    let loose: Vec<&Exchange> = v
+        .probes_prefixed(labels::NEGATIVE_TOKEN_PREFIX)
+        .into_iter()
+        .filter(|e| kind_of(e).is_some_and(|k| AUDIENCE_TOKENS.contains(&k)) && ok(e))
+        .collect();
+    if !loose.is_empty() {
+        let mut ex = calls;
+        ex.extend(seqs(loose.iter().copied()));
+        return Some(v.finding(
+            "GPT-08",
+            Status::Warning,
+            "ChatGPT connects, but only because the server also accepts tokens issued for other audiences (RS-08): whether the IdP puts this server in aud is unproven, and ChatGPT will get 401s once the audience is validated.",
+            ex,
+            Value::Null,
+        ));
+    }
+    Some(v.pass("GPT-08", "After the token exchange, ChatGPT's MCP calls succeed with the token.", calls, Value::Null))
+}
+
+/// GPT-09: a metadata-document client is accepted with private_key_jwt or negotiated down to none.
+fn gpt_09(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-09") {
+        return Some(b);
+    }
+    if !f.cimd {
+        return None;
+    }
+    let t = f.token.filter(|e| e.status == Some(200))?;
+    let method = if t.request_body.as_deref().is_some_and(|b| b.contains("client_assertion=")) {
+        "private_key_jwt"
+    } else {
+        "none"
+    };
+    Some(v.pass(
+        "GPT-09",
+        format!("ChatGPT's Client ID Metadata Document is accepted ({method} at the token endpoint)."),
+        vec![t.seq],
+        Value::Null,
+    ))
+}
+
+/// GPT-10: `code_challenge_methods_supported` includes S256 ("or ChatGPT will refuse").
+fn gpt_10(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-10") {
+        return Some(b);
+    }
+    let (e, d) = f.metadata.as_ref()?;
+    let methods = d.get("code_challenge_methods_supported").cloned().unwrap_or(Value::Null);
+    let s256 = methods.as_array().is_some_and(|a| a.iter().any(|m| m == "S256"));
+    Some(if s256 {
+        v.pass("GPT-10", "The AS advertises S256 in code_challenge_methods_supported.", vec![e.seq], Value::Null)
+    } else {
+        v.violated(
+            "GPT-10",
+            format!("Expected code_challenge_methods_supported to include S256; it is {methods}."),
+            vec![e.seq],
+            Value::Null,
+        )
+    })
+}
+
+/// GPT-11 (connect part): initialize as ChatGPT sends it succeeds, and notifications are taken.
+fn gpt_11(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-11") {
+        return Some(b);
+    }
+    let init = v.connect(Phase::Mcp).find(|e| e.label == "initialize" && ok(e))?;
+    Some(v.pass(
+        "GPT-11",
+        "initialize with ChatGPT's clientInfo, protocol version and Accept succeeds.",
+        vec![init.seq],
+        Value::Null,
+    ))
+}
+
+/// GPT-14: the stable callback is used only with RFC 9207 advertised and an exact `iss`.
+fn gpt_14(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-14") {
+        return Some(b);
+    }
+    let t = f.token?;
+    let first = f.authorize.first()?;
+    let stable = first.url.contains("connector_platform_oauth_redirect");
+    let advertised = f
+        .metadata
+        .as_ref()
+        .is_some_and(|(_, d)| d.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true)));
+    let desc = match (stable, advertised) {
+        (true, true) => "The AS implements RFC 9207 (advertised, exact iss), so ChatGPT uses its stable callback.",
+        (true, false) => "ChatGPT uses the stable callback (this profile always does); the callback was accepted.",
+        (false, _) => "The AS does not advertise RFC 9207, so ChatGPT uses its per-connector callback, which works.",
+    };
+    Some(v.pass(
+        "GPT-14",
+        desc,
+        vec![first.seq, t.seq],
+        json!({"stable_callback": stable, "iss_advertised": advertised}),
+    ))
+}
+
+/// GPT-15: the refresh grant works (research §1.7: "Your <App> connection has expired").
+fn gpt_15(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-15") {
+        return Some(b);
+    }
+    let e = f.refresh.last()?;
+    let token = body_json(e).is_some_and(|d| d.get("access_token").and_then(Value::as_str).is_some());
+    Some(if e.status == Some(200) && token {
+        v.pass("GPT-15", "The refresh grant returns a new access token.", seqs(f.refresh.iter().copied()), Value::Null)
+    } else {
+        let err = body_json(e).and_then(|d| d.get("error").cloned()).map(|x| format!(" ({x})")).unwrap_or_default();
+        v.violated(
+            "GPT-15",
+            format!(
+                "Expected the refresh grant to return a new access token; it got {}{err}.{}",
+                answer(e),
+                says(v, "GPT-15")
+            ),
+            seqs(f.refresh.iter().copied()),
+            json!({"answer": summary(e)}),
+        )
+    })
+}
+
+/// GPT-17: DCR is not rate-limited below one registration per attempt (research §1.1).
+fn gpt_17(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-17") {
+        return Some(b);
+    }
+    if f.dcr.is_empty() {
+        return None;
+    }
+    let ex = seqs(f.dcr.iter().copied());
+    Some(match f.dcr.iter().find(|e| e.status == Some(429)) {
+        Some(e) => v.violated(
+            "GPT-17",
+            format!(
+                "Dynamic registration answered 429{}; ChatGPT registers a new client on every attempt from shared addresses.",
+                e.response_header("retry-after").map(|r| format!(" (Retry-After {r})")).unwrap_or_default()
+            ),
+            ex,
+            Value::Null,
+        ),
+        None => v.pass("GPT-17", "Dynamic registration is not rate-limited.", ex, Value::Null),
+    })
+}

@@ -1,0 +1,317 @@
+//! What every check uses: a read-only view of the run record with lookups by probe label, and the
+//! constructors that turn a verdict into a [`Finding`] with the catalogue's name, level and sources.
+
+use mock_client::challenge::{self, Challenge};
+use mock_client::{Exchange, Phase};
+use serde_json::{Value, json};
+
+use crate::catalogue;
+use crate::model::{Finding, RunRecord, Status};
+use crate::probes;
+
+/// The run record as checks see it.
+pub(crate) struct View<'a> {
+    pub record: &'a RunRecord,
+    target: Option<url::Url>,
+}
+
+impl<'a> View<'a> {
+    pub fn new(record: &'a RunRecord) -> View<'a> {
+        View { record, target: url::Url::parse(&record.target).ok() }
+    }
+
+    pub fn exchanges(&self) -> &'a [Exchange] {
+        &self.record.transcript.exchanges
+    }
+
+    /// The target URL as given.
+    pub fn target(&self) -> &'a str {
+        &self.record.target
+    }
+
+    /// The parsed target, if it parses.
+    pub fn target_url(&self) -> Option<&url::Url> {
+        self.target.as_ref()
+    }
+
+    /// Whether the run is judged under MCP 2025-06-18 (anything else is judged as 2025-11-25).
+    pub fn is_0618(&self) -> bool {
+        self.record.spec_version == "2025-06-18"
+    }
+
+    /// Whether the connect was made with a ChatGPT profile (the connect-based GPT checks need one).
+    pub fn is_chatgpt(&self) -> bool {
+        self.record.profile.starts_with("chatgpt")
+    }
+
+    /// The last probe exchange with exactly this label.
+    pub fn probe(&self, label: &str) -> Option<&'a Exchange> {
+        self.exchanges().iter().rev().find(|e| e.phase == Phase::Probe && e.label == label)
+    }
+
+    /// Probe exchanges whose label starts with `prefix`, in order.
+    pub fn probes_prefixed(&self, prefix: &str) -> Vec<&'a Exchange> {
+        self.exchanges().iter().filter(|e| e.phase == Phase::Probe && e.label.starts_with(prefix)).collect()
+    }
+
+    /// Connect exchanges (everything but probes) of one phase.
+    pub fn connect(&self, phase: Phase) -> impl Iterator<Item = &'a Exchange> {
+        self.exchanges().iter().filter(move |e| e.phase == phase)
+    }
+
+    /// Whether an exchange went to the MCP endpoint (same origin and path; query ignored).
+    pub fn is_mcp(&self, e: &Exchange) -> bool {
+        let (Some(t), Ok(u)) = (self.target.as_ref(), url::Url::parse(&e.url)) else { return false };
+        u.origin() == t.origin() && u.path().trim_end_matches('/') == t.path().trim_end_matches('/')
+    }
+
+    /// Requests to the MCP endpoint sent with no credentials at all (no Authorization header and no
+    /// token in the query): the probes' unauthenticated initializes and the connect's first request.
+    pub fn unauthenticated(&self) -> Vec<&'a Exchange> {
+        let probe_labels =
+            [probes::labels::UNAUTHENTICATED, probes::labels::REPEAT_FIRST, probes::labels::REPEAT_SECOND];
+        self.exchanges()
+            .iter()
+            .filter(|e| e.status.is_some() && e.method == "POST" && self.is_mcp(e))
+            .filter(|e| match e.phase {
+                Phase::Probe => probe_labels.contains(&e.label.as_str()),
+                _ => e.request_header("authorization").is_none() && !e.url.contains("token="),
+            })
+            .collect()
+    }
+
+    /// Every PRM fetch (probe or connect) with the URL it fetched.
+    pub fn prm_fetches(&self) -> Vec<&'a Exchange> {
+        let probe_labels = [
+            probes::labels::PRM_ROOT_GET,
+            probes::labels::PRM_PATH_GET,
+            probes::labels::UNAUTHENTICATED_RESOURCE_METADATA,
+            probes::labels::SCOPE_RESOURCE_METADATA,
+        ];
+        let connect_labels = ["root PRM", "path PRM", "PRM from WWW-Authenticate"];
+        self.exchanges()
+            .iter()
+            .filter(|e| e.method == "GET")
+            .filter(|e| match e.phase {
+                Phase::Probe => probe_labels.contains(&e.label.as_str()),
+                Phase::Discovery => connect_labels.contains(&e.label.as_str()),
+                _ => false,
+            })
+            .collect()
+    }
+
+    /// The latest GET of `url` that got an answer, any phase.
+    pub fn fetched(&self, url: &str) -> Option<&'a Exchange> {
+        self.exchanges().iter().rev().find(|e| e.method == "GET" && e.url == url && e.status.is_some())
+    }
+
+    /// Whether any exchange with this label (or `label:…`) exists: the probe ran.
+    pub fn ran(&self, label: &str) -> bool {
+        let sub = format!("{label}:");
+        self.exchanges().iter().any(|e| e.phase == Phase::Probe && (e.label == label || e.label.starts_with(&sub)))
+    }
+
+    /// Whether the server issues session ids (any answer carried `Mcp-Session-Id`).
+    pub fn issues_sessions(&self) -> bool {
+        self.exchanges().iter().any(|e| e.response_header("mcp-session-id").is_some())
+    }
+
+    /// A finding for `id`, named and referenced from the catalogue.
+    pub fn finding(
+        &self,
+        id: &str,
+        status: Status,
+        description: impl Into<String>,
+        exchanges: Vec<u32>,
+        details: Value,
+    ) -> Finding {
+        let req = catalogue::get(id);
+        Finding {
+            id: id.to_owned(),
+            name: req.map(|r| r.name.clone()).unwrap_or_else(|| id.to_owned()),
+            status,
+            description: description.into(),
+            spec_refs: req.map(|r| r.spec_refs()).unwrap_or_default(),
+            details,
+            exchanges,
+            untestable: false,
+        }
+    }
+
+    /// The requirement holds.
+    pub fn pass(&self, id: &str, description: impl Into<String>, exchanges: Vec<u32>, details: Value) -> Finding {
+        self.finding(id, Status::Success, description, exchanges, details)
+    }
+
+    /// The requirement is violated: FAILURE for a MUST, WARNING for a SHOULD.
+    pub fn violated(&self, id: &str, description: impl Into<String>, exchanges: Vec<u32>, details: Value) -> Finding {
+        let status = catalogue::get(id).map(|r| r.violation()).unwrap_or(Status::Failure);
+        self.finding(id, status, description, exchanges, details)
+    }
+
+    /// A probe ran but a step it needed failed, so the requirement could not be tested.
+    pub fn untestable(&self, id: &str, description: impl Into<String>, exchanges: Vec<u32>, details: Value) -> Finding {
+        Finding { untestable: true, ..self.finding(id, Status::Failure, description, exchanges, details) }
+    }
+
+    /// Recorded, never a problem.
+    pub fn info(&self, id: &str, description: impl Into<String>, exchanges: Vec<u32>, details: Value) -> Finding {
+        self.finding(id, Status::Info, description, exchanges, details)
+    }
+
+    /// Not applicable to this run.
+    pub fn skipped(&self, id: &str, description: impl Into<String>, exchanges: Vec<u32>, details: Value) -> Finding {
+        self.finding(id, Status::Skipped, description, exchanges, details)
+    }
+
+    /// SUCCESS when `problems` is empty, otherwise a violation listing them.
+    pub fn verdict(
+        &self,
+        id: &str,
+        problems: Vec<String>,
+        ok: impl Into<String>,
+        exchanges: Vec<u32>,
+        details: Value,
+    ) -> Finding {
+        if problems.is_empty() {
+            self.pass(id, ok, exchanges, details)
+        } else {
+            self.violated(id, join(&problems), exchanges, details)
+        }
+    }
+}
+
+/// Problems as one list: repeats counted ("… (4 times)"), first occurrence order kept.
+pub(crate) fn counted(problems: &[String]) -> Vec<String> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for p in problems {
+        match out.iter_mut().find(|(x, _)| x == p) {
+            Some((_, n)) => *n += 1,
+            None => out.push((p.clone(), 1)),
+        }
+    }
+    out.into_iter().map(|(p, n)| if n > 1 { format!("{p} ({n} times)") } else { p }).collect()
+}
+
+/// Sentences joined into one description.
+pub(crate) fn join(parts: &[String]) -> String {
+    let mut s = parts.join("; ");
+    if !s.ends_with('.') {
+        s.push('.');
+    }
+    s
+}
+
+/// The Bearer challenge of a response, if any (several `WWW-Authenticate` headers are all read).
+pub(crate) fn bearer(e: &Exchange) -> Option<Challenge> {
+    e.response_headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+        .find_map(|(_, v)| challenge::bearer(v))
+}
+
+/// The raw `WWW-Authenticate` value(s), for descriptions.
+pub(crate) fn www_authenticate(e: &Exchange) -> Option<String> {
+    let all: Vec<&str> = e
+        .response_headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    (!all.is_empty()).then(|| all.join(", "))
+}
+
+/// The JSON-RPC messages of the response.
+pub(crate) fn messages(e: &Exchange) -> Vec<Value> {
+    probes::rpc_messages(e.response_header("content-type"), e.response_body.as_deref().unwrap_or(""))
+}
+
+/// The first JSON-RPC `result` of the response.
+pub(crate) fn result(e: &Exchange) -> Option<Value> {
+    messages(e).into_iter().find_map(|m| m.get("result").cloned())
+}
+
+/// The first JSON-RPC `error` of the response.
+pub(crate) fn rpc_error(e: &Exchange) -> Option<Value> {
+    messages(e).into_iter().find_map(|m| m.get("error").cloned())
+}
+
+/// The response body as JSON.
+pub(crate) fn body_json(e: &Exchange) -> Option<Value> {
+    e.json()
+}
+
+/// 2xx.
+pub(crate) fn ok(e: &Exchange) -> bool {
+    e.status.is_some_and(|s| (200..300).contains(&s))
+}
+
+/// 4xx.
+pub(crate) fn client_error(e: &Exchange) -> bool {
+    e.status.is_some_and(|s| (400..500).contains(&s))
+}
+
+/// "HTTP 401", or what happened instead of an answer.
+pub(crate) fn answer(e: &Exchange) -> String {
+    match (e.status, &e.error) {
+        (Some(s), _) => format!("HTTP {s}"),
+        (None, Some(err)) => format!("no answer ({err})"),
+        (None, None) => "no answer".to_owned(),
+    }
+}
+
+/// A compact JSON summary of an exchange for `details`.
+pub(crate) fn summary(e: &Exchange) -> Value {
+    let mut v = json!({"seq": e.seq, "label": e.label, "request": format!("{} {}", e.method, e.url)});
+    match e.status {
+        Some(s) => v["status"] = json!(s),
+        None => v["error"] = json!(e.error),
+    }
+    if let Some(w) = www_authenticate(e) {
+        v["www_authenticate"] = json!(w);
+    }
+    if let Some(c) = e.response_header("content-type") {
+        v["content_type"] = json!(c);
+    }
+    v
+}
+
+/// The challenge's parameters as JSON, for `details`.
+pub(crate) fn params(c: &Challenge) -> Value {
+    json!(c.params)
+}
+
+/// Whether `url` is absolute http(s) — https, or http to a loopback host.
+pub(crate) fn acceptable_metadata_url(url: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(url).map_err(|e| format!("`{url}` is not an absolute URL ({e})"))?;
+    match u.scheme() {
+        "https" => Ok(u),
+        "http" if mock_client::http::is_loopback(&u) => Ok(u),
+        "http" => Err(format!("`{url}` is plain http to a non-loopback host; RFC 9728 requires https")),
+        s => Err(format!("`{url}` has scheme `{s}`, not https")),
+    }
+}
+
+/// Two URLs name the same resource: equal after URL normalisation (scheme and host case, default
+/// port, no fragment). `Some(true)` exact, `Some(false)` equal but for a trailing slash, `None` not.
+pub(crate) fn same_resource(a: &str, b: &str) -> Option<bool> {
+    let norm = |s: &str| {
+        url::Url::parse(s).ok().map(|mut u| {
+            u.set_fragment(None);
+            u.to_string()
+        })
+    };
+    let (a, b) = (norm(a)?, norm(b)?);
+    if a == b {
+        Some(true)
+    } else if a.trim_end_matches('/') == b.trim_end_matches('/') {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The seqs of some exchanges.
+pub(crate) fn seqs<'e>(list: impl IntoIterator<Item = &'e Exchange>) -> Vec<u32> {
+    list.into_iter().map(|e| e.seq).collect()
+}

@@ -1,0 +1,23 @@
+//! Checks: pure functions from a [`RunRecord`](crate::model::RunRecord) — the transcript of the
+//! connect and the probes, plus the target, spec version, profile and outcome — to
+//! [`Finding`](crate::model::Finding)s, one small function per requirement. They never touch the
+//! network, so a saved run can be re-checked offline.
+//!
+//! One file per area: `prm` (RS-01/02/03/18/19), `challenge` (RS-04/05/07/09/12/13/14/17),
+//! `tokens` (RS-06/08/10), `session` (RS-15/16, H-12/13/14/15), `transport` (H-02/04/05/06/07/09/
+//! 16/17, RS-20), `chatgpt` (GPT-*); `common` holds the lookups and finding constructors, `suite`
+//! runs them all.
+
+mod challenge;
+mod chatgpt;
+mod common;
+mod prm;
+mod session;
+mod suite;
+mod tokens;
+mod transport;
+
+#[cfg(test)]
+mod tests;
+
+pub use suite::{CHECKED, run};

@@ -1,0 +1,376 @@
+//! Checks over hand-made transcripts: the verdicts no reference-server fault or IdP quirk can
+//! produce (a partial OIDC document, tool-level challenges, a manifest, odd content types), the
+//! INFO/SKIPPED/untestable paths, and version applicability. The end-to-end proofs are in
+//! `harness/tests/checks/`.
+
+use mock_client::{Exchange, Failure, FailureKind, Outcome, Phase, Transcript};
+use serde_json::{Value, json};
+
+use crate::model::{Finding, RunRecord, Status};
+use crate::probes::labels;
+
+const T: &str = "https://mcp.example/mcp";
+const ROOT_PRM: &str = "https://mcp.example/.well-known/oauth-protected-resource";
+
+struct Ex(Exchange);
+
+impl Ex {
+    fn new(phase: Phase, label: &str, method: &str, url: &str, status: Option<u16>) -> Ex {
+        Ex(Exchange {
+            seq: 0,
+            phase,
+            attempt: 1,
+            label: label.into(),
+            method: method.into(),
+            url: url.into(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status,
+            response_headers: Vec::new(),
+            response_body: None,
+            truncated: false,
+            duration_ms: 1,
+            error: status.is_none().then(|| "timed out".into()),
+            secrets: Vec::new(),
+        })
+    }
+    fn probe(label: &str, method: &str, status: u16) -> Ex {
+        Ex::new(Phase::Probe, label, method, T, Some(status))
+    }
+    fn req(mut self, k: &str, v: &str) -> Ex {
+        self.0.request_headers.push((k.into(), v.into()));
+        self
+    }
+    fn send(mut self, body: &Value) -> Ex {
+        self.0.request_body = Some(body.to_string());
+        self
+    }
+    fn resp(mut self, k: &str, v: &str) -> Ex {
+        self.0.response_headers.push((k.into(), v.into()));
+        self
+    }
+    fn json(mut self, body: Value) -> Ex {
+        self.0.response_headers.push(("content-type".into(), "application/json".into()));
+        self.0.response_body = Some(body.to_string());
+        self
+    }
+    fn body(mut self, ct: &str, body: &str) -> Ex {
+        self.0.response_headers.push(("content-type".into(), ct.into()));
+        self.0.response_body = Some(body.into());
+        self
+    }
+}
+
+fn record(profile: &str, version: &str, outcome: Outcome, list: Vec<Ex>) -> RunRecord {
+    let mut t = Transcript::default();
+    for e in list {
+        t.push(e.0);
+    }
+    RunRecord {
+        target: T.into(),
+        profile: profile.into(),
+        profile_display: profile.into(),
+        spec_version: version.into(),
+        outcome,
+        transcript: t,
+    }
+}
+
+fn connected() -> Outcome {
+    Outcome::Connected { tools: vec!["x".into()], protocol_version: Some("2025-11-25".into()) }
+}
+
+fn run(list: Vec<Ex>) -> Vec<Finding> {
+    super::run(&record("mcp-spec-2025-11-25", "2025-11-25", connected(), list))
+}
+
+fn find<'a>(fs: &'a [Finding], id: &str) -> &'a Finding {
+    fs.iter().find(|f| f.id == id).unwrap_or_else(|| panic!("no {id} in {fs:#?}"))
+}
+
+fn status(fs: &[Finding], id: &str) -> Option<Status> {
+    fs.iter().find(|f| f.id == id).map(|f| f.status)
+}
+
+fn init() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
+}
+
+#[test]
+fn nothing_run_means_nothing_reported() {
+    let fs = run(vec![]);
+    assert_eq!(fs.len(), 1, "{fs:#?}");
+    assert_eq!(find(&fs, "RS-20").status, Status::Info);
+    assert!(find(&fs, "RS-20").description.contains("remote"));
+    for id in super::CHECKED {
+        assert!(crate::catalogue::get(id).is_some(), "{id} is not catalogued");
+    }
+}
+
+#[test]
+fn gpt_03_fails_on_a_partial_oidc_document_on_the_mcp_host() {
+    let meta = json!({"issuer": "https://as.example", "authorization_endpoint": "https://as.example/a", "token_endpoint": "https://as.example/t", "code_challenge_methods_supported": ["S256"]});
+    let list = |partial: bool| {
+        vec![
+            Ex::new(Phase::Discovery, "root PRM", "GET", ROOT_PRM, Some(200))
+                .json(json!({"resource": T, "authorization_servers": ["https://as.example"]})),
+            Ex::new(
+                Phase::Discovery,
+                "get as metadata (oauth) on issuer",
+                "GET",
+                "https://as.example/.well-known/oauth-authorization-server",
+                Some(200),
+            )
+            .json(meta.clone()),
+            if partial {
+                Ex::new(
+                    Phase::Discovery,
+                    "get as metadata (oidcinserted) on mcphost",
+                    "GET",
+                    "https://mcp.example/.well-known/openid-configuration",
+                    Some(200),
+                )
+                .json(json!({"issuer": "https://mcp.example", "jwks_uri": "https://mcp.example/jwks"}))
+            } else {
+                Ex::new(
+                    Phase::Discovery,
+                    "get as metadata (oidcinserted) on mcphost",
+                    "GET",
+                    "https://mcp.example/.well-known/openid-configuration",
+                    Some(404),
+                )
+            },
+        ]
+    };
+    let fs = super::run(&record("chatgpt-2026-cimd", "2025-11-25", connected(), list(true)));
+    let f = find(&fs, "GPT-03");
+    assert_eq!(f.status, Status::Failure, "{f:?}");
+    assert!(
+        f.description.contains("partial") && f.description.contains("does not implement OAuth"),
+        "{}",
+        f.description
+    );
+    assert_eq!(find(&fs, "GPT-01").status, Status::Success);
+    assert_eq!(find(&fs, "GPT-10").status, Status::Success);
+    let fs = super::run(&record("chatgpt-2026-cimd", "2025-11-25", connected(), list(false)));
+    assert_eq!(find(&fs, "GPT-03").status, Status::Success);
+    // The same transcript under a non-ChatGPT profile: the connect-based GPT checks do not apply.
+    let fs = super::run(&record("claude", "2025-11-25", connected(), list(true)));
+    assert_eq!(status(&fs, "GPT-03"), None);
+}
+
+fn tool_call(phase: Phase, result: Value) -> Ex {
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "x"}});
+    Ex::new(phase, "tools/call", "POST", T, Some(200))
+        .send(&call)
+        .json(json!({"jsonrpc": "2.0", "id": 3, "result": result}))
+}
+
+#[test]
+fn gpt_13_judges_tool_level_challenges() {
+    let good = json!({"isError": true, "content": [], "_meta": {"mcp/www_authenticate": [format!("Bearer resource_metadata=\"{ROOT_PRM}\", error=\"insufficient_scope\", scope=\"w\"")]}});
+    let fs = run(vec![tool_call(Phase::Mcp, good.clone())]);
+    assert_eq!(find(&fs, "GPT-13").status, Status::Success);
+    let no_error =
+        json!({"content": [], "_meta": {"mcp/www_authenticate": ["Bearer resource_metadata=\"/relative\""]}});
+    let fs = run(vec![tool_call(Phase::Mcp, no_error)]);
+    let f = find(&fs, "GPT-13");
+    assert_eq!(f.status, Status::Failure);
+    assert!(f.description.contains("isError") && f.description.contains("/relative"), "{}", f.description);
+    let not_a_list = json!({"isError": true, "_meta": {"mcp/www_authenticate": {"a": 1}}});
+    assert_eq!(find(&run(vec![tool_call(Phase::Mcp, not_a_list)]), "GPT-13").status, Status::Failure);
+    // Challenged again after ChatGPT re-authorized.
+    let fs = run(vec![
+        tool_call(Phase::Mcp, good.clone()),
+        Ex::new(Phase::StepUp, "token (authorization_code)", "POST", "https://as.example/t", Some(200)),
+        tool_call(Phase::Mcp, good),
+    ]);
+    assert!(find(&fs, "GPT-13").description.contains("challenged again"));
+    assert_eq!(status(&run(vec![tool_call(Phase::Mcp, json!({"content": []}))]), "GPT-13"), None);
+}
+
+#[test]
+fn gpt_18_reads_the_manifest_when_served() {
+    let m = |status: u16, body: Value| {
+        Ex::new(
+            Phase::Probe,
+            labels::MANIFEST,
+            "GET",
+            "https://mcp.example/.well-known/mcp/manifest.json",
+            Some(status),
+        )
+        .json(body)
+    };
+    assert_eq!(find(&run(vec![m(200, json!({"schemaVersion": "2025-06-18"}))]), "GPT-18").status, Status::Success);
+    let f = run(vec![m(200, json!({"schemaVersion": "2024-11-05"}))]);
+    assert_eq!(find(&f, "GPT-18").status, Status::Warning);
+    assert!(find(&f, "GPT-18").description.contains("2024-11-05"));
+    assert_eq!(find(&run(vec![m(404, json!({}))]), "GPT-18").status, Status::Skipped);
+}
+
+#[test]
+fn h_07_h_09_h_15_content_types_streams_and_deletes() {
+    let answered = Ex::new(Phase::Mcp, "tools/list", "POST", T, Some(200))
+        .send(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+        .body("text/html", "<html>");
+    assert_eq!(find(&run(vec![answered]), "H-07").status, Status::Failure);
+    let get = |status: u16, ct: &str| Ex::probe(labels::GET_STREAM, "GET", status).body(ct, "");
+    assert_eq!(find(&run(vec![get(200, "text/event-stream")]), "H-09").status, Status::Success);
+    assert_eq!(find(&run(vec![get(405, "application/json")]), "H-09").status, Status::Success);
+    assert_eq!(find(&run(vec![get(404, "application/json")]), "H-09").status, Status::Warning);
+    assert_eq!(find(&run(vec![get(200, "application/json")]), "H-09").status, Status::Failure);
+    let head = Ex::probe(labels::GET_STREAM_HEAD, "HEAD", 200).resp("content-type", "text/event-stream");
+    assert_eq!(find(&run(vec![head]), "H-09").status, Status::Success, "a stream held open, confirmed by HEAD");
+    let del = |status: u16| Ex::new(Phase::Mcp, "end session", "DELETE", T, Some(status)).req("Mcp-Session-Id", "s");
+    assert_eq!(find(&run(vec![del(204)]), "H-15").status, Status::Success);
+    assert_eq!(find(&run(vec![del(405)]), "H-15").status, Status::Success);
+    assert_eq!(find(&run(vec![del(400)]), "H-15").status, Status::Warning);
+}
+
+#[test]
+fn gpt_11_blames_a_failed_initialize_that_is_not_about_auth() {
+    let init_406 = Ex::new(Phase::Mcp, "initialize", "POST", T, Some(406)).send(&init());
+    let list = vec![
+        Ex::new(Phase::Discovery, "root PRM", "GET", ROOT_PRM, Some(200))
+            .json(json!({"authorization_servers": ["https://as.example"]})),
+        init_406,
+    ];
+    let failure = Failure {
+        kind: FailureKind::McpFailed,
+        message: "No app actions available".into(),
+        cause: "initialize failed after authorization: HTTP 406".into(),
+        phase: Phase::Mcp,
+        seq: Some(2),
+    };
+    let fs = super::run(&record("chatgpt-2026-cimd", "2025-11-25", Outcome::Failed(failure), list));
+    let f = find(&fs, "GPT-11");
+    assert_eq!(f.status, Status::Failure);
+    assert!(f.description.starts_with("ChatGPT would fail: \"No app actions available\""), "{}", f.description);
+    assert_eq!(status(&fs, "GPT-08"), None, "not reached as an auth problem");
+}
+
+#[test]
+fn unauthenticated_initialize_that_is_served_is_recorded_not_failed() {
+    let served = Ex::probe(labels::UNAUTHENTICATED, "POST", 200)
+        .send(&init())
+        .json(json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
+    let fs = run(vec![served]);
+    assert_eq!(find(&fs, "RS-05").status, Status::Info);
+    let fs = super::run(&record(
+        "x",
+        "2025-06-18",
+        connected(),
+        vec![Ex::probe(labels::UNAUTHENTICATED, "POST", 200).send(&init())],
+    ));
+    assert_eq!(find(&fs, "RS-03").status, Status::Info, "2025-06-18 needs a 401 to judge");
+    // A query token accepted by a server that accepts no token at all cannot be told apart.
+    let fs = run(vec![
+        Ex::probe(labels::UNAUTHENTICATED, "POST", 200).send(&init()),
+        Ex::probe(labels::QUERY_TOKEN, "POST", 200).json(json!({"jsonrpc": "2.0", "id": 1, "result": {}})),
+    ]);
+    assert_eq!(find(&fs, "GPT-16").status, Status::Info);
+}
+
+#[test]
+fn a_probe_whose_setup_failed_is_untestable_and_one_not_run_is_silent() {
+    let fs = run(vec![Ex::probe(labels::SCOPE_INITIALIZE, "POST", 401)]);
+    for id in ["RS-12", "RS-13", "RS-17"] {
+        let f = find(&fs, id);
+        assert!(f.status == Status::Failure && f.untestable, "{id}: {f:?}");
+        assert!(f.description.starts_with("Could not be checked"), "{}", f.description);
+    }
+    let fs = run(vec![Ex::probe(labels::TERMINATED_INITIALIZE, "POST", 200)]);
+    assert_eq!(find(&fs, "H-14").status, Status::Skipped, "a server without session ids");
+    let fs = run(vec![Ex::probe(labels::SESSION_WITHOUT_TOKEN_SETUP, "POST", 500)]);
+    assert!(find(&fs, "RS-15").untestable);
+    assert_eq!(status(&run(vec![]), "RS-15"), None);
+}
+
+#[test]
+fn should_level_items_of_2025_11_25_are_skipped_under_2025_06_18() {
+    let no_scope = Ex::probe(labels::UNAUTHENTICATED, "POST", 401)
+        .send(&init())
+        .resp("www-authenticate", &format!("Bearer resource_metadata=\"{ROOT_PRM}\""));
+    let new = run(vec![Ex(no_scope.0.clone())]);
+    assert_eq!(find(&new, "RS-04").status, Status::Warning);
+    let old = super::run(&record("x", "2025-06-18", connected(), vec![Ex(no_scope.0)]));
+    let f = find(&old, "RS-04");
+    assert_eq!(f.status, Status::Skipped);
+    assert!(f.description.starts_with("Not judged under 2025-06-18"), "{}", f.description);
+    assert_eq!(find(&old, "RS-03").status, Status::Success);
+}
+
+#[test]
+fn session_ids_are_judged_statistically() {
+    let sample = |n: usize, id: &str| Ex::probe(&labels::session_sample(n), "POST", 200).resp("mcp-session-id", id);
+    let dup: Vec<Ex> = (1..=5).map(|n| sample(n, "0123456789abcdef0123456789abcdef")).collect();
+    let f = run(dup);
+    assert!(find(&f, "RS-16").description.contains("distinct"), "{}", find(&f, "RS-16").description);
+    let uuids = [
+        "3f2a1b4c-1d2e-4f30-8a9b-0c1d2e3f4a5b",
+        "9e8d7c6b-5a49-4382-b716-05f4e3d2c1b0",
+        "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    ];
+    let fs = run(uuids.iter().enumerate().map(|(i, id)| sample(i + 1, id)).collect());
+    assert_eq!(find(&fs, "RS-16").status, Status::Success);
+    assert_eq!(find(&fs, "H-12").status, Status::Success);
+    let fs = run(vec![sample(1, "a\tb-0123456789abcdef"), sample(2, "a\tb-fedcba9876543210")]);
+    assert_eq!(find(&fs, "H-12").status, Status::Failure);
+}
+
+#[test]
+fn rs_19_and_rs_18_url_rules() {
+    let challenge = |rm: &str| {
+        Ex::probe(labels::UNAUTHENTICATED, "POST", 401)
+            .send(&init())
+            .resp("www-authenticate", &format!("Bearer resource_metadata=\"{rm}\""))
+    };
+    let f = run(vec![challenge("/.well-known/oauth-protected-resource")]);
+    assert!(find(&f, "RS-19").description.contains("not an absolute URL"));
+    let f = run(vec![challenge("http://mcp.example/.well-known/oauth-protected-resource")]);
+    assert!(find(&f, "RS-19").description.contains("https"));
+    let prm = |resource: &str| {
+        Ex::new(Phase::Probe, labels::PRM_ROOT_GET, "GET", ROOT_PRM, Some(200))
+            .json(json!({"resource": resource, "authorization_servers": ["https://as.example"]}))
+    };
+    let f = run(vec![prm("https://MCP.example:443/mcp/")]);
+    assert_eq!(find(&f, "RS-18").status, Status::Success);
+    assert!(find(&f, "RS-18").description.contains("trailing slash"));
+    assert_eq!(find(&run(vec![prm("https://mcp.example")]), "RS-18").status, Status::Failure);
+}
+
+#[test]
+fn origin_and_version_answers_between_the_lines() {
+    let origin = |status: u16, token: bool| {
+        let e = Ex::probe(labels::BAD_ORIGIN, "POST", status);
+        if token { e.req("Authorization", "Bearer t") } else { e }
+    };
+    assert_eq!(find(&run(vec![origin(401, false)]), "H-02").status, Status::Info);
+    assert_eq!(find(&run(vec![origin(400, true)]), "H-02").status, Status::Warning);
+    let old = super::run(&record("x", "2025-06-18", connected(), vec![origin(400, true)]));
+    assert_eq!(find(&old, "H-02").status, Status::Success);
+    let err = Ex::probe(labels::UNKNOWN_PROTOCOL_VERSION, "POST", 200)
+        .json(json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32602, "message": "Unsupported protocol version"}}));
+    assert_eq!(find(&run(vec![err]), "H-17").status, Status::Info);
+    let five = Ex::probe(labels::UNKNOWN_PROTOCOL_VERSION, "POST", 500);
+    assert_eq!(find(&run(vec![five]), "H-17").status, Status::Failure);
+}
+
+#[test]
+fn h_05_flags_only_types_the_server_produces() {
+    let both = Ex::new(Phase::Mcp, "initialize", "POST", T, Some(200))
+        .req("accept", "application/json, text/event-stream")
+        .send(&init())
+        .json(json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
+    let variant = |label: &str, accept: &str, status: u16| Ex::probe(label, "POST", status).req("accept", accept);
+    // A JSON-only server refusing an SSE-only Accept is plain content negotiation.
+    let fs = run(vec![
+        Ex(both.0.clone()),
+        variant(labels::ACCEPT_SSE_ONLY, "text/event-stream", 406),
+        variant(labels::ACCEPT_JSON_ONLY, "application/json", 200).body("application/json", "{}"),
+    ]);
+    assert_eq!(find(&fs, "H-05").status, Status::Success);
+    // …refusing a JSON-only Accept it answers in JSON otherwise is not.
+    let fs = run(vec![Ex(both.0), variant(labels::ACCEPT_JSON_ONLY, "application/json", 406)]);
+    assert_eq!(find(&fs, "H-05").status, Status::Warning);
+}

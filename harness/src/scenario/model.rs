@@ -1,0 +1,285 @@
+//! The scenario format. Every struct rejects unknown fields, so a typo is an error with a line
+//! number, not a silently ignored setting.
+
+use mock_idp::{IdpConfig, NegativeToken};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::model::Status;
+use crate::probes::Probe;
+use crate::reference::Fault;
+
+/// A scenario file. Every field is optional in the file (fragments supply parts); `name`
+/// defaults to the file stem.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scenario {
+    /// Human name.
+    pub name: Option<String>,
+    /// What it proves.
+    pub description: Option<String>,
+    /// Tags for `--filter`.
+    pub tags: Vec<String>,
+    /// Requirement IDs it is about, for `--filter RS-08`.
+    pub requirements: Vec<String>,
+    /// Fragments merged underneath this file (paths relative to it).
+    pub include: Vec<String>,
+    /// The spec version findings are judged against (`2025-06-18` or `2025-11-25`).
+    pub spec: Option<String>,
+    /// The mock IdP's configuration (any `IdpConfig` field). Present → the mock IdP runs.
+    pub idp: Option<IdpConfig>,
+    /// The server under test.
+    pub target: Option<TargetSpec>,
+    /// The client profile (default `chatgpt-2026-cimd`).
+    pub profile: Option<String>,
+    /// Client settings that are not behaviour.
+    pub client: Option<ClientSettings>,
+    /// What to do (default: `[connect]`).
+    pub steps: Option<Vec<RawStep>>,
+    /// What should come out.
+    pub expect: Option<Expect>,
+    /// The same scenario under several profiles, each with its own expectations.
+    pub matrix: Vec<MatrixEntry>,
+}
+
+/// The server under test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TargetSpec {
+    /// The built-in reference server, protected by the mock IdP; optionally with faults.
+    Reference(ReferenceTarget),
+    /// An already running server.
+    Url(String),
+    /// A command to start, with `{{idp.issuer}}`, `{{idp.jwks_uri}}`, `{{port}}` placeholders.
+    Command(CommandTarget),
+}
+
+/// The reference server's settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReferenceTarget {
+    /// Faults to switch on.
+    pub faults: Vec<Fault>,
+    /// `json` or `sse` responses.
+    pub response_mode: Option<crate::reference::ResponseMode>,
+}
+
+/// A server started by the runner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandTarget {
+    /// Program and arguments.
+    pub command: Vec<String>,
+    /// Environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The MCP URL once it runs.
+    pub url: String,
+    /// A URL that answers (any status below 500) once the server is ready; default: the port accepts.
+    #[serde(default)]
+    pub ready: Option<String>,
+    /// Working directory, relative to the scenario file.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Seconds to wait for readiness (default 30).
+    #[serde(default)]
+    pub ready_timeout: Option<u64>,
+}
+
+/// Client settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientSettings {
+    /// `auto`, `form` or `manual`.
+    pub login: Option<String>,
+    /// Form fields for the form driver.
+    pub login_fields: BTreeMap<String, String>,
+    /// A pre-registered client id.
+    pub client_id: Option<String>,
+    /// Its secret.
+    pub client_secret: Option<String>,
+    /// A bearer token (bearer/query-token profiles); `mint` to mint a valid one from the mock IdP.
+    pub token: Option<String>,
+}
+
+/// A step as written: a bare name (`connect`) or a one-key map (`call_tool: {name: whoami}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawStep {
+    /// Run the connect flow.
+    Connect,
+    /// Connect again with a fresh client (ChatGPT re-registers on every attempt).
+    Reconnect,
+    /// Refresh the access token.
+    Refresh,
+    /// End the session as the profile would.
+    Finish,
+    /// Call a tool.
+    CallTool {
+        /// Tool name.
+        name: String,
+        /// Arguments.
+        #[serde(default)]
+        args: serde_json::Value,
+    },
+    /// Run one active probe.
+    Probe(Probe),
+    /// Run several probes.
+    Probes(Vec<Probe>),
+    /// Send `initialize` with a token minted by the mock IdP.
+    SendToken(SendToken),
+    /// Send a raw request.
+    Raw(RawRequest),
+}
+
+/// A minted token to send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SendToken {
+    /// One of the negative battery.
+    Negative(NegativeToken),
+    /// Claims overriding a valid token's, signed validly.
+    Claims(serde_json::Map<String, serde_json::Value>),
+}
+
+/// A raw HTTP request against the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequest {
+    /// Method.
+    #[serde(default = "post")]
+    pub method: String,
+    /// Path relative to the target's origin (default: the MCP path).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Headers; `{{token}}` is the connected access token.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// JSON body.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    /// Label in the transcript.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+fn post() -> String {
+    "POST".into()
+}
+
+/// The resolved steps.
+pub type Step = RawStep;
+
+/// Expectations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Expect {
+    /// `connected` or `failed`.
+    pub outcome: Option<String>,
+    /// The exact message the client would show (`{target}` is the MCP URL).
+    pub chatgpt_says: Option<String>,
+    /// Finding statuses by requirement ID.
+    pub findings: BTreeMap<String, Status>,
+    /// A snapshot name: the normalised transcript must equal `scenarios/snapshots/<name>.snap`.
+    pub snapshot: Option<String>,
+}
+
+/// One matrix entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatrixEntry {
+    /// Profile.
+    pub profile: Option<String>,
+    /// Client settings (merged over the scenario's).
+    pub client: Option<ClientSettings>,
+    /// Expectations (replace the scenario's).
+    pub expect: Option<Expect>,
+    /// Spec version override.
+    pub spec: Option<String>,
+}
+
+/// A scenario as loaded: the merged file plus where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The merged scenario.
+    pub scenario: Scenario,
+    /// Its file.
+    pub file: std::path::PathBuf,
+    /// Its name (the `name:` or the file stem).
+    pub name: String,
+}
+
+/// One run to perform: a scenario with one matrix entry resolved.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Display name: `name` or `name [profile]`.
+    pub name: String,
+    /// File.
+    pub file: std::path::PathBuf,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Requirement IDs.
+    pub requirements: Vec<String>,
+    /// Spec version.
+    pub spec: String,
+    /// Mock IdP config, when the IdP runs.
+    pub idp: Option<IdpConfig>,
+    /// Target.
+    pub target: TargetSpec,
+    /// Profile name or file.
+    pub profile: String,
+    /// Client settings.
+    pub client: ClientSettings,
+    /// Steps.
+    pub steps: Vec<Step>,
+    /// Expectations.
+    pub expect: Expect,
+}
+
+impl Loaded {
+    /// Expands the matrix (or the single run) into planned runs.
+    pub fn plan(&self) -> Vec<Planned> {
+        let s = &self.scenario;
+        let base = |entry: Option<&MatrixEntry>| {
+            let profile = entry
+                .and_then(|e| e.profile.clone())
+                .or_else(|| s.profile.clone())
+                .unwrap_or_else(|| "chatgpt-2026-cimd".into());
+            let mut client = s.client.clone().unwrap_or_default();
+            if let Some(c) = entry.and_then(|e| e.client.clone()) {
+                client.login = c.login.or(client.login);
+                client.login_fields.extend(c.login_fields);
+                client.client_id = c.client_id.or(client.client_id);
+                client.client_secret = c.client_secret.or(client.client_secret);
+                client.token = c.token.or(client.token);
+            }
+            let target = s.target.clone().unwrap_or(TargetSpec::Reference(ReferenceTarget::default()));
+            let idp = match (&s.idp, &target) {
+                (Some(c), _) => Some(c.clone()),
+                (None, TargetSpec::Url(_)) => None,
+                (None, _) => Some(IdpConfig::default()),
+            };
+            Planned {
+                name: if entry.is_some() && !s.matrix.is_empty() {
+                    format!("{} [{profile}]", self.name)
+                } else {
+                    self.name.clone()
+                },
+                file: self.file.clone(),
+                tags: s.tags.clone(),
+                requirements: s.requirements.clone(),
+                spec: entry
+                    .and_then(|e| e.spec.clone())
+                    .or_else(|| s.spec.clone())
+                    .unwrap_or_else(|| "2025-11-25".into()),
+                idp,
+                target,
+                profile,
+                client,
+                steps: s.steps.clone().unwrap_or_else(|| vec![RawStep::Connect]),
+                expect: entry.and_then(|e| e.expect.clone()).or_else(|| s.expect.clone()).unwrap_or_default(),
+            }
+        };
+        if s.matrix.is_empty() { vec![base(None)] } else { s.matrix.iter().map(|e| base(Some(e))).collect() }
+    }
+}

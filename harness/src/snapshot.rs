@@ -1,0 +1,290 @@
+//! Snapshots: a normalised, secret-free text of a run — verdict, findings and every exchange —
+//! stored in insta's `.snap` format next to the scenarios (`scenarios/snapshots/<name>.snap`), so
+//! `cargo insta review` works on CLI runs too (a mismatch writes `<name>.snap.new`).
+//!
+//! Normalisation: secrets are already replaced by `[token-1]`-style placeholders (exact, from the
+//! transcript's secret list); here volatile but non-secret values are made stable: ports become
+//! `[port-N]` by first appearance, times become `[time]`, random-looking identifiers (session ids,
+//! form nonces, key material) become `[opaque]`, and volatile headers (`date`, `content-length`…)
+//! are dropped. Exchanges stay in transcript order, which the runner makes deterministic.
+
+use mock_client::Transcript;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::model::{ExpectationResult, Finding, ScenarioResult, Status};
+use crate::scenario::Planned;
+
+const DROP_HEADERS: &[&str] = &[
+    "date",
+    "content-length",
+    "etag",
+    "last-modified",
+    "x-request-id",
+    "server",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+];
+const TIME_KEYS: &[&str] = &["iat", "exp", "nbf", "auth_time", "client_id_issued_at", "expires_at", "timestamp"];
+
+/// The normalised text of a run.
+pub fn render(verdict: &str, findings: &[Finding], transcript: &Transcript) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("verdict: {verdict}\nfindings:\n"));
+    let mut fs: Vec<&Finding> = findings.iter().filter(|f| f.status != Status::Info).collect();
+    fs.sort_by(|a, b| a.id.cmp(&b.id));
+    for f in fs {
+        out.push_str(&format!("  {} {:?}\n", f.id, f.status));
+    }
+    out.push_str("exchanges:\n");
+    for e in &transcript.exchanges {
+        out.push_str(&format!(
+            "- #{} {} (attempt {}) {}\n  {} {}\n",
+            e.seq, e.phase, e.attempt, e.label, e.method, e.url
+        ));
+        for (k, v) in &e.request_headers {
+            out.push_str(&format!("  > {}: {v}\n", k.to_ascii_lowercase()));
+        }
+        if let Some(b) = e.request_body.as_deref().filter(|b| !b.is_empty()) {
+            out.push_str(&format!("  > body: {}\n", body(b)));
+        }
+        match (e.status, &e.error) {
+            (Some(s), _) => out.push_str(&format!("  < {s}\n")),
+            (None, Some(err)) => out.push_str(&format!("  < error: {err}\n")),
+            _ => {}
+        }
+        let mut hs: Vec<(String, &String)> = e
+            .response_headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .filter(|(k, _)| !DROP_HEADERS.contains(&k.as_str()))
+            .collect();
+        hs.sort();
+        for (k, v) in hs {
+            out.push_str(&format!("  < {k}: {v}\n"));
+        }
+        if let Some(b) = e.response_body.as_deref().filter(|b| !b.is_empty()) {
+            out.push_str(&format!("  < body: {}\n", body(b)));
+        }
+    }
+    stabilise(&out)
+}
+
+/// JSON bodies compactly with times replaced; other bodies as they are (first 2000 characters).
+fn body(b: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(b) {
+        Ok(mut v) => {
+            times(&mut v);
+            v.to_string()
+        }
+        Err(_) => {
+            let one_line = b.replace('\r', "").replace('\n', "\\n");
+            one_line.chars().take(2000).collect()
+        }
+    }
+}
+
+fn times(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if TIME_KEYS.contains(&k.as_str()) && x.is_number() {
+                    *x = serde_json::Value::String("[time]".into());
+                } else {
+                    times(x);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(times),
+        _ => {}
+    }
+}
+
+/// Ports by first appearance, and random-looking tokens.
+fn stabilise(text: &str) -> String {
+    let mut ports: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    // Bounded: every iteration consumes at least one character.
+    while i < chars.len() {
+        // host:port
+        for host in ["127.0.0.1:", "localhost:"] {
+            let h: Vec<char> = host.chars().collect();
+            if chars[i..].starts_with(&h) {
+                let start = i + h.len();
+                let mut j = start;
+                while j < chars.len() && chars[j].is_ascii_digit() {
+                    j += 1;
+                }
+                if j > start {
+                    let port: String = chars[start..j].iter().collect();
+                    let n = ports.len() + 1;
+                    let n = *ports.entry(port).or_insert(n);
+                    out.push_str(host);
+                    out.push_str(&format!("[port-{n}]"));
+                    i = j;
+                }
+            }
+        }
+        if i >= chars.len() {
+            break;
+        }
+        let c = chars[i];
+        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            let mut j = i;
+            while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_' || chars[j] == '-') {
+                j += 1;
+            }
+            let word: String = chars[i..j].iter().collect();
+            let preceded_by_bracket = i > 0 && chars[i - 1] == '[';
+            if !preceded_by_bracket && looks_random(&word) {
+                out.push_str("[opaque]");
+            } else {
+                out.push_str(&word);
+            }
+            i = j;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// At least 20 characters mixing digits and letters: ids, nonces, key material — not words,
+/// dates or paths.
+fn looks_random(w: &str) -> bool {
+    w.len() >= 20 && w.chars().any(|c| c.is_ascii_digit()) && w.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 4
+}
+
+/// The snapshot file of `name` for a scenario.
+pub fn path(p: &Planned, name: &str, dir: Option<&Path>) -> PathBuf {
+    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| p.file.parent().unwrap_or(Path::new(".")).join("snapshots"));
+    dir.join(format!("{name}.snap"))
+}
+
+/// insta's file format: a YAML header, then the content.
+pub fn file_text(source: &str, content: &str) -> String {
+    format!("---\nsource: {source}\nexpression: transcript\n---\n{content}")
+}
+
+/// The content of an insta `.snap` file.
+pub fn read_content(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let rest = text.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    Some(rest[end + 5..].to_owned())
+}
+
+pub(crate) fn check(
+    p: &Planned,
+    r: &ScenarioResult,
+    name: &str,
+    settings: &crate::runner::RunSettings,
+) -> ExpectationResult {
+    let content = render(&r.verdict, &r.findings, &r.run.transcript);
+    let file = path(p, name, settings.snapshot_dir.as_deref());
+    let what = format!("snapshot: {name}");
+    let write = |f: &Path| {
+        if let Some(d) = f.parent() {
+            let _ = std::fs::create_dir_all(d);
+        }
+        std::fs::write(f, file_text(&p.file.display().to_string(), &content))
+    };
+    if settings.update_snapshots {
+        let _ = std::fs::remove_file(file.with_extension("snap.new"));
+        return match write(&file) {
+            Ok(()) => ExpectationResult { what, actual: format!("written to {}", file.display()), ok: true },
+            Err(e) => ExpectationResult { what, actual: format!("could not write {}: {e}", file.display()), ok: false },
+        };
+    }
+    match read_content(&file) {
+        Some(old) if old.trim_end() == content.trim_end() => {
+            let _ = std::fs::remove_file(file.with_extension("snap.new"));
+            ExpectationResult { what, actual: "matches".into(), ok: true }
+        }
+        Some(old) => {
+            let _ = write(&file.with_extension("snap.new"));
+            ExpectationResult {
+                what,
+                actual: format!("differs from {}:\n{}", file.display(), diff(&old, &content)),
+                ok: false,
+            }
+        }
+        None => {
+            let _ = write(&file.with_extension("snap.new"));
+            ExpectationResult {
+                what,
+                actual: format!(
+                    "no snapshot at {} (wrote .snap.new; accept with --update-snapshots or `cargo insta review`)",
+                    file.display()
+                ),
+                ok: false,
+            }
+        }
+    }
+}
+
+/// A small line diff (longest common subsequence), bounded to keep huge changes readable.
+pub fn diff(old: &str, new: &str) -> String {
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    if a.len() * b.len() > 4_000_000 {
+        return format!("(too large to diff: {} vs {} lines)", a.len(), b.len());
+    }
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j, mut out, mut shown) = (0, 0, String::new(), 0);
+    while (i < a.len() || j < b.len()) && shown < 200 {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push_str(&format!("+ {}\n", b[j]));
+            j += 1;
+            shown += 1;
+        } else {
+            out.push_str(&format!("- {}\n", a[i]));
+            i += 1;
+            shown += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_and_random_values_are_stabilised() {
+        let t = "GET http://127.0.0.1:41234/mcp then http://127.0.0.1:5555/x and 127.0.0.1:41234 id=aB3dE5fG7hJ9kL1mN3pQ5r [token-1] connector_platform_oauth_redirect 2025-06-18";
+        let s = stabilise(t);
+        assert_eq!(
+            s,
+            "GET http://127.0.0.1:[port-1]/mcp then http://127.0.0.1:[port-2]/x and 127.0.0.1:[port-1] id=[opaque] [token-1] connector_platform_oauth_redirect 2025-06-18"
+        );
+    }
+
+    #[test]
+    fn json_times_and_diff() {
+        assert_eq!(body("{\"exp\":1,\"a\":{\"iat\":2}}"), "{\"exp\":\"[time]\",\"a\":{\"iat\":\"[time]\"}}");
+        let d = diff("a\nb\nc\n", "a\nx\nc\n");
+        assert_eq!(d, "+ x\n- b\n");
+    }
+
+    #[test]
+    fn insta_format_round_trips() {
+        let dir = std::env::temp_dir().join(format!("ch-snap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("x.snap");
+        std::fs::write(&f, file_text("scenarios/x.yaml", "hello\nworld\n")).unwrap();
+        assert_eq!(read_content(&f).unwrap(), "hello\nworld\n");
+    }
+}

@@ -1,0 +1,65 @@
+//! The cargo-test API: one call for a Rust MCP server's own tests.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use harness::testing;
+//! // A mock IdP your server can trust (pass its issuer and JWKS URL to your server's config)…
+//! let idp = testing::mock_idp().await;
+//! let url = "http://127.0.0.1:8000/mcp"; // …your server, started with idp.issuer() / idp.jwks_uri()
+//! testing::assert_scenarios("tests/scenarios", url, &idp).await; // panics with the report if any fails
+//! # }
+//! ```
+//!
+//! The functions are plain `async fn`s, so they work as rstest fixtures (`#[fixture] async fn
+//! idp() -> IdpHandle { testing::mock_idp().await }` with `#[future]`) and in `#[tokio::test]`s.
+
+use mock_idp::{IdpHandle, MockIdp};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::model::RunReport;
+use crate::reference::{ReferenceHandle, ReferenceServer};
+use crate::runner::{RunOptions, RunSettings};
+
+/// A running mock IdP with the default, spec-following configuration.
+pub async fn mock_idp() -> Arc<IdpHandle> {
+    Arc::new(MockIdp::builder().start().await.expect("the mock IdP starts on 127.0.0.1"))
+}
+
+/// The built-in reference MCP server, trusting `idp`.
+pub async fn reference_server(idp: &IdpHandle) -> ReferenceHandle {
+    ReferenceServer::builder()
+        .issuer(idp.issuer())
+        .jwks_uri(idp.jwks_uri())
+        .start()
+        .await
+        .expect("the reference server starts")
+}
+
+/// Runs every scenario in `path` (a file or a directory) against `url`, with `idp` as the mock
+/// IdP (the one your server trusts). Scenario targets are replaced by `url`.
+pub async fn run_scenarios(path: impl AsRef<Path>, url: &str, idp: &Arc<IdpHandle>) -> RunReport {
+    let path = path.as_ref();
+    let loaded =
+        if path.is_dir() { crate::scenario::load_dir(path) } else { crate::scenario::load_file(path).map(|l| vec![l]) }
+            .unwrap_or_else(|e| panic!("{e}"));
+    let mut planned_idp_kept = RunOptions {
+        settings: RunSettings { shared_idp: Some(idp.clone()), ..Default::default() },
+        ..Default::default()
+    };
+    planned_idp_kept.target = Some(url.to_owned());
+    crate::runner::run_all(&loaded, &planned_idp_kept, |_| {}).await
+}
+
+/// [`run_scenarios`], then panics with the terminal report unless every scenario is as expected.
+pub async fn assert_scenarios(path: impl AsRef<Path>, url: &str, idp: &Arc<IdpHandle>) -> RunReport {
+    let report = run_scenarios(path, url, idp).await;
+    if report.results.iter().any(|r| !r.passed()) {
+        let text = crate::report::terminal::render(
+            &report,
+            &crate::report::terminal::TerminalOptions { color: false, verbose: false },
+        );
+        panic!("connector-harness scenarios failed:\n{text}");
+    }
+    report
+}

@@ -1,0 +1,14 @@
+//! Proves every check can pass and can fail, end to end: a real mock IdP, the reference MCP server
+//! (correct, or with one `Fault`), a ChatGPT-profile connect, every probe, then the checks over the
+//! redacted transcript — judged under both spec versions.
+//!
+//! - `reference`: the correct server raises no FAILURE or WARNING, and every server-side check
+//!   reports SUCCESS (so none of them is silently not running).
+//! - `faults`: for every `Fault`, its requirement IDs fail and nothing else newly fails, except the
+//!   IDs listed (with the reason) in the table.
+//! - `quirks`: IdP quirks and server misconfigurations make the connect-based GPT checks fail.
+
+mod faults;
+mod quirks;
+mod reference;
+mod support;
