@@ -101,62 +101,74 @@ fn times(v: &mut serde_json::Value) {
     }
 }
 
-/// Ports by first appearance, and random-looking tokens.
+/// Ports by first appearance (plain or percent-encoded `host%3Aport`), then random-looking tokens.
 fn stabilise(text: &str) -> String {
-    let mut ports: BTreeMap<String, usize> = BTreeMap::new();
+    words(&ports(text))
+}
+
+fn ports(text: &str) -> String {
+    let mut numbers: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = String::with_capacity(text.len());
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    // Bounded: every iteration consumes at least one character.
-    while i < chars.len() {
-        // host:port
-        for host in ["127.0.0.1:", "localhost:"] {
-            let h: Vec<char> = host.chars().collect();
-            if chars[i..].starts_with(&h) {
-                let start = i + h.len();
-                let mut j = start;
-                while j < chars.len() && chars[j].is_ascii_digit() {
-                    j += 1;
-                }
-                if j > start {
-                    let port: String = chars[start..j].iter().collect();
-                    let n = ports.len() + 1;
-                    let n = *ports.entry(port).or_insert(n);
-                    out.push_str(host);
-                    out.push_str(&format!("[port-{n}]"));
-                    i = j;
-                }
-            }
+    let mut rest = text;
+    // Bounded: every iteration consumes at least one character of `rest`.
+    while !rest.is_empty() {
+        let hit = ["127.0.0.1:", "localhost:", "127.0.0.1%3A", "localhost%3A"]
+            .iter()
+            .find(|h| rest.starts_with(**h) && rest[h.len()..].starts_with(|c: char| c.is_ascii_digit()));
+        if let Some(h) = hit {
+            let digits: String = rest[h.len()..].chars().take_while(char::is_ascii_digit).collect();
+            let n = numbers.len() + 1;
+            let n = *numbers.entry(digits.clone()).or_insert(n);
+            out.push_str(h);
+            out.push_str(&format!("[port-{n}]"));
+            rest = &rest[h.len() + digits.len()..];
+        } else {
+            let c = rest.chars().next().expect("not empty");
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
         }
-        if i >= chars.len() {
-            break;
-        }
-        let c = chars[i];
-        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-            let mut j = i;
-            while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_' || chars[j] == '-') {
-                j += 1;
-            }
-            let word: String = chars[i..j].iter().collect();
-            let preceded_by_bracket = i > 0 && chars[i - 1] == '[';
-            if !preceded_by_bracket && looks_random(&word) {
-                out.push_str("[opaque]");
-            } else {
-                out.push_str(&word);
-            }
-            i = j;
-            continue;
-        }
-        out.push(c);
-        i += 1;
     }
+    out
+}
+
+fn words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let mut prev = ' ';
+    let flush = |word: &mut String, out: &mut String, after_bracket: bool| {
+        if !after_bracket && looks_random(word) {
+            out.push_str("[opaque]");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    let mut word_after_bracket = false;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            if word.is_empty() {
+                word_after_bracket = prev == '[';
+            }
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out, word_after_bracket);
+            out.push(c);
+        }
+        prev = c;
+    }
+    flush(&mut word, &mut out, word_after_bracket);
     out
 }
 
 /// At least 20 characters mixing digits and letters: ids, nonces, key material — not words,
 /// dates or paths.
 fn looks_random(w: &str) -> bool {
-    w.len() >= 20 && w.chars().any(|c| c.is_ascii_digit()) && w.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 4
+    // snake_case identifiers (`hs256_with_public_key`) are names, not random values.
+    let snake = w.contains('_') && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    !snake
+        && w.len() >= 20
+        && w.chars().any(|c| c.is_ascii_digit())
+        && w.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 4
 }
 
 /// The snapshot file of `name` for a scenario.
@@ -277,6 +289,8 @@ mod tests {
         assert_eq!(body("{\"exp\":1,\"a\":{\"iat\":2}}"), "{\"exp\":\"[time]\",\"a\":{\"iat\":\"[time]\"}}");
         let d = diff("a\nb\nc\n", "a\nx\nc\n");
         assert_eq!(d, "+ x\n- b\n");
+        assert!(!looks_random("hs256_with_public_key"));
+        assert!(looks_random("aB3dE5fG7hJ9kL1mN3pQ5r"));
     }
 
     #[test]

@@ -1,0 +1,132 @@
+//! `connector-harness run` and `check` as CI calls them: exit codes, report files, baselines.
+
+mod support;
+
+use std::process::{Command, Output};
+
+fn bin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_connector-harness")).args(args).current_dir(support::repo()).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ch-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn the_default_run_is_green_and_writes_every_report() {
+    let dir = tmp("reports");
+    let o = bin(&["run", "--no-color", "--report-dir", dir.to_str().unwrap()]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let last = String::from_utf8_lossy(&o.stdout).lines().last().unwrap_or_default().to_owned();
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+    assert!(out.contains("ChatGPT (2026 CIMD profile) would connect"), "{out}");
+    assert!(out.contains("would fail: \"Failed to resolve OAuth client for MCP connector: http://127.0.0.1:"), "{out}");
+
+    // JSON: parses and holds what the terminal showed.
+    let report = harness::report::json::parse(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let passed: usize = last.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(report.results.len(), passed);
+    for r in &report.results {
+        assert!(out.contains(&r.name), "{} missing from the terminal", r.name);
+        assert!(out.contains(&r.verdict), "verdict of {} missing from the terminal", r.name);
+        assert!(!r.run.transcript.exchanges.is_empty());
+    }
+    // JUnit: valid XML with one testcase per scenario.
+    let xml = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+    let cases: usize = parsed.test_suites.iter().map(|s| s.test_cases.len()).sum();
+    assert_eq!(cases, report.results.len());
+    // Markdown with a Mermaid diagram per scenario; checks.json per scenario.
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert_eq!(md.matches("```mermaid").count(), report.results.len());
+    assert_eq!(std::fs::read_dir(dir.join("checks")).unwrap().count(), report.results.len());
+}
+
+#[test]
+fn baseline_semantics_drive_the_exit_code() {
+    let failing = "tests/scenarios/expects-connect-to-broken-server.yaml";
+    let passing = "tests/scenarios/passes.yaml";
+    let dir = tmp("baseline");
+    let write = |name: &str, body: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    // No baseline: the failure is a finding → 1.
+    assert_eq!(bin(&["run", "--no-color", failing]).status.code(), Some(1));
+    // Listed failure → 0.
+    let listed = write("listed.yaml", "expected_failures:\n  - expects to connect to a server without PRM\n");
+    let o = bin(&["run", "--no-color", failing, passing, "--baseline", &listed]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Unlisted failure → 1.
+    let other = write("other.yaml", "expected_failures: []\n");
+    assert_eq!(bin(&["run", "--no-color", failing, "--baseline", &other]).status.code(), Some(1));
+    // Listed but now passing (stale) → 1.
+    let stale = write("stale.yaml", "expected_failures:\n  - connects to the reference server\n");
+    let o = bin(&["run", "--no-color", passing, "--baseline", &stale]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).to_lowercase().contains("stale"), "{}", text(&o));
+    // A per-finding entry.
+    let per = write("per.yaml", "expected_failures:\n  - \"expects to connect to a server without PRM:GPT-01\"\n");
+    let o = bin(&["run", "--no-color", failing, "--baseline", &per]);
+    assert_eq!(o.status.code(), Some(1), "other findings of that scenario still fail it: {}", text(&o));
+}
+
+#[test]
+fn usage_errors_exit_2_and_point_at_the_line() {
+    let dir = tmp("usage");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "name: x\nsteps:\n  - conect\n").unwrap();
+    let o = bin(&["run", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let t = text(&o);
+    assert!(t.contains("bad.yaml") && t.contains("line 3") && t.contains("conect"), "{t}");
+    assert_eq!(bin(&["run", "--filter", "no-such-scenario-anywhere"]).status.code(), Some(2));
+    assert_eq!(bin(&["run", "--profile", "chatgpt-1999"]).status.code(), Some(2));
+    assert_eq!(bin(&["check"]).status.code(), Some(2), "--target is required");
+}
+
+#[test]
+fn check_a_url_with_no_scenario_file() {
+    // The reference server started by the `idp`-less path: run one in-process and check it.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (idp, server) = rt.block_on(async {
+        let idp = mock_idp::MockIdp::builder().start().await.unwrap();
+        let server = harness::testing::reference_server(&idp).await;
+        (idp, server)
+    });
+    let url = server.url().to_owned();
+    let o = std::thread::spawn(move || {
+        bin(&[
+            "check",
+            "--no-color",
+            "--target",
+            &url,
+            "--profile",
+            "chatgpt-2026-cimd",
+            "--profile",
+            "mcp-spec-2025-11-25",
+        ])
+    })
+    .join()
+    .unwrap();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("ChatGPT (2026 CIMD profile) would connect")
+            && t.contains("MCP spec 2025-11-25 client would connect"),
+        "{t}"
+    );
+    for id in ["RS-01", "RS-05", "RS-06", "RS-09", "RS-15", "GPT-01", "GPT-02", "H-13"] {
+        assert!(t.contains(&format!("SUCCESS  {id}")), "{id} not checked:\n{t}");
+    }
+    drop((server, idp, rt));
+}
