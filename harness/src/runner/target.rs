@@ -53,13 +53,38 @@ impl Target {
     }
 }
 
-/// `{{idp.issuer}}`-style placeholders.
+/// `{{idp.issuer}}`-style placeholders, plus `{{env.NAME}}` (an environment variable, empty when
+/// unset) and `{{deps}}` (where the test command installs real servers: `$CONNECTOR_HARNESS_DEPS`,
+/// else `.cache/deps` under the working directory).
 pub fn fill(text: &str, vars: &BTreeMap<&str, String>) -> String {
     let mut out = text.to_owned();
     for (k, v) in vars {
         out = out.replace(&format!("{{{{{k}}}}}"), v);
     }
+    if out.contains("{{deps}}") {
+        let deps = std::env::var("CONNECTOR_HARNESS_DEPS").unwrap_or_else(|_| {
+            std::env::current_dir().map(|d| d.join(".cache/deps").display().to_string()).unwrap_or_else(|_| ".cache/deps".into())
+        });
+        out = out.replace("{{deps}}", &deps);
+    }
+    // Bounded: each replacement removes one `{{env.` occurrence.
+    while let Some(start) = out.find("{{env.") {
+        let Some(len) = out[start..].find("}}") else { break };
+        let name = out[start + 6..start + len].to_owned();
+        out.replace_range(start..start + len + 2, &std::env::var(&name).unwrap_or_default());
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders() {
+        let mut vars = std::collections::BTreeMap::new();
+        vars.insert("port", "8000".to_string());
+        assert_eq!(super::fill("http://127.0.0.1:{{port}}/mcp", &vars), "http://127.0.0.1:8000/mcp");
+        assert_eq!(super::fill("a{{env.CONNECTOR_HARNESS_SURELY_UNSET}}b{{env.broken", &vars), "ab{{env.broken");
+    }
 }
 
 /// Starts the target.
