@@ -130,3 +130,43 @@ fn check_a_url_with_no_scenario_file() {
     }
     drop((server, idp, rt));
 }
+
+#[test]
+fn cli_snapshots_are_insta_files_with_a_readable_diff_and_an_update_flag() {
+    let dir = tmp("snapshots");
+    let scenario = dir.join("snap.yaml");
+    let write = |profile: &str| {
+        std::fs::write(
+            &scenario,
+            format!("name: snapshot demo\ntarget: {{reference: {{}}}}\nprofile: {profile}\nexpect: {{outcome: connected, snapshot: demo}}\n"),
+        )
+        .unwrap()
+    };
+    write("chatgpt-2025-09-dcr-basic");
+    let s = scenario.to_str().unwrap();
+    // No snapshot yet: fails and leaves `.snap.new` for `cargo insta review`.
+    let o = bin(&["run", "--no-color", s]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(dir.join("snapshots/demo.snap.new").exists());
+    // Accept it.
+    assert_eq!(bin(&["run", "--no-color", "--update-snapshots", s]).status.code(), Some(0));
+    let snap = std::fs::read_to_string(dir.join("snapshots/demo.snap")).unwrap();
+    assert!(
+        snap.starts_with("---\nsource: ")
+            && snap.contains("verdict: ChatGPT (2025-09 DCR, Basic client auth) would connect")
+    );
+    assert!(!dir.join("snapshots/demo.snap.new").exists());
+    // Same run: matches (the normalisation is stable across ports and random values).
+    let o = bin(&["run", "--no-color", s]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // A change on the wire shows as a diff.
+    write("chatgpt-2025-dcr");
+    let o = bin(&["run", "--no-color", s]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("-   > user-agent: Python/3.12 aiohttp/3.9.5")
+            && t.contains("+   > user-agent: Python/3.12 aiohttp/3.13.5"),
+        "{t}"
+    );
+}
