@@ -68,7 +68,7 @@ pub async fn run_all(
     progress: impl Fn(&ScenarioResult) + Send + Sync + 'static,
 ) -> RunReport {
     let started = Instant::now();
-    let started_at = now_rfc3339();
+    let started_at = crate::report::json::now_rfc3339();
     let planned = plan(loaded, opts);
     let sem = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let progress = Arc::new(progress);
@@ -97,31 +97,5 @@ pub async fn run_all(
         started_at,
         duration_ms: started.elapsed().as_millis() as u64,
         results: results.into_iter().map(|(_, r)| r).collect(),
-    }
-}
-
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    // Civil date from days since the epoch (Howard Hinnant's algorithm), to avoid a date crate.
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rfc3339_shape() {
-        let s = super::now_rfc3339();
-        assert_eq!(s.len(), 20);
-        assert!(s.starts_with("20") && s.ends_with('Z'));
     }
 }
