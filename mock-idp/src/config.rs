@@ -79,8 +79,13 @@ pub struct IdpConfig {
     pub login: LoginMode,
     /// Users the form login accepts.
     pub users: Vec<User>,
-    /// `scopes_supported`.
+    /// `scopes_supported`: the scopes `/authorize`, `/register` and `/token` accept.
     pub scopes_supported: Vec<String>,
+    /// The `scopes_supported` the metadata lists, when it lists fewer than the IdP accepts; `None`
+    /// lists them all. Auth0 and others list only their OpenID Connect scopes there, not an API's
+    /// permissions (seed 002), so a client asking for the advertised scopes gets a token without
+    /// them and learns them from a scope challenge.
+    pub advertised_scopes: Option<Vec<String>>,
     /// Scopes granted to a client that registered without `scope` when
     /// [`Quirk::ScopesBoundAtRegistration`] is on.
     pub default_scopes: Vec<String>,
@@ -118,6 +123,7 @@ impl Default for IdpConfig {
             scopes_supported: ["openid", "profile", "offline_access", "mcp:read", "mcp:write"]
                 .map(String::from)
                 .to_vec(),
+            advertised_scopes: None,
             default_scopes: vec!["openid".into()],
             resources: Vec::new(),
             access_token_ttl: 3600,
@@ -167,6 +173,9 @@ impl IdpConfig {
         }
         if self.metadata_locations.is_empty() {
             return Err(IdpError::Config("metadata_locations is empty: nothing could discover this IdP".into()));
+        }
+        if let Some(bad) = self.advertised_scopes.iter().flatten().find(|s| !self.scopes_supported.contains(s)) {
+            return Err(IdpError::Config(format!("advertised scope `{bad}` is not in scopes_supported")));
         }
         if self.access_token_ttl == 0 || self.code_ttl == 0 {
             return Err(IdpError::Config("token and code lifetimes must be at least one second".into()));
@@ -222,5 +231,13 @@ mod tests {
         assert!(err.contains("line 2"), "{err}");
         let err = IdpConfig::from_yaml("issuer_path: tenant1/\n").unwrap_err();
         assert!(err.contains("issuer_path"), "{err}");
+    }
+
+    #[test]
+    fn advertised_scopes_are_a_subset_of_the_supported_ones() {
+        let cfg = IdpConfig::from_yaml("advertised_scopes: [openid, \"mcp:read\"]\n").unwrap();
+        assert_eq!(cfg.advertised_scopes.unwrap(), ["openid", "mcp:read"]);
+        let err = IdpConfig::from_yaml("advertised_scopes: [\"mcp:admin\"]\n").unwrap_err();
+        assert!(err.contains("mcp:admin"), "{err}");
     }
 }

@@ -27,7 +27,7 @@ pub(crate) fn document(state: &AppState) -> Value {
         "jwks_uri": state.endpoint("jwks"),
         "introspection_endpoint": state.endpoint("introspect"),
         "revocation_endpoint": state.endpoint("revoke"),
-        "scopes_supported": state.config.scopes_supported,
+        "scopes_supported": state.config.advertised_scopes.as_ref().unwrap_or(&state.config.scopes_supported),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],

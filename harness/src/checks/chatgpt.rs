@@ -238,22 +238,24 @@ fn gpt_13(v: &View<'_>) -> Option<Finding> {
     // After a re-authorization (step-up) the connect retries the call: it must not be challenged again.
     let last_step_up = v.connect(Phase::StepUp).last().map(|e| e.seq);
     let first_in_connect = challenged.iter().find(|(e, _)| e.phase == Phase::Mcp).map(|(e, _)| *e);
+    let mut reauthorized = None;
     if let (Some(after), Some(first)) = (last_step_up, first_in_connect) {
         let retried = calls.iter().find(|(e, _)| e.phase == Phase::Mcp && e.seq > after && e.seq > first.seq);
-        if let Some((e, r)) = retried
-            && r.pointer("/_meta/mcp~1www_authenticate").is_some()
-        {
-            problems.push(format!("after ChatGPT re-authorized, `{}` was challenged again", e.label));
+        if let Some((e, r)) = retried {
+            if r.pointer("/_meta/mcp~1www_authenticate").is_some() {
+                problems.push(format!("after ChatGPT re-authorized, `{}` was challenged again", e.label));
+            } else {
+                reauthorized = Some(e.seq);
+            }
         }
     }
-    let ex = seqs(challenged.iter().map(|(e, _)| *e));
-    Some(v.verdict(
-        "GPT-13",
-        problems,
-        format!("{} tool-level challenge(s) are well-formed.", challenged.len()),
-        ex,
-        Value::Null,
-    ))
+    let mut ex = seqs(challenged.iter().map(|(e, _)| *e));
+    let mut ok = format!("{} tool-level challenge(s) are well-formed.", challenged.len());
+    if let Some(seq) = reauthorized {
+        ex.push(seq);
+        ok.push_str(" ChatGPT signed in again (step-up) and the retried call was answered without a challenge.");
+    }
+    Some(v.verdict("GPT-13", super::common::counted(&problems), ok, ex, Value::Null))
 }
 
 /// GPT-16: a token taken from the query string leaks into access logs (seed 000; the spec forbids

@@ -88,6 +88,17 @@ pub(crate) struct Principal {
 }
 
 impl Principal {
+    /// The caller of a request without a token under mixed authentication: no `sub` (a validated
+    /// token always has a non-empty one), no scopes.
+    pub(crate) fn anonymous() -> Principal {
+        Principal { sub: String::new(), client_id: None, scopes: Vec::new() }
+    }
+
+    /// Whether this is [`Principal::anonymous`].
+    pub(crate) fn is_anonymous(&self) -> bool {
+        self.sub.is_empty()
+    }
+
     pub(crate) fn has_all(&self, needed: &[String]) -> bool {
         needed.iter().all(|s| self.scopes.contains(s))
     }

@@ -14,9 +14,14 @@
 //!   RS-12, RS-13, RS-17).
 //! - 400: `error="invalid_request"` for a malformed `Authorization` header (RFC 6750 §3.1).
 //!
+//! - Under `mixed_auth` (OpenAI Apps SDK, seeds 002 and 004), a tool the caller may not use answers
+//!   HTTP 200 with a tool result `{content, isError: true, _meta: {"mcp/www_authenticate": [<the 403
+//!   challenge>]}}` ([`tool_challenge`]): ChatGPT reads it and runs sign-in (GPT-13).
+//!
 //! Parameter order follows the spec's own examples: without `error`, `resource_metadata, scope`
 //! (the 401 example); with `error`, `error, scope, resource_metadata, error_description` (the 403
-//! example). A rejected request's body never carries tool or resource data (RS-07).
+//! example). A configured `realm` comes first (RFC 6750 §3). A rejected request's body never
+//! carries tool or resource data (RS-07).
 
 use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
@@ -39,6 +44,7 @@ pub(crate) enum Rejection {
 
 #[derive(Debug, Default)]
 struct Challenge {
+    realm: Option<String>,
     error: Option<&'static str>,
     scope: Option<String>,
     resource_metadata: Option<String>,
@@ -48,6 +54,7 @@ struct Challenge {
 impl Challenge {
     fn header(&self) -> String {
         let mut params: Vec<(&str, String)> = Vec::new();
+        params.extend(self.realm.clone().map(|r| ("realm", r)));
         let rm = self.resource_metadata.clone().map(|v| ("resource_metadata", v));
         let scope = self.scope.clone().map(|v| ("scope", v));
         match self.error {
@@ -95,6 +102,7 @@ fn scope_param(st: &AppState, base: &[String]) -> String {
 /// `NoResourceMetadataInChallenge` (RS-03), `NoScopeInChallenge` (RS-04).
 fn base_challenge(st: &AppState) -> Challenge {
     Challenge {
+        realm: st.config.challenge_realm.clone(),
         resource_metadata: (!st.faults.has(Fault::NoResourceMetadataInChallenge)).then(|| resource_metadata_url(st)),
         scope: (!st.faults.has(Fault::NoScopeInChallenge)).then(|| scope_param(st, &st.config.challenge_scopes)),
         ..Default::default()
@@ -157,6 +165,7 @@ pub(crate) fn forbidden(st: &AppState, tool: &str, needed: &[String]) -> Respons
     let named = if f.has(Fault::WrongScopeInForbidden) { &st.config.challenge_scopes } else { needed };
     let desc = format!("tool `{tool}` needs scope `{}`", needed.join(" "));
     let c = Challenge {
+        realm: st.config.challenge_realm.clone(),
         error: Some("insufficient_scope"),
         scope: Some(scope_param(st, named)),
         resource_metadata: (!f.has(Fault::NoResourceMetadataIn403)).then(|| resource_metadata_url(st)),
@@ -164,6 +173,37 @@ pub(crate) fn forbidden(st: &AppState, tool: &str, needed: &[String]) -> Respons
     };
     let status = if f.has(Fault::InsufficientScopeAs401) { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
     respond(status, Some(&c), json!({ "error": "insufficient_scope", "error_description": desc }))
+}
+
+/// Mixed authentication's answer for a tool the caller may not use: a tool result with
+/// `isError: true` and `_meta["mcp/www_authenticate"]` holding the 403 challenge (`error`
+/// `insufficient_scope`, the tool's `scope`, `resource_metadata`, `error_description`), as the Apps
+/// SDK's `oauthErrorResult` builds it (seed 002). `anonymous`: no token was sent at all. Fault
+/// switch: `MalformedToolChallenge` (GPT-13) drops `resource_metadata`.
+pub(crate) fn tool_challenge(st: &AppState, tool: &str, needed: &[String], anonymous: bool) -> Value {
+    let (text, desc) = if anonymous {
+        (
+            format!("Authentication required: sign in to use `{tool}`."),
+            format!("no access token was provided; tool `{tool}` needs scope `{}`", needed.join(" ")),
+        )
+    } else {
+        (
+            format!("Insufficient permissions: `{tool}` needs `{}`.", needed.join(" ")),
+            format!("tool `{tool}` needs scope `{}`", needed.join(" ")),
+        )
+    };
+    let c = Challenge {
+        realm: st.config.challenge_realm.clone(),
+        error: Some("insufficient_scope"),
+        scope: Some(needed.join(" ")),
+        resource_metadata: (!st.faults.has(Fault::MalformedToolChallenge)).then(|| resource_metadata_url(st)),
+        description: Some(desc),
+    };
+    json!({
+        "content": [{ "type": "text", "text": text }],
+        "isError": true,
+        "_meta": { "mcp/www_authenticate": [c.header()] },
+    })
 }
 
 #[cfg(test)]
@@ -187,6 +227,8 @@ mod tests {
             r#"Bearer error="insufficient_scope", scope="mcp:read", resource_metadata="http://h/.well-known/oauth-protected-resource", error_description="needs w""#
         );
         assert_eq!(Challenge::default().header(), "Bearer");
+        let c = Challenge { realm: Some("ownsona".into()), ..Default::default() };
+        assert_eq!(c.header(), r#"Bearer realm="ownsona""#);
     }
 
     #[test]

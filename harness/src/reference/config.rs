@@ -36,6 +36,10 @@ pub enum Tool {
     Echo,
     /// Accepts a `text` argument and answers `ok` (nothing is stored).
     WriteNote,
+    /// Searches a fixed public catalogue for its `query`; an authenticated caller also gets
+    /// personal results. Offered only with [`ReferenceConfig::mixed_auth`], where it is the seed-002
+    /// "mixed" tool: `securitySchemes` `noauth` and `oauth2`.
+    Search,
 }
 
 impl Tool {
@@ -45,6 +49,7 @@ impl Tool {
             Tool::Whoami => "whoami",
             Tool::Echo => "echo",
             Tool::WriteNote => "write_note",
+            Tool::Search => "search",
         }
     }
 }
@@ -91,6 +96,20 @@ pub struct ReferenceConfig {
     pub resource_name: String,
     /// Deliberate misbehaviours (empty: a correct server).
     pub faults: Vec<Fault>,
+    /// The OpenAI Apps SDK's mixed authentication (seeds 002 and 004): requests without a token are
+    /// served as an anonymous caller — `initialize`, `tools/list` and tools without scopes (the
+    /// `search` tool is added, `securitySchemes` `noauth` + `oauth2`) — and a tool that needs
+    /// scopes the caller lacks (or a token it does not have) answers HTTP 200 with a tool result
+    /// `{isError: true, _meta: {"mcp/www_authenticate": ["Bearer error=\"insufficient_scope\", …"]}}`
+    /// instead of 403, so ChatGPT re-authorizes. Invalid tokens still get 401, and a session an
+    /// authenticated caller opened still needs that caller's token.
+    pub mixed_auth: bool,
+    /// Serve `/.well-known/mcp/manifest.json` with this `schemaVersion` (seed 003 §3.1); `None`
+    /// serves none (404).
+    pub manifest_schema_version: Option<String>,
+    /// A `realm` parameter put first in every `WWW-Authenticate: Bearer` challenge (RFC 6750 §3),
+    /// e.g. OwnSona's `Bearer realm="ownsona"` (seed 000). Harmless by itself.
+    pub challenge_realm: Option<String>,
 }
 
 impl Default for ReferenceConfig {
@@ -114,6 +133,9 @@ impl Default for ReferenceConfig {
             allow_loopback_origins: true,
             resource_name: "connector-harness reference MCP server".into(),
             faults: Vec::new(),
+            mixed_auth: false,
+            manifest_schema_version: None,
+            challenge_realm: None,
         }
     }
 }
@@ -132,6 +154,16 @@ impl ReferenceConfig {
     /// The scopes `tool` needs, if the server offers it.
     pub fn tool_scopes(&self, tool: Tool) -> Option<&[String]> {
         self.tools.iter().find(|t| t.tool == tool).map(|t| t.scopes.as_slice())
+    }
+
+    /// The tools offered: [`Self::tools`], plus `search` (no scopes) under
+    /// [`Self::mixed_auth`] when it is not listed.
+    pub fn offered_tools(&self) -> Vec<ToolSpec> {
+        let mut list = self.tools.clone();
+        if self.mixed_auth && !list.iter().any(|t| t.tool == Tool::Search) {
+            list.push(ToolSpec { tool: Tool::Search, scopes: Vec::new() });
+        }
+        list
     }
 
     /// Checks everything `start` relies on.
@@ -176,6 +208,22 @@ impl ReferenceConfig {
         }
         if self.resource_name.chars().any(char::is_control) {
             return Err(ReferenceError::config("resource_name", "must not contain control characters"));
+        }
+        if let Some(r) = &self.challenge_realm
+            && (r.is_empty()
+                || !r
+                    .bytes()
+                    .all(|b| b == b' ' || b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)))
+        {
+            return Err(ReferenceError::config(
+                "challenge_realm",
+                format!("`{r}` must be non-empty visible ASCII without `\"` or `\\` (it is quoted as is)"),
+            ));
+        }
+        if let Some(v) = &self.manifest_schema_version
+            && (v.is_empty() || v.len() > 64 || v.chars().any(char::is_control))
+        {
+            return Err(ReferenceError::config("manifest_schema_version", format!("`{v}` is not a version string")));
         }
         Ok(())
     }
@@ -265,6 +313,21 @@ impl ReferenceServer {
         self.config.faults.push(f);
         self
     }
+    /// The Apps SDK's mixed authentication (see [`ReferenceConfig::mixed_auth`]).
+    pub fn mixed_auth(mut self, on: bool) -> Self {
+        self.config.mixed_auth = on;
+        self
+    }
+    /// Serve `/.well-known/mcp/manifest.json` with this `schemaVersion`.
+    pub fn manifest_schema_version(mut self, v: impl Into<String>) -> Self {
+        self.config.manifest_schema_version = Some(v.into());
+        self
+    }
+    /// Put `realm="…"` first in every Bearer challenge.
+    pub fn challenge_realm(mut self, realm: impl Into<String>) -> Self {
+        self.config.challenge_realm = Some(realm.into());
+        self
+    }
     /// Changes the rest of the configuration in place.
     pub fn configure(mut self, f: impl FnOnce(&mut ReferenceConfig)) -> Self {
         f(&mut self.config);
@@ -319,6 +382,31 @@ mod tests {
         let mut twice = ok();
         twice.tools.push(ToolSpec { tool: Tool::Echo, scopes: vec![] });
         assert_eq!(field(twice), "tools");
+        assert_eq!(field(ReferenceConfig { challenge_realm: Some("a\"b".into()), ..ok() }), "challenge_realm");
+        assert_eq!(field(ReferenceConfig { challenge_realm: Some(String::new()), ..ok() }), "challenge_realm");
+        assert_eq!(
+            field(ReferenceConfig { manifest_schema_version: Some(String::new()), ..ok() }),
+            "manifest_schema_version"
+        );
+        ReferenceConfig {
+            challenge_realm: Some("ownsona".into()),
+            manifest_schema_version: Some("2025-06-18".into()),
+            ..ok()
+        }
+        .validate()
+        .unwrap();
+    }
+
+    #[test]
+    fn mixed_auth_offers_the_search_tool_once() {
+        assert_eq!(ok().offered_tools().len(), 3);
+        let mixed = ReferenceConfig { mixed_auth: true, ..ok() };
+        let tools = mixed.offered_tools();
+        assert_eq!(tools.len(), 4);
+        assert_eq!(tools[3], ToolSpec { tool: Tool::Search, scopes: vec![] });
+        let listed = ReferenceServer::with_config(mixed).tool_scopes(Tool::Search, &["mcp:read"]);
+        assert_eq!(listed.config().offered_tools().len(), 4, "a listed search tool is not added again");
+        assert_eq!(Tool::Search.name(), "search");
     }
 
     #[test]

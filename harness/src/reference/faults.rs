@@ -131,6 +131,16 @@ faults! {
     /// and responses carry no `Access-Control-*` headers. Switches: `transport::handle` (preflight),
     /// `cors::decorate`, `prm::serve`.
     NoCors => ["GPT-12"],
+    /// GPT-13: the tool-level `_meta["mcp/www_authenticate"]` challenge of mixed authentication
+    /// names no `resource_metadata` (only `error`, `scope` and `error_description`), so ChatGPT
+    /// cannot find the authorization server from it. Takes effect with `mixed_auth` only.
+    /// Switch: `challenge::tool_challenge`.
+    MalformedToolChallenge => ["GPT-13"],
+    /// GPT-03: the PRM's `authorization_servers` lists the authorization server's metadata URL
+    /// (`{issuer}/.well-known/oauth-authorization-server`, as seed 003 §3.1 configures it) instead of
+    /// its issuer identifier (RFC 9728 §2), so a client building RFC 8414 / OIDC URLs from it finds no
+    /// metadata. Switch: `prm::document`.
+    PrmListsMetadataUrl => ["GPT-03"],
 }
 
 impl Fault {

@@ -130,13 +130,18 @@ pub(crate) fn dispatch(method: &str, params: &Value, who: &Principal, config: &R
 }
 
 /// The `tools/list` entries. Each carries `securitySchemes` and its `_meta.securitySchemes` mirror,
-/// as the OpenAI Apps SDK describes per-tool auth.
+/// as the OpenAI Apps SDK describes per-tool auth: `oauth2` with the tool's scopes, and under
+/// `mixed_auth` a tool needing no scope also `noauth` first (seed 002's "mixed" pattern).
 pub(crate) fn tool_list(config: &ReferenceConfig) -> Vec<Value> {
     config
-        .tools
+        .offered_tools()
         .iter()
         .map(|t| {
-            let schemes = json!([{ "type": "oauth2", "scopes": t.scopes }]);
+            let schemes = if config.mixed_auth && t.scopes.is_empty() {
+                json!([{ "type": "noauth" }, { "type": "oauth2", "scopes": t.scopes }])
+            } else {
+                json!([{ "type": "oauth2", "scopes": t.scopes }])
+            };
             let (title, description, schema, read_only) = match t.tool {
                 Tool::Whoami => (
                     "Who am I",
@@ -148,6 +153,12 @@ pub(crate) fn tool_list(config: &ReferenceConfig) -> Vec<Value> {
                 Tool::WriteNote => {
                     ("Write a note", "Accepts a note (nothing is stored) and answers ok.", text_schema(), false)
                 }
+                Tool::Search => (
+                    "Search",
+                    "Searches the public catalogue; signed-in callers also get their own items.",
+                    json!({ "type": "object", "properties": { "query": { "type": "string" } }, "required": ["query"] }),
+                    true,
+                ),
             };
             json!({
                 "name": t.tool.name(),
@@ -170,7 +181,8 @@ fn call_tool(params: &Value, who: &Principal, config: &ReferenceConfig) -> Outco
     let Some(name) = params.get("name").and_then(Value::as_str) else {
         return Outcome::Error(INVALID_PARAMS, "tools/call needs params.name".into());
     };
-    let Some(spec) = config.tools.iter().find(|t| t.tool.name() == name) else {
+    let tools = config.offered_tools();
+    let Some(spec) = tools.iter().find(|t| t.tool.name() == name) else {
         return Outcome::Error(INVALID_PARAMS, format!("unknown tool `{}`", short(name)));
     };
     // Authorization before anything else about the call.
@@ -194,6 +206,18 @@ fn call_tool(params: &Value, who: &Principal, config: &ReferenceConfig) -> Outco
             Some(_) => Outcome::Result(tool_result("ok", Some(json!({ "ok": true })), false)),
             None => Outcome::Result(tool_result("write_note needs a string argument `text`", None, true)),
         },
+        // Seed 002's handleSearch: public results for everyone, personal ones with a token.
+        Tool::Search => {
+            let query = args.get("query").and_then(Value::as_str).map(short).unwrap_or_default();
+            let mut results = vec![json!({ "title": format!("Public result for `{query}`"), "public": true })];
+            if !who.is_anonymous() {
+                results
+                    .push(json!({ "title": format!("{}'s result for `{query}`", short(&who.sub)), "public": false }));
+            }
+            let text = format!("Found {} results", results.len());
+            let structured = json!({ "results": results, "authenticated": !who.is_anonymous() });
+            Outcome::Result(tool_result(&text, Some(structured), false))
+        }
     }
 }
 
@@ -292,6 +316,28 @@ mod tests {
         assert_eq!(r["structuredContent"]["ok"], true);
         assert!(matches!(call("nope", json!({}), &alice(&[])), Outcome::Error(INVALID_PARAMS, _)));
         assert!(matches!(dispatch("tools/call", &json!({}), &alice(&[]), &c), Outcome::Error(INVALID_PARAMS, _)));
+    }
+
+    #[test]
+    fn mixed_auth_lists_noauth_tools_and_searches_for_anyone() {
+        let c = ReferenceConfig { mixed_auth: true, ..config() };
+        let tools = tool_list(&c);
+        let search = tools.iter().find(|t| t["name"] == "search").unwrap();
+        assert_eq!(search["securitySchemes"], json!([{"type": "noauth"}, {"type": "oauth2", "scopes": []}]));
+        let note = tools.iter().find(|t| t["name"] == "write_note").unwrap();
+        assert_eq!(note["securitySchemes"], json!([{"type": "oauth2", "scopes": ["mcp:write"]}]));
+        let call =
+            |who: &Principal| dispatch("tools/call", &json!({"name": "search", "arguments": {"query": "q"}}), who, &c);
+        let Outcome::Result(r) = call(&Principal::anonymous()) else { panic!() };
+        assert_eq!(r["structuredContent"]["authenticated"], false);
+        assert_eq!(r["structuredContent"]["results"].as_array().unwrap().len(), 1);
+        let Outcome::Result(r) = call(&alice(&[])) else { panic!() };
+        assert_eq!(r["structuredContent"]["results"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            dispatch("tools/call", &json!({"name": "whoami"}), &Principal::anonymous(), &c),
+            Outcome::InsufficientScope { tool: "whoami", scopes: vec!["mcp:read".into()] }
+        );
+        assert!(!tool_list(&config()).iter().any(|t| t["name"] == "search"), "only under mixed_auth");
     }
 
     #[test]

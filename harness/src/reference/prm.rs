@@ -10,6 +10,9 @@
 //! Server URI), `authorization_servers` lists the AS (RS-02), `bearer_methods_supported` is
 //! `["header"]` only (RFC 9728 §2; MCP forbids tokens in the query string). `get` routes answer
 //! HEAD like GET, without a body (RFC 9110 §9.3.2).
+//!
+//! Also the MCP manifest `/.well-known/mcp/manifest.json` that ChatGPT read in 2025 (seed 003 §1,
+//! §3.1), served only when `manifest_schema_version` is configured.
 
 use axum::extract::State;
 use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE};
@@ -21,12 +24,18 @@ use std::sync::Arc;
 use super::faults::Fault;
 use super::state::AppState;
 
-/// The PRM document. Fault switches: `PrmWrongResource` (RS-18), `PrmWithoutAuthorizationServers` (RS-02).
+/// The PRM document. Fault switches: `PrmWrongResource` (RS-18), `PrmWithoutAuthorizationServers` (RS-02),
+/// `PrmListsMetadataUrl` (GPT-03).
 pub(crate) fn document(st: &AppState) -> Value {
     let resource = if st.faults.has(Fault::PrmWrongResource) { st.origin.clone() } else { st.resource.clone() };
+    let server = if st.faults.has(Fault::PrmListsMetadataUrl) {
+        format!("{}/.well-known/oauth-authorization-server", st.config.issuer.trim_end_matches('/'))
+    } else {
+        st.config.issuer.clone()
+    };
     let mut doc = json!({
         "resource": resource,
-        "authorization_servers": [st.config.issuer],
+        "authorization_servers": [server],
         "scopes_supported": st.config.scopes_supported,
         "bearer_methods_supported": ["header"],
         "resource_name": st.config.resource_name,
@@ -56,6 +65,25 @@ fn serve(st: &AppState, at_root: bool) -> Response {
     }
     let mut r = (StatusCode::OK, [(CONTENT_TYPE, "application/json")], document(st).to_string()).into_response();
     // Public metadata: any origin may read it (browser-based clients discover from other origins).
+    if !st.faults.has(Fault::NoCors) {
+        r.headers_mut().insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    }
+    r
+}
+
+/// The well-known path of the MCP manifest (seed 003).
+pub(crate) const MANIFEST_PATH: &str = "/.well-known/mcp/manifest.json";
+
+/// GET/HEAD `/.well-known/mcp/manifest.json`: 404 unless `manifest_schema_version` is set.
+pub(crate) async fn manifest(State(st): State<Arc<AppState>>) -> Response {
+    let Some(version) = &st.config.manifest_schema_version else { return super::server::not_found() };
+    let doc = json!({
+        "schemaVersion": version,
+        "name": st.config.resource_name,
+        "transport": { "type": "streamable-http", "url": st.resource },
+        "authorization": { "type": "oauth2", "protected_resource_metadata": st.prm_url_root() },
+    });
+    let mut r = (StatusCode::OK, [(CONTENT_TYPE, "application/json")], doc.to_string()).into_response();
     if !st.faults.has(Fault::NoCors) {
         r.headers_mut().insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     }

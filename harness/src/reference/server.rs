@@ -67,6 +67,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route(&path, any(transport::endpoint))
         .route(PRM_WELL_KNOWN, get(prm::root))
         .route(&format!("{PRM_WELL_KNOWN}{path}"), get(prm::path))
+        .route(prm::MANIFEST_PATH, get(prm::manifest))
         .fallback(|| async { not_found() })
         .layer(middleware::from_fn_with_state(state.clone(), log_and_limit))
         .with_state(state)

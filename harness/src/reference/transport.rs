@@ -11,6 +11,8 @@
 //!    best practices "MUST NOT use sessions for authentication"): malformed `Authorization` → 400
 //!    `invalid_request`; none → 401; invalid → 401 `invalid_token` (`challenge`). A token in the
 //!    query string is never looked at (MCP §Token Requirements: "MUST NOT" be in the URI).
+//!    Under `mixed_auth` (Apps SDK, seed 002) a request without any `Authorization` is served as an
+//!    anonymous caller instead of 401, unless it names a session an authenticated caller opened.
 //! 5. Method: POST and DELETE; anything else → 405 `Allow: POST, DELETE` (no server-initiated
 //!    SSE stream is offered, H-09).
 //! 6. `MCP-Protocol-Version`, when present, must be a supported version → else 400 (H-16).
@@ -22,7 +24,8 @@
 //!    needs the header (400 without it, H-13) naming a live session of the same `sub` (404
 //!    otherwise, H-14).
 //! 10. Notifications and responses → 202 with no body (H-06); requests → the JSON-RPC response
-//!     (200), or 403 `insufficient_scope` when a tool needs scopes the token lacks.
+//!     (200), or 403 `insufficient_scope` when a tool needs scopes the token lacks — under
+//!     `mixed_auth`, a 200 tool result carrying `_meta["mcp/www_authenticate"]` instead.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -83,7 +86,9 @@ async fn handle(st: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, 
 
 /// Step 4. Fault switches: `AcceptQueryToken` (GPT-16), `SessionAuthenticates` (RS-15).
 async fn authenticate(st: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Principal, Response> {
-    let token = match auth::credentials(headers) {
+    let credentials = auth::credentials(headers);
+    let absent = credentials == Credentials::Absent;
+    let token = match credentials {
         Credentials::Bearer(t) => Some(t),
         Credentials::Malformed(why) => return Err(challenge::bad_request(st, why)),
         Credentials::Absent | Credentials::OtherScheme => None,
@@ -95,6 +100,19 @@ async fn authenticate(st: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<P
             && let Some(s) = st.sessions().get(&id)
         {
             return Ok(s.principal.clone());
+        }
+        if st.config.mixed_auth && absent {
+            // Anonymous, unless the request names a session an authenticated caller opened: that
+            // session is theirs, and using it needs their token (RS-15). Credentials of another
+            // scheme (`Basic …`) are an attempt to authenticate, answered with the Bearer challenge.
+            let owned = session_header(headers)
+                .ok()
+                .flatten()
+                .and_then(|id| st.sessions().get(&id).map(|s| !s.principal.is_anonymous()))
+                .unwrap_or(false);
+            if !owned {
+                return Ok(Principal::anonymous());
+            }
         }
         return Err(challenge::unauthorized(st, Rejection::Missing));
     };
@@ -249,6 +267,11 @@ fn process(st: &AppState, headers: &HeaderMap, msg: Message, who: &Principal) ->
             match mcp::dispatch(&method, &params, who, &st.config) {
                 Outcome::Result(r) => Reply::Rpc { body: mcp::result_body(id, r), session: None },
                 Outcome::Error(code, m) => Reply::Rpc { body: mcp::error_body(id, code, &m), session: None },
+                // Mixed authentication answers at the tool level (Apps SDK), everything else 403.
+                Outcome::InsufficientScope { tool, scopes } if st.config.mixed_auth => Reply::Rpc {
+                    body: mcp::result_body(id, challenge::tool_challenge(st, tool, &scopes, who.is_anonymous())),
+                    session: None,
+                },
                 Outcome::InsufficientScope { tool, scopes } => Reply::Http(challenge::forbidden(st, tool, &scopes)),
             }
         }

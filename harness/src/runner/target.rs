@@ -63,7 +63,9 @@ pub fn fill(text: &str, vars: &BTreeMap<&str, String>) -> String {
     }
     if out.contains("{{deps}}") {
         let deps = std::env::var("CONNECTOR_HARNESS_DEPS").unwrap_or_else(|_| {
-            std::env::current_dir().map(|d| d.join(".cache/deps").display().to_string()).unwrap_or_else(|_| ".cache/deps".into())
+            std::env::current_dir()
+                .map(|d| d.join(".cache/deps").display().to_string())
+                .unwrap_or_else(|_| ".cache/deps".into())
         });
         out = out.replace("{{deps}}", &deps);
     }
@@ -74,17 +76,6 @@ pub fn fill(text: &str, vars: &BTreeMap<&str, String>) -> String {
         out.replace_range(start..start + len + 2, &std::env::var(&name).unwrap_or_default());
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders() {
-        let mut vars = std::collections::BTreeMap::new();
-        vars.insert("port", "8000".to_string());
-        assert_eq!(super::fill("http://127.0.0.1:{{port}}/mcp", &vars), "http://127.0.0.1:8000/mcp");
-        assert_eq!(super::fill("a{{env.CONNECTOR_HARNESS_SURELY_UNSET}}b{{env.broken", &vars), "ab{{env.broken");
-    }
 }
 
 /// Starts the target.
@@ -103,6 +94,13 @@ pub async fn start(
             }
             if let Some(m) = r.response_mode {
                 b = b.response_mode(m);
+            }
+            b = b.mixed_auth(r.mixed_auth);
+            if let Some(v) = &r.manifest_schema_version {
+                b = b.manifest_schema_version(v);
+            }
+            if let Some(realm) = &r.challenge_realm {
+                b = b.challenge_realm(realm);
             }
             b.start().await.map(Target::Reference).map_err(|e| TargetError::Reference(e.to_string()))
         }
@@ -182,5 +180,16 @@ pub async fn start(
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders() {
+        let mut vars = std::collections::BTreeMap::new();
+        vars.insert("port", "8000".to_string());
+        assert_eq!(super::fill("http://127.0.0.1:{{port}}/mcp", &vars), "http://127.0.0.1:8000/mcp");
+        assert_eq!(super::fill("a{{env.CONNECTOR_HARNESS_SURELY_UNSET}}b{{env.broken", &vars), "ab{{env.broken");
     }
 }

@@ -129,6 +129,74 @@ pub fn load_str(name: &str, text: &str) -> Result<Loaded, LoadError> {
     Ok(Loaded { name: scenario.name.clone().unwrap_or_else(|| name.to_owned()), scenario, file })
 }
 
+/// Loads scenario text whose `include`s name other embedded texts, as the built-in scenarios are
+/// shipped: `fragment` maps a path relative to the scenario folder (`fragments/x.yaml`) to its
+/// text. Includes resolve relative to the including text's path, as on disk, so an embedded
+/// scenario loads exactly as its file does.
+pub fn load_embedded(
+    name: &str,
+    text: &str,
+    fragment: &dyn Fn(&str) -> Option<&'static str>,
+) -> Result<Loaded, LoadError> {
+    let file = PathBuf::from(format!("{name}.yaml"));
+    let merged = resolve_embedded(&file, text, fragment, 0, &mut Vec::new())?;
+    let scenario: Scenario =
+        serde_json::from_value(merged).map_err(|e| err(&file, format!("after merging includes: {e}")))?;
+    validate(&file, &scenario)?;
+    Ok(Loaded { name: scenario.name.clone().unwrap_or_else(|| name.to_owned()), scenario, file })
+}
+
+fn resolve_embedded(
+    file: &Path,
+    text: &str,
+    fragment: &dyn Fn(&str) -> Option<&'static str>,
+    depth: usize,
+    chain: &mut Vec<PathBuf>,
+) -> Result<Value, LoadError> {
+    if depth > MAX_INCLUDE_DEPTH {
+        return Err(err(file, format!("includes nest deeper than {MAX_INCLUDE_DEPTH}")));
+    }
+    if chain.iter().any(|f| f == file) {
+        return Err(err(file, "includes itself (an include cycle)"));
+    }
+    chain.push(file.to_path_buf());
+    let (typed, mut own) = parse(file, text)?;
+    let mut merged = Value::Object(Default::default());
+    for inc in &typed.include {
+        let path = normalize(&file.parent().unwrap_or(Path::new("")).join(inc));
+        let key = path.to_string_lossy().replace('\\', "/");
+        let Some(inner) = fragment(&key) else {
+            return Err(err(
+                file,
+                format!("include `{inc}` not found among the embedded fragments (looked for `{key}`)"),
+            ));
+        };
+        let v = resolve_embedded(&path, inner, fragment, depth + 1, chain)?;
+        merge(&mut merged, v);
+    }
+    if let Some(o) = own.as_object_mut() {
+        o.remove("include");
+    }
+    merge(&mut merged, own);
+    chain.pop();
+    Ok(merged)
+}
+
+/// `a/./b/../c` → `a/c`, without touching the filesystem.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn validate(file: &Path, s: &Scenario) -> Result<(), LoadError> {
     if let Some(v) = &s.spec
         && !["2025-06-18", "2025-11-25"].contains(&v.as_str())
@@ -230,5 +298,26 @@ mod tests {
         assert!(load_file(&dir.join("a.yaml")).unwrap_err().to_string().contains("cycle"));
         let found = load_dir(&dir).unwrap_err();
         assert!(found.to_string().contains("cycle"));
+    }
+
+    #[test]
+    fn embedded_includes_resolve_like_files() {
+        let frags = |p: &str| -> Option<&'static str> {
+            match p {
+                "fragments/base.yaml" => Some("include: [more.yaml]\ntags: [base]\nidp: {login: form}\n"),
+                "fragments/more.yaml" => Some("tags: [more]\nprofile: claude\n"),
+                "fragments/loop.yaml" => Some("include: [loop.yaml]\n"),
+                _ => None,
+            }
+        };
+        let l = load_embedded("s", "include: [fragments/base.yaml]\ntags: [mine]\n", &frags).unwrap();
+        assert_eq!(l.scenario.tags, vec!["more", "base", "mine"]);
+        assert_eq!(l.scenario.profile.as_deref(), Some("claude"));
+        assert_eq!(l.name, "s");
+        let e = load_embedded("s", "include: [fragments/nope.yaml]\n", &frags).unwrap_err().to_string();
+        assert!(e.contains("fragments/nope.yaml"), "{e}");
+        let e = load_embedded("s", "include: [fragments/loop.yaml]\n", &frags).unwrap_err().to_string();
+        assert!(e.contains("cycle"), "{e}");
+        assert_eq!(normalize(Path::new("fragments/../fragments/./x.yaml")), PathBuf::from("fragments/x.yaml"));
     }
 }

@@ -7,7 +7,7 @@ mod load;
 mod model;
 mod select;
 
-pub use load::{LoadError, load_dir, load_file, load_str};
+pub use load::{LoadError, load_dir, load_embedded, load_file, load_str};
 pub use model::{
     ClientSettings, CommandTarget, Expect, Loaded, MatrixEntry, Planned, RawRequest, RawStep, ReferenceTarget,
     Scenario, SendToken, Step, TargetSpec,

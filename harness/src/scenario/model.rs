@@ -62,6 +62,14 @@ pub struct ReferenceTarget {
     pub faults: Vec<Fault>,
     /// `json` or `sse` responses.
     pub response_mode: Option<crate::reference::ResponseMode>,
+    /// The Apps SDK's mixed authentication (seed 002): no token needed for `initialize`,
+    /// `tools/list` and the `search` tool; protected tools answer with a tool-level
+    /// `_meta["mcp/www_authenticate"]` challenge.
+    pub mixed_auth: bool,
+    /// Serve `/.well-known/mcp/manifest.json` with this `schemaVersion` (seed 003).
+    pub manifest_schema_version: Option<String>,
+    /// `realm="…"` first in every Bearer challenge (seed 000's `Bearer realm="ownsona"`).
+    pub challenge_realm: Option<String>,
 }
 
 /// A server started by the runner.

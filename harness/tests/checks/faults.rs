@@ -22,6 +22,13 @@ fn also_fails(fault: Fault) -> &'static [(&'static str, &'static str)] {
         Fault::InsufficientScopeAs401 => {
             &[("RS-05", "the spec's status table (MUST) says 403 for insufficient scope, 401 is the wrong status")]
         }
+        Fault::MalformedToolChallenge => &[
+            ("RS-12", "the fault needs mixed_auth, which answers insufficient scope at the tool level, not with 403"),
+            (
+                "RS-17",
+                "the malformed tool-level challenge is also the insufficient-scope one, without resource_metadata",
+            ),
+        ],
         _ => &[],
     }
 }
@@ -29,6 +36,8 @@ fn also_fails(fault: Fault) -> &'static [(&'static str, &'static str)] {
 async fn judged(fault: Option<Fault>) -> Judged {
     let setup = Setup::new("chatgpt-2026-cimd");
     let setup = match fault {
+        // Tool-level challenges exist only under mixed authentication (seed 002).
+        Some(f @ Fault::MalformedToolChallenge) => setup.server(move |b, _| b.mixed_auth(true).fault(f)),
         Some(f) => setup.server(move |b, _| b.fault(f)),
         None => setup,
     };

@@ -7,8 +7,10 @@
 //! - `faults`: for every `Fault`, its requirement IDs fail and nothing else newly fails, except the
 //!   IDs listed (with the reason) in the table.
 //! - `quirks`: IdP quirks and server misconfigurations make the connect-based GPT checks fail.
+//! - `tool_challenge`: ChatGPT's re-authorization on a tool-level challenge (GPT-13, seed 002).
 
 mod faults;
 mod quirks;
 mod reference;
 mod support;
+mod tool_challenge;

@@ -17,8 +17,10 @@ struct Pair {
 impl Pair {
     async fn start(fault: Fault) -> Pair {
         let idp = MockIdp::builder().start().await.unwrap();
-        let good = server(&idp, |b| b).await;
-        let bad = server(&idp, |b| b.fault(fault)).await;
+        // Tool-level challenges exist only under mixed authentication; both servers use it there.
+        let mixed = fault == Fault::MalformedToolChallenge;
+        let good = server(&idp, |b| b.mixed_auth(mixed)).await;
+        let bad = server(&idp, |b| b.mixed_auth(mixed).fault(fault)).await;
         Pair { idp, good, bad }
     }
 
@@ -291,6 +293,35 @@ async fn demonstrate(fault: Fault) {
                 .await;
             assert_eq!((g, b), (200, 406));
         }
+        Fault::MalformedToolChallenge => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let r = write_note_with_read_token(i, s).await;
+                    assert_eq!(r.status, 200, "a tool-level challenge rides on HTTP 200: {r:?}");
+                    let v = r.json();
+                    assert_eq!(v["result"]["isError"], true, "{v}");
+                    parse_challenge(
+                        v["result"]["_meta"]["mcp/www_authenticate"][0].as_str().expect("a challenge string"),
+                    )
+                })
+                .await;
+            assert_eq!(g["resource_metadata"], p.good.prm_url_root());
+            assert_eq!((g["error"].as_str(), g["scope"].as_str()), ("insufficient_scope", "mcp:write"));
+            assert!(!b.contains_key("resource_metadata"), "{b:?}");
+            assert_eq!((b["error"].as_str(), b["scope"].as_str()), ("insufficient_scope", "mcp:write"));
+        }
+        Fault::PrmListsMetadataUrl => {
+            let (g, b) =
+                p.both(async |_, s| get(&s.prm_url_root()).await.json()["authorization_servers"].clone()).await;
+            assert_eq!(g, json!([p.idp.issuer()]));
+            assert_eq!(b, json!([format!("{}/.well-known/oauth-authorization-server", p.idp.issuer())]));
+            // The listed URL, taken as an issuer, has no metadata at the RFC 8414 location.
+            let rfc8414 = format!(
+                "{}/.well-known/oauth-authorization-server/.well-known/oauth-authorization-server",
+                p.idp.issuer()
+            );
+            assert_eq!(get(&rfc8414).await.status, 404);
+        }
         Fault::NoCors => {
             let (g, b) = p
                 .both(async |_, s| {
@@ -357,6 +388,8 @@ fault_tests! {
     echo_unsupported_protocol_version => EchoUnsupportedProtocolVersion,
     require_both_accept_types => RequireBothAcceptTypes,
     no_cors => NoCors,
+    malformed_tool_challenge => MalformedToolChallenge,
+    prm_lists_metadata_url => PrmListsMetadataUrl,
 }
 
 #[test]

@@ -5,5 +5,6 @@ mod common;
 
 mod auth;
 mod faults;
+mod mixed;
 mod prm;
 mod transport;
