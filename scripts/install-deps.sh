@@ -12,6 +12,12 @@
 #                           <deps>/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js
 #   <deps>/oidc-provider  panva's oidc-provider, a real authorization server, run by
 #                         tests/servers/oidc_provider.mjs.
+#   <deps>/ts-sdk         The official MCP TypeScript SDK (@modelcontextprotocol/sdk)
+#                         and jose: the SDK's own example server with its demo
+#                         authorization server (tests/servers/ts_sdk_example_server.mjs
+#                         starts it on loopback), and our resource server built from
+#                         the SDK's bearer-auth middleware
+#                         (tests/servers/ts_sdk_resource_server.mjs).
 #
 # The npm parts are pinned by the package.json and package-lock.json in
 # scripts/npm/<part>/ (the complete resolved tree, with integrity hashes) and
@@ -25,6 +31,7 @@
 # Afterwards, e.g.
 #   <deps>/venv/bin/python tests/servers/fastmcp_jwt_server.py
 #   OIDC_PORT=0 <deps>/node22/node_modules/node/bin/node tests/servers/oidc_provider.mjs
+#   MCP_PORT=8000 <deps>/node22/node_modules/node/bin/node tests/servers/ts_sdk_example_server.mjs
 #   <deps>/node22/node_modules/node/bin/node --import ./tests/servers/loopback_only.mjs \
 #     <deps>/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js \
 #     client --suite auth --command "exec <client>" -o <dir>
@@ -133,9 +140,10 @@ package_version() {
     sed -n 's/^  "version": "\(.*\)",$/\1/p' "$1/package.json"
 }
 
-# pinned_version PART PACKAGE: the version scripts/npm/PART/package.json pins.
+# pinned_version PART PACKAGE: the version scripts/npm/PART/package.json pins (one
+# dependency a line, with or without a trailing comma).
 pinned_version() {
-    sed -n "s|^    \"$2\": \"\(.*\)\"\$|\1|p" "$script_dir/npm/$1/package.json"
+    sed -n "s|^    \"$2\": \"\([^\"]*\)\",\{0,1\}\$|\1|p" "$script_dir/npm/$1/package.json"
 }
 
 check_node22() {
@@ -168,7 +176,34 @@ check_oidc_provider_runs() {
     )
 }
 
+# json_version FILE: the top-level "version" of a package.json, whatever its indentation.
+json_version() {
+    sed -n 's/^ *"version": "\(.*\)",*$/\1/p' "$1" | head -n 1
+}
+
+check_ts_sdk_files() {
+    local modules="$deps/ts-sdk/node_modules"
+    [[ "$(json_version "$modules/@modelcontextprotocol/sdk/package.json")" \
+        == "$(pinned_version ts-sdk @modelcontextprotocol/sdk)" ]] \
+        && [[ "$(json_version "$modules/jose/package.json")" == "$(pinned_version ts-sdk jose)" ]] \
+        && [[ -f "$modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js" ]]
+}
+
+# Imports what the two TS servers use (the example itself would start listening).
+check_ts_sdk_runs() {
+    check_node22 && TS_SDK_MODULES="$deps/ts-sdk/node_modules" "$node22" --input-type=module -e '
+        const { pathToFileURL } = await import("node:url");
+        const m = process.env.TS_SDK_MODULES;
+        for (const f of ["@modelcontextprotocol/sdk/dist/esm/server/mcp.js",
+                         "@modelcontextprotocol/sdk/dist/esm/server/auth/middleware/bearerAuth.js",
+                         "@modelcontextprotocol/sdk/dist/esm/examples/server/demoInMemoryOAuthProvider.js",
+                         "jose/dist/webapi/index.js"]) {
+            await import(pathToFileURL(`${m}/${f}`).href);
+        }'
+}
+
 install_python
 install_npm_part node22 check_node22 check_node22
 install_npm_part conformance check_conformance_files check_conformance_runs
 install_npm_part oidc-provider check_oidc_provider_files check_oidc_provider_runs
+install_npm_part ts-sdk check_ts_sdk_files check_ts_sdk_runs

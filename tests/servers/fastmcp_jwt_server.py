@@ -14,7 +14,13 @@ Configuration (environment):
     MCP_REQUIRED_SCOPES  optional; scopes every token must carry, comma or
                          space separated
 
-Streamable HTTP is served at /mcp. Tokens are checked by
+Streamable HTTP is served at /mcp. Tools: `whoami`, `echo`, and `write_note`,
+tagged `write`, which needs the `mcp:write` scope through FastMCP's
+authorization middleware (`AuthMiddleware(auth=restrict_tag("write",
+scopes=["mcp:write"]))`, the server-level check FastMCP documents as reporting a
+scope shortfall), so a token without it meets FastMCP's insufficient-scope
+handling. (A per-tool `auth=require_scopes(...)` would hide the tool instead:
+it answers "Unknown tool".) Tokens are checked by
 fastmcp.server.auth.providers.jwt.JWTVerifier (RS256, keys from the JWKS,
 looked up by `kid`). This is a verifier-only setup: FastMCP serves no
 protected resource metadata for it. Logs go to stderr at level WARNING;
@@ -37,7 +43,9 @@ os.environ.setdefault("FASTMCP_CHECK_FOR_UPDATES", "off")
 
 from fastmcp import FastMCP  # noqa: E402
 from fastmcp.server.auth.providers.jwt import JWTVerifier  # noqa: E402
+from fastmcp.server.auth import restrict_tag  # noqa: E402
 from fastmcp.server.dependencies import get_access_token  # noqa: E402
+from fastmcp.server.middleware import AuthMiddleware  # noqa: E402
 
 
 def _required_env(name: str) -> str:
@@ -74,7 +82,11 @@ def build_server() -> FastMCP:
         algorithm="RS256",
         required_scopes=_required_scopes(),
     )
-    mcp = FastMCP("connector-harness-fastmcp-jwt", auth=verifier)
+    mcp = FastMCP(
+        "connector-harness-fastmcp-jwt",
+        auth=verifier,
+        middleware=[AuthMiddleware(auth=restrict_tag("write", scopes=["mcp:write"]))],
+    )
 
     @mcp.tool
     def whoami() -> dict:
@@ -95,6 +107,11 @@ def build_server() -> FastMCP:
     def echo(text: str) -> str:
         """Return the text unchanged."""
         return text
+
+    @mcp.tool(tags={"write"})
+    def write_note(text: str) -> str:
+        """Pretend to store a note; needs the mcp:write scope."""
+        return f"noted: {text}"
 
     return mcp
 
