@@ -31,6 +31,10 @@ enum Command {
     Idp(IdpArgs),
     /// Connect to an MCP server once, as the profile's client would; exit 0 if it connects.
     Client(ClientArgs),
+    /// Certify an identity provider for ChatGPT's connector flow: per ChatGPT profile, discovery,
+    /// registration, authorization, token, refresh and negative probes, judged as AS-*, GPT-* and
+    /// PCC-* items; writes idp-certification.{md,json,html}. Exit 0 no FAILURE, 1 a FAILURE, 2 usage.
+    CertifyIdp(CertifyIdpArgs),
     /// List the client profiles, or show one with the evidence behind every behaviour.
     Profiles {
         #[command(subcommand)]
@@ -224,6 +228,7 @@ async fn main() -> ExitCode {
         Command::Idp(args) => run_idp(args).await.map(|()| ExitCode::SUCCESS),
         Command::Client(args) => run_client(args).await,
         Command::Profiles { action } => run_profiles(action).map(|()| ExitCode::SUCCESS),
+        Command::CertifyIdp(args) => run_certify(args).await,
     };
     match result {
         Ok(code) => code,
@@ -523,4 +528,86 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     idp.shutdown().await;
     Ok(())
+}
+
+#[derive(clap::Args)]
+struct CertifyIdpArgs {
+    /// The issuer identifier, exactly as MCP servers and clients are configured with it.
+    #[arg(long)]
+    issuer: String,
+    /// Client profiles to certify with (repeatable; default: chatgpt-2025-dcr,
+    /// chatgpt-2025-09-dcr-basic, chatgpt-2026-cimd).
+    #[arg(long = "profile")]
+    profiles: Vec<String>,
+    /// How the user's part of authorization is done (`form` fills the IdP's login and consent
+    /// pages with --login-field values; `manual` asks you to sign in in a browser).
+    #[arg(long, value_enum, default_value = "form")]
+    login: LoginDriverArg,
+    /// A login form field, e.g. username=alice (repeatable).
+    #[arg(long = "login-field", value_parser = parse_kv)]
+    login_fields: Vec<(String, String)>,
+    /// The RFC 8707 resource: your MCP server's canonical URL.
+    #[arg(long, default_value = harness::certify::run::DEFAULT_RESOURCE)]
+    resource: String,
+    /// A pre-registered client id (then no profile registers one).
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Its secret.
+    #[arg(long, requires = "client_id")]
+    client_secret: Option<String>,
+    /// A public https URL that reaches the harness's client-metadata host (a tunnel to
+    /// --cimd-port), so a remote IdP can fetch ChatGPT's Client ID Metadata Document.
+    #[arg(long)]
+    cimd_base: Option<String>,
+    /// The client-metadata host's port on 127.0.0.1 (default: a free one).
+    #[arg(long)]
+    cimd_port: Option<u16>,
+    /// Where to write idp-certification.md, .json and .html.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<ExitCode> {
+    use harness::certify::{render, run};
+    use mock_client::{LoginDriver, StaticCredentials};
+    let mut cfg = run::CertifyConfig::new(args.issuer);
+    cfg.profiles = args.profiles;
+    cfg.resource = args.resource;
+    cfg.login = match args.login {
+        LoginDriverArg::Auto => LoginDriver::Auto,
+        LoginDriverArg::Form => LoginDriver::Form { fields: args.login_fields.into_iter().collect() },
+        LoginDriverArg::Manual => LoginDriver::Manual,
+    };
+    cfg.static_client =
+        args.client_id.map(|client_id| StaticCredentials { client_id, client_secret: args.client_secret });
+    cfg.cimd_base = args.cimd_base;
+    cfg.cimd_port = args.cimd_port;
+    cfg.progress = Some(std::sync::Arc::new(|line: &str| eprintln!("{line}")));
+    let cert = match run::certify(&cfg).await {
+        Ok(c) => c,
+        Err(run::CertifyError::Usage(e)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(run::CertifyError::Harness(e)) => {
+            eprintln!("error: the harness could not run: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let paths = render::write(&cert, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    let mut out = format!("{}\n", cert.verdict);
+    for i in cert.items.iter().filter(|i| i.status.is_problem() && !i.untestable) {
+        let status = if i.status == harness::model::Status::Failure { "FAILURE" } else { "WARNING" };
+        out.push_str(&format!("  {status}  {}  {}\n", i.id, i.name));
+    }
+    let untested: Vec<&str> = cert.items.iter().filter(|i| i.untestable).map(|i| i.id.as_str()).collect();
+    if !untested.is_empty() {
+        out.push_str(&format!("  not tested, because an earlier step failed: {}\n", untested.join(", ")));
+    }
+    for p in &paths {
+        out.push_str(&format!("wrote {}\n", p.display()));
+    }
+    emit(&out)?;
+    let failed = cert.items.iter().any(|i| i.status == harness::model::Status::Failure);
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

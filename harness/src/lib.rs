@@ -8,6 +8,7 @@
 
 pub mod builtin;
 pub mod catalogue;
+pub mod certify;
 pub mod checks;
 pub mod model;
 pub mod probes;

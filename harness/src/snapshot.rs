@@ -44,7 +44,8 @@ pub fn render(verdict: &str, findings: &[Finding], transcript: &Transcript) -> S
             e.seq, e.phase, e.attempt, e.label, e.method, e.url
         ));
         for (k, v) in &e.request_headers {
-            out.push_str(&format!("  > {}: {v}\n", k.to_ascii_lowercase()));
+            let k = k.to_ascii_lowercase();
+            out.push_str(&format!("  > {k}: {}\n", header_value(&k, v)));
         }
         if let Some(b) = e.request_body.as_deref().filter(|b| !b.is_empty()) {
             out.push_str(&format!("  > body: {}\n", body(b)));
@@ -62,13 +63,36 @@ pub fn render(verdict: &str, findings: &[Finding], transcript: &Transcript) -> S
             .collect();
         hs.sort();
         for (k, v) in hs {
-            out.push_str(&format!("  < {k}: {v}\n"));
+            out.push_str(&format!("  < {k}: {}\n", header_value(&k, v)));
         }
         if let Some(b) = e.response_body.as_deref().filter(|b| !b.is_empty()) {
             out.push_str(&format!("  < body: {}\n", body(b)));
         }
     }
     stabilise(&out)
+}
+
+/// Header values that change every run whatever their shape: session ids, and cookies (their
+/// value and their expiry dates).
+fn header_value(name: &str, v: &str) -> String {
+    match name {
+        "mcp-session-id" => "[session-id]".into(),
+        "set-cookie" => {
+            let mut parts = v.split(';').map(str::trim);
+            let name = parts.next().and_then(|c| c.split_once('=')).map(|(n, _)| n).unwrap_or("");
+            let attrs: Vec<&str> = parts
+                .filter(|a| {
+                    let a = a.to_ascii_lowercase();
+                    !a.starts_with("expires=") && !a.starts_with("max-age=")
+                })
+                .collect();
+            std::iter::once(format!("{name}=[cookie]"))
+                .chain(attrs.into_iter().map(str::to_owned))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+        _ => v.to_owned(),
+    }
 }
 
 /// JSON bodies compactly with times replaced; other bodies as they are (first 2000 characters).
@@ -165,10 +189,13 @@ fn words(text: &str) -> String {
 fn looks_random(w: &str) -> bool {
     // snake_case identifiers (`hs256_with_public_key`) are names, not random values.
     let snake = w.contains('_') && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    !snake
-        && w.len() >= 20
-        && w.chars().any(|c| c.is_ascii_digit())
-        && w.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 4
+    let digits = w.chars().any(|c| c.is_ascii_digit());
+    // Hex ids (session ids, state) may hold few letters.
+    let hex = w.len() >= 16
+        && digits
+        && w.chars().all(|c| c.is_ascii_hexdigit())
+        && w.chars().any(|c| c.is_ascii_alphabetic());
+    hex || (!snake && w.len() >= 20 && digits && w.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 4)
 }
 
 /// The snapshot file of `name` for a scenario.
@@ -291,6 +318,13 @@ mod tests {
         assert_eq!(d, "+ x\n- b\n");
         assert!(!looks_random("hs256_with_public_key"));
         assert!(looks_random("aB3dE5fG7hJ9kL1mN3pQ5r"));
+        assert!(looks_random("30b598f93162427b8361613258669638"), "hex ids with few letters");
+        assert!(!looks_random("2025061820251125"), "digits only are not ids");
+        assert_eq!(
+            header_value("set-cookie", "sid=abc; Path=/; Expires=Sun, 22 Nov 2026 07:00:00 GMT; HttpOnly"),
+            "sid=[cookie]; Path=/; HttpOnly"
+        );
+        assert_eq!(header_value("mcp-session-id", "x"), "[session-id]");
     }
 
     #[test]

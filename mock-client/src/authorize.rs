@@ -41,6 +41,8 @@ pub(crate) fn scopes(ctx: &Ctx<'_>, found: &Discovered, extra: Option<&[String]>
 pub struct Callback {
     /// The code.
     pub code: String,
+    /// The whole URL the browser was sent back to (code, state, iss).
+    pub url: url::Url,
 }
 
 /// Sends the user through authorization and checks the callback.
@@ -144,5 +146,5 @@ pub(crate) async fn run(
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ctx.generic(phase, "the callback carries no code".into()))?;
     ctx.rec.secret(SecretKind::Code, &code);
-    Ok(Callback { code })
+    Ok(Callback { code, url: back })
 }

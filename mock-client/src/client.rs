@@ -148,23 +148,23 @@ impl Failure {
 
 /// Everything the flow learned, kept for calls after connecting.
 #[derive(Debug, Clone, Default)]
-struct Session {
-    found: Option<Discovered>,
-    client: Option<RegisteredClient>,
-    tokens: Option<Tokens>,
-    wire: Wire,
-    authorizations: u32,
-    next_id: u64,
-    mcp_url: Option<Url>,
+pub(crate) struct Session {
+    pub(crate) found: Option<Discovered>,
+    pub(crate) client: Option<RegisteredClient>,
+    pub(crate) tokens: Option<Tokens>,
+    pub(crate) wire: Wire,
+    pub(crate) authorizations: u32,
+    pub(crate) next_id: u64,
+    pub(crate) mcp_url: Option<Url>,
 }
 
 /// A mock connector client.
 pub struct Client {
-    profile: Profile,
-    opts: ConnectOptions,
-    rec: Recorder,
-    host: Option<CimdHost>,
-    s: Session,
+    pub(crate) profile: Profile,
+    pub(crate) opts: ConnectOptions,
+    pub(crate) rec: Recorder,
+    pub(crate) host: Option<CimdHost>,
+    pub(crate) s: Session,
 }
 
 impl std::fmt::Debug for Client {
@@ -300,6 +300,18 @@ impl Client {
             let ctx = ctx!(self, url);
             crate::discovery::run(&ctx, challenge).await?
         };
+        let redirect = self.redirect_uri_for(&found);
+        if self.s.client.is_none() {
+            let mut ctx = ctx!(self, url);
+            self.s.client = Some(crate::registration::run(&mut ctx, &found, &redirect).await?);
+        }
+        self.s.found = Some(found);
+        self.authorize(url, Phase::Authorize, Phase::Token, None).await
+    }
+
+    /// The redirect URI the profile uses with this authorization server: the stable one, the
+    /// per-connector one, or the stable one only when the AS advertises RFC 9207 `iss`.
+    pub(crate) fn redirect_uri_for(&self, found: &Discovered) -> String {
         let advertised_iss =
             found.metadata.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true));
         let r = &self.profile.redirect_uri.value;
@@ -308,18 +320,12 @@ impl Client {
             .clone()
             .unwrap_or_else(|| r.stable.clone())
             .replace("{callback_id}", &self.opts.callback_id);
-        let redirect = match r.rule {
+        match r.rule {
             RedirectRule::Stable => r.stable.clone(),
             RedirectRule::PerConnector => per,
             RedirectRule::StableIfIss if advertised_iss => r.stable.clone(),
             RedirectRule::StableIfIss => per,
-        };
-        if self.s.client.is_none() {
-            let mut ctx = ctx!(self, url);
-            self.s.client = Some(crate::registration::run(&mut ctx, &found, &redirect).await?);
         }
-        self.s.found = Some(found);
-        self.authorize(url, Phase::Authorize, Phase::Token, None).await
     }
 
     /// Authorization + code exchange; `scope` overrides the profile's choice (step-up).

@@ -148,14 +148,24 @@ pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<D
     found.prm = prm;
     found.prm_url = prm_url;
 
-    // Authorization server metadata.
+    as_metadata(ctx, &mut found, true).await?;
+    Ok(found)
+}
+
+/// Authorization server metadata (RFC 8414 / OIDC) for `found.issuer`, probed as the profile says;
+/// `with_mcp_host` includes the probes on the MCP server's host (`ctx.mcp_url`'s origin). Fills
+/// `found.metadata` and `found.metadata_url`.
+pub(crate) async fn as_metadata(ctx: &Ctx<'_>, found: &mut Discovered, with_mcp_host: bool) -> Result<(), Failure> {
+    let p = ctx.profile;
+    let url = ctx.mcp_url.as_str();
+    let no_oauth = |cause: String, seq| fail(p, FailureKind::NoOauth, Phase::Discovery, url, &[], cause, seq);
     let issuer = Url::parse(&found.issuer)
         .map_err(|e| no_oauth(format!("issuer `{}` is not a URL: {e}", found.issuer), None))?;
     let host = Url::parse(&origin(ctx.mcp_url)).expect("an origin is a URL");
     let mut first_valid: Option<(String, Value)> = None;
     let mut partial: Option<(String, u32)> = None;
     let mut reasons = Vec::new();
-    for probe in &p.discovery.as_probes.value {
+    for probe in p.discovery.as_probes.value.iter().filter(|x| with_mcp_host || x.on == ProbeTarget::Issuer) {
         let base = match probe.on {
             ProbeTarget::Issuer => &issuer,
             ProbeTarget::McpHost => &host,
@@ -228,7 +238,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<D
             return Err(fail(p, FailureKind::PkceNotSupported, Phase::Discovery, url, &[], cause, None));
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -68,9 +68,26 @@ impl Jar {
 
 /// Runs the driver from the authorization URL; returns the URL the IdP sent the browser back to.
 pub(crate) async fn run(ctx: &Ctx<'_>, phase: Phase, auth_url: &str, redirect_uri: &str) -> Result<Url, Failure> {
+    run_until(ctx, phase, auth_url, &[redirect_uri]).await
+}
+
+/// [`run`] that stops at whichever of `redirect_uris` the IdP sends the browser to first (negative
+/// probes send one URI and must notice a redirect to another). The first is the one a person is
+/// told to expect.
+pub(crate) async fn run_until(
+    ctx: &Ctx<'_>,
+    phase: Phase,
+    auth_url: &str,
+    redirect_uris: &[&str],
+) -> Result<Url, Failure> {
     let p = ctx.profile;
-    let target = Url::parse(redirect_uri)
-        .map_err(|e| ctx.generic(phase, format!("redirect URI `{redirect_uri}` is not a URL: {e}")))?;
+    let mut targets = Vec::new();
+    for r in redirect_uris {
+        targets.push(Url::parse(r).map_err(|e| ctx.generic(phase, format!("redirect URI `{r}` is not a URL: {e}")))?);
+    }
+    let Some(target) = targets.first().cloned() else {
+        return Err(ctx.generic(phase, "no redirect URI to wait for".to_owned()));
+    };
     if let LoginDriver::Manual = ctx.opts.login {
         return manual(ctx, phase, auth_url, &target).await;
     }
@@ -93,7 +110,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, phase: Phase, auth_url: &str, redirect_ur
                 .header("location")
                 .ok_or_else(|| ctx.generic(phase, format!("HTTP {} without Location", r.status)))?;
             let loc = url.join(loc).map_err(|e| ctx.generic(phase, format!("bad Location `{loc}`: {e}")))?;
-            if is_redirect_target(&loc, &target) {
+            if targets.iter().any(|t| is_redirect_target(&loc, t)) {
                 return Ok(loc);
             }
             next = Req::get(loc.as_str(), "follow redirect");
@@ -126,7 +143,14 @@ pub(crate) async fn run(ctx: &Ctx<'_>, phase: Phase, auth_url: &str, redirect_ur
                 Some(r.seq),
             ));
         };
-        next = submit(&r.text(), &url, fields).map_err(|e| ctx.generic(phase, format!("{url}: {e}")))?;
+        let (req, passwords) =
+            submit(&r.text(), &url, fields).map_err(|e| ctx.generic(phase, format!("{url}: {e}")))?;
+        // What goes into a password field is a secret; very short values (a dev login's "any")
+        // are left alone, as replacing them everywhere would garble every text they occur in.
+        for p in passwords.iter().filter(|p| p.chars().count() >= 4) {
+            ctx.rec.secret(SecretKind::Password, p);
+        }
+        next = req;
     }
     Err(ctx.generic(phase, format!("more than {max} redirects or pages before reaching the redirect URI")))
 }
@@ -134,8 +158,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, phase: Phase, auth_url: &str, redirect_ur
 /// A browser-like User-Agent for the user's part (the real client hands this to a browser).
 const BROWSER_UA: &str = "Mozilla/5.0 (connector-harness login driver)";
 
-/// Picks the form on a page, fills it, and builds the submission.
-fn submit(html: &str, page: &Url, values: &BTreeMap<String, String>) -> Result<Req, String> {
+/// Picks the form on a page, fills it, and builds the submission; also returns the values put
+/// into password fields.
+fn submit(html: &str, page: &Url, values: &BTreeMap<String, String>) -> Result<(Req, Vec<String>), String> {
     let doc = scraper::Html::parse_document(html);
     let form_sel = scraper::Selector::parse("form").expect("static selector");
     let input_sel = scraper::Selector::parse("input, select, textarea, button").expect("static selector");
@@ -151,6 +176,7 @@ fn submit(html: &str, page: &Url, values: &BTreeMap<String, String>) -> Result<R
     let method = form.value().attr("method").unwrap_or("get").to_ascii_lowercase();
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut buttons: Vec<(String, String, String)> = Vec::new();
+    let mut passwords: Vec<String> = Vec::new();
     for el in form.select(&input_sel) {
         let v = el.value();
         let Some(name) = v.attr("name") else { continue };
@@ -164,6 +190,9 @@ fn submit(html: &str, page: &Url, values: &BTreeMap<String, String>) -> Result<R
             continue;
         }
         let value = values.get(name).cloned().unwrap_or_else(|| v.attr("value").unwrap_or("").to_owned());
+        if kind == "password" && !value.is_empty() {
+            passwords.push(value.clone());
+        }
         pairs.push((name.to_owned(), value));
     }
     if let Some(chosen) =
@@ -172,7 +201,7 @@ fn submit(html: &str, page: &Url, values: &BTreeMap<String, String>) -> Result<R
         pairs.push((chosen.0.clone(), chosen.1.clone()));
     }
     let label = format!("submit form {}", action.path());
-    Ok(if method == "post" {
+    let req = if method == "post" {
         Req::new(reqwest::Method::POST, action.as_str(), label)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Origin", crate::discovery::origin(page))
@@ -181,7 +210,8 @@ fn submit(html: &str, page: &Url, values: &BTreeMap<String, String>) -> Result<R
         let mut u = action.clone();
         u.query_pairs_mut().clear().extend_pairs(&pairs);
         Req::get(u.as_str(), label)
-    })
+    };
+    Ok((req, passwords))
 }
 
 async fn manual(ctx: &Ctx<'_>, phase: Phase, auth_url: &str, target: &Url) -> Result<Url, Failure> {
@@ -217,7 +247,8 @@ mod tests {
             <button type="submit" name="decision" value="deny">Deny</button>
             <button type="submit" name="decision" value="approve">Allow</button></form>"#;
         let values = BTreeMap::from([("username".to_string(), "alice".to_string()), ("password".into(), "pw".into())]);
-        let r = submit(html, &page, &values).unwrap();
+        let (r, passwords) = submit(html, &page, &values).unwrap();
+        assert_eq!(passwords, ["pw"], "the password field's value is reported as a secret");
         assert_eq!(r.url, "http://127.0.0.1:1/t/login");
         let body = String::from_utf8(r.body.unwrap()).unwrap();
         assert_eq!(body, "request_id=r1&username=alice&password=pw&decision=approve");
@@ -226,12 +257,13 @@ mod tests {
     #[test]
     fn get_forms_and_pages_without_forms() {
         let page = Url::parse("http://h/a").unwrap();
-        let r = submit(
+        let (r, passwords) = submit(
             r#"<form action="b"><input name="q" value="1"><input type="submit" value="Continue"></form>"#,
             &page,
             &BTreeMap::new(),
         )
         .unwrap();
+        assert!(passwords.is_empty());
         assert_eq!(r.url, "http://h/b?q=1");
         assert!(submit("<p>nothing</p>", &page, &BTreeMap::new()).is_err());
     }

@@ -181,6 +181,10 @@ pub(crate) async fn run(
                 if let Some(s) = &secret {
                     ctx.rec.secret(SecretKind::ClientSecret, s);
                 }
+                // RFC 7592's management credential is a bearer secret too (oidc-provider sends it).
+                if let Some(t) = v.get("registration_access_token").and_then(Value::as_str) {
+                    ctx.rec.secret(SecretKind::ClientSecret, t);
+                }
                 // RFC 7591 §2: an omitted method means client_secret_basic.
                 let echoed = v
                     .get("token_endpoint_auth_method")

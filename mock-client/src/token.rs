@@ -22,6 +22,44 @@ pub struct Tokens {
     pub scope: Option<String>,
 }
 
+/// Adds the client's authentication for a request to `endpoint` (the token endpoint, or the
+/// introspection endpoint): form parameters, and the `Authorization` value it needs (empty unless
+/// HTTP Basic).
+pub(crate) fn client_auth(
+    ctx: &Ctx<'_>,
+    phase: Phase,
+    client: &RegisteredClient,
+    endpoint: &str,
+    params: &mut Vec<(String, String)>,
+) -> Result<String, Failure> {
+    let mut authorization = String::new();
+    match client.auth_method.as_str() {
+        "client_secret_basic" => {
+            // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
+            let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let raw = format!("{}:{}", enc(&client.client_id), enc(client.client_secret.as_deref().unwrap_or("")));
+            authorization = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw));
+        }
+        "client_secret_post" => {
+            params.push(("client_id".into(), client.client_id.clone()));
+            params.push(("client_secret".into(), client.client_secret.clone().unwrap_or_default()));
+        }
+        "private_key_jwt" => {
+            let a = crate::registration::assertion(&client.client_id, endpoint)
+                .map_err(|e| ctx.generic(phase, e.to_string()))?;
+            ctx.rec.secret(SecretKind::Assertion, &a);
+            params.push(("client_id".into(), client.client_id.clone()));
+            params.push((
+                "client_assertion_type".into(),
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+            ));
+            params.push(("client_assertion".into(), a));
+        }
+        _ => params.push(("client_id".into(), client.client_id.clone())),
+    }
+    Ok(authorization)
+}
+
 /// Sends a token request: `grant` params plus the client's authentication.
 pub(crate) async fn request(
     ctx: &Ctx<'_>,
@@ -36,31 +74,7 @@ pub(crate) async fn request(
     if p.token_request.send_resource.value {
         params.push(("resource".into(), ctx.resource()));
     }
-    let mut authorization = String::new();
-    match client.auth_method.as_str() {
-        "client_secret_basic" => {
-            // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
-            let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            let raw = format!("{}:{}", enc(&client.client_id), enc(client.client_secret.as_deref().unwrap_or("")));
-            authorization = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw));
-        }
-        "client_secret_post" => {
-            params.push(("client_id".into(), client.client_id.clone()));
-            params.push(("client_secret".into(), client.client_secret.clone().unwrap_or_default()));
-        }
-        "private_key_jwt" => {
-            let a = crate::registration::assertion(&client.client_id, &endpoint)
-                .map_err(|e| ctx.generic(phase, e.to_string()))?;
-            ctx.rec.secret(SecretKind::Assertion, &a);
-            params.push(("client_id".into(), client.client_id.clone()));
-            params.push((
-                "client_assertion_type".into(),
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
-            ));
-            params.push(("client_assertion".into(), a));
-        }
-        _ => params.push(("client_id".into(), client.client_id.clone())),
-    }
+    let authorization = client_auth(ctx, phase, client, &endpoint, &mut params)?;
     let label = params.iter().find(|(k, _)| k == "grant_type").map(|(_, v)| format!("token ({v})")).unwrap_or_default();
     let mut req = Req::new(reqwest::Method::POST, &endpoint, label).form(&params);
     for (k, v) in &p.token_request.headers.value {
@@ -94,6 +108,10 @@ pub(crate) async fn request(
     let refresh = v.get("refresh_token").and_then(Value::as_str).map(str::to_owned);
     if let Some(rt) = &refresh {
         ctx.rec.secret(SecretKind::RefreshToken, rt);
+    }
+    // An OIDC provider adds an ID token: a bearer credential of the user's identity.
+    if let Some(id) = v.get("id_token").and_then(Value::as_str) {
+        ctx.rec.secret(SecretKind::Token, id);
     }
     Ok(Tokens {
         access_token: token.to_owned(),

@@ -72,6 +72,8 @@ pub enum SecretKind {
     SessionId,
     /// A cookie value.
     Cookie,
+    /// A password typed into a login form by the form driver.
+    Password,
 }
 
 impl SecretKind {
@@ -89,6 +91,7 @@ impl SecretKind {
             SecretKind::ClientId => "client-id",
             SecretKind::SessionId => "session-id",
             SecretKind::Cookie => "cookie",
+            SecretKind::Password => "password",
         }
     }
 }
@@ -193,34 +196,13 @@ impl Transcript {
     /// A copy with every secret replaced by `[kind-N]`, numbered per kind in order of first
     /// appearance. Values are replaced longest first, so a secret containing another is hidden whole.
     pub fn redacted(&self) -> Transcript {
-        let mut counters: std::collections::HashMap<SecretKind, usize> = Default::default();
-        let mut names: Vec<(String, String)> = self
-            .secrets
-            .iter()
-            .map(|s| {
-                let n = counters.entry(s.kind).or_default();
-                *n += 1;
-                (s.value.clone(), format!("[{}-{}]", s.kind.stem(), n))
-            })
-            .collect();
-        names.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
-        let hide = |s: &str| -> String {
-            let mut out = s.to_owned();
-            for (v, p) in &names {
-                if out.contains(v.as_str()) {
-                    out = out.replace(v.as_str(), p);
-                }
-                // Secrets also travel percent- or form-encoded in URLs and bodies.
-                let enc: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
-                if enc != *v && out.contains(enc.as_str()) {
-                    out = out.replace(enc.as_str(), p);
-                }
-            }
-            out
-        };
+        let names = self.placeholders();
+        let hide = |s: &str| hide_with(&names, s);
         let mut t = self.clone();
         for e in &mut t.exchanges {
             e.url = hide(&e.url);
+            // Labels can quote a URL path (a login form's action holding a session id).
+            e.label = hide(&e.label);
             for (_, v) in e.request_headers.iter_mut().chain(e.response_headers.iter_mut()) {
                 *v = hide(v);
                 redact_basic(v, &hide);
@@ -237,6 +219,47 @@ impl Transcript {
         }
         t
     }
+}
+
+impl Transcript {
+    /// `(value, placeholder)` for every secret, longest value first, with the numbering
+    /// [`Transcript::redacted`] uses.
+    fn placeholders(&self) -> Vec<(String, String)> {
+        let mut counters: std::collections::HashMap<SecretKind, usize> = Default::default();
+        let mut names: Vec<(String, String)> = self
+            .secrets
+            .iter()
+            .map(|s| {
+                let n = counters.entry(s.kind).or_default();
+                *n += 1;
+                (s.value.clone(), format!("[{}-{}]", s.kind.stem(), n))
+            })
+            .collect();
+        names.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
+        names
+    }
+
+    /// Any text (a finding's description, a decoded claim) with this transcript's secrets replaced
+    /// by the same placeholders [`Transcript::redacted`] gives them, so text written next to a
+    /// redacted transcript agrees with it and leaks nothing.
+    pub fn redact_text(&self, text: &str) -> String {
+        hide_with(&self.placeholders(), text)
+    }
+}
+
+fn hide_with(names: &[(String, String)], s: &str) -> String {
+    let mut out = s.to_owned();
+    for (v, p) in names {
+        if out.contains(v.as_str()) {
+            out = out.replace(v.as_str(), p);
+        }
+        // Secrets also travel percent- or form-encoded in URLs and bodies.
+        let enc: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+        if enc != *v && out.contains(enc.as_str()) {
+            out = out.replace(enc.as_str(), p);
+        }
+    }
+    out
 }
 
 /// `Authorization: Basic base64(id:secret)` hides the secret inside base64; decode, redact, and
@@ -309,6 +332,17 @@ mod tests {
         }
         assert!(text.contains("[code-1]") && text.contains("[client-secret-1]") && text.contains("[token-1]"));
         assert!(r.exchanges[0].request_headers[0].1.contains("[client-secret-1]"));
+    }
+
+    #[test]
+    fn free_text_is_redacted_with_the_transcript_placeholders() {
+        let mut t = Transcript::default();
+        t.add_secret(SecretKind::Token, "aaa");
+        t.add_secret(SecretKind::ClientId, "c/1");
+        assert_eq!(
+            t.redact_text("aud of aaa for c/1 and c%2F1"),
+            "aud of [token-1] for [client-id-1] and [client-id-1]"
+        );
     }
 
     #[test]

@@ -237,6 +237,26 @@ fn rs_12(v: &View<'_>) -> Option<Finding> {
             ex,
             details,
         ),
+        (Some(s), None) if (200..300).contains(&s) && result(e).is_some_and(|r| r.get("isError") == Some(&Value::Bool(true))) => {
+            match offered_tools(v) {
+                Some(tools) if !tools.iter().any(|t| Some(t.as_str()) == called_tool(e).as_deref()) => v.skipped(
+                    "RS-12",
+                    format!(
+                        "The probe's tool {:?} is not among the server's tools ({}); name a tool that exists and needs more than mcp:read.",
+                        called_tool(e).unwrap_or_default(),
+                        tools.join(", ")
+                    ),
+                    ex,
+                    details,
+                ),
+                _ => v.violated(
+                    "RS-12",
+                    "Expected HTTP 403 with error=\"insufficient_scope\"; the server refused the call with a tool result (isError: true) and no challenge, so no client can step up.",
+                    ex,
+                    details,
+                ),
+            }
+        }
         (Some(s), None) if (200..300).contains(&s) => match rpc_error(e) {
             Some(err) => v.skipped(
                 "RS-12",
@@ -371,5 +391,24 @@ fn rs_17(v: &View<'_>) -> Option<Finding> {
             vec![call.seq],
             details,
         ),
+    })
+}
+
+/// The tool a `tools/call` exchange named.
+fn called_tool(e: &mock_client::Exchange) -> Option<String> {
+    let body: Value = serde_json::from_str(e.request_body.as_deref()?).ok()?;
+    body.pointer("/params/name").and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The tool names of the first successful `tools/list` in the transcript, if the run listed tools.
+fn offered_tools(v: &View<'_>) -> Option<Vec<String>> {
+    v.exchanges().iter().find_map(|e| {
+        let body: Value = serde_json::from_str(e.request_body.as_deref()?).ok()?;
+        if body.get("method").and_then(Value::as_str) != Some("tools/list") {
+            return None;
+        }
+        let msgs = crate::probes::rpc_messages(e.response_header("content-type"), e.response_body.as_deref()?);
+        let tools = msgs.iter().find_map(|m| m.pointer("/result/tools").and_then(Value::as_array))?;
+        Some(tools.iter().filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_owned)).collect())
     })
 }

@@ -1,0 +1,1912 @@
+//! From what each run observed to the certification items: one set of checks per item and run,
+//! each a [`Finding`] citing the exchanges that show it, with what to change in the IdP when it
+//! fails (`details.remedy`). The rules are documented per item in [`super::catalogue::ITEMS`].
+
+use std::collections::BTreeMap;
+
+use mock_client::profile::{RedirectRule, RegistrationKind};
+use mock_client::{Exchange, FailureKind, Phase, Transcript};
+use serde_json::{Value, json};
+
+use super::catalogue::{self, ITEMS};
+use super::model::{Certification, Evidence, Item, ItemResult, ProfileRun, combine};
+use super::run::{CertifyConfig, CimdMode, FOREIGN_RESOURCE, Obs, ProbeOutcome, RunKind, probe};
+use super::token::Signature;
+use crate::model::{Finding, Status};
+
+const STABLE_CALLBACK: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
+
+/// Everything one run's checks need.
+struct J<'a> {
+    o: &'a Obs,
+    cfg: &'a CertifyConfig,
+    t: Transcript,
+}
+
+fn finding(id: &str, status: Status, description: impl Into<String>, exchanges: Vec<u32>) -> Finding {
+    let (name, _, _) = catalogue::get(id)
+        .map(catalogue::describe)
+        .unwrap_or_else(|| (id.to_owned(), crate::catalogue::Level::Must, String::new()));
+    let spec_refs = crate::catalogue::get(id).map(|r| r.spec_refs()).unwrap_or_default();
+    let mut exchanges = exchanges;
+    exchanges.sort_unstable();
+    exchanges.dedup();
+    Finding {
+        id: id.to_owned(),
+        name,
+        status,
+        description: description.into(),
+        spec_refs,
+        details: Value::Null,
+        exchanges,
+        untestable: false,
+    }
+}
+
+fn with_remedy(mut f: Finding, remedy: impl Into<String>) -> Finding {
+    if f.status.is_problem() {
+        f.details = json!({ "remedy": remedy.into() });
+    }
+    f
+}
+
+fn remedy_of(f: &Finding) -> Option<&str> {
+    f.details.get("remedy").and_then(Value::as_str)
+}
+
+fn is_complete(e: &Exchange) -> bool {
+    e.status == Some(200)
+        && e.json().is_some_and(|v| v["authorization_endpoint"].is_string() && v["token_endpoint"].is_string())
+}
+
+fn status_text(e: &Exchange) -> String {
+    match (e.status, &e.error) {
+        (Some(s), _) => format!("HTTP {s}"),
+        (None, Some(err)) => format!("no response ({err})"),
+        (None, None) => "no response".into(),
+    }
+}
+
+fn audience_remedy(resource: &str) -> String {
+    format!(
+        "Put the RFC 8707 resource in the access token's aud: a request with resource={resource} must yield a token \
+         whose aud is (or contains) \"{resource}\". Keycloak: a client scope with an audience mapper \
+         (included.custom.audience = {resource}, access.token.claim = true) in the realm's default client scopes; \
+         Auth0: an API whose identifier is {resource}; others: enable resource indicators (RFC 8707)."
+    )
+}
+
+fn redirect_remedy() -> String {
+    "Allow ChatGPT's redirect URIs for dynamically registered clients: https://chatgpt.com/connector_platform_oauth_redirect \
+     and the per-connector https://chatgpt.com/connector/oauth/{callback_id} (Keycloak: add chatgpt.com — and \
+     openai.com — to the client-registration policy \"Trusted Hosts\" and turn off \"host sending registration request \
+     must match\", seed 003 §2.2)."
+        .to_owned()
+}
+
+fn auth_method_remedy(method: &str) -> String {
+    match method {
+        "client_secret_basic" => "Enable client_secret_basic at the token endpoint: accept `Authorization: Basic \
+            base64(urlencode(client_id):urlencode(client_secret))` alone, without also requiring client_id in the \
+            form body (RFC 6749 §2.3.1)."
+            .to_owned(),
+        "client_secret_post" => {
+            "Enable client_secret_post: accept client_id and client_secret in the form body of token requests."
+                .to_owned()
+        }
+        "private_key_jwt" => "Accept private_key_jwt (RFC 7523) for metadata-document clients: verify the assertion \
+            with the keys at the document's jwks_uri, aud = your token endpoint or issuer."
+            .to_owned(),
+        _ => "Accept public clients (token_endpoint_auth_method none): client_id in the body and PKCE instead of a \
+              secret."
+            .to_owned(),
+    }
+}
+
+impl<'a> J<'a> {
+    fn f(&self, id: &str, status: Status, d: impl Into<String>, ex: Vec<u32>) -> Finding {
+        finding(id, status, d, ex)
+    }
+
+    fn failure(&self) -> Option<&mock_client::Failure> {
+        self.o.result.as_ref().err()
+    }
+
+    fn stopped(&self) -> String {
+        match self.failure() {
+            Some(f) => format!("the flow stopped at {}: {}", f.phase, f.cause),
+            None => "the flow did not get that far".into(),
+        }
+    }
+
+    fn untestable(&self, id: &str, what: &str) -> Finding {
+        let ex = self.failure().and_then(|f| f.seq).into_iter().collect();
+        let mut f = self.f(id, Status::Failure, format!("not tested: {what}; {}", self.stopped()), ex);
+        f.untestable = true;
+        f
+    }
+
+    fn meta(&self) -> Option<&Value> {
+        self.o.discovered.as_ref().map(|d| &d.metadata).filter(|m| !m.is_null())
+    }
+
+    fn meta_str(&self, k: &str) -> Option<&str> {
+        self.meta().and_then(|m| m.get(k)).and_then(Value::as_str)
+    }
+
+    fn meta_seq(&self) -> Vec<u32> {
+        let url = self.o.discovered.as_ref().map(|d| d.metadata_url.as_str()).unwrap_or_default();
+        self.t.exchanges.iter().filter(|e| e.url == url && e.method == "GET").map(|e| e.seq).take(1).collect()
+    }
+
+    fn seqs(&self, phase: Phase) -> Vec<u32> {
+        self.t.phase(phase).map(|e| e.seq).collect()
+    }
+
+    fn discovery_ok(&self) -> bool {
+        self.o.discovered.is_some() && self.failure().is_none_or(|f| f.phase != Phase::Discovery)
+    }
+
+    /// The main flow got a code (its authorization was accepted), also when the client then
+    /// refused the response (iss or state) or the code exchange failed.
+    fn authorized(&self) -> bool {
+        match &self.o.result {
+            Ok(_) => true,
+            Err(f) if f.phase == Phase::Token => true,
+            Err(f) if matches!(f.kind, FailureKind::IssMismatch | FailureKind::StateMismatch) => {
+                self.callback().is_some_and(|u| u.query_pairs().any(|(k, _)| k == "code"))
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn has_token(&self) -> bool {
+        self.o.result.is_ok()
+    }
+
+    fn cimd_used(&self) -> bool {
+        self.o.registered.as_ref().is_some_and(|c| c.kind == RegistrationKind::Cimd)
+    }
+
+    fn chatgpt_says(&self) -> String {
+        self.failure().map(|f| format!("ChatGPT would show \"{}\": ", f.message)).unwrap_or_default()
+    }
+
+    fn failure_seq(&self) -> Vec<u32> {
+        self.failure().and_then(|f| f.seq).into_iter().collect()
+    }
+
+    fn token_seq(&self) -> Vec<u32> {
+        match &self.o.result {
+            Ok(a) => vec![a.token_seq],
+            Err(f) if f.phase == Phase::Token => f.seq.into_iter().collect(),
+            _ => vec![],
+        }
+    }
+
+    /// The URL the main flow's browser was sent back to.
+    fn callback(&self) -> Option<url::Url> {
+        if let Ok(a) = &self.o.result {
+            return Some(a.callback.clone());
+        }
+        let redirect = self.o.registered.as_ref()?.redirect_uri.clone();
+        self.t
+            .phase(Phase::Authorize)
+            .filter_map(|e| e.response_header("location"))
+            .filter(|l| l.starts_with(&redirect))
+            .filter_map(|l| url::Url::parse(l).ok())
+            .last()
+    }
+
+    fn sent_state(&self) -> Option<String> {
+        let first = self.t.phase(Phase::Authorize).next()?;
+        let u = url::Url::parse(&first.url).ok()?;
+        u.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned())
+    }
+
+    fn registrations(&self) -> Vec<&Exchange> {
+        let Some(endpoint) = self.meta_str("registration_endpoint") else { return vec![] };
+        self.t.exchanges.iter().filter(|e| e.method == "POST" && e.url == endpoint).collect()
+    }
+
+    fn dcr_exchange(&self) -> Option<&Exchange> {
+        self.t.phase(Phase::Registration).filter(|e| e.method == "POST").last()
+    }
+
+    fn probe_check(&self, id: &str, name: &str, what: &str, remedy: &str) -> Finding {
+        let Some(p) = self.o.probes.get(name) else {
+            return self.untestable(id, &format!("{what} was not sent"));
+        };
+        let ex = p.seqs.clone();
+        match &p.outcome {
+            ProbeOutcome::Pass(t) => self.f(id, Status::Success, format!("{what}: {t}"), ex),
+            ProbeOutcome::Fail(t) => with_remedy(self.f(id, Status::Failure, format!("{what}: {t}"), ex), remedy),
+            ProbeOutcome::Unclear(t) => with_remedy(self.f(id, Status::Warning, format!("{what}: {t}"), ex), remedy),
+            ProbeOutcome::NeedsUser(t) => self.f(id, Status::Skipped, format!("{what}: {t}"), ex),
+            ProbeOutcome::Info(t) => self.f(id, Status::Info, format!("{what}: {t}"), ex),
+            ProbeOutcome::NotRun(t) => {
+                let mut f = self.f(id, Status::Failure, format!("{what}: not tested: {t}"), ex);
+                f.untestable = true;
+                f
+            }
+        }
+    }
+
+    /// The authorization failed in the user's part: a submitted login form was refused, or
+    /// nothing was pasted in manual mode — the harness's problem, not the IdP's.
+    fn login_failed(&self, f: &mock_client::Failure) -> bool {
+        let submitted = f
+            .seq
+            .and_then(|s| self.t.exchanges.iter().find(|e| e.seq == s))
+            .is_some_and(|e| e.label.starts_with("submit form") && e.status.is_some_and(|st| st >= 400));
+        submitted || f.cause.contains("no redirect URL was pasted") || f.cause.contains("the pasted")
+    }
+
+    fn cimd_gate(&self, id: &str) -> Result<(), Box<Finding>> {
+        let p = &self.o.profile.name;
+        match &self.o.cimd {
+            CimdMode::NotInProfile => Err(Box::new(self.f(
+                id,
+                Status::Skipped,
+                format!("{p} does not use Client ID Metadata Documents"),
+                vec![],
+            ))),
+            CimdMode::StaticClient => Err(Box::new(self.f(
+                id,
+                Status::Skipped,
+                format!("a static client was given, which {p} uses instead of a metadata document"),
+                vec![],
+            ))),
+            CimdMode::Unreachable(why) => Err(Box::new(self.f(id, Status::Skipped, why.clone(), vec![]))),
+            CimdMode::Available => Ok(()),
+        }
+    }
+
+    fn cimd_advertised(&self) -> bool {
+        self.meta().and_then(|m| m.get("client_id_metadata_document_supported")) == Some(&Value::Bool(true))
+    }
+
+    // ── discovery ──────────────────────────────────────────────────────────────────────────
+
+    fn as02(&self) -> Vec<Finding> {
+        let gets: Vec<&Exchange> = self.t.phase(Phase::Discovery).filter(|e| e.method == "GET").collect();
+        if gets.is_empty() {
+            if let Some(f) = self.failure().filter(|f| f.kind == FailureKind::Unreachable) {
+                return vec![with_remedy(
+                    self.f(
+                        "AS-02",
+                        Status::Failure,
+                        format!("the issuer did not answer: {}", f.cause),
+                        self.failure_seq(),
+                    ),
+                    format!(
+                        "Make {} reachable over https, with metadata at its well-known locations.",
+                        self.cfg.issuer
+                    ),
+                )];
+            }
+            return vec![self.untestable("AS-02", "no metadata location was requested")];
+        }
+        let ex: Vec<u32> = gets.iter().map(|e| e.seq).collect();
+        let listing = gets.iter().map(|e| format!("{} → {}", e.url, status_text(e))).collect::<Vec<_>>().join("; ");
+        let rfc = gets.iter().find(|e| e.url.contains("/.well-known/oauth-authorization-server") && is_complete(e));
+        let oidc = gets.iter().find(|e| e.url.contains("openid-configuration") && is_complete(e));
+        let rfc_url = well_known(&self.cfg.issuer, "oauth-authorization-server");
+        let f = match (rfc, oidc) {
+            (Some(r), o) => self.f(
+                "AS-02",
+                Status::Success,
+                format!(
+                    "RFC 8414 metadata at {}{}",
+                    r.url,
+                    o.map(|o| format!(", OpenID Connect discovery at {}", o.url)).unwrap_or_default()
+                ),
+                ex,
+            ),
+            (None, Some(o)) => with_remedy(
+                self.f(
+                    "AS-02",
+                    Status::Warning,
+                    format!(
+                        "only OpenID Connect discovery serves complete metadata ({}); MCP 2025-06-18 clients read \
+                         RFC 8414 only ({listing})",
+                        o.url
+                    ),
+                    ex,
+                ),
+                format!("Also serve the metadata at {rfc_url} (RFC 8414 §3.1)."),
+            ),
+            (None, None) => with_remedy(
+                self.f("AS-02", Status::Failure, format!("no location serves complete metadata: {listing}"), ex),
+                format!(
+                    "Serve the authorization server metadata (issuer, authorization_endpoint, token_endpoint, …) at \
+                     {rfc_url} (RFC 8414), and/or at {} (OpenID Connect Discovery).",
+                    well_known_appended(&self.cfg.issuer)
+                ),
+            ),
+        };
+        vec![f]
+    }
+
+    fn as22(&self) -> Vec<Finding> {
+        let docs: Vec<(&Exchange, String)> = self
+            .t
+            .phase(Phase::Discovery)
+            .filter(|e| e.method == "GET" && is_complete(e))
+            .map(|e| (e, e.json().and_then(|v| v["issuer"].as_str().map(str::to_owned)).unwrap_or_default()))
+            .collect();
+        if docs.is_empty() {
+            return vec![self.untestable("AS-22", "no complete metadata document was found")];
+        }
+        let given = &self.cfg.issuer;
+        let bad: Vec<&(&Exchange, String)> = docs.iter().filter(|(_, i)| i != given).collect();
+        let ex: Vec<u32> = docs.iter().map(|(e, _)| e.seq).collect();
+        if bad.is_empty() {
+            return vec![self.f(
+                "AS-22",
+                Status::Success,
+                format!("every metadata document names issuer `{given}`"),
+                ex,
+            )];
+        }
+        let named = &bad[0].1;
+        let hint = if named.trim_end_matches('/') == given.trim_end_matches('/') {
+            " (they differ by a trailing slash)"
+        } else {
+            ""
+        };
+        let list = bad.iter().map(|(e, i)| format!("{} names `{i}`", e.url)).collect::<Vec<_>>().join("; ");
+        vec![with_remedy(
+            self.f("AS-22", Status::Failure, format!("{list}, not the issuer `{given}`{hint}"), ex),
+            format!(
+                "Make the metadata's issuer exactly the issuer identifier clients and MCP servers are given \
+                 (`{given}`: same scheme, host, port and path, trailing slash included or not) — RFC 8414 §3.3 — \
+                 or configure them with `{named}`."
+            ),
+        )]
+    }
+
+    fn gpt03(&self) -> Vec<Finding> {
+        let ex = self.seqs(Phase::Discovery);
+        let mut out = Vec::new();
+        match self.failure() {
+            Some(f)
+                if f.phase == Phase::Discovery && matches!(f.kind, FailureKind::NoOauth | FailureKind::Unreachable) =>
+            {
+                let remedy = if f.cause.contains("partial") {
+                    "Serve complete metadata (with authorization_endpoint and token_endpoint) at every well-known \
+                     location you answer with 200, or answer 404 there: ChatGPT probes them all and gives up on a \
+                     partial document."
+                        .to_owned()
+                } else {
+                    format!(
+                        "Serve the metadata at {} (RFC 8414) or {} (OpenID Connect).",
+                        well_known(&self.cfg.issuer, "oauth-authorization-server"),
+                        well_known_appended(&self.cfg.issuer)
+                    )
+                };
+                out.push(with_remedy(
+                    self.f("GPT-03", Status::Failure, format!("{}{}", self.chatgpt_says(), f.cause), ex.clone()),
+                    remedy,
+                ));
+            }
+            _ if self.o.discovered.is_some() => {
+                let url = &self.o.discovered.as_ref().map(|d| d.metadata_url.clone()).unwrap_or_default();
+                out.push(self.f(
+                    "GPT-03",
+                    Status::Success,
+                    format!("ChatGPT's discovery found complete metadata at {url}; no probed location serves a partial document"),
+                    ex.clone(),
+                ));
+            }
+            _ => out.push(self.untestable("GPT-03", "discovery did not run")),
+        }
+        let heads: Vec<&Exchange> = self.t.phase(Phase::Discovery).filter(|e| e.method == "HEAD").collect();
+        if !heads.is_empty() {
+            let list = heads.iter().map(|e| format!("{} → {}", e.url, status_text(e))).collect::<Vec<_>>().join("; ");
+            out.push(self.f(
+                "GPT-03",
+                Status::Info,
+                format!("ChatGPT's HEAD probes: {list}"),
+                heads.iter().map(|e| e.seq).collect(),
+            ));
+        }
+        out
+    }
+
+    fn s256(&self, id: &str) -> Vec<Finding> {
+        let Some(meta) = self.meta() else { return vec![self.untestable(id, "no metadata was found")] };
+        let remedy = "Advertise \"code_challenge_methods_supported\": [\"S256\"] in the authorization server metadata \
+                      (and support S256 PKCE).";
+        let refuse = if id == "GPT-10" { " — ChatGPT refuses to continue" } else { "" };
+        let f = match meta.get("code_challenge_methods_supported").and_then(Value::as_array) {
+            Some(m) if m.iter().any(|x| x == "S256") => self.f(
+                id,
+                Status::Success,
+                format!("code_challenge_methods_supported: {}", Value::Array(m.clone())),
+                self.meta_seq(),
+            ),
+            Some(m) => with_remedy(
+                self.f(
+                    id,
+                    Status::Failure,
+                    format!("code_challenge_methods_supported is {}, without S256{refuse}", Value::Array(m.clone())),
+                    self.meta_seq(),
+                ),
+                remedy,
+            ),
+            None => with_remedy(
+                self.f(
+                    id,
+                    Status::Failure,
+                    format!("the metadata has no code_challenge_methods_supported{refuse}"),
+                    self.meta_seq(),
+                ),
+                remedy,
+            ),
+        };
+        vec![f]
+    }
+
+    // ── CIMD ───────────────────────────────────────────────────────────────────────────────
+
+    fn as06(&self) -> Vec<Finding> {
+        if let Err(f) = self.cimd_gate("AS-06") {
+            return vec![*f];
+        }
+        if self.meta().is_none() {
+            return vec![self.untestable("AS-06", "no metadata was found")];
+        }
+        vec![if self.cimd_advertised() {
+            self.f("AS-06", Status::Success, "client_id_metadata_document_supported: true", self.meta_seq())
+        } else {
+            self.f("AS-06", Status::Info, "client_id_metadata_document_supported is not advertised", self.meta_seq())
+        }]
+    }
+
+    fn as05(&self) -> Vec<Finding> {
+        if let Err(f) = self.cimd_gate("AS-05") {
+            return vec![*f];
+        }
+        if self.meta().is_none() {
+            return vec![self.untestable("AS-05", "no metadata was found")];
+        }
+        let remedy = "Support Client ID Metadata Documents (MCP 2025-11-25) and advertise \
+                      client_id_metadata_document_supported: true: ChatGPT prefers them to DCR, with one stable \
+                      client per connector.";
+        if !self.cimd_advertised() {
+            return vec![with_remedy(
+                self.f(
+                    "AS-05",
+                    Status::Warning,
+                    "client_id_metadata_document_supported is not advertised: ChatGPT (2026) falls back to dynamic \
+                     client registration",
+                    self.meta_seq(),
+                ),
+                remedy,
+            )];
+        }
+        let ex = [self.meta_seq(), self.seqs(Phase::Authorize)].concat();
+        match &self.o.registered {
+            Some(c) if c.kind == RegistrationKind::Cimd => {
+                if self.authorized() {
+                    vec![self.f(
+                        "AS-05",
+                        Status::Success,
+                        format!("ChatGPT's metadata document {} was accepted at authorization", c.client_id),
+                        ex,
+                    )]
+                } else if self.failure().is_some_and(|f| f.phase == Phase::Authorize) {
+                    vec![with_remedy(
+                        self.f(
+                            "AS-05",
+                            Status::Warning,
+                            format!("CIMD is advertised, but ChatGPT's document was refused: {}", self.stopped()),
+                            ex,
+                        ),
+                        "Accept ChatGPT's metadata document (see GPT-09).",
+                    )]
+                } else {
+                    vec![self.untestable("AS-05", "the document was not used")]
+                }
+            }
+            Some(c) => {
+                let ours = self
+                    .o
+                    .profile
+                    .registration
+                    .cimd
+                    .as_ref()
+                    .map(|c| c.value.auth_methods.join(", "))
+                    .unwrap_or_default();
+                let theirs = self
+                    .meta()
+                    .and_then(|m| m.get("token_endpoint_auth_methods_supported"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                vec![with_remedy(
+                    self.f(
+                        "AS-05",
+                        Status::Warning,
+                        format!(
+                            "CIMD is advertised, but none of the methods ChatGPT's document can use ({ours}) is in \
+                             token_endpoint_auth_methods_supported ({theirs}); ChatGPT used {} instead",
+                            super::run::kind_name(c.kind)
+                        ),
+                        self.meta_seq(),
+                    ),
+                    "List none (and private_key_jwt) in token_endpoint_auth_methods_supported for metadata-document clients.",
+                )]
+            }
+            None => vec![self.untestable("AS-05", "no client was obtained")],
+        }
+    }
+
+    fn cimd_used_gate(&self, id: &str) -> Result<(), Box<Finding>> {
+        self.cimd_gate(id)?;
+        if !self.cimd_used() {
+            if self.o.registered.is_none() && !self.discovery_ok() {
+                return Err(Box::new(self.untestable(id, "the flow did not reach registration")));
+            }
+            return Err(Box::new(self.f(
+                id,
+                Status::Skipped,
+                "ChatGPT did not use a metadata document with this IdP (see AS-05)",
+                vec![],
+            )));
+        }
+        Ok(())
+    }
+
+    fn as07(&self) -> Vec<Finding> {
+        if let Err(f) = self.cimd_used_gate("AS-07") {
+            return vec![*f];
+        }
+        let id_url = self.o.registered.as_ref().map(|c| c.client_id.clone()).unwrap_or_default();
+        let path = url::Url::parse(&id_url).map(|u| u.path().to_owned()).unwrap_or_default();
+        let fetches: Vec<_> =
+            self.o.client.cimd_fetches().into_iter().filter(|f| f.path == path && f.status == 200).collect();
+        let ex = self.seqs(Phase::Authorize);
+        if let Some(first) = fetches.first() {
+            return vec![self.f(
+                "AS-07",
+                Status::Success,
+                format!(
+                    "the IdP fetched {id_url} ({} request(s){})",
+                    fetches.len(),
+                    first.user_agent.as_ref().map(|u| format!(", User-Agent {u}")).unwrap_or_default()
+                ),
+                ex,
+            )];
+        }
+        vec![with_remedy(
+            self.f("AS-07", Status::Warning, format!("the IdP never fetched the metadata document {id_url}"), ex),
+            "Fetch the client's metadata document from its client_id URL (https, no redirects, a size and time limit) \
+             and use what it says.",
+        )]
+    }
+
+    fn cimd_probe(&self, id: &str, name: &str, what: &str, remedy: &str) -> Vec<Finding> {
+        if let Err(f) = self.cimd_used_gate(id) {
+            return vec![*f];
+        }
+        if !self.authorized() {
+            return vec![
+                self.untestable(id, "ChatGPT's own document was not accepted, so a refusal would prove nothing"),
+            ];
+        }
+        vec![self.probe_check(id, name, what, remedy)]
+    }
+
+    // ── registration ───────────────────────────────────────────────────────────────────────
+
+    fn as14(&self) -> Vec<Finding> {
+        if self.meta().is_none() {
+            return vec![self.untestable("AS-14", "no metadata was found")];
+        }
+        vec![match self.meta_str("registration_endpoint") {
+            Some(r) => self.f(
+                "AS-14",
+                Status::Success,
+                format!("registration_endpoint {r} (whether ChatGPT's body is accepted is GPT-05)"),
+                self.meta_seq(),
+            ),
+            None => with_remedy(
+                self.f(
+                    "AS-14",
+                    Status::Warning,
+                    "the metadata has no registration_endpoint: clients without a pre-registered id or a metadata \
+                     document cannot get a client",
+                    self.meta_seq(),
+                ),
+                "Enable RFC 7591 dynamic client registration and advertise registration_endpoint (open, or guarded by a \
+                 policy that admits ChatGPT's redirect URIs).",
+            ),
+        }]
+    }
+
+    fn gpt04(&self) -> Vec<Finding> {
+        match (self.failure(), &self.o.registered) {
+            (Some(f), _) if f.kind == FailureKind::NoClient => vec![with_remedy(
+                self.f("GPT-04", Status::Failure, format!("{}{}", self.chatgpt_says(), f.cause), self.meta_seq()),
+                "Give ChatGPT a way to get a client: dynamic client registration (advertise registration_endpoint) or \
+                 Client ID Metadata Documents (advertise client_id_metadata_document_supported).",
+            )],
+            (_, Some(c)) => vec![self.f(
+                "GPT-04",
+                Status::Success,
+                format!("ChatGPT got a {} client ({})", super::run::kind_name(c.kind), c.auth_method),
+                [self.seqs(Phase::Registration), self.meta_seq()].concat(),
+            )],
+            (Some(f), None) if f.phase == Phase::Registration => vec![self.f(
+                "GPT-04",
+                Status::Success,
+                "a registration path exists (its answer is judged by GPT-05 / GPT-17)",
+                self.seqs(Phase::Registration),
+            )],
+            _ => vec![self.untestable("GPT-04", "the flow did not reach registration")],
+        }
+    }
+
+    fn gpt05(&self) -> Vec<Finding> {
+        let Some(e) = self.dcr_exchange() else {
+            return vec![match &self.o.registered {
+                Some(c) => self.f(
+                    "GPT-05",
+                    Status::Skipped,
+                    format!("{} got its client by {}, not DCR", self.o.profile.name, super::run::kind_name(c.kind)),
+                    vec![],
+                ),
+                None if self.failure().is_some_and(|f| f.kind == FailureKind::NoClient) => self.f(
+                    "GPT-05",
+                    Status::Skipped,
+                    "no DCR was attempted (no registration_endpoint; see GPT-04)",
+                    vec![],
+                ),
+                None => self.untestable("GPT-05", "the flow did not reach registration"),
+            }];
+        };
+        let body = e.request_body.clone().unwrap_or_default();
+        let requested = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v["token_endpoint_auth_method"].as_str().map(str::to_owned));
+        let v = e.json().unwrap_or(Value::Null);
+        let echoed = v["token_endpoint_auth_method"].as_str().unwrap_or("client_secret_basic (omitted)").to_owned();
+        let ex = vec![e.seq];
+        if e.status == Some(429) {
+            let mut f =
+                self.f("GPT-05", Status::Failure, "not tested: the registration was rate-limited (see GPT-17)", ex);
+            f.untestable = true;
+            return vec![f];
+        }
+        if let Some(f) = self.failure().filter(|f| f.kind == FailureKind::AuthMethodMismatch) {
+            let req = requested.clone().unwrap_or_default();
+            return vec![with_remedy(
+                self.f("GPT-05", Status::Failure, format!("{}{}", self.chatgpt_says(), f.cause), ex),
+                format!(
+                    "Honour the token_endpoint_auth_method ChatGPT asks for ({req}) and echo it in the registration \
+                     response, instead of substituting {echoed}."
+                ),
+            )];
+        }
+        if e.status.is_some_and(|s| (200..300).contains(&s)) && self.o.registered.is_some() {
+            return vec![self.f(
+                "GPT-05",
+                Status::Success,
+                format!(
+                    "ChatGPT's registration body was accepted (HTTP {}): token_endpoint_auth_method {echoed} (asked: {})",
+                    e.status.unwrap_or_default(),
+                    requested.as_deref().unwrap_or("none given, so client_secret_basic")
+                ),
+                ex,
+            )];
+        }
+        let err = v["error"].as_str().unwrap_or("").to_owned();
+        let desc = v["error_description"].as_str().unwrap_or("").to_owned();
+        let redirect_problem = e.status == Some(403)
+            || err == "invalid_redirect_uri"
+            || desc.to_lowercase().contains("redirect")
+            || desc.to_lowercase().contains("host");
+        let remedy = if redirect_problem {
+            redirect_remedy()
+        } else {
+            format!("Accept ChatGPT's registration body as sent: {body}")
+        };
+        vec![with_remedy(
+            self.f(
+                "GPT-05",
+                Status::Failure,
+                format!("{}the registration answered {}: {err} {desc}", self.chatgpt_says(), status_text(e)),
+                ex,
+            ),
+            remedy,
+        )]
+    }
+
+    fn gpt17(&self) -> Vec<Finding> {
+        let regs = self.registrations();
+        if regs.is_empty() {
+            return vec![self.f("GPT-17", Status::Skipped, "no registration was sent in this run", vec![])];
+        }
+        let ex: Vec<u32> = regs.iter().map(|e| e.seq).collect();
+        if let Some(e) = regs.iter().find(|e| e.status == Some(429)) {
+            let retry = e.response_header("retry-after").map(|r| format!(" (Retry-After: {r})")).unwrap_or_default();
+            return vec![with_remedy(
+                self.f(
+                    "GPT-17",
+                    Status::Failure,
+                    format!(
+                        "registration #{} of this run answered 429{retry}",
+                        regs.iter().position(|x| x.seq == e.seq).unwrap_or(0) + 1
+                    ),
+                    ex,
+                ),
+                "Raise or lift the registration rate limit for ChatGPT's registrations: ChatGPT registers a new \
+                 client on every connection attempt, and many users share its egress IPs.",
+            )];
+        }
+        vec![self.f(
+            "GPT-17",
+            Status::Success,
+            format!("{} registration(s) in this run, none rate-limited", regs.len()),
+            ex,
+        )]
+    }
+
+    // ── authorization ──────────────────────────────────────────────────────────────────────
+
+    fn gpt06(&self) -> Vec<Finding> {
+        if self.o.registered.is_none() {
+            return vec![self.untestable("GPT-06", "no client was obtained")];
+        }
+        let ex = self.seqs(Phase::Authorize);
+        let Some(f) = self.failure().filter(|f| f.phase == Phase::Authorize) else {
+            if !self.authorized() {
+                return vec![self.untestable("GPT-06", "the flow did not reach authorization")];
+            }
+            let c = self.o.registered.as_ref().expect("checked");
+            let scopes = match &self.o.result {
+                Ok(a) if !a.scopes.is_empty() => a.scopes.join(" "),
+                Ok(_) => "(none)".into(),
+                Err(_) => "the profile's".into(),
+            };
+            return vec![self.f(
+                "GPT-06",
+                Status::Success,
+                format!(
+                    "a code was issued for redirect_uri {}, resource {}, scopes {scopes}, PKCE S256 and ChatGPT's state",
+                    c.redirect_uri, self.cfg.resource
+                ),
+                ex,
+            )];
+        };
+        match f.kind {
+            FailureKind::IssMismatch => {
+                vec![self.f("GPT-06", Status::Success, "a code was issued (its iss is judged by GPT-14)", ex)]
+            }
+            FailureKind::StateMismatch => vec![with_remedy(
+                self.f("GPT-06", Status::Failure, format!("{}{}", self.chatgpt_says(), f.cause), ex),
+                "Send state back unchanged on the redirect to the client.",
+            )],
+            _ if self.cimd_used() && f.cause.contains("invalid_client") => {
+                vec![self.untestable("GPT-06", "ChatGPT's metadata document was refused (GPT-09)")]
+            }
+            _ if f.cause.contains("login driver is `auto`") => vec![self.untestable(
+                "GPT-06",
+                "the IdP shows a sign-in page; rerun with --login form and --login-field NAME=VALUE (or --login manual)",
+            )],
+            _ if self.login_failed(f) => vec![self.untestable(
+                "GPT-06",
+                "the harness could not sign in (check the --login-field values, or use --login manual)",
+            )],
+            _ => {
+                let remedy = if f.cause.contains("invalid_scope") {
+                    let scopes = self.meta().and_then(|m| m.get("scopes_supported")).cloned().unwrap_or(Value::Null);
+                    format!(
+                        "Let a client registered without scope request the scopes your metadata lists ({scopes}): \
+                         ChatGPT registers without scope and then asks for scopes_supported. Or list in \
+                         scopes_supported only the scopes a new client may get."
+                    )
+                } else if f.cause.contains("invalid_target") {
+                    format!("Accept the RFC 8707 resource parameter ({}) on authorization requests.", self.cfg.resource)
+                } else if f.cause.contains("instead of redirecting back") {
+                    format!(
+                        "Accept ChatGPT's authorization request; if the error page is about the redirect URI, allow {} \
+                         for the client. {}",
+                        self.o.registered.as_ref().map(|c| c.redirect_uri.as_str()).unwrap_or(STABLE_CALLBACK),
+                        redirect_remedy()
+                    )
+                } else {
+                    "Accept ChatGPT's authorization request as sent (see the exchange).".to_owned()
+                };
+                vec![with_remedy(
+                    self.f("GPT-06", Status::Failure, format!("{}{}", self.chatgpt_says(), f.cause), [ex, self.failure_seq()].concat()),
+                    remedy,
+                )]
+            }
+        }
+    }
+
+    fn as15(&self, id: &str, remedy: &str) -> Vec<Finding> {
+        if !self.authorized() || self.o.registered.is_none() {
+            return vec![
+                self.untestable(
+                    id,
+                    "the client's own authorization was not accepted, so a refusal would prove nothing",
+                ),
+            ];
+        }
+        vec![self.probe_check(
+            id,
+            probe::REDIRECT,
+            &format!(
+                "an authorization request with redirect_uri {}{}",
+                self.o.registered.as_ref().map(|c| c.redirect_uri.trim_end_matches('/')).unwrap_or_default(),
+                super::run::UNREGISTERED_SUFFIX
+            ),
+            remedy,
+        )]
+    }
+
+    fn as23(&self) -> Vec<Finding> {
+        if !self.authorized() && !self.failure().is_some_and(|f| f.kind == FailureKind::StateMismatch) {
+            return vec![self.untestable("AS-23", "the flow did not get an authorization response")];
+        }
+        let mut out = Vec::new();
+        let ex = self.seqs(Phase::Authorize).last().copied().into_iter().collect::<Vec<_>>();
+        if let Some(f) = self.failure().filter(|f| f.kind == FailureKind::StateMismatch) {
+            out.push(with_remedy(
+                self.f("AS-23", Status::Failure, format!("the authorization response: {}", f.cause), ex.clone()),
+                "Send state back unchanged on the authorization response.",
+            ));
+        } else if let Some(cb) = self.callback() {
+            let codes = cb.query_pairs().filter(|(k, v)| k == "code" && !v.is_empty()).count();
+            let state = cb.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned());
+            let echoed = state.is_some() && state == self.sent_state();
+            out.push(if codes == 1 && echoed {
+                self.f(
+                    "AS-23",
+                    Status::Success,
+                    "the authorization response carries one code and echoes state",
+                    ex.clone(),
+                )
+            } else {
+                with_remedy(
+                    self.f(
+                        "AS-23",
+                        Status::Failure,
+                        format!(
+                            "the authorization response carries {codes} code(s) and {} state",
+                            if echoed { "echoes" } else { "does not echo" }
+                        ),
+                        ex.clone(),
+                    ),
+                    "Send exactly one code and the client's state unchanged on the redirect back.",
+                )
+            });
+        }
+        if self.has_token() {
+            let seq = self.token_seq();
+            let e = self.t.exchanges.iter().find(|e| seq.contains(&e.seq));
+            if let Some(e) = e {
+                let v = e.json().unwrap_or(Value::Null);
+                let cache = e.response_header("cache-control").unwrap_or("").to_ascii_lowercase();
+                let ct = e.response_header("content-type").unwrap_or("").to_ascii_lowercase();
+                let mut missing = Vec::new();
+                if e.status != Some(200) {
+                    missing.push(format!("status {}", status_text(e)));
+                }
+                if !ct.contains("json") {
+                    missing.push(format!("Content-Type `{ct}` is not JSON"));
+                }
+                if !cache.contains("no-store") {
+                    missing.push("no Cache-Control: no-store".to_owned());
+                }
+                if !v["access_token"].is_string() {
+                    missing.push("no access_token".into());
+                }
+                if !v["token_type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("bearer")) {
+                    missing.push(format!("token_type {}", v["token_type"]));
+                }
+                out.push(if missing.is_empty() {
+                    self.f("AS-23", Status::Success, "the token response is 200 JSON with Cache-Control: no-store, access_token and token_type Bearer", seq)
+                } else {
+                    with_remedy(
+                        self.f("AS-23", Status::Failure, format!("the token response: {}", missing.join("; ")), seq),
+                        "Answer token requests with 200, application/json, Cache-Control: no-store (and Pragma: no-cache), \
+                         access_token and token_type Bearer (OAuth 2.1 §3.2.3).",
+                    )
+                });
+            }
+            out.push(self.probe_check(
+                "AS-23",
+                probe::CODE_REPLAY,
+                "the used authorization code replayed",
+                "Make authorization codes single-use: refuse a second redemption with invalid_grant (and revoke what \
+                 the code produced, OAuth 2.1 §4.1.2).",
+            ));
+        }
+        out
+    }
+
+    // ── token ──────────────────────────────────────────────────────────────────────────────
+
+    fn gpt07(&self) -> Vec<Finding> {
+        if !self.authorized() {
+            return vec![self.untestable("GPT-07", "no authorization code was obtained")];
+        }
+        let method = self.o.registered.as_ref().map(|c| c.auth_method.clone()).unwrap_or_default();
+        match &self.o.result {
+            Ok(a) => vec![self.f(
+                "GPT-07",
+                Status::Success,
+                format!(
+                    "200 with a Bearer access token for {method} client authentication{}, resource {}",
+                    if method == "client_secret_basic" { " (Basic alone, no client_id in the body)" } else { "" },
+                    self.cfg.resource
+                ),
+                vec![a.token_seq],
+            )],
+            Err(f) if f.phase != Phase::Token => {
+                vec![self.untestable("GPT-07", "the flow stopped before the code exchange")]
+            }
+            Err(f) => {
+                let remedy = if f.cause.contains("invalid_target") {
+                    format!("Accept the RFC 8707 resource parameter ({}) on token requests.", self.cfg.resource)
+                } else {
+                    auth_method_remedy(&method)
+                };
+                vec![with_remedy(
+                    self.f(
+                        "GPT-07",
+                        Status::Failure,
+                        format!("{}{}", self.chatgpt_says(), f.cause),
+                        self.failure_seq(),
+                    ),
+                    remedy,
+                )]
+            }
+        }
+    }
+
+    fn gpt09(&self) -> Vec<Finding> {
+        if let Err(f) = self.cimd_used_gate("GPT-09") {
+            return vec![*f];
+        }
+        let method = self.o.registered.as_ref().map(|c| c.auth_method.clone()).unwrap_or_default();
+        match &self.o.result {
+            Ok(a) => {
+                let first =
+                    self.o.profile.registration.cimd.as_ref().and_then(|c| c.value.auth_methods.first().cloned());
+                let negotiated = first.as_deref().is_some_and(|m| m != method);
+                vec![self.f(
+                    "GPT-09",
+                    Status::Success,
+                    format!(
+                        "the metadata-document client got a token with {method}{}",
+                        if negotiated {
+                            format!(" (negotiated down from {})", first.unwrap_or_default())
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    vec![a.token_seq],
+                )]
+            }
+            Err(f) if matches!(f.kind, FailureKind::IssMismatch | FailureKind::StateMismatch) => {
+                vec![self.untestable(
+                    "GPT-09",
+                    "the document was accepted, but the authorization response was refused (GPT-14 / AS-23)",
+                )]
+            }
+            Err(f) if matches!(f.phase, Phase::Authorize | Phase::Token) => vec![with_remedy(
+                self.f(
+                    "GPT-09",
+                    Status::Failure,
+                    format!("{}{}", self.chatgpt_says(), f.cause),
+                    [self.seqs(Phase::Authorize), self.failure_seq()].concat(),
+                ),
+                "Read token_endpoint_auth_methods_supported of ChatGPT's metadata document (it lists none and \
+                 private_key_jwt) and use a method you support — or support private_key_jwt with the document's \
+                 jwks_uri. Never answer invalid_client to a valid document.",
+            )],
+            Err(_) => vec![self.untestable("GPT-09", "the flow did not reach authorization")],
+        }
+    }
+
+    fn token_view_gate(&self, id: &str) -> Result<&super::token::TokenView, Box<Finding>> {
+        match &self.o.token {
+            Some(v) if self.has_token() => Ok(v),
+            _ => Err(Box::new(self.untestable(id, "no access token was issued"))),
+        }
+    }
+
+    fn audience(&self, id: &str) -> Finding {
+        let v = match self.token_view_gate(id) {
+            Ok(v) => v,
+            Err(f) => return *f,
+        };
+        let res = &self.cfg.resource;
+        let ex = [self.token_seq(), self.o.token_seqs.clone()].concat();
+        let gpt = id == "GPT-08";
+        let bad = if gpt { Status::Failure } else { Status::Warning };
+        let consequence = if gpt {
+            format!(
+                " — an MCP server that validates aud (as it must) rejects the token, and ChatGPT shows \"{}\"",
+                crate::catalogue::get("GPT-08").and_then(|r| r.chatgpt_says("")).unwrap_or_default()
+            )
+        } else {
+            String::new()
+        };
+        if !v.audience_knowable() {
+            return self.f(
+                id,
+                Status::Skipped,
+                "the access token is opaque and could not be introspected: its audience is unknown",
+                ex,
+            );
+        }
+        match v.audience() {
+            Some(aud) if aud.iter().any(|a| a == res) => {
+                self.f(id, Status::Success, format!("aud {aud:?} contains the resource {res}"), ex)
+            }
+            Some(aud) => with_remedy(
+                self.f(id, bad, format!("aud {aud:?} does not contain the resource {res}{consequence}"), ex),
+                audience_remedy(res),
+            ),
+            None => with_remedy(
+                self.f(id, bad, format!("the access token has no aud{consequence}"), ex),
+                audience_remedy(res),
+            ),
+        }
+    }
+
+    fn as20(&self) -> Vec<Finding> {
+        let mut out = vec![self.audience("AS-20")];
+        if self.has_token() {
+            let mut f = self.probe_check(
+                "AS-20",
+                probe::FOREIGN_RESOURCE,
+                &format!("a fresh code exchanged for the foreign resource {FOREIGN_RESOURCE}"),
+                "Refuse (invalid_target) a token request for a resource the authorization did not include, or at \
+                 least never put such a resource in aud (RFC 8707 §2.2).",
+            );
+            if f.status == Status::Warning {
+                f.status = Status::Info;
+            }
+            out.push(f);
+        }
+        out
+    }
+
+    fn as17(&self) -> Vec<Finding> {
+        let v = match self.token_view_gate("AS-17") {
+            Ok(v) => v,
+            Err(f) => return vec![*f],
+        };
+        let ex = self.token_seq();
+        let expires_in =
+            self.t.exchanges.iter().find(|e| ex.contains(&e.seq)).and_then(|e| e.json()).and_then(|j| {
+                j["expires_in"].as_i64().or_else(|| j["expires_in"].as_str().and_then(|s| s.parse().ok()))
+            });
+        let (secs, source) = match (expires_in, v.lifetime()) {
+            (Some(s), _) => (s, "expires_in".to_owned()),
+            (None, Some(l)) => (l, "exp − iat".to_owned()),
+            (None, None) => {
+                return vec![with_remedy(
+                    self.f(
+                        "AS-17",
+                        Status::Warning,
+                        "the token response has no expires_in and the token no exp/iat",
+                        ex,
+                    ),
+                    "Return expires_in with every access token, and keep lifetimes within 24 hours.",
+                )];
+            }
+        };
+        let human = human_secs(secs);
+        vec![if secs <= 86_400 {
+            self.f("AS-17", Status::Success, format!("access tokens live {human} ({source} {secs})"), ex)
+        } else {
+            with_remedy(
+                self.f(
+                    "AS-17",
+                    Status::Warning,
+                    format!("access tokens live {human} ({source} {secs}): more than 24 hours"),
+                    ex,
+                ),
+                "Issue access tokens that expire within 24 hours (one hour is common; ChatGPT refreshes them).",
+            )
+        }]
+    }
+
+    fn pcc7(&self) -> Vec<Finding> {
+        let Some(_) = self.meta() else { return vec![self.untestable("PCC-7", "no metadata was found")] };
+        let mut out = Vec::new();
+        let Some(jwks) = self.meta_str("jwks_uri") else {
+            return vec![with_remedy(
+                self.f("PCC-7", Status::Failure, "the metadata has no jwks_uri", self.meta_seq()),
+                "Publish the token-signing public keys as a JWKS and advertise its URL as jwks_uri.",
+            )];
+        };
+        let v = match self.token_view_gate("PCC-7") {
+            Ok(v) => v,
+            Err(f) => return vec![*f],
+        };
+        let ex = [self.token_seq(), self.o.token_seqs.clone()].concat();
+        if !v.is_jwt() {
+            out.push(with_remedy(
+                self.f(
+                    "PCC-7",
+                    Status::Warning,
+                    format!(
+                        "the access token is opaque: an MCP server cannot verify it with the JWKS ({jwks}) and must \
+                         introspect it{}",
+                        self.meta_str("introspection_endpoint").map(|i| format!(" at {i}")).unwrap_or_default()
+                    ),
+                    ex,
+                ),
+                "Issue JWT access tokens (RFC 9068) for the resource, signed with a key published in the JWKS — or \
+                 make sure every MCP server introspects (RFC 7662).",
+            ));
+            return out;
+        }
+        let alg = v.header.as_ref().and_then(|h| h.get("alg")).and_then(Value::as_str).unwrap_or("?").to_owned();
+        out.push(match v.signature.clone().unwrap_or(Signature::NotChecked("not checked".into())) {
+            Signature::Verified { kid, alg } => self.f(
+                "PCC-7",
+                Status::Success,
+                format!("the access token ({alg}, kid {kid:?}) verifies against the JWKS at {jwks}"),
+                ex.clone(),
+            ),
+            Signature::NoKey(why) | Signature::Invalid(why) | Signature::NotChecked(why) => with_remedy(
+                self.f(
+                    "PCC-7",
+                    Status::Failure,
+                    format!("the access token ({alg}) does not verify against {jwks}: {why}"),
+                    ex.clone(),
+                ),
+                "Sign access tokens with a key published at jwks_uri (matching kid and alg), and keep retired keys \
+                 there until their tokens expire.",
+            ),
+        });
+        let given = &self.cfg.issuer;
+        out.push(match v.issuer() {
+            Some(i) if i == given => {
+                self.f("PCC-7", Status::Success, format!("the token's iss is the issuer `{given}`"), ex)
+            }
+            other => with_remedy(
+                self.f("PCC-7", Status::Failure, format!("the token's iss is {other:?}, not the issuer `{given}`"), ex),
+                format!(
+                    "Issue tokens whose iss is exactly the issuer identifier (`{given}`), as MCP servers compare it."
+                ),
+            ),
+        });
+        out
+    }
+
+    // ── refresh ────────────────────────────────────────────────────────────────────────────
+
+    fn refresh_seqs(&self) -> Vec<u32> {
+        let Some(r) = &self.o.refresh else { return vec![] };
+        [&r.first, &r.second, &r.replay].iter().filter_map(|s| s.as_ref().and_then(|s| s.seq)).collect()
+    }
+
+    fn gpt15(&self) -> Vec<Finding> {
+        let Ok(a) = &self.o.result else { return vec![self.untestable("GPT-15", "no tokens were issued")] };
+        let method = a.client.auth_method.clone();
+        let ex = [vec![a.token_seq], self.refresh_seqs()].concat();
+        let remedy = format!(
+            "Issue a refresh token to clients registered with grant_types [authorization_code, refresh_token] (also \
+             without offline_access), and accept the refresh grant with the client's {method} authentication."
+        );
+        let Some(r) = &self.o.refresh else { return vec![self.untestable("GPT-15", "no refresh was attempted")] };
+        let Some(first) = &r.first else {
+            let says = crate::catalogue::get("GPT-15").and_then(|r| r.chatgpt_says("")).unwrap_or_default();
+            return vec![with_remedy(
+                self.f(
+                    "GPT-15",
+                    Status::Failure,
+                    format!(
+                        "no refresh token was issued: ChatGPT's connection ends with the access token (\"{says}\")"
+                    ),
+                    ex,
+                ),
+                remedy,
+            )];
+        };
+        if let Err(f) = &first.result {
+            return vec![with_remedy(
+                self.f("GPT-15", Status::Failure, format!("the refresh grant answered {}", super::run::refusal(f)), ex),
+                remedy,
+            )];
+        }
+        if let Some(Err(f)) = r.second.as_ref().map(|s| &s.result) {
+            return vec![with_remedy(
+                self.f(
+                    "GPT-15",
+                    Status::Failure,
+                    format!(
+                        "the second refresh, with the refresh token the first returned, answered {}",
+                        super::run::refusal(f)
+                    ),
+                    ex,
+                ),
+                remedy,
+            )];
+        }
+        vec![self.f(
+            "GPT-15",
+            Status::Success,
+            format!(
+                "refreshed twice with {method} client authentication{}",
+                if r.rotated == Some(true) { "; the refresh token was rotated" } else { "" }
+            ),
+            ex,
+        )]
+    }
+
+    fn as18(&self) -> Vec<Finding> {
+        let public_run = self.o.kind == RunKind::PublicClient;
+        let Some(c) = &self.o.registered else {
+            return vec![if public_run {
+                self.f(
+                    "AS-18",
+                    Status::Skipped,
+                    format!("no public client could be registered: {}", self.stopped()),
+                    self.seqs(Phase::Registration),
+                )
+            } else {
+                self.untestable("AS-18", "no client was obtained")
+            }];
+        };
+        let public = c.auth_method == "none";
+        let who = if public { "public client".to_owned() } else { format!("confidential client ({})", c.auth_method) };
+        let ex = self.refresh_seqs();
+        let remedy = "Rotate refresh tokens for public clients (token_endpoint_auth_method none): return a new refresh \
+                      token on every refresh and refuse a used one (better: revoke the grant on reuse), OAuth 2.1 §4.3.1.";
+        let not_tested = |why: String| -> Finding {
+            if public && !public_run {
+                self.untestable("AS-18", &why)
+            } else {
+                self.f("AS-18", Status::Skipped, format!("not tested: {why}"), ex.clone())
+            }
+        };
+        let Ok(_) = &self.o.result else {
+            return vec![not_tested(format!("the {who} got no token; {}", self.stopped()))];
+        };
+        let Some(r) = &self.o.refresh else { return vec![not_tested("no refresh was attempted".into())] };
+        let Some(first) = &r.first else { return vec![not_tested("no refresh token was issued (see GPT-15)".into())] };
+        if first.result.is_err() {
+            return vec![not_tested("the refresh grant failed (see GPT-15)".into())];
+        }
+        let judged = |ok: bool, text: String| -> Finding {
+            if !public {
+                self.f(
+                    "AS-18",
+                    Status::Info,
+                    format!("{who}: {text} (rotation is required for public clients only)"),
+                    ex.clone(),
+                )
+            } else if ok {
+                self.f("AS-18", Status::Success, format!("{who}: {text}"), ex.clone())
+            } else {
+                with_remedy(self.f("AS-18", Status::Failure, format!("{who}: {text}"), ex.clone()), remedy)
+            }
+        };
+        if r.rotated != Some(true) {
+            return vec![judged(false, "the refresh grant handed back the same refresh token (no rotation)".into())];
+        }
+        match r.replay.as_ref().map(|s| &s.result) {
+            Some(Err(f)) => vec![judged(
+                true,
+                format!(
+                    "a new refresh token on every refresh, and the used one is refused ({})",
+                    super::run::refusal(f)
+                ),
+            )],
+            Some(Ok(_)) => vec![judged(false, "rotated, but the used refresh token still works".into())],
+            None => vec![not_tested("the used refresh token was not replayed".into())],
+        }
+    }
+
+    // ── checklist items with checks of their own ──────────────────────────────────────────
+
+    fn pcc2(&self) -> Vec<Finding> {
+        if !self.authorized() {
+            return vec![self.untestable("PCC-2", "the client's own authorization was not accepted")];
+        }
+        let mut out = vec![self.probe_check(
+            "PCC-2",
+            probe::PLAIN,
+            "an authorization request with code_challenge_method=plain",
+            "Refuse code_challenge_method=plain (support S256 only) and do not advertise plain.",
+        )];
+        if self.has_token() {
+            out.push(self.probe_check(
+                "PCC-2",
+                probe::VERIFIER,
+                "a fresh code exchanged with a wrong code_verifier",
+                "Verify the code_verifier at the token endpoint: BASE64URL(SHA256(code_verifier)) must equal the \
+                 code_challenge of the authorization request; refuse with invalid_grant otherwise.",
+            ));
+        }
+        out
+    }
+
+    fn pcc3(&self) -> Vec<Finding> {
+        let res = &self.cfg.resource;
+        let remedy = format!("Accept the RFC 8707 resource parameter ({res}) on authorization and token requests.");
+        match self.failure() {
+            Some(f) if f.cause.contains("invalid_target") => vec![with_remedy(
+                self.f(
+                    "PCC-3",
+                    Status::Failure,
+                    format!("resource={res} was refused at {}: {}", f.phase, f.cause),
+                    self.failure_seq(),
+                ),
+                remedy,
+            )],
+            _ if self.has_token() => vec![self.f(
+                "PCC-3",
+                Status::Success,
+                format!("resource={res} was accepted on the authorization and the token request"),
+                [self.seqs(Phase::Authorize).first().copied().into_iter().collect(), self.token_seq()].concat(),
+            )],
+            _ => vec![self.untestable("PCC-3", "the flow did not reach the token request")],
+        }
+    }
+
+    fn pcc6(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let redirect = self
+            .o
+            .registered
+            .as_ref()
+            .map(|c| c.redirect_uri.clone())
+            .unwrap_or_else(|| self.o.profile.redirect_uri.value.stable.clone());
+        let dcr_refused = self.dcr_exchange().filter(|e| {
+            let v = e.json().unwrap_or(Value::Null);
+            let desc = v["error_description"].as_str().unwrap_or("").to_lowercase();
+            e.status.is_some_and(|s| (400..500).contains(&s) && s != 429)
+                && (e.status == Some(403)
+                    || v["error"] == "invalid_redirect_uri"
+                    || desc.contains("redirect")
+                    || desc.contains("host"))
+        });
+        let page_refused = self.failure().filter(|f| {
+            f.phase == Phase::Authorize
+                && f.cause.contains("instead of redirecting back")
+                && !(self.cimd_used() && f.cause.contains("invalid_client"))
+                && !self.login_failed(f)
+        });
+        if let Some(e) = dcr_refused {
+            out.push(with_remedy(
+                self.f(
+                    "PCC-6",
+                    Status::Failure,
+                    format!("the registration with ChatGPT's redirect URI {redirect} was refused ({})", status_text(e)),
+                    vec![e.seq],
+                ),
+                redirect_remedy(),
+            ));
+        } else if let Some(f) = page_refused {
+            out.push(with_remedy(
+                self.f(
+                    "PCC-6",
+                    Status::Failure,
+                    format!(
+                        "the authorization request with ChatGPT's redirect URI {redirect} got an error page: {}",
+                        f.cause
+                    ),
+                    self.failure_seq(),
+                ),
+                redirect_remedy(),
+            ));
+        } else if self.authorized() {
+            out.push(
+                self.f(
+                    "PCC-6",
+                    Status::Success,
+                    format!(
+                        "ChatGPT's redirect URI {redirect} was accepted{}",
+                        if self.dcr_exchange().is_some() {
+                            " at registration and authorization"
+                        } else {
+                            " at authorization"
+                        }
+                    ),
+                    [self.seqs(Phase::Registration), self.seqs(Phase::Authorize).last().copied().into_iter().collect()]
+                        .concat(),
+                ),
+            );
+        } else {
+            out.push(self.untestable("PCC-6", "the flow did not reach the redirect back"));
+        }
+        if self.o.probes.contains_key(probe::FOREIGN_REGISTRATION) {
+            out.push(self.probe_check(
+                "PCC-6",
+                probe::FOREIGN_REGISTRATION,
+                &format!("a registration with a redirect URI on a foreign host ({})", super::run::FOREIGN_REDIRECT),
+                "",
+            ));
+        }
+        out
+    }
+
+    fn gpt14(&self) -> Vec<Finding> {
+        let Some(meta) = self.meta() else { return vec![self.untestable("GPT-14", "no metadata was found")] };
+        let advertised = meta.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true));
+        let issuer = meta.get("issuer").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let ex = [self.meta_seq(), self.seqs(Phase::Authorize).last().copied().into_iter().collect()].concat();
+        let remedy = format!(
+            "Send iss={issuer} (exactly the metadata's issuer) on every authorization response and advertise \
+             authorization_response_iss_parameter_supported: true (RFC 9207)."
+        );
+        if !advertised {
+            let rule = self.o.profile.redirect_uri.value.rule;
+            return vec![if rule == RedirectRule::StableIfIss {
+                with_remedy(
+                    self.f(
+                        "GPT-14",
+                        Status::Warning,
+                        format!(
+                            "RFC 9207 is not advertised, so ChatGPT uses a per-connector callback ({}) instead of the \
+                             stable {STABLE_CALLBACK}: every connector brings a new redirect URI",
+                            self.o
+                                .registered
+                                .as_ref()
+                                .map(|c| c.redirect_uri.as_str())
+                                .unwrap_or("https://chatgpt.com/connector/oauth/{id}")
+                        ),
+                        ex,
+                    ),
+                    remedy,
+                )
+            } else {
+                self.f("GPT-14", Status::Info, "RFC 9207 is not advertised (this profile uses the stable callback and checks iss only when advertised)", ex)
+            }];
+        }
+        if let Some(f) = self.failure().filter(|f| f.kind == FailureKind::IssMismatch) {
+            return vec![with_remedy(
+                self.f("GPT-14", Status::Failure, format!("{}{}", self.chatgpt_says(), f.cause), ex),
+                remedy,
+            )];
+        }
+        let Some(cb) = self.callback() else {
+            return vec![self.untestable("GPT-14", "no authorization response was received")];
+        };
+        match cb.query_pairs().find(|(k, _)| k == "iss").map(|(_, v)| v.into_owned()) {
+            Some(i) if i == issuer => {
+                vec![self.f(
+                    "GPT-14",
+                    Status::Success,
+                    format!("advertised, and the authorization response carries iss={i}"),
+                    ex,
+                )]
+            }
+            other => vec![with_remedy(
+                self.f(
+                    "GPT-14",
+                    Status::Failure,
+                    format!("advertised, but the authorization response's iss is {other:?}"),
+                    ex,
+                ),
+                remedy,
+            )],
+        }
+    }
+
+    /// Every item's checks for this run (PCC items with mappings get theirs later).
+    fn all(&self) -> BTreeMap<&'static str, Vec<Finding>> {
+        let mut m: BTreeMap<&'static str, Vec<Finding>> = BTreeMap::new();
+        if self.o.kind == RunKind::PublicClient {
+            m.insert("AS-18", self.as18());
+            m.insert("GPT-17", self.gpt17());
+            return m;
+        }
+        m.insert("AS-02", self.as02());
+        m.insert("AS-04", self.s256("AS-04"));
+        m.insert("AS-05", self.as05());
+        m.insert("AS-06", self.as06());
+        m.insert("AS-07", self.as07());
+        m.insert(
+            "AS-08",
+            self.cimd_probe(
+                "AS-08",
+                probe::CIMD_ID_MISMATCH,
+                "a metadata document whose client_id is not its URL",
+                "Refuse a client metadata document whose client_id differs from the URL it was fetched from.",
+            ),
+        );
+        m.insert("AS-10", {
+            match self.cimd_used_gate("AS-10") {
+                Err(f) => vec![*f],
+                Ok(()) => self.as15(
+                    "AS-10",
+                    "Allow only the redirect_uris the client's metadata document lists, compared exactly.",
+                ),
+            }
+        });
+        m.insert(
+            "AS-11",
+            self.cimd_probe(
+                "AS-11",
+                probe::CIMD_NO_REDIRECTS,
+                "a metadata document without redirect_uris",
+                "Validate client metadata documents: refuse one without redirect_uris (or without client_id or \
+                 client_name).",
+            ),
+        );
+        m.insert("AS-14", self.as14());
+        m.insert(
+            "AS-15",
+            self.as15(
+                "AS-15",
+                "Compare redirect_uri character for character with the registered URIs (no prefix or pattern \
+                 matching), and answer a mismatch with an error page — never a redirect to the unregistered URI.",
+            ),
+        );
+        m.insert("AS-17", self.as17());
+        m.insert("AS-18", self.as18());
+        m.insert("AS-20", self.as20());
+        m.insert("AS-22", self.as22());
+        m.insert("AS-23", self.as23());
+        m.insert("GPT-03", self.gpt03());
+        m.insert("GPT-04", self.gpt04());
+        m.insert("GPT-05", self.gpt05());
+        m.insert("GPT-06", self.gpt06());
+        m.insert("GPT-07", self.gpt07());
+        m.insert("GPT-08", vec![self.audience("GPT-08")]);
+        m.insert("GPT-09", self.gpt09());
+        m.insert("GPT-10", self.s256("GPT-10"));
+        m.insert("GPT-14", self.gpt14());
+        m.insert("GPT-15", self.gpt15());
+        m.insert("GPT-17", self.gpt17());
+        m.insert("PCC-2", self.pcc2());
+        m.insert("PCC-3", self.pcc3());
+        m.insert("PCC-6", self.pcc6());
+        m.insert("PCC-7", self.pcc7());
+        m
+    }
+}
+
+fn human_secs(s: i64) -> String {
+    if s % 3600 == 0 && s >= 3600 {
+        format!("{} h", s / 3600)
+    } else if s % 60 == 0 && s >= 60 {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// `{origin}/.well-known/{name}{path}` for an issuer (RFC 8414 §3.1).
+fn well_known(issuer: &str, name: &str) -> String {
+    match url::Url::parse(issuer) {
+        Ok(u) => format!("{}/.well-known/{name}{}", u.origin().ascii_serialization(), u.path().trim_end_matches('/')),
+        Err(_) => format!("{issuer}/.well-known/{name}"),
+    }
+}
+
+fn well_known_appended(issuer: &str) -> String {
+    format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+}
+
+/// The PCC check standing for a mapped item's result in one run.
+fn mapped_check(pcc: &str, mapped: &str, r: &[Finding]) -> Finding {
+    let status = combine(r.iter().map(|f| f.status));
+    let worst = r.iter().filter(|f| f.status == status).find(|f| f.status != Status::Info).or(r.first());
+    let mut exchanges: Vec<u32> = r.iter().flat_map(|f| f.exchanges.clone()).collect();
+    exchanges.sort_unstable();
+    exchanges.dedup();
+    let mut f = finding(
+        pcc,
+        status,
+        format!("{mapped}: {}", worst.map(|w| w.description.as_str()).unwrap_or("no result")),
+        exchanges,
+    );
+    f.untestable = status == Status::Failure && r.iter().filter(|f| f.status == Status::Failure).all(|f| f.untestable);
+    if let Some(rem) = worst.and_then(remedy_of) {
+        f.details = json!({ "remedy": rem, "covers": mapped });
+    } else {
+        f.details = json!({ "covers": mapped });
+    }
+    f
+}
+
+/// One line per exchange, for evidence: `POST http://…/token → 400 {"error":"invalid_grant",…}`.
+pub fn excerpt(e: &Exchange) -> String {
+    let mut s = format!("{} {}", e.method, shorten(&e.url, 160));
+    match (e.status, &e.error) {
+        (Some(st), _) => {
+            s.push_str(&format!(" → {st}"));
+            if let Some(l) = e.response_header("location") {
+                s.push_str(&format!(" Location: {}", shorten(l, 160)));
+            }
+            if let Some(b) = e.response_body.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+                let lower = b.to_ascii_lowercase();
+                if lower.starts_with("<!doctype") || lower.starts_with("<html") || lower.contains("<body") {
+                    let title = lower
+                        .find("<title>")
+                        .and_then(|i| b.get(i + 7..).and_then(|r| r.split("</").next()))
+                        .map(|t| format!(": \"{}\"", t.trim()))
+                        .unwrap_or_default();
+                    s.push_str(&format!(" (HTML page{title})"));
+                } else {
+                    s.push(' ');
+                    s.push_str(&shorten(&b.split_whitespace().collect::<Vec<_>>().join(" "), 200));
+                }
+            }
+        }
+        (None, Some(err)) => s.push_str(&format!(" → no response: {err}")),
+        (None, None) => s.push_str(" → no response"),
+    }
+    s
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max { s.to_owned() } else { s.chars().take(max - 1).chain(['…']).collect() }
+}
+
+/// Replaces every secret any run handled, in every string of the certification outside the
+/// transcripts, by `[redacted]` (each text was already redacted with its own run's placeholders,
+/// and each transcript by its own secrets: this only catches a value that strayed into another
+/// run's text).
+fn scrub(c: &mut Certification, secrets: &[String]) {
+    fn walk(v: &mut Value, secrets: &[(String, String)]) {
+        match v {
+            Value::String(s) => {
+                for (raw, enc) in secrets {
+                    if s.contains(raw.as_str()) {
+                        *s = s.replace(raw.as_str(), "[redacted]");
+                    }
+                    if s.contains(enc.as_str()) {
+                        *s = s.replace(enc.as_str(), "[redacted]");
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secrets)),
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    if k != "transcript" {
+                        walk(x, secrets);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut pairs: Vec<(String, String)> = secrets
+        .iter()
+        .filter(|s| s.len() >= 8)
+        .map(|s| (s.clone(), url::form_urlencoded::byte_serialize(s.as_bytes()).collect()))
+        .collect();
+    pairs.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+    pairs.dedup();
+    let Ok(mut v) = serde_json::to_value(&*c) else { return };
+    walk(&mut v, &pairs);
+    if let Ok(back) = serde_json::from_value(v) {
+        *c = back;
+    }
+}
+
+/// Judges every run and assembles the certification.
+pub(crate) fn certification(
+    cfg: &CertifyConfig,
+    runs: Vec<Obs>,
+    mut notes: Vec<String>,
+    started_at: String,
+    duration_ms: u64,
+) -> Certification {
+    let mut per_run: Vec<BTreeMap<&'static str, Vec<Finding>>> = Vec::new();
+    let mut raw: Vec<Transcript> = Vec::new();
+    let mut redacted: Vec<Transcript> = Vec::new();
+    for o in &runs {
+        let t = o.client.transcript();
+        let j = J { o, cfg, t: t.clone() };
+        let mut m = j.all();
+        for def in ITEMS.iter().filter(|d| !d.maps_to.is_empty()) {
+            let mut checks: Vec<Finding> = m.get(def.id).cloned().unwrap_or_default();
+            for mapped in def.maps_to {
+                if let Some(r) = m.get(mapped) {
+                    checks.push(mapped_check(def.id, mapped, r));
+                }
+            }
+            if !checks.is_empty() {
+                m.insert(def.id, checks);
+            }
+        }
+        for checks in m.values_mut() {
+            for f in checks.iter_mut() {
+                f.description = t.redact_text(&f.description);
+                if !f.details.is_null() {
+                    let text = t.redact_text(&f.details.to_string());
+                    f.details = serde_json::from_str(&text).unwrap_or(Value::Null);
+                }
+            }
+        }
+        per_run.push(m);
+        redacted.push(t.redacted());
+        raw.push(t);
+    }
+
+    let mut items = Vec::new();
+    for def in ITEMS {
+        let (name, level, summary) = catalogue::describe(def);
+        let mut results = Vec::new();
+        for (i, o) in runs.iter().enumerate() {
+            let Some(checks) = per_run[i].get(def.id) else { continue };
+            let status = combine(checks.iter().map(|c| c.status));
+            let untestable = status == Status::Failure
+                && checks.iter().filter(|c| c.status == Status::Failure).all(|c| c.untestable);
+            let mut seqs: Vec<u32> = checks.iter().flat_map(|c| c.exchanges.clone()).collect();
+            seqs.sort_unstable();
+            seqs.dedup();
+            let evidence = seqs
+                .iter()
+                .filter_map(|s| redacted[i].exchanges.iter().find(|e| e.seq == *s))
+                .map(|e| Evidence { seq: e.seq, excerpt: excerpt(e) })
+                .collect();
+            results.push(ItemResult { run: o.key.clone(), status, untestable, checks: checks.clone(), evidence });
+        }
+        let status = combine(results.iter().map(|r| r.status));
+        let untestable =
+            status == Status::Failure && results.iter().filter(|r| r.status == Status::Failure).all(|r| r.untestable);
+        let mut remedies: Vec<String> = Vec::new();
+        for r in &results {
+            for c in r.checks.iter().filter(|c| c.status.is_problem() && !c.untestable) {
+                if let Some(rem) = remedy_of(c).filter(|r| !r.is_empty())
+                    && !remedies.iter().any(|x| x == rem)
+                {
+                    remedies.push(rem.to_owned());
+                }
+            }
+        }
+        items.push(Item {
+            id: def.id.to_owned(),
+            name,
+            level,
+            summary,
+            how: def.how.to_owned(),
+            maps_to: def.maps_to.iter().map(|s| s.to_string()).collect(),
+            status,
+            untestable,
+            results,
+            remedies,
+        });
+    }
+
+    let profile_runs: Vec<ProfileRun> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let t = &raw[i];
+            let failure = o.result.as_ref().err().map(|f| {
+                let mut f = f.clone();
+                f.message = t.redact_text(&f.message);
+                f.cause = t.redact_text(&f.cause);
+                f
+            });
+            ProfileRun {
+                key: o.key.clone(),
+                profile: o.profile.name.clone(),
+                display: o.profile.display.clone(),
+                purpose: o.purpose.clone(),
+                verdict: t.redact_text(&super::run::verdict_line(o)),
+                failure,
+                client: o.registered.as_ref().map(|c| format!("{} {}", super::run::kind_name(c.kind), c.auth_method)),
+                cimd_fetches: o.client.cimd_fetches(),
+                transcript: redacted[i].clone(),
+                duration_ms: o.duration_ms,
+            }
+        })
+        .collect();
+
+    let status = combine(items.iter().map(|i| i.status));
+    let failing: Vec<&str> =
+        items.iter().filter(|i| i.status == Status::Failure && !i.untestable).map(|i| i.id.as_str()).collect();
+    let untested = items.iter().filter(|i| i.untestable).count();
+    let warning: Vec<&str> = items.iter().filter(|i| i.status == Status::Warning).map(|i| i.id.as_str()).collect();
+    let verdict = match (failing.is_empty(), warning.is_empty()) {
+        (true, true) => format!("{} works with ChatGPT's connector flow: every applicable item passes", cfg.issuer),
+        (true, false) => format!(
+            "{} works with ChatGPT's connector flow, with {} warning(s): {}",
+            cfg.issuer,
+            warning.len(),
+            warning.join(", ")
+        ),
+        (false, _) => format!("{} fails {} item(s): {}", cfg.issuer, failing.len(), failing.join(", ")),
+    };
+    let verdict = match (untested, failing.is_empty()) {
+        (0, _) => verdict,
+        (n, true) => format!("{}: {n} item(s) could not be tested (an earlier step failed)", cfg.issuer),
+        (n, false) => format!("{verdict}; {n} more could not be tested"),
+    };
+    if items.iter().any(|i| i.results.iter().any(|r| r.checks.iter().any(|c| c.untestable))) {
+        notes.push(
+            "Items marked \"not tested\" failed only because an earlier step of the same flow failed; fix the first \
+             failure and run again."
+                .to_owned(),
+        );
+    }
+    let mut cert = Certification {
+        kind: "connector-harness idp certification".to_owned(),
+        harness_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at,
+        duration_ms,
+        issuer: cfg.issuer.clone(),
+        resource: cfg.resource.clone(),
+        login: cfg_login(cfg),
+        status,
+        verdict,
+        runs: profile_runs,
+        items,
+        notes,
+    };
+    let secrets: Vec<String> = raw.iter().flat_map(|t| t.secrets.iter().map(|s| s.value.clone())).collect();
+    scrub(&mut cert, &secrets);
+    cert
+}
+
+fn cfg_login(cfg: &CertifyConfig) -> String {
+    match &cfg.login {
+        mock_client::LoginDriver::Auto => "auto".into(),
+        mock_client::LoginDriver::Form { fields } => {
+            let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+            if names.is_empty() { "form".into() } else { format!("form ({})", names.join(", ")) }
+        }
+        mock_client::LoginDriver::Manual => "manual".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_locations_of_issuers() {
+        assert_eq!(
+            well_known("https://idp.example/tenant1", "oauth-authorization-server"),
+            "https://idp.example/.well-known/oauth-authorization-server/tenant1"
+        );
+        assert_eq!(
+            well_known("https://idp.example/", "oauth-authorization-server"),
+            "https://idp.example/.well-known/oauth-authorization-server"
+        );
+        assert_eq!(
+            well_known_appended("https://idp.example/t/"),
+            "https://idp.example/t/.well-known/openid-configuration"
+        );
+        assert_eq!(human_secs(3600), "1 h");
+        assert_eq!(human_secs(90), "90 s");
+        assert_eq!(human_secs(300), "5 min");
+    }
+
+    #[test]
+    fn excerpts_are_one_line_and_summarise_html() {
+        let mut e = Exchange {
+            seq: 3,
+            phase: Phase::Token,
+            attempt: 1,
+            label: "x".into(),
+            method: "POST".into(),
+            url: "http://127.0.0.1:1/token".into(),
+            request_headers: vec![],
+            request_body: None,
+            status: Some(400),
+            response_headers: vec![],
+            response_body: Some("{\"error\":\n \"invalid_grant\"}".into()),
+            truncated: false,
+            duration_ms: 1,
+            error: None,
+            secrets: vec![],
+        };
+        assert_eq!(excerpt(&e), "POST http://127.0.0.1:1/token → 400 {\"error\": \"invalid_grant\"}");
+        e.response_body = Some("<!DOCTYPE html><html><head><title>oops! something went wrong</title>".into());
+        assert_eq!(excerpt(&e), "POST http://127.0.0.1:1/token → 400 (HTML page: \"oops! something went wrong\")");
+        e.status = None;
+        e.error = Some("connection failed".into());
+        assert_eq!(excerpt(&e), "POST http://127.0.0.1:1/token → no response: connection failed");
+    }
+}

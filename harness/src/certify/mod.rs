@@ -1,0 +1,17 @@
+//! Identity-provider certification: does this authorization server work with ChatGPT's connector
+//! flow? (`connector-harness certify-idp`, issue #7.)
+//!
+//! For each ChatGPT profile the mock client authorizes directly at the issuer
+//! (`mock_client::Client::authorize_at`): discovery, registration, authorization through the login
+//! driver, the code exchange; then the harness refreshes, inspects the access token, and sends the
+//! negative probes an IdP must refuse. Every request is recorded; [`judge`] turns what happened
+//! into the items of [`catalogue`] (AS-*, GPT-*, and the Provider Configuration Checklist of seed
+//! 004 as PCC-1…PCC-9), each with its status, evidence and — on failure — what to change in the
+//! IdP; [`render`] writes the Markdown, JSON and self-contained HTML reports.
+
+pub mod catalogue;
+pub mod judge;
+pub mod model;
+pub mod render;
+pub mod run;
+pub mod token;

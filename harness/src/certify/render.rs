@@ -1,0 +1,597 @@
+//! The certification report as Markdown, JSON and one self-contained HTML page (inline CSS, no
+//! scripts, no external assets): a summary table of every item per flow, then each item with its
+//! checks, evidence and what to change in the IdP, then each flow as a Mermaid sequence diagram
+//! (`<pre class="mermaid">`, rendered where Mermaid runs) and the same exchanges as a table.
+//! Everything rendered comes from the (redacted) [`Certification`].
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use mock_client::{Exchange, Phase};
+use url::Url;
+
+use super::model::{Certification, Item, ProfileRun};
+use crate::model::Status;
+use crate::report::markdown::mermaid_text;
+
+/// File names written by [`write`].
+pub const FILES: [&str; 3] = ["idp-certification.md", "idp-certification.json", "idp-certification.html"];
+
+/// Writes the three reports into `dir` (created if needed); returns their paths.
+pub fn write(cert: &Certification, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let out = [markdown(cert), json(cert), html(cert)];
+    let mut paths = Vec::new();
+    for (name, text) in FILES.iter().zip(out) {
+        let p = dir.join(name);
+        std::fs::write(&p, text)?;
+        paths.push(p);
+    }
+    Ok(paths)
+}
+
+/// The certification as pretty JSON.
+pub fn json(cert: &Certification) -> String {
+    let mut s = serde_json::to_string_pretty(cert).expect("a Certification always serializes");
+    s.push('\n');
+    s
+}
+
+fn status_str(s: Status) -> &'static str {
+    match s {
+        Status::Success => "SUCCESS",
+        Status::Info => "INFO",
+        Status::Skipped => "SKIPPED",
+        Status::Warning => "WARNING",
+        Status::Failure => "FAILURE",
+    }
+}
+
+fn icon(s: Status) -> &'static str {
+    match s {
+        Status::Success => "✅",
+        Status::Info => "ℹ️",
+        Status::Skipped => "➖",
+        Status::Warning => "⚠️",
+        Status::Failure => "❌",
+    }
+}
+
+fn label(s: Status, untestable: bool) -> String {
+    if untestable { format!("{} (not tested)", status_str(s)) } else { status_str(s).to_owned() }
+}
+
+fn duration(ms: u64) -> String {
+    if ms < 1000 { format!("{ms} ms") } else { format!("{:.1} s", ms as f64 / 1000.0) }
+}
+
+fn counts_line(c: &Certification) -> String {
+    c.counts().iter().map(|(s, n)| format!("{n} {}", status_str(*s))).collect::<Vec<_>>().join(", ")
+}
+
+fn run_name(c: &Certification, key: &str) -> String {
+    c.run(key).map(|r| r.display.clone()).unwrap_or_else(|| key.to_owned())
+}
+
+// ── Markdown ───────────────────────────────────────────────────────────────────────────────
+
+/// Text for a Markdown paragraph or table cell.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' => out.push_str("<br>"),
+            '\r' => {}
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Inline code: backticks can't be escaped inside, so they become quotes.
+fn code(s: &str) -> String {
+    format!("`{}`", s.replace('`', "'").replace(['\n', '\r'], " "))
+}
+
+/// The certification as Markdown.
+pub fn markdown(c: &Certification) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# ChatGPT connector certification of {}\n", md(&c.issuer));
+    let _ = writeln!(o, "> {} **{}** — {}\n", icon(c.status), status_str(c.status), md(&c.verdict));
+    let _ = writeln!(o, "| | |\n| --- | --- |");
+    let _ = writeln!(o, "| Issuer | {} |", md(&c.issuer));
+    let _ = writeln!(o, "| Resource | {} |", md(&c.resource));
+    let _ = writeln!(o, "| Login driver | {} |", md(&c.login));
+    let _ = writeln!(o, "| Started | {} ({}) |", md(&c.started_at), duration(c.duration_ms));
+    let _ = writeln!(o, "| Harness | connector-harness {} |", md(&c.harness_version));
+    let _ = writeln!(o, "| Items | {} |\n", counts_line(c));
+    let _ = writeln!(o, "## Flows\n");
+    for r in &c.runs {
+        let _ = writeln!(o, "- **{}** (`{}`): {}", md(&r.display), r.key, md(&r.verdict));
+    }
+    o.push('\n');
+    if !c.notes.is_empty() {
+        let _ = writeln!(o, "## Notes\n");
+        for n in &c.notes {
+            let _ = writeln!(o, "- {}", md(n));
+        }
+        o.push('\n');
+    }
+
+    let _ = writeln!(o, "## Summary\n");
+    let mut head = String::from("| Item | Name | Level | Status |");
+    let mut rule = String::from("| --- | --- | --- | --- |");
+    for r in &c.runs {
+        let _ = write!(head, " {} |", md(&r.key));
+        rule.push_str(" --- |");
+    }
+    let _ = writeln!(o, "{head}\n{rule}");
+    for i in &c.items {
+        let _ = write!(
+            o,
+            "| [{}](#{}) | {} | {:?} | {} {} |",
+            i.id,
+            i.id.to_lowercase(),
+            md(&i.name),
+            i.level,
+            icon(i.status),
+            label(i.status, i.untestable)
+        );
+        for r in &c.runs {
+            match i.results.iter().find(|x| x.run == r.key) {
+                Some(x) => {
+                    let _ = write!(o, " {} {} |", icon(x.status), label(x.status, x.untestable));
+                }
+                None => o.push_str(" |"),
+            }
+        }
+        o.push('\n');
+    }
+    o.push('\n');
+
+    let _ = writeln!(o, "## Items\n");
+    for i in &c.items {
+        md_item(&mut o, c, i);
+    }
+
+    let _ = writeln!(o, "## Exchanges\n");
+    for r in &c.runs {
+        let _ = writeln!(o, "### {} (`{}`)\n", md(&r.display), r.key);
+        let _ = writeln!(o, "{}\n\n> {}\n", md(&r.purpose), md(&r.verdict));
+        if !r.cimd_fetches.is_empty() {
+            let list: Vec<String> = r
+                .cimd_fetches
+                .iter()
+                .map(|f| {
+                    format!("{} {} ({})", code(&f.path), f.status, f.user_agent.as_deref().unwrap_or("no User-Agent"))
+                })
+                .collect();
+            let _ = writeln!(o, "The IdP fetched from the client's metadata host: {}\n", list.join(", "));
+        }
+        if r.transcript.exchanges.is_empty() {
+            let _ = writeln!(o, "No exchanges were recorded.\n");
+            continue;
+        }
+        let _ = writeln!(o, "```mermaid\n{}```\n", sequence_diagram(r));
+        let _ = writeln!(o, "| # | Phase | Request | Response |\n| --- | --- | --- | --- |");
+        for e in &r.transcript.exchanges {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} {} ({}) | {} |",
+                e.seq,
+                e.phase,
+                e.method,
+                md(&short(&e.url, 140)),
+                md(&e.label),
+                md(&response_summary(e))
+            );
+        }
+        o.push('\n');
+    }
+    o
+}
+
+fn md_item(o: &mut String, c: &Certification, i: &Item) {
+    let _ = writeln!(o, "### {}\n", i.id);
+    let _ = writeln!(o, "**{}** — {} {} ({:?})\n", md(&i.name), icon(i.status), label(i.status, i.untestable), i.level);
+    let _ = writeln!(o, "{}\n", md(&i.summary));
+    if !i.maps_to.is_empty() {
+        let _ = writeln!(
+            o,
+            "Covers: {}.\n",
+            i.maps_to.iter().map(|m| format!("[{m}](#{})", m.to_lowercase())).collect::<Vec<_>>().join(", ")
+        );
+    }
+    let _ = writeln!(o, "*How it is decided:* {}\n", md(&i.how));
+    if !i.remedies.is_empty() {
+        let _ = writeln!(o, "**What to change in the IdP:**\n");
+        for r in &i.remedies {
+            let _ = writeln!(o, "- {}", md(r));
+        }
+        o.push('\n');
+    }
+    for r in &i.results {
+        let _ =
+            writeln!(o, "- {} **{}** — {}", icon(r.status), md(&run_name(c, &r.run)), label(r.status, r.untestable));
+        for ch in &r.checks {
+            let ex = if ch.exchanges.is_empty() {
+                String::new()
+            } else {
+                format!(" (exchanges {})", ch.exchanges.iter().map(|s| format!("#{s}")).collect::<Vec<_>>().join(", "))
+            };
+            let _ = writeln!(o, "  - {} {}{}", status_str(ch.status), md(&ch.description), ex);
+        }
+        for e in &r.evidence {
+            let _ = writeln!(o, "  - #{} {}", e.seq, code(&e.excerpt));
+        }
+    }
+    o.push('\n');
+}
+
+// ── the sequence diagram ─────────────────────────────────────────────────────────────────
+
+fn origin(url: &str) -> Option<String> {
+    let o = Url::parse(url).ok()?.origin();
+    o.is_tuple().then(|| o.ascii_serialization())
+}
+
+fn host(origin: &str) -> String {
+    origin.split_once("://").map(|(_, h)| h.to_owned()).unwrap_or_else(|| origin.to_owned())
+}
+
+fn short(s: &str, max: usize) -> String {
+    if s.chars().count() <= max { s.to_owned() } else { s.chars().take(max - 1).chain(['…']).collect() }
+}
+
+fn phase_colour(p: Phase) -> &'static str {
+    match p {
+        Phase::Discovery => "rgb(232, 240, 254)",
+        Phase::Registration => "rgb(243, 232, 253)",
+        Phase::Authorize => "rgb(254, 243, 224)",
+        Phase::Token => "rgb(255, 236, 236)",
+        Phase::Mcp => "rgb(230, 246, 234)",
+        Phase::StepUp => "rgb(255, 249, 219)",
+        Phase::Refresh => "rgb(236, 246, 246)",
+        Phase::Probe => "rgb(240, 240, 240)",
+    }
+}
+
+/// One lane per origin: the first one the flow talks to is the authorization server.
+fn lanes(r: &ProfileRun) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in &r.transcript.exchanges {
+        let o = origin(&e.url).unwrap_or_else(|| e.url.clone());
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// The Mermaid `sequenceDiagram` of one flow (ends with a newline, no fence).
+pub fn sequence_diagram(r: &ProfileRun) -> String {
+    let lanes = lanes(r);
+    let id = |o: &str| match lanes.iter().position(|x| x == o) {
+        Some(0) | None => "IdP".to_owned(),
+        Some(n) => format!("H{n}"),
+    };
+    let mut out = String::from("sequenceDiagram\n");
+    let _ = writeln!(out, "    participant Client as {}", mermaid_text(&r.display));
+    for (n, l) in lanes.iter().enumerate() {
+        let name = if n == 0 { format!("Authorization server {}", host(l)) } else { format!("Host {}", host(l)) };
+        let _ = writeln!(out, "    participant {} as {}", id(l), mermaid_text(&name));
+    }
+    let last = lanes.last().map(|l| id(l)).unwrap_or_else(|| "IdP".into());
+    let ex = &r.transcript.exchanges;
+    let mut i = 0;
+    while i < ex.len() {
+        let phase = ex[i].phase;
+        let block: Vec<&Exchange> = ex[i..].iter().take_while(|e| e.phase == phase).collect();
+        i += block.len();
+        let _ = writeln!(out, "    rect {}", phase_colour(phase));
+        let _ = writeln!(out, "        Note over Client,{last}: {}", mermaid_text(&phase.to_string()));
+        for e in block {
+            let to = id(&origin(&e.url).unwrap_or_else(|| e.url.clone()));
+            let path = match Url::parse(&e.url) {
+                Ok(u) => format!("{}{}", short(u.path(), 70), if u.query().is_some() { "?…" } else { "" }),
+                Err(_) => short(&e.url, 70),
+            };
+            let _ = writeln!(
+                out,
+                "        Client->>{to}: {}",
+                mermaid_text(&format!("#{} {} {path} ({})", e.seq, e.method, short(&e.label, 50)))
+            );
+            match (e.status, &e.error) {
+                (Some(s), _) => {
+                    let _ = writeln!(out, "        {to}-->>Client: {s}");
+                }
+                (None, err) => {
+                    let why = err.as_deref().unwrap_or("no response");
+                    let _ = writeln!(out, "        Note over Client: {}", mermaid_text(&format!("no response: {why}")));
+                }
+            }
+        }
+        let _ = writeln!(out, "    end");
+    }
+    out
+}
+
+fn response_summary(e: &Exchange) -> String {
+    let full = super::judge::excerpt(e);
+    match full.find(" → ") {
+        Some(i) => full[i + " → ".len()..].to_owned(),
+        None => full,
+    }
+}
+
+// ── HTML ───────────────────────────────────────────────────────────────────────────────────
+
+fn h(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn badge(s: Status, untestable: bool) -> String {
+    format!("<span class=\"badge {}\">{}</span>", status_str(s).to_lowercase(), h(&label(s, untestable)))
+}
+
+const CSS: &str = r#"
+:root{--ok:#137333;--fail:#b3261e;--warn:#a05a00;--skip:#5f6368;--info:#1a5fb4;--line:#dadce0;--bg:#f8f9fa}
+*{box-sizing:border-box}
+body{font:15px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#202124;max-width:1200px;margin:0 auto;padding:24px}
+h1{font-size:26px;margin:0 0 8px}h2{font-size:21px;margin:32px 0 12px;border-bottom:2px solid var(--line);padding-bottom:4px}
+h3{font-size:17px;margin:0 0 6px}h4{font-size:15px;margin:14px 0 4px}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
+.verdict{font-size:17px;padding:10px 14px;border-radius:6px;background:var(--bg);border-left:6px solid var(--skip)}
+.verdict.success{border-color:var(--ok)}.verdict.failure{border-color:var(--fail)}.verdict.warning{border-color:var(--warn)}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:12px 0}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
+table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
+th{background:var(--bg)}
+.badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;white-space:nowrap}
+.badge.success{background:var(--ok)}.badge.failure{background:var(--fail)}.badge.warning{background:var(--warn)}.badge.skipped{background:var(--skip)}.badge.info{background:var(--info)}
+article.item{border:1px solid var(--line);border-radius:8px;padding:12px 16px;margin:12px 0}
+article.item.failure{border-left:6px solid var(--fail)}article.item.warning{border-left:6px solid var(--warn)}article.item.success{border-left:6px solid var(--ok)}
+.how{color:#5f6368;font-size:13.5px}
+.remedy{background:#fef7e0;border:1px solid #f9e0a0;border-radius:6px;padding:8px 12px;margin:8px 0}
+.remedy ul{margin:4px 0 0 18px;padding:0}
+ul.checks{margin:4px 0;padding-left:18px}ul.evidence{margin:2px 0 8px;padding-left:18px;color:#3c4043}
+ul.evidence code{word-break:break-all}
+pre.mermaid{background:var(--bg);border:1px solid var(--line);padding:10px;overflow:auto;max-height:480px}
+table.exchanges td{font-size:13px}table.exchanges td.url{word-break:break-all}
+details pre{white-space:pre-wrap;word-break:break-all;background:var(--bg);padding:6px;margin:4px 0}
+footer{margin-top:40px;color:#5f6368;font-size:13px}
+"#;
+
+/// The certification as one self-contained HTML page.
+pub fn html(c: &Certification) -> String {
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>ChatGPT connector certification — {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        h(&c.issuer)
+    );
+    let _ = writeln!(o, "<header>\n<h1>ChatGPT connector certification</h1>");
+    let _ = writeln!(
+        o,
+        "<p class=\"verdict {}\">{} {}</p>",
+        status_str(c.status).to_lowercase(),
+        badge(c.status, false),
+        h(&c.verdict)
+    );
+    let _ = writeln!(o, "<dl class=\"facts\">");
+    for (k, v) in [
+        ("Issuer", c.issuer.clone()),
+        ("Resource", c.resource.clone()),
+        ("Login driver", c.login.clone()),
+        ("Started", format!("{} ({})", c.started_at, duration(c.duration_ms))),
+        ("Harness", format!("connector-harness {}", c.harness_version)),
+        ("Items", counts_line(c)),
+    ] {
+        let _ = writeln!(o, "<dt>{}</dt><dd>{}</dd>", h(k), h(&v));
+    }
+    let _ = writeln!(o, "</dl>\n</header>");
+
+    let _ = writeln!(o, "<section>\n<h2>Flows</h2>\n<ul>");
+    for r in &c.runs {
+        let _ = writeln!(
+            o,
+            "<li><a href=\"#run-{}\"><strong>{}</strong></a> — {}</li>",
+            h(&r.key),
+            h(&r.display),
+            h(&r.verdict)
+        );
+    }
+    let _ = writeln!(o, "</ul>");
+    if !c.notes.is_empty() {
+        let _ = writeln!(o, "<h3>Notes</h3>\n<ul>");
+        for n in &c.notes {
+            let _ = writeln!(o, "<li>{}</li>", h(n));
+        }
+        let _ = writeln!(o, "</ul>");
+    }
+    let _ = writeln!(o, "</section>");
+
+    let _ = writeln!(
+        o,
+        "<section>\n<h2>Summary</h2>\n<table class=\"summary\">\n<thead><tr><th>Item</th><th>Name</th><th>Level</th><th>Status</th>"
+    );
+    for r in &c.runs {
+        let _ = write!(o, "<th>{}</th>", h(&r.key));
+    }
+    let _ = writeln!(o, "</tr></thead>\n<tbody>");
+    for i in &c.items {
+        let _ = write!(
+            o,
+            "<tr><td><a href=\"#item-{id}\">{id}</a></td><td>{}</td><td>{:?}</td><td>{}</td>",
+            h(&i.name),
+            i.level,
+            badge(i.status, i.untestable),
+            id = h(&i.id)
+        );
+        for r in &c.runs {
+            match i.results.iter().find(|x| x.run == r.key) {
+                Some(x) => {
+                    let _ = write!(o, "<td>{}</td>", badge(x.status, x.untestable));
+                }
+                None => o.push_str("<td></td>"),
+            }
+        }
+        let _ = writeln!(o, "</tr>");
+    }
+    let _ = writeln!(o, "</tbody>\n</table>\n</section>");
+
+    let _ = writeln!(o, "<section>\n<h2>Items</h2>");
+    for i in &c.items {
+        let _ =
+            writeln!(o, "<article class=\"item {}\" id=\"item-{}\">", status_str(i.status).to_lowercase(), h(&i.id));
+        let _ = writeln!(o, "<h3>{} — {} {}</h3>", h(&i.id), h(&i.name), badge(i.status, i.untestable));
+        let _ = writeln!(o, "<p>{} <em>({:?})</em></p>", h(&i.summary), i.level);
+        if !i.maps_to.is_empty() {
+            let links: Vec<String> =
+                i.maps_to.iter().map(|m| format!("<a href=\"#item-{m}\">{m}</a>", m = h(m))).collect();
+            let _ = writeln!(o, "<p>Covers {}.</p>", links.join(", "));
+        }
+        let _ = writeln!(o, "<p class=\"how\">How it is decided: {}</p>", h(&i.how));
+        if !i.remedies.is_empty() {
+            let _ = writeln!(o, "<div class=\"remedy\"><strong>What to change in the IdP</strong>\n<ul>");
+            for r in &i.remedies {
+                let _ = writeln!(o, "<li>{}</li>", h(r));
+            }
+            let _ = writeln!(o, "</ul></div>");
+        }
+        for r in &i.results {
+            let _ = writeln!(
+                o,
+                "<h4><a href=\"#run-{}\">{}</a> {}</h4>\n<ul class=\"checks\">",
+                h(&r.run),
+                h(&run_name(c, &r.run)),
+                badge(r.status, r.untestable)
+            );
+            for ch in &r.checks {
+                let ex = if ch.exchanges.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " <small>(exchanges {})</small>",
+                        ch.exchanges
+                            .iter()
+                            .map(|s| format!("<a href=\"#ex-{}-{s}\">#{s}</a>", h(&r.run)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                let _ = writeln!(o, "<li>{} {}{ex}</li>", badge(ch.status, ch.untestable), h(&ch.description));
+            }
+            let _ = writeln!(o, "</ul>");
+            if !r.evidence.is_empty() {
+                let _ = writeln!(o, "<ul class=\"evidence\">");
+                for e in &r.evidence {
+                    let _ = writeln!(o, "<li><code>#{} {}</code></li>", e.seq, h(&e.excerpt));
+                }
+                let _ = writeln!(o, "</ul>");
+            }
+        }
+        let _ = writeln!(o, "</article>");
+    }
+    let _ = writeln!(o, "</section>");
+
+    let _ = writeln!(o, "<section>\n<h2>Exchanges</h2>");
+    for r in &c.runs {
+        let _ = writeln!(
+            o,
+            "<article class=\"run\" id=\"run-{}\">\n<h3>{} <small>({})</small></h3>",
+            h(&r.key),
+            h(&r.display),
+            h(&r.profile)
+        );
+        let _ = writeln!(o, "<p>{}</p>\n<p class=\"verdict\">{}</p>", h(&r.purpose), h(&r.verdict));
+        if !r.cimd_fetches.is_empty() {
+            let list: Vec<String> = r
+                .cimd_fetches
+                .iter()
+                .map(|f| {
+                    format!(
+                        "<code>{}</code> {} ({})",
+                        h(&f.path),
+                        f.status,
+                        h(f.user_agent.as_deref().unwrap_or("no User-Agent"))
+                    )
+                })
+                .collect();
+            let _ = writeln!(o, "<p>The IdP fetched from the client's metadata host: {}</p>", list.join(", "));
+        }
+        if r.transcript.exchanges.is_empty() {
+            let _ = writeln!(o, "<p>No exchanges were recorded.</p>\n</article>");
+            continue;
+        }
+        let _ = writeln!(o, "<pre class=\"mermaid\">\n{}</pre>", h(&sequence_diagram(r)));
+        let _ = writeln!(
+            o,
+            "<table class=\"exchanges\">\n<thead><tr><th>#</th><th>Phase</th><th>Request</th><th>Status</th><th>Response</th></tr></thead>\n<tbody>"
+        );
+        for e in &r.transcript.exchanges {
+            let status = e.status.map(|s| s.to_string()).unwrap_or_else(|| "—".into());
+            let _ = writeln!(
+                o,
+                "<tr id=\"ex-{}-{}\"><td>{}</td><td>{}</td><td class=\"url\"><strong>{}</strong> {}<br><small>{}</small>{}</td><td>{}</td><td>{}</td></tr>",
+                h(&r.key),
+                e.seq,
+                e.seq,
+                e.phase,
+                h(&e.method),
+                h(&e.url),
+                h(&e.label),
+                details(e),
+                h(&status),
+                h(&response_summary(e))
+            );
+        }
+        let _ = writeln!(o, "</tbody>\n</table>\n</article>");
+    }
+    let _ = writeln!(o, "</section>");
+    let _ = writeln!(
+        o,
+        "<footer>Generated by connector-harness {} (<code>certify-idp</code>). Secrets (tokens, codes, client secrets, passwords, \
+         verifiers, cookies) are replaced by placeholders such as <code>[token-1]</code>. The sequence diagrams are \
+         Mermaid source; every exchange is also in the tables.</footer>\n</body>\n</html>",
+        h(&c.harness_version)
+    );
+    o
+}
+
+fn details(e: &Exchange) -> String {
+    let mut inner = String::new();
+    let headers = |hs: &[(String, String)]| hs.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n");
+    if !e.request_headers.is_empty() {
+        let _ = write!(inner, "<div>Request headers</div><pre>{}</pre>", h(&headers(&e.request_headers)));
+    }
+    if let Some(b) = e.request_body.as_deref().filter(|b| !b.is_empty()) {
+        let _ = write!(inner, "<div>Request body</div><pre>{}</pre>", h(&short(b, 4000)));
+    }
+    if !e.response_headers.is_empty() {
+        let _ = write!(inner, "<div>Response headers</div><pre>{}</pre>", h(&headers(&e.response_headers)));
+    }
+    if let Some(b) = e.response_body.as_deref().filter(|b| !b.is_empty()) {
+        let _ = write!(inner, "<div>Response body</div><pre>{}</pre>", h(&short(b, 4000)));
+    }
+    if inner.is_empty() { String::new() } else { format!("<details><summary>details</summary>{inner}</details>") }
+}

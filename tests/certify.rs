@@ -1,0 +1,459 @@
+//! `certify-idp`: the mock IdP certified in every quirk mode (each quirk reported as the items it
+//! breaks), the default mock IdP passing everything applicable, reports free of every secret the
+//! IdP issued, the command line, and oidc-provider 9.13.3 — a real, third-party authorization
+//! server — with its dev login pages.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use harness::certify::model::Certification;
+use harness::certify::render;
+use harness::certify::run::{CertifyConfig, PUBLIC_RUN, certify};
+use harness::model::Status;
+use mock_client::LoginDriver;
+use mock_idp::{IdpHandle, LoginMode, MockIdp, Quirk};
+
+/// Every quirk of the mock IdP (as `--quirk` spells it), the items it must be reported as
+/// breaking (FAILURE or WARNING for a reason of their own, not merely untestable), and a check
+/// whose description must say how it shows (`(item, words)`), for quirks that break nothing
+/// ChatGPT depends on.
+type QuirkRow = (&'static str, &'static [&'static str], Option<(&'static str, &'static str)>);
+
+const QUIRKS: &[QuirkRow] = &[
+    ("no_registration_endpoint", &["AS-14", "GPT-04", "PCC-1"], Some(("GPT-04", "Failed to resolve OAuth client"))),
+    ("no_audience", &["AS-20", "GPT-08", "PCC-4"], Some(("GPT-08", "has no aud"))),
+    ("audience_not_from_resource=account", &["AS-20", "GPT-08", "PCC-4"], Some(("AS-20", "[\"account\"]"))),
+    ("basic_auth_refused", &["GPT-07"], Some(("GPT-07", "HTTP Basic client authentication is not supported"))),
+    ("client_id_required_in_body", &["GPT-07"], Some(("GPT-07", "client_id is required in the request body"))),
+    (
+        "registration_auth_method_override=client_secret_basic",
+        &["GPT-05", "PCC-1"],
+        Some(("GPT-05", "does not support client_secret_post token endpoint auth method")),
+    ),
+    // Certified with the issuer as MCP servers write it, without the slash the IdP adds.
+    ("issuer_trailing_slash", &["AS-22", "PCC-5", "PCC-7"], Some(("AS-22", "differ by a trailing slash"))),
+    ("metadata_issuer_mismatch", &["AS-22", "GPT-14", "PCC-5"], Some(("AS-22", "not-the-issuer"))),
+    (
+        "no_code_challenge_methods",
+        &["AS-04", "GPT-10", "PCC-2"],
+        Some(("GPT-10", "no code_challenge_methods_supported")),
+    ),
+    ("plain_pkce_allowed", &["PCC-2"], Some(("PCC-2", "code_challenge_method=plain: a code was issued"))),
+    ("opaque_access_tokens", &["PCC-7"], Some(("PCC-7", "opaque"))),
+    ("iss_parameter_omitted", &["GPT-14"], Some(("GPT-14", "sent no iss"))),
+    ("iss_parameter_wrong", &["GPT-14"], Some(("GPT-14", "wrong-issuer.example"))),
+    ("iss_parameter_not_advertised", &["GPT-14"], Some(("GPT-14", "per-connector callback"))),
+    // Keycloak's Trusted Hosts policy without ChatGPT's host (seed 003 §4.2).
+    ("trusted_hosts=example.com", &["GPT-05", "PCC-1", "PCC-6"], Some(("GPT-05", "Trusted Hosts"))),
+    // … and with it: ChatGPT registers; the foreign-host registration is refused (INFO).
+    ("trusted_hosts=chatgpt.com,openai.com", &[], Some(("PCC-6", "refused (HTTP 403"))),
+    ("registration_rate_limit=1/300", &["GPT-17", "PCC-1"], Some(("GPT-17", "answered 429"))),
+    ("no_refresh_rotation", &["AS-18", "PCC-9"], Some(("AS-18", "same refresh token"))),
+    ("scopes_bound_at_registration", &["GPT-06"], Some(("GPT-06", "invalid_scope"))),
+    ("cimd_singular_auth_method_only", &["AS-05", "GPT-09"], Some(("GPT-09", "invalid_client"))),
+    // ChatGPT negotiates down to `none`: nothing breaks, and the CIMD client is public (AS-18 on it).
+    ("no_private_key_jwt", &[], Some(("GPT-09", "negotiated down from private_key_jwt"))),
+    ("no_cimd", &["AS-05"], Some(("AS-05", "falls back to dynamic client registration"))),
+];
+
+fn form(fields: &[(&str, &str)]) -> LoginDriver {
+    LoginDriver::Form { fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+}
+
+async fn mock(quirks: &[Quirk], login: LoginMode) -> IdpHandle {
+    let mut b = MockIdp::builder().login(login);
+    for q in quirks {
+        b = b.quirk(q.clone());
+    }
+    b.start().await.unwrap()
+}
+
+fn problems(c: &Certification) -> BTreeSet<String> {
+    c.problems().into_iter().map(str::to_owned).collect()
+}
+
+fn descriptions(c: &Certification, id: &str) -> String {
+    let item = c.item(id).unwrap_or_else(|| panic!("{id} missing"));
+    item.results.iter().flat_map(|r| &r.checks).map(|f| f.description.clone()).collect::<Vec<_>>().join("\n")
+}
+
+/// Every item, one line each, for failure messages.
+fn summary(c: &Certification) -> String {
+    let mut s = format!("{}\n", c.verdict);
+    for i in &c.items {
+        for r in &i.results {
+            for f in &r.checks {
+                s.push_str(&format!(
+                    "  {} [{}] {:?}{} {}\n",
+                    i.id,
+                    r.run,
+                    f.status,
+                    if f.untestable { "*" } else { "" },
+                    f.description
+                ));
+            }
+        }
+    }
+    s
+}
+
+#[tokio::test]
+async fn the_default_mock_idp_passes_every_applicable_item_through_its_login_pages() {
+    let idp = mock(&[], LoginMode::Form).await;
+    let mut cfg = CertifyConfig::new(idp.issuer());
+    cfg.login = form(&[("username", "alice"), ("password", "wonderland")]);
+    let c = certify(&cfg).await.unwrap();
+    assert_eq!(c.status, Status::Success, "{}", summary(&c));
+    assert!(problems(&c).is_empty(), "{}", summary(&c));
+    assert_eq!(c.items.len(), 35);
+    for i in &c.items {
+        assert!(!i.results.is_empty(), "{} has no result", i.id);
+        assert!(!i.untestable, "{}", i.id);
+        // Every item is decided somewhere: nothing is merely skipped or informational overall.
+        assert_eq!(i.status, Status::Success, "{}\n{}", i.id, summary(&c));
+    }
+    // ChatGPT's three profiles, and the public client AS-18 needs (every ChatGPT client is confidential here).
+    let keys: Vec<&str> = c.runs.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys, ["chatgpt-2025-dcr", "chatgpt-2025-09-dcr-basic", "chatgpt-2026-cimd", PUBLIC_RUN]);
+    assert!(c.run("chatgpt-2026-cimd").unwrap().client.as_deref() == Some("CIMD private_key_jwt"));
+    assert!(!c.run("chatgpt-2026-cimd").unwrap().cimd_fetches.is_empty(), "the IdP fetched the document");
+    let as18 = c.item("AS-18").unwrap();
+    let public = as18.results.iter().find(|r| r.run == PUBLIC_RUN).unwrap();
+    assert_eq!(public.status, Status::Success);
+    assert!(as18.results.iter().filter(|r| r.run != PUBLIC_RUN).all(|r| r.status == Status::Info));
+    // The form driver went through the login and consent pages.
+    let t = &c.run("chatgpt-2025-dcr").unwrap().transcript;
+    let forms = t.exchanges.iter().filter(|e| e.label.starts_with("submit form")).count();
+    assert!(forms >= 2, "login and consent forms: {forms}");
+    // The negative probes ran and were refused.
+    for (id, words) in [
+        ("PCC-2", "code_challenge_method=plain: refused"),
+        ("PCC-2", "wrong code_verifier: refused"),
+        ("AS-15", "refused"),
+        ("AS-20", "foreign resource https://foreign-resource.example/mcp: refused"),
+        ("AS-23", "replayed: refused"),
+        ("AS-08", "refused"),
+        ("AS-11", "refused"),
+        ("PCC-6", "foreign host (https://attacker.example/callback): accepted"),
+    ] {
+        assert!(descriptions(&c, id).contains(words), "{id} lacks {words:?}:\n{}", descriptions(&c, id));
+    }
+    idp.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_quirk_is_reported_as_the_item_it_breaks() {
+    let listed: BTreeSet<&str> = QUIRKS.iter().map(|(q, _, _)| q.split('=').next().unwrap()).collect();
+    let all: BTreeSet<&str> = Quirk::ALL_NAMES.iter().copied().collect();
+    assert_eq!(listed, all, "every quirk needs a row in QUIRKS");
+
+    let mut set = tokio::task::JoinSet::new();
+    for (arg, expected, shown) in QUIRKS {
+        set.spawn(async move {
+            let quirk = Quirk::parse_cli(arg).unwrap();
+            let idp = mock(&[quirk], LoginMode::AutoApprove).await;
+            let issuer = if arg.starts_with("issuer_trailing_slash") {
+                idp.origin().to_owned()
+            } else {
+                idp.issuer().to_owned()
+            };
+            let c = certify(&CertifyConfig::new(issuer)).await.unwrap();
+            idp.shutdown().await;
+            (*arg, *expected, *shown, c)
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(r) = set.join_next().await {
+        let (arg, expected, shown, c) = r.unwrap();
+        let got = problems(&c);
+        let want: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
+        if got != want {
+            failures.push(format!("{arg}: expected {want:?}, got {got:?}\n{}", summary(&c)));
+            continue;
+        }
+        if let Some((id, words)) = shown
+            && !descriptions(&c, id).contains(words)
+        {
+            failures.push(format!("{arg}: {id} does not say {words:?}:\n{}", descriptions(&c, id)));
+        }
+        // A quirk that breaks something is never a passing certification.
+        assert_eq!(c.status.is_problem(), !want.is_empty(), "{arg}: {}", c.verdict);
+        // What to change in the IdP is said for every item the quirk breaks.
+        for id in &want {
+            assert!(!c.item(id).unwrap().remedies.is_empty(), "{arg}: {id} has no remedy");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[tokio::test]
+async fn long_lived_access_tokens_are_a_warning() {
+    let idp = MockIdp::builder().configure(|c| c.access_token_ttl = 2 * 86_400).start().await.unwrap();
+    let mut cfg = CertifyConfig::new(idp.issuer());
+    cfg.profiles = vec!["chatgpt-2025-09-dcr-basic".into()];
+    let c = certify(&cfg).await.unwrap();
+    assert_eq!(problems(&c), ["AS-17", "PCC-8"].map(String::from).into(), "{}", summary(&c));
+    assert!(descriptions(&c, "AS-17").contains("48 h"), "{}", descriptions(&c, "AS-17"));
+    assert_eq!(c.status, Status::Warning);
+}
+
+/// Every value the IdP issued — client ids and secrets, codes, access and refresh tokens — every
+/// cookie, and the password typed into its login page: none of them in the Markdown, JSON or HTML
+/// report, raw or percent-encoded.
+#[tokio::test]
+async fn the_reports_contain_no_secret_the_idp_issued() {
+    let idp = mock(&[], LoginMode::Form).await;
+    let mut cfg = CertifyConfig::new(idp.issuer());
+    cfg.login = form(&[("username", "alice"), ("password", "wonderland")]);
+    let c = certify(&cfg).await.unwrap();
+    let dir = tempdir("redaction");
+    let paths = render::write(&c, &dir).unwrap();
+    assert_eq!(paths.len(), 3);
+
+    let snap = idp.snapshot();
+    let mut secrets: Vec<String> = Vec::new();
+    for cl in &snap.clients {
+        if cl.client_id.starts_with("mcid_") {
+            secrets.push(cl.client_id.clone());
+        }
+        secrets.extend(cl.client_secret.clone());
+    }
+    secrets.extend(snap.codes.iter().map(|c| c.code.clone()));
+    secrets.extend(snap.tokens.iter().map(|t| t.value.clone()));
+    for r in &snap.requests {
+        for (k, v) in &r.headers {
+            if k.eq_ignore_ascii_case("cookie") {
+                secrets.extend(v.split(';').filter_map(|c| c.split_once('=')).map(|(_, v)| v.trim().to_owned()));
+            }
+        }
+    }
+    // The password the form driver typed in.
+    secrets.push("wonderland".into());
+    assert!(secrets.len() > 20, "the run handled many secrets: {}", secrets.len());
+    for p in &paths {
+        let text = std::fs::read_to_string(p).unwrap();
+        for s in &secrets {
+            let enc: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+            assert!(!text.contains(s.as_str()) && !text.contains(&enc), "{} leaks {s}", p.display());
+        }
+        // The Markdown quotes responses only; the JSON and HTML hold every exchange.
+        let placeholders: &[&str] = if p.extension().is_some_and(|e| e == "md") {
+            &["[token-1]", "[refresh-token-1]", "[code-1]"]
+        } else {
+            &[
+                "[token-1]",
+                "[refresh-token-1]",
+                "[code-1]",
+                "[client-secret-1]",
+                "[verifier-1]",
+                "[cookie-1]",
+                "[password-1]",
+            ]
+        };
+        for placeholder in placeholders {
+            assert!(text.contains(placeholder), "{} lacks {placeholder}", p.display());
+        }
+    }
+    assert!(!render::json(&c).contains("[redacted]"), "a secret escaped its run's redaction");
+    // The Basic credentials are shown redacted, not as base64 of a secret.
+    let md = std::fs::read_to_string(&paths[0]).unwrap();
+    let html = std::fs::read_to_string(&paths[2]).unwrap();
+    assert!(html.contains("Basic &lt;base64 of [client-id-"), "Basic credentials are shown redacted");
+    assert!(md.contains("```mermaid\nsequenceDiagram"));
+    idp.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_html_report_is_self_contained_and_reads_without_javascript() {
+    let idp = mock(&[Quirk::NoAudience], LoginMode::AutoApprove).await;
+    let mut cfg = CertifyConfig::new(idp.issuer());
+    cfg.profiles = vec!["chatgpt-2026-cimd".into()];
+    let c = certify(&cfg).await.unwrap();
+    let html = render::html(&c);
+    assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
+    let style = html.split("<style>").nth(1).unwrap().split("</style>").next().unwrap();
+    assert!(!style.contains("url(") && !style.contains("@import"), "no external assets in the CSS");
+    for forbidden in ["<script", "<link", "<img", "<iframe", " src=", "<object"] {
+        assert!(!html.contains(forbidden), "{forbidden} in the page");
+    }
+    // Links stay inside the page.
+    for href in html.split("href=\"").skip(1) {
+        assert!(href.starts_with('#'), "external link: {}", &href[..href.len().min(60)]);
+    }
+    // The diagram for Mermaid, and every exchange as a table row too.
+    let run = &c.runs[0];
+    assert!(html.contains("<pre class=\"mermaid\">\nsequenceDiagram\n"));
+    for e in &run.transcript.exchanges {
+        assert!(html.contains(&format!("id=\"ex-{}-{}\"", run.key, e.seq)), "exchange #{} not in the table", e.seq);
+    }
+    // The failing items say what to change.
+    assert!(html.contains("What to change in the IdP"));
+    assert!(html.contains("audience mapper"), "the Keycloak-style remedy for a missing aud");
+    assert!(c.item("PCC-4").unwrap().status == Status::Failure);
+    // The JSON parses back into the same certification.
+    let back: Certification = serde_json::from_str(&render::json(&c)).unwrap();
+    assert_eq!(back.items.len(), c.items.len());
+    assert_eq!(back.verdict, c.verdict);
+    idp.shutdown().await;
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("certify-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_writes_three_reports_and_exits_by_the_worst_item() {
+    let bin = env!("CARGO_BIN_EXE_connector-harness");
+    let good = mock(&[], LoginMode::AutoApprove).await;
+    let dir = tempdir("cli-good");
+    let out = tokio::process::Command::new(bin)
+        .args(["certify-idp", "--issuer", good.issuer(), "--profile", "chatgpt-2026-cimd", "--login", "auto"])
+        .args(["--resource", "https://mcp.example.com/mcp", "--out"])
+        .arg(&dir)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("works with ChatGPT's connector flow"), "{stdout}");
+    for f in render::FILES {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("certifying"), "progress on stderr");
+
+    let bad = mock(&[Quirk::BasicAuthRefused], LoginMode::AutoApprove).await;
+    let out = tokio::process::Command::new(bin)
+        .args(["certify-idp", "--issuer", bad.issuer(), "--profile", "chatgpt-2025-09-dcr-basic", "--out"])
+        .arg(tempdir("cli-bad"))
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAILURE  GPT-07"), "{stdout}");
+
+    let out = tokio::process::Command::new(bin)
+        .args(["certify-idp", "--issuer", "ftp://idp.example", "--out"])
+        .arg(tempdir("cli-usage"))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    good.shutdown().await;
+    bad.shutdown().await;
+}
+
+/// oidc-provider 9.13.3 (npm), with its development login and consent pages, certified with
+/// ChatGPT's three profiles. Each non-success below was confirmed by hand with curl against the
+/// same server (`tests/servers/oidc_provider.mjs`), as docs/certify-idp.md records:
+///
+/// - AS-05 WARNING: discovery has no `client_id_metadata_document_supported` (and a URL client_id
+///   is an unknown client), so ChatGPT's 2026 profile falls back to DCR; AS-06 INFO; AS-07/08/10/11
+///   and GPT-09 SKIPPED for the same reason.
+/// - AS-18 INFO for ChatGPT's clients: they are confidential (client_secret_post /
+///   client_secret_basic), and oidc-provider hands a confidential client the same refresh token
+///   back (rotation only once 70% of its lifetime has passed), which OAuth 2.1 allows. The public
+///   client of the AS-18 probe gets a new refresh token on every refresh, and replaying the used
+///   one is `invalid_grant`: SUCCESS.
+#[tokio::test]
+async fn oidc_provider_works_with_chatgpt_except_cimd() {
+    let Some((_oidc, issuer)) = support::oidc_provider().await else { return };
+    let mut cfg = CertifyConfig::new(&issuer);
+    cfg.login = form(&[("login", "alice"), ("password", "any")]);
+    let c = certify(&cfg).await.unwrap();
+    // Kept for docs/certify-idp.md's sample.
+    let dir = support::repo().join("target/certify-oidc-provider");
+    render::write(&c, &dir).unwrap();
+
+    assert_eq!(problems(&c), ["AS-05".to_string()].into(), "{}", summary(&c));
+    assert_eq!(c.status, Status::Warning, "{}", summary(&c));
+    let status = |id: &str| c.item(id).unwrap().status;
+    assert_eq!(status("AS-05"), Status::Warning);
+    assert!(descriptions(&c, "AS-05").contains("not advertised"));
+    assert_eq!(status("AS-06"), Status::Info);
+    for id in ["AS-07", "AS-08", "AS-10", "AS-11", "GPT-09"] {
+        assert_eq!(status(id), Status::Skipped, "{id}");
+    }
+    // Every ChatGPT profile gets a token; the 2026 profile through DCR.
+    for r in c.runs.iter().filter(|r| r.key != PUBLIC_RUN) {
+        assert!(r.failure.is_none(), "{}: {}", r.key, r.verdict);
+    }
+    assert_eq!(c.run("chatgpt-2026-cimd").unwrap().client.as_deref(), Some("DCR client_secret_basic"));
+    assert_eq!(c.run("chatgpt-2025-dcr").unwrap().client.as_deref(), Some("DCR client_secret_post"));
+    // AS-18: confidential clients keep their refresh token; the public client's rotates.
+    let as18 = c.item("AS-18").unwrap();
+    assert_eq!(as18.status, Status::Success);
+    for r in &as18.results {
+        let d = &r.checks[0].description;
+        if r.run == PUBLIC_RUN {
+            assert_eq!(r.status, Status::Success, "{d}");
+            assert!(d.contains("the used one is refused") && d.contains("invalid_grant"), "{d}");
+        } else {
+            assert_eq!(r.status, Status::Info, "{d}");
+            assert!(d.contains("handed back the same refresh token"), "{d}");
+        }
+    }
+    // The negative probes, as curl showed them.
+    for (id, words) in [
+        (
+            "PCC-2",
+            "code_challenge_method=plain: refused: error=invalid_request (not supported value of code_challenge_method)",
+        ),
+        ("PCC-2", "wrong code_verifier: refused: HTTP 400: invalid_grant"),
+        ("AS-15", "refused: HTTP 400 (HTML page: \"oops! something went wrong\")"),
+        ("AS-20", "refused: HTTP 400: invalid_target"),
+        ("AS-23", "replayed: refused: HTTP 400: invalid_grant"),
+        ("PCC-6", "accepted (HTTP 201)"),
+        ("GPT-14", "iss=http://127.0.0.1:"),
+        ("PCC-7", "verifies against the JWKS"),
+        ("AS-17", "1 h"),
+    ] {
+        assert!(descriptions(&c, id).contains(words), "{id} lacks {words:?}:\n{}", descriptions(&c, id));
+    }
+    // Its ID tokens and registration access tokens are secrets too, and every secret got its run's
+    // placeholder (the last-resort `[redacted]` pass found nothing left over).
+    let json = render::json(&c);
+    assert!(!json.contains("[redacted]"), "a secret escaped its run's redaction");
+    assert!(!json.contains("\"id_token\":\"eyJ"), "ID tokens are redacted");
+    assert!(
+        !json.contains("\"registration_access_token\":\"")
+            || json.contains("\"registration_access_token\":\"[client-secret-")
+    );
+}
+
+/// A login the harness cannot pass is the harness's problem: the items after it are "not tested",
+/// and nothing is blamed on the IdP.
+#[tokio::test]
+async fn a_failed_sign_in_is_not_blamed_on_the_idp() {
+    let idp = mock(&[], LoginMode::Form).await;
+    let mut cfg = CertifyConfig::new(idp.issuer());
+    cfg.profiles = vec!["chatgpt-2025-dcr".into()];
+    cfg.login = form(&[("username", "alice"), ("password", "wrong")]);
+    let c = certify(&cfg).await.unwrap();
+    assert!(problems(&c).is_empty(), "{}", summary(&c));
+    let gpt06 = c.item("GPT-06").unwrap();
+    assert!(gpt06.untestable, "{}", summary(&c));
+    assert!(descriptions(&c, "GPT-06").contains("could not sign in"), "{}", descriptions(&c, "GPT-06"));
+    assert_eq!(c.status, Status::Failure, "an untested certification does not pass");
+    idp.shutdown().await;
+}
+
+/// docs/certify-idp.md explains every item and lists every quirk's row of [`QUIRKS`].
+#[test]
+fn the_documentation_covers_every_item_and_quirk() {
+    let doc = std::fs::read_to_string(support::repo().join("docs/certify-idp.md")).unwrap();
+    for def in harness::certify::catalogue::ITEMS {
+        assert!(doc.contains(&format!("| {} |", def.id)), "docs/certify-idp.md lacks a row for {}", def.id);
+    }
+    for (arg, expected, _) in QUIRKS {
+        let row = doc.lines().find(|l| l.starts_with("| `") && l.contains(&format!("`{}`", arg)));
+        let row = row.unwrap_or_else(|| panic!("docs/certify-idp.md lacks the quirk {arg}"));
+        for id in *expected {
+            assert!(row.contains(id), "docs: {arg} should list {id}: {row}");
+        }
+    }
+}
