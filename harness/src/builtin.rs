@@ -18,9 +18,12 @@ const FILES: &[(&str, &str)] = &[
     ("gpt-15-refresh-token-expired", include_str!("../../scenarios/gpt-15-refresh-token-expired.yaml")),
     ("h-04-batch-accepted", include_str!("../../scenarios/h-04-batch-accepted.yaml")),
     ("h-06-notification-not-202", include_str!("../../scenarios/h-06-notification-not-202.yaml")),
+    ("h-07-plain-text-responses", include_str!("../../scenarios/h-07-plain-text-responses.yaml")),
+    ("h-09-get-answers-json", include_str!("../../scenarios/h-09-get-answers-json.yaml")),
     ("h-12-session-id-not-ascii", include_str!("../../scenarios/h-12-session-id-not-ascii.yaml")),
     ("h-13-no-session-required", include_str!("../../scenarios/h-13-no-session-required.yaml")),
     ("h-14-terminated-session-served", include_str!("../../scenarios/h-14-terminated-session-served.yaml")),
+    ("h-15-delete-fails", include_str!("../../scenarios/h-15-delete-fails.yaml")),
     (
         "h-16-invalid-protocol-version-accepted",
         include_str!("../../scenarios/h-16-invalid-protocol-version-accepted.yaml"),
@@ -182,9 +185,7 @@ mod tests {
     }
 
     /// Every check the harness has can fail in the built-in suite: for each RS/H/GPT ID in scope,
-    /// some scenario expects it FAILURE or WARNING — except H-07, H-09 and H-15, which no reference
-    /// fault breaks (their failing cases are unit-tested on synthetic transcripts in checks/tests.rs).
-    /// RS-11 is out of scope (it needs a mock upstream).
+    /// some scenario expects it FAILURE or WARNING. RS-11 is out of scope (it needs a mock upstream).
     #[test]
     fn every_requirement_in_scope_is_shown_failing_by_some_scenario() {
         use crate::model::Status;
@@ -202,7 +203,7 @@ mod tests {
         }
         let mut want: Vec<String> = Vec::new();
         want.extend((1..=19).filter(|n| *n != 11).map(|n| format!("RS-{n:02}")));
-        want.extend([2, 4, 5, 6, 12, 13, 14, 16, 17].map(|n| format!("H-{n:02}")));
+        want.extend([2, 4, 5, 6, 7, 9, 12, 13, 14, 15, 16, 17].map(|n| format!("H-{n:02}")));
         want.extend((1..=18).map(|n| format!("GPT-{n:02}")));
         let missing: Vec<&String> = want.iter().filter(|id| !failing.contains(*id)).collect();
         assert!(missing.is_empty(), "no built-in scenario shows {missing:?} failing");

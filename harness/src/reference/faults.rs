@@ -110,6 +110,15 @@ faults! {
     /// H-06: notifications get 200 with a JSON body instead of 202 with none.
     /// Switch: `transport::accepted`.
     NotificationNot202 => ["H-06"],
+    /// H-07: answers to requests are labelled `Content-Type: text/plain`, neither JSON nor SSE.
+    /// Switch: `transport::handle`.
+    PlainTextResponses => ["H-07"],
+    /// H-09: an authenticated GET is answered 200 with a JSON body instead of an SSE stream or 405.
+    /// Switch: `transport::handle`.
+    GetAnswersJson => ["H-09"],
+    /// H-15: DELETE of a live session answers 500 instead of ending it (2xx) or 405.
+    /// Switch: `transport::delete`.
+    DeleteFails => ["H-15"],
     /// H-12: session ids contain a space (outside visible ASCII 0x21–0x7E).
     /// Switch: `session::SessionStore::new_id`.
     SessionIdNotAscii => ["H-12"],

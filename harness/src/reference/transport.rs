@@ -78,8 +78,16 @@ async fn handle(st: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, 
         Err(resp) => return resp,
     };
     match *method {
+        Method::POST if st.faults.has(Fault::PlainTextResponses) => {
+            let mut r = post(st, headers, body, &who);
+            if r.status() == StatusCode::OK {
+                r.headers_mut().insert(CONTENT_TYPE, axum::http::HeaderValue::from_static("text/plain"));
+            }
+            r
+        }
         Method::POST => post(st, headers, body, &who),
         Method::DELETE => delete(st, headers, &who),
+        Method::GET if st.faults.has(Fault::GetAnswersJson) => json_response(StatusCode::OK, &json!({})),
         _ => (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "POST, DELETE")]).into_response(),
     }
 }
@@ -343,6 +351,7 @@ fn delete(st: &AppState, headers: &HeaderMap, who: &Principal) -> Response {
     };
     let mut sessions = st.sessions();
     match sessions.get(&id) {
+        Some(_) if st.faults.has(Fault::DeleteFails) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Some(s) if s.principal.sub == who.sub => {
             if !st.faults.has(Fault::TerminatedSessionStillServed) {
                 sessions.remove(&id);

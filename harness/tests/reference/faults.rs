@@ -236,6 +236,26 @@ async fn demonstrate(fault: Fault) {
             assert_eq!(b.0, 200);
             assert!(!b.1.is_empty());
         }
+        Fault::PlainTextResponses => {
+            let (g, b) = p.both(async |i, s| rpc(s, Some(&read(i, s)), None, &init_body()).await).await;
+            assert_eq!((g.status, b.status), (200, 200));
+            assert!(g.header("content-type").is_some_and(|c| c.starts_with("application/json")));
+            assert_eq!(b.header("content-type").as_deref(), Some("text/plain"));
+        }
+        Fault::GetAnswersJson => {
+            let (g, b) = p.both(async |i, s| send(request(s, Method::GET, Some(&read(i, s)), None)).await.status).await;
+            assert_eq!((g, b), (405, 200));
+        }
+        Fault::DeleteFails => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let t = read(i, s);
+                    let sid = initialize(s, &t).await;
+                    send(request(s, Method::DELETE, Some(&t), Some(&sid))).await.status
+                })
+                .await;
+            assert_eq!((g, b), (204, 500));
+        }
         Fault::SessionIdNotAscii => {
             let (g, b) = p
                 .both(async |i, s| {
@@ -381,6 +401,9 @@ fault_tests! {
     no_origin_check => NoOriginCheck,
     accept_batch => AcceptBatch,
     notification_not_202 => NotificationNot202,
+    plain_text_responses => PlainTextResponses,
+    get_answers_json => GetAnswersJson,
+    delete_fails => DeleteFails,
     session_id_not_ascii => SessionIdNotAscii,
     no_session_required => NoSessionRequired,
     terminated_session_still_served => TerminatedSessionStillServed,
