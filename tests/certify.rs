@@ -349,7 +349,7 @@ async fn the_command_writes_three_reports_and_exits_by_the_worst_item() {
 
 /// oidc-provider 9.13.3 (npm), with its development login and consent pages, certified with
 /// ChatGPT's three profiles. Each non-success below was confirmed by hand with curl against the
-/// same server (`tests/servers/oidc_provider.mjs`), as docs/certify-idp.md records:
+/// same server (`tests/servers/oidc_provider.mjs`), as the README's certification section records:
 ///
 /// - AS-05 WARNING: discovery has no `client_id_metadata_document_supported` (and a URL client_id
 ///   is an unknown client), so ChatGPT's 2026 profile falls back to DCR; AS-06 INFO; AS-07/08/10/11
@@ -365,7 +365,7 @@ async fn oidc_provider_works_with_chatgpt_except_cimd() {
     let mut cfg = CertifyConfig::new(&issuer);
     cfg.login = form(&[("login", "alice"), ("password", "any")]);
     let c = certify(&cfg).await.unwrap();
-    // Kept for docs/certify-idp.md's sample.
+    // Kept for the README's sample report.
     let dir = support::repo().join("target/certify-oidc-provider");
     render::write(&c, &dir).unwrap();
 
@@ -442,16 +442,23 @@ async fn a_failed_sign_in_is_not_blamed_on_the_idp() {
     idp.shutdown().await;
 }
 
-/// docs/certify-idp.md explains every item and lists every quirk's row of [`QUIRKS`].
+/// The README's certification section explains every item and lists every quirk's row of [`QUIRKS`].
 #[test]
 fn the_documentation_covers_every_item_and_quirk() {
-    let doc = std::fs::read_to_string(support::repo().join("docs/certify-idp.md")).unwrap();
+    let readme = std::fs::read_to_string(support::repo().join("README.md")).unwrap();
+    let start = readme.find("## Certifying an identity provider").expect("the README has the certification section");
+    let end = readme[start + 3..].find("\n## ").map(|e| start + 3 + e).unwrap_or(readme.len());
+    let doc = &readme[start..end];
     for def in harness::certify::catalogue::ITEMS {
-        assert!(doc.contains(&format!("| {} |", def.id)), "docs/certify-idp.md lacks a row for {}", def.id);
+        assert!(
+            doc.contains(&format!("| {} |", def.id)),
+            "the README's certification section lacks a row for {}",
+            def.id
+        );
     }
     for (arg, expected, _) in QUIRKS {
         let row = doc.lines().find(|l| l.starts_with("| `") && l.contains(&format!("`{}`", arg)));
-        let row = row.unwrap_or_else(|| panic!("docs/certify-idp.md lacks the quirk {arg}"));
+        let row = row.unwrap_or_else(|| panic!("the README's certification section lacks the quirk {arg}"));
         for id in *expected {
             assert!(row.contains(id), "docs: {arg} should list {id}: {row}");
         }

@@ -2,7 +2,7 @@
 //! shipped client profile (`<target>.yaml`, a matrix) and with the active probes that apply to it
 //! (`<target>-probes.yaml`). Every FAILURE and WARNING a target earns is listed in its scenario's
 //! `expect`, and every run is a snapshot in `tests/scenarios/real/snapshots/`, so a change of
-//! verdict — ours or the server's — fails here and shows up in review. `docs/real-server-verdicts.md`
+//! verdict — ours or the server's — fails here and shows up in review. the README's "Verdicts on real servers"
 //! is the table of these verdicts, with the hand-confirmed exchanges behind each finding.
 //!
 //! The servers are installed, pinned, by `scripts/install-deps.sh`; without them these tests say
