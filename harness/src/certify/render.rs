@@ -75,26 +75,7 @@ fn run_name(c: &Certification, key: &str) -> String {
 
 // ── Markdown ───────────────────────────────────────────────────────────────────────────────
 
-/// Text for a Markdown paragraph or table cell.
-fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' => out.push_str("<br>"),
-            '\r' => {}
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::report::markdown::md;
 
 /// Inline code: backticks can't be escaped inside, so they become quotes.
 fn code(s: &str) -> String {

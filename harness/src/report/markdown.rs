@@ -109,8 +109,8 @@ fn scenario(out: &mut String, r: &ScenarioResult) {
 }
 
 /// Text for a Markdown paragraph or table cell: Markdown and HTML specials escaped, newlines as
-/// `<br>`.
-fn md(s: &str) -> String {
+/// `<br>`. Shared with the certification report.
+pub(crate) fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
