@@ -100,21 +100,8 @@ struct CheckArgs {
     /// Client profiles to check with (repeatable; default chatgpt-2026-cimd).
     #[arg(long = "profile")]
     profiles: Vec<String>,
-    /// How the user's part of authorization is done.
-    #[arg(long, value_enum, default_value = "auto")]
-    login: LoginDriverArg,
-    /// A form field for `--login form` (repeatable).
-    #[arg(long = "login-field", value_parser = parse_kv)]
-    login_fields: Vec<(String, String)>,
-    /// A pre-registered client id.
-    #[arg(long)]
-    client_id: Option<String>,
-    /// Its secret.
-    #[arg(long)]
-    client_secret: Option<String>,
-    /// The token for bearer-token and query-token profiles.
-    #[arg(long)]
-    token: Option<String>,
+    #[command(flatten)]
+    user: UserArgs,
     /// The MCP spec version to judge against.
     #[arg(long, default_value = "2025-11-25")]
     spec: String,
@@ -122,11 +109,9 @@ struct CheckArgs {
     report: ReportArgs,
 }
 
+/// What the user of a connector supplies: how they sign in, and credentials typed into the form.
 #[derive(clap::Args)]
-struct ClientArgs {
-    /// A shipped profile name (see `profiles list`) or a YAML file.
-    #[arg(long, default_value = "chatgpt-2026-cimd")]
-    profile: String,
+struct UserArgs {
     /// How the user's part of authorization is done.
     #[arg(long, value_enum, default_value = "auto")]
     login: LoginDriverArg,
@@ -142,6 +127,15 @@ struct ClientArgs {
     /// The token for bearer-token and query-token profiles.
     #[arg(long)]
     token: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct ClientArgs {
+    /// A shipped profile name (see `profiles list`) or a YAML file.
+    #[arg(long, default_value = "chatgpt-2026-cimd")]
+    profile: String,
+    #[command(flatten)]
+    user: UserArgs,
     /// Call this tool after connecting (repeatable); arguments as NAME or NAME={"json":"args"}.
     #[arg(long = "call", value_parser = parse_call)]
     calls: Vec<(String, serde_json::Value)>,
@@ -361,17 +355,17 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             profile: Some(profile.clone()),
             client: Some(ClientSettings {
                 login: Some(
-                    match args.login {
+                    match args.user.login {
                         LoginDriverArg::Auto => "auto",
                         LoginDriverArg::Form => "form",
                         LoginDriverArg::Manual => "manual",
                     }
                     .to_owned(),
                 ),
-                login_fields: args.login_fields.iter().cloned().collect(),
-                client_id: args.client_id.clone(),
-                client_secret: args.client_secret.clone(),
-                token: args.token.clone(),
+                login_fields: args.user.login_fields.iter().cloned().collect(),
+                client_id: args.user.client_id.clone(),
+                client_secret: args.user.client_secret.clone(),
+                token: args.user.token.clone(),
             }),
             steps: Some(vec![
                 RawStep::Connect,
@@ -435,18 +429,18 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let profile = mock_client::profile::load(&args.profile)?;
     let ctx = conformance_context();
     let ctx_str = |k: &str| ctx.as_ref().and_then(|c| c.get(k)).and_then(|v| v.as_str()).map(str::to_owned);
-    let client_id = args.client_id.or_else(|| ctx_str("client_id"));
+    let client_id = args.user.client_id.or_else(|| ctx_str("client_id"));
     let opts = ConnectOptions {
-        login: match args.login {
+        login: match args.user.login {
             LoginDriverArg::Auto => LoginDriver::Auto,
-            LoginDriverArg::Form => LoginDriver::Form { fields: args.login_fields.into_iter().collect() },
+            LoginDriverArg::Form => LoginDriver::Form { fields: args.user.login_fields.into_iter().collect() },
             LoginDriverArg::Manual => LoginDriver::Manual,
         },
         static_client: client_id.map(|client_id| StaticCredentials {
             client_id,
-            client_secret: args.client_secret.or_else(|| ctx_str("client_secret")),
+            client_secret: args.user.client_secret.or_else(|| ctx_str("client_secret")),
         }),
-        bearer_token: args.token,
+        bearer_token: args.user.token,
         tool_calls: args.calls,
         // The suite's CIMD scenario expects this exact client id URL (it never fetches it).
         cimd_base: std::env::var_os("MCP_CONFORMANCE_SCENARIO").map(|_| "https://conformance-test.local".to_owned()),

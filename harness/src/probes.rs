@@ -238,38 +238,15 @@ impl Probe {
         Probe::Manifest,
     ];
 
-    /// The probes that need no IdP of ours (`check --target URL`): [`Probe::ALL`] without the
-    /// minted-token ones. Those needing a token use the connect's (or `--token`).
-    pub const ALL_FOR_EXTERNAL: &'static [Probe] = &[
-        Probe::PrmFetch,
-        Probe::Unauthenticated,
-        Probe::RepeatChallenge,
-        Probe::MalformedAuthorization,
-        Probe::GarbageToken,
-        Probe::SessionWithoutToken,
-        Probe::QueryToken,
-        Probe::BadOrigin,
-        Probe::CorsPreflight,
-        Probe::JsonArrayBody,
-        Probe::AcceptVariants,
-        Probe::Notification,
-        Probe::GetStream,
-        Probe::MissingSessionId,
-        Probe::InvalidProtocolVersion,
-        Probe::UnknownProtocolVersion,
-        Probe::SessionIds,
-        Probe::TerminatedSession,
-        Probe::Manifest,
-    ];
-
     /// [`Probe::ALL`] as a list (for scenario steps).
     pub fn all() -> Vec<Probe> {
         Probe::ALL.to_vec()
     }
 
-    /// [`Probe::ALL_FOR_EXTERNAL`] as a list (for `check --target URL`).
+    /// The probes that need no IdP of ours (`check --target URL`): [`Probe::ALL`] without the
+    /// minted-token ones. Those needing a token use the connect's (or `--token`).
     pub fn all_for_external() -> Vec<Probe> {
-        Probe::ALL_FOR_EXTERNAL.to_vec()
+        Probe::ALL.iter().filter(|p| !p.needs_idp()).cloned().collect()
     }
 
     /// The snake_case name (`insufficient_scope`), as in scenario files and labels.
@@ -1002,11 +979,11 @@ mod tests {
 
     #[test]
     fn external_probes_need_no_idp_and_all_covers_them() {
-        for p in Probe::ALL_FOR_EXTERNAL {
+        for p in &Probe::all_for_external() {
             assert!(!p.needs_idp(), "{p}");
             assert!(Probe::ALL.contains(p), "{p}");
         }
-        let with_idp: Vec<&Probe> = Probe::ALL.iter().filter(|p| !Probe::ALL_FOR_EXTERNAL.contains(p)).collect();
+        let with_idp: Vec<&Probe> = Probe::ALL.iter().filter(|p| !Probe::all_for_external().contains(*p)).collect();
         assert!(with_idp.iter().all(|p| p.needs_idp()), "{with_idp:?}");
         let mut names: Vec<&str> = Probe::ALL.iter().map(Probe::name).collect();
         names.sort_unstable();
