@@ -350,18 +350,18 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         mock_client::profile::load(profile)?;
         let scenario = Scenario {
             name: Some(format!("check {profile}")),
-            spec: Some(args.spec.clone()),
+            spec: Some(match args.spec.as_str() {
+                "2025-06-18" => harness::scenario::SpecVersion::V2025_06_18,
+                _ => harness::scenario::SpecVersion::V2025_11_25,
+            }),
             target: Some(TargetSpec::Url(args.target.clone())),
             profile: Some(profile.clone()),
             client: Some(ClientSettings {
-                login: Some(
-                    match args.user.login {
-                        LoginDriverArg::Auto => "auto",
-                        LoginDriverArg::Form => "form",
-                        LoginDriverArg::Manual => "manual",
-                    }
-                    .to_owned(),
-                ),
+                login: Some(match args.user.login {
+                    LoginDriverArg::Auto => harness::scenario::Login::Auto,
+                    LoginDriverArg::Form => harness::scenario::Login::Form,
+                    LoginDriverArg::Manual => harness::scenario::Login::Manual,
+                }),
                 login_fields: args.user.login_fields.iter().cloned().collect(),
                 client_id: args.user.client_id.clone(),
                 client_secret: args.user.client_secret.clone(),

@@ -96,6 +96,7 @@ pub(crate) mod fixtures {
         let verdict = match &outcome {
             Outcome::Connected { tools, .. } => format!("{DISPLAY} would connect ({} tools listed)", tools.len()),
             Outcome::Failed(f) => format!("{DISPLAY} would fail: \"{}\" — because {}", f.message, f.cause),
+            Outcome::NotAttempted => format!("{DISPLAY}: no connect attempted, so no verdict on connecting"),
         };
         ScenarioResult {
             name: name.into(),

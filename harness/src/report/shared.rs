@@ -44,6 +44,7 @@ pub(crate) fn verdict(result: &ScenarioResult) -> String {
     match &result.run.outcome {
         Outcome::Connected { tools, .. } => format!("{who} would connect ({} tools listed)", tools.len()),
         Outcome::Failed(f) => format!("{who} would fail: \"{}\" — because {}", f.message, f.cause),
+        Outcome::NotAttempted => format!("{who}: no connect attempted, so no verdict on connecting"),
     }
 }
 
