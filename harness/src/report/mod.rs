@@ -16,10 +16,11 @@ pub mod baseline;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod sanitize;
 mod shared;
 pub mod terminal;
 
-pub use baseline::{Baseline, BaselineEntry, BaselineError, BaselineVerdict, exit_code};
+pub use baseline::{Baseline, BaselineEntry, BaselineError, BaselineVerdict, Ending, ending, exit_code};
 pub use terminal::{TerminalOptions, progress_line};
 
 /// Hand-made reports for the reporters' tests: a few scenarios over a small, realistic transcript.
@@ -115,6 +116,7 @@ pub(crate) mod fixtures {
             verdict,
             duration_ms: 1250,
             error: None,
+            error_tier: Default::default(),
         }
     }
 

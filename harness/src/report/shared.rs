@@ -30,6 +30,12 @@ impl State {
     }
 }
 
+/// What a result's error is called: `harness error` (the harness broke) or `scenario error` (the
+/// user's input made the scenario impossible to run).
+pub(crate) fn error_label(result: &ScenarioResult) -> &'static str {
+    if result.error_tier.is_harness() { "harness error" } else { "scenario error" }
+}
+
 /// The one-line verdict: the result's own, or — for results built without one — derived from the
 /// outcome the same way the client words it (a harness error gives none: the outcome means
 /// nothing then, and the error is shown on its own).

@@ -6,7 +6,7 @@ use mock_idp::{IdpHandle, MockIdp};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::model::{RunRecord, ScenarioResult};
+use crate::model::{ErrorTier, RunRecord, ScenarioResult};
 use crate::probes::{Probe, ProbeContext};
 use crate::scenario::{Login, SendToken};
 use crate::scenario::{Planned, RawStep};
@@ -34,6 +34,20 @@ pub enum RunError {
     /// A probe broke.
     #[error("probe failed to run: {0}")]
     Probe(String),
+}
+
+impl RunError {
+    /// Whose fault it is: the scenario's (or the user's server command's), or the harness's.
+    pub fn tier(&self) -> ErrorTier {
+        use mock_client::ClientError as C;
+        match self {
+            RunError::Idp(_) | RunError::Probe(_) => ErrorTier::Harness,
+            RunError::Target(t) => t.tier(),
+            RunError::Client(C::BadUrl { .. } | C::Profile { .. } | C::UnknownProfile(..)) => ErrorTier::Input,
+            RunError::Client(_) => ErrorTier::Harness,
+            RunError::Step { .. } => ErrorTier::Input,
+        }
+    }
 }
 
 /// Options that affect one run.
@@ -90,6 +104,7 @@ fn blank_result(p: &Planned, display: String) -> ScenarioResult {
         verdict: String::new(),
         duration_ms: 0,
         error: None,
+        error_tier: Default::default(),
     }
 }
 
@@ -122,6 +137,7 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
         }
         Err(e) => {
             result.error = Some(e.to_string());
+            result.error_tier = e.tier();
             result.verdict = format!("the harness could not run this scenario: {e}");
         }
     }
@@ -216,9 +232,8 @@ async fn execute(p: &Planned, result: &mut ScenarioResult, shared: Option<Arc<Id
                         .to_string(),
                     None => url.clone(),
                 };
-                let method = reqwest::Method::from_bytes(raw.method.as_str().as_bytes()).map_err(|_| RunError::Step {
-                    step: "raw".into(),
-                    reason: format!("bad method `{}`", raw.method.as_str()),
+                let method = reqwest::Method::from_bytes(raw.method.as_str().as_bytes()).map_err(|_| {
+                    RunError::Step { step: "raw".into(), reason: format!("bad method `{}`", raw.method.as_str()) }
                 })?;
                 let mut req = Req::new(method, target, raw.label.clone().unwrap_or_else(|| "raw".into()));
                 for (k, v) in &raw.headers {

@@ -359,12 +359,7 @@ impl Loaded {
                 file: self.file.clone(),
                 tags: s.tags.clone(),
                 requirements: s.requirements.clone(),
-                spec: entry
-                    .and_then(|e| e.spec)
-                    .or(s.spec)
-                    .unwrap_or(SpecVersion::V2025_11_25)
-                    .as_str()
-                    .to_owned(),
+                spec: entry.and_then(|e| e.spec).or(s.spec).unwrap_or(SpecVersion::V2025_11_25).as_str().to_owned(),
                 idp,
                 target,
                 profile,
