@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use harness::report::{Ending, sanitize};
 use mock_idp::{IdpConfig, LoginMode, MockIdp, Quirk};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -219,18 +220,85 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run_scenarios(args).await,
         Command::Check(args) => run_check(args).await,
-        Command::Idp(args) => run_idp(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Idp(args) => run_idp(args).await.map(|()| Ending::AsExpected),
         Command::Client(args) => run_client(args).await,
-        Command::Profiles { action } => run_profiles(action).map(|()| ExitCode::SUCCESS),
+        Command::Profiles { action } => run_profiles(action).map(|()| Ending::AsExpected),
         Command::CertifyIdp(args) => run_certify(args).await,
     };
+    ExitCode::from(exit_code(result))
+}
+
+/// The one place where every command's end becomes an exit code: 0 as expected, 1 the server
+/// failed, 2 the user's input is wrong, 3 the harness broke. An error is printed (sanitised: it
+/// may quote the server) and placed in its tier by [`tier_of`].
+fn exit_code(result: anyhow::Result<Ending>) -> u8 {
     match result {
-        Ok(code) => code,
+        Ok(ending) => ending.code(),
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            let tier = tier_of(&e);
+            let text = sanitize::block(&format!("{e:#}")).into_owned();
+            match tier {
+                Ending::HarnessBroke => eprintln!("error: the harness broke: {text}"),
+                _ => eprintln!("error: {text}"),
+            }
+            tier.code()
         }
     }
+}
+
+/// The tier of an error, from the typed errors in its chain: the user's input (arguments, files,
+/// URLs, profiles, the IdP's port or configuration) or — for anything not known to be the
+/// user's — the harness.
+fn tier_of(e: &anyhow::Error) -> Ending {
+    use mock_client::ClientError as C;
+    use mock_idp::IdpError as I;
+    for cause in e.chain() {
+        if cause.is::<Usage>()
+            || cause.is::<harness::scenario::LoadError>()
+            || cause.is::<harness::report::BaselineError>()
+            || cause.is::<std::io::Error>()
+        {
+            return Ending::InputError;
+        }
+        if let Some(t) = cause.downcast_ref::<harness::runner::TargetError>() {
+            return if t.tier().is_harness() { Ending::HarnessBroke } else { Ending::InputError };
+        }
+        if let Some(c) = cause.downcast_ref::<C>() {
+            return match c {
+                C::BadUrl { .. } | C::Profile { .. } | C::UnknownProfile(..) => Ending::InputError,
+                _ => Ending::HarnessBroke,
+            };
+        }
+        if let Some(i) = cause.downcast_ref::<I>() {
+            return match i {
+                I::Bind { .. } | I::Config(_) | I::ConfigFile { .. } => Ending::InputError,
+                _ => Ending::HarnessBroke,
+            };
+        }
+    }
+    Ending::HarnessBroke
+}
+
+/// A usage error found by the binary itself (a bad flag value, no scenario selected).
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    Usage(message.into()).into()
+}
+
+/// A target URL as the user typed it: `example.com/mcp` is a usage error (2), not a server
+/// failure or a harness error.
+fn target_url(url: &str) -> anyhow::Result<()> {
+    harness::runner::check_url(url).map_err(anyhow::Error::from)
 }
 
 fn write_reports(report: &harness::model::RunReport, dir: &std::path::Path) -> anyhow::Result<()> {
@@ -252,7 +320,7 @@ async fn finish_run(
     report: harness::model::RunReport,
     args: &ReportArgs,
     baseline: Option<&PathBuf>,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Ending> {
     use harness::report::{baseline as bl, terminal};
     let opts = if args.no_color {
         terminal::TerminalOptions { color: false, verbose: args.verbose }
@@ -265,13 +333,7 @@ async fn finish_run(
     }
     let verdict = match baseline {
         Some(path) => {
-            let b = match bl::load(path) {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(ExitCode::from(bl::exit::USAGE));
-                }
-            };
+            let b = bl::load(path)?;
             let v = bl::apply(&b, &report);
             for line in v.describe() {
                 emit(&format!("{line}\n"))?;
@@ -280,14 +342,14 @@ async fn finish_run(
         }
         None => None,
     };
-    Ok(ExitCode::from(bl::exit_code(&report, verdict.as_ref())))
+    Ok(bl::ending(&report, verdict.as_ref()))
 }
 
 fn progress(color: bool) -> impl Fn(&harness::model::ScenarioResult) + Send + Sync + 'static {
     move |r| eprintln!("{}", harness::report::progress_line(&r.name, r.passed(), r.duration_ms, color))
 }
 
-async fn run_scenarios(args: RunArgs) -> anyhow::Result<ExitCode> {
+async fn run_scenarios(args: RunArgs) -> anyhow::Result<Ending> {
     use harness::runner::{RunOptions, RunSettings};
     let loaded = if args.paths.is_empty() {
         harness::builtin::scenarios()
@@ -299,23 +361,14 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<ExitCode> {
             } else {
                 harness::scenario::load_file(p).map(|l| vec![l])
             };
-            match more {
-                Ok(m) => all.extend(m),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            }
+            all.extend(more?);
         }
         Ok(all)
     };
-    let loaded = match loaded {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let loaded = loaded?;
+    if let Some(t) = &args.target {
+        target_url(t)?;
+    }
     for name in &args.profiles {
         mock_client::profile::load(name)?;
     }
@@ -330,38 +383,37 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<ExitCode> {
         opts.jobs = j.max(1);
     }
     if harness::runner::plan(&loaded, &opts).is_empty() {
-        eprintln!("error: no scenario matches {:?}", args.filters);
-        return Ok(ExitCode::from(2));
+        return Err(usage(format!("no scenario matches {:?}", args.filters)));
     }
     let color = !args.report.no_color && harness::report::TerminalOptions::detect(false).color;
     let report = harness::runner::run_all(&loaded, &opts, progress(color)).await;
     finish_run(report, &args.report, args.baseline.as_ref()).await
 }
 
-async fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
     use harness::scenario::{ClientSettings, Loaded, RawStep, Scenario, TargetSpec};
     if !["2025-06-18", "2025-11-25"].contains(&args.spec.as_str()) {
-        eprintln!("error: --spec must be 2025-06-18 or 2025-11-25");
-        return Ok(ExitCode::from(2));
+        return Err(usage("--spec must be 2025-06-18 or 2025-11-25"));
     }
+    target_url(&args.target)?;
     let profiles = if args.profiles.is_empty() { vec!["chatgpt-2026-cimd".to_owned()] } else { args.profiles.clone() };
     let mut loaded = Vec::new();
     for profile in &profiles {
         mock_client::profile::load(profile)?;
         let scenario = Scenario {
             name: Some(format!("check {profile}")),
-            spec: Some(args.spec.clone()),
+            spec: Some(match args.spec.as_str() {
+                "2025-06-18" => harness::scenario::SpecVersion::V2025_06_18,
+                _ => harness::scenario::SpecVersion::V2025_11_25,
+            }),
             target: Some(TargetSpec::Url(args.target.clone())),
             profile: Some(profile.clone()),
             client: Some(ClientSettings {
-                login: Some(
-                    match args.user.login {
-                        LoginDriverArg::Auto => "auto",
-                        LoginDriverArg::Form => "form",
-                        LoginDriverArg::Manual => "manual",
-                    }
-                    .to_owned(),
-                ),
+                login: Some(match args.user.login {
+                    LoginDriverArg::Auto => harness::scenario::Login::Auto,
+                    LoginDriverArg::Form => harness::scenario::Login::Form,
+                    LoginDriverArg::Manual => harness::scenario::Login::Manual,
+                }),
                 login_fields: args.user.login_fields.iter().cloned().collect(),
                 client_id: args.user.client_id.clone(),
                 client_secret: args.user.client_secret.clone(),
@@ -424,8 +476,9 @@ fn conformance_context() -> Option<serde_json::Value> {
     std::env::var("MCP_CONFORMANCE_CONTEXT").ok().and_then(|s| serde_json::from_str(&s).ok())
 }
 
-async fn run_client(args: ClientArgs) -> anyhow::Result<ExitCode> {
+async fn run_client(args: ClientArgs) -> anyhow::Result<Ending> {
     use mock_client::{Client, ConnectOptions, LoginDriver, StaticCredentials};
+    target_url(&args.url)?;
     let profile = mock_client::profile::load(&args.profile)?;
     let ctx = conformance_context();
     let ctx_str = |k: &str| ctx.as_ref().and_then(|c| c.get(k)).and_then(|v| v.as_str()).map(str::to_owned);
@@ -452,14 +505,15 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let transcript = client.transcript().redacted();
     if args.verbose {
         for e in &transcript.exchanges {
+            let answer = e.status.map(|s| s.to_string()).or(e.error.clone()).unwrap_or_default();
             eprintln!(
                 "#{:<3} [{} · attempt {}] {} {} → {}",
                 e.seq,
                 e.phase,
                 e.attempt,
-                e.method,
-                e.url,
-                e.status.map(|s| s.to_string()).or(e.error.clone()).unwrap_or_default()
+                sanitize::line(&e.method),
+                sanitize::line(&e.url),
+                sanitize::line(&answer)
             );
         }
     }
@@ -467,8 +521,9 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(path, serde_json::to_string_pretty(&transcript)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    println!("{}", outcome.verdict(client.profile()));
-    Ok(if outcome.connected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    // The verdict quotes the server's error text: sanitised, so it cannot forge output.
+    println!("{}", sanitize::line(&outcome.verdict(client.profile())));
+    Ok(if outcome.connected() { Ending::AsExpected } else { Ending::ServerFailed })
 }
 
 async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
@@ -561,7 +616,7 @@ struct CertifyIdpArgs {
     out: PathBuf,
 }
 
-async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<ExitCode> {
+async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<Ending> {
     use harness::certify::{render, run};
     use mock_client::{LoginDriver, StaticCredentials};
     let mut cfg = run::CertifyConfig::new(args.issuer);
@@ -576,23 +631,17 @@ async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<ExitCode> {
         args.client_id.map(|client_id| StaticCredentials { client_id, client_secret: args.client_secret });
     cfg.cimd_base = args.cimd_base;
     cfg.cimd_port = args.cimd_port;
-    cfg.progress = Some(std::sync::Arc::new(|line: &str| eprintln!("{line}")));
+    cfg.progress = Some(std::sync::Arc::new(|line: &str| eprintln!("{}", sanitize::line(line))));
     let cert = match run::certify(&cfg).await {
         Ok(c) => c,
-        Err(run::CertifyError::Usage(e)) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-        Err(run::CertifyError::Harness(e)) => {
-            eprintln!("error: the harness could not run: {e}");
-            return Ok(ExitCode::from(3));
-        }
+        Err(run::CertifyError::Usage(e)) => return Err(usage(e)),
+        Err(e @ run::CertifyError::Harness(_)) => return Err(e.into()),
     };
     let paths = render::write(&cert, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
-    let mut out = format!("{}\n", cert.verdict);
+    let mut out = format!("{}\n", sanitize::line(&cert.verdict));
     for i in cert.items.iter().filter(|i| i.status.is_problem() && !i.untestable) {
         let status = if i.status == harness::model::Status::Failure { "FAILURE" } else { "WARNING" };
-        out.push_str(&format!("  {status}  {}  {}\n", i.id, i.name));
+        out.push_str(&format!("  {status}  {}  {}\n", sanitize::line(&i.id), sanitize::line(&i.name)));
     }
     let untested: Vec<&str> = cert.items.iter().filter(|i| i.untestable).map(|i| i.id.as_str()).collect();
     if !untested.is_empty() {
@@ -603,5 +652,5 @@ async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<ExitCode> {
     }
     emit(&out)?;
     let failed = cert.items.iter().any(|i| i.status == harness::model::Status::Failure);
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed { Ending::ServerFailed } else { Ending::AsExpected })
 }

@@ -52,6 +52,7 @@ fn assert_connected(o: &Outcome, t: &Transcript) {
     match o {
         Outcome::Connected { tools, .. } => assert!(tools.contains(&"whoami".to_string()), "{tools:?}"),
         Outcome::Failed(f) => panic!("did not connect: {} — {}\n{:#?}", f.message, f.cause, t.redacted().exchanges),
+        Outcome::NotAttempted => panic!("no connect was attempted"),
     }
 }
 

@@ -159,6 +159,31 @@ pub struct ScenarioResult {
     /// such a result is an error, not a finding about the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Whose fault `error` is: the user's input (exit 2) or the harness (exit 3). Meaningless
+    /// without `error`.
+    #[serde(default, skip_serializing_if = "ErrorTier::is_harness")]
+    pub error_tier: ErrorTier,
+}
+
+/// Why a scenario could not be run: kept apart from "the server failed" (a finding) all the way
+/// to the exit code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorTier {
+    /// The user's input is wrong: a scenario asks for what it does not provide, a target URL
+    /// without a scheme, the user's server command failing to start or exiting before it was
+    /// ready (exit 2).
+    Input,
+    /// The harness itself broke (exit 3).
+    #[default]
+    Harness,
+}
+
+impl ErrorTier {
+    /// Whether this is the harness's fault (the default).
+    pub fn is_harness(&self) -> bool {
+        *self == ErrorTier::Harness
+    }
 }
 
 impl ScenarioResult {

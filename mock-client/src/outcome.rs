@@ -64,6 +64,8 @@ pub enum Outcome {
     },
     /// Did not connect.
     Failed(Failure),
+    /// No connect was attempted (a run with no `connect` step): nothing to say about connecting.
+    NotAttempted,
 }
 
 impl Outcome {
@@ -85,6 +87,7 @@ impl Outcome {
                 format!("{} would connect ({} tools listed)", profile.display, tools.len())
             }
             Outcome::Failed(f) => format!("{} would fail: \"{}\" — because {}", profile.display, f.message, f.cause),
+            Outcome::NotAttempted => format!("{}: no connect attempted, so no verdict on connecting", profile.display),
         }
     }
 }

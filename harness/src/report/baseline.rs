@@ -235,25 +235,62 @@ fn finding_fails(r: &ScenarioResult, id: &str) -> bool {
     r.findings.iter().any(|f| f.id == id && f.status.is_problem())
 }
 
-/// The process exit code for a run:
-///
-/// | code | meaning |
-/// |---|---|
-/// | 0 | every scenario as expected — with a baseline, only listed failures and nothing stale |
-/// | 1 | the server under test failed a check: unexpected FAILURE/WARNING findings or failed expectations (no baseline), or regressions or stale entries (with one) |
-/// | 2 | usage or configuration error (bad arguments, unreadable scenario or baseline file) — returned by the caller, never by this function |
-/// | 3 | the harness itself broke in at least one scenario (`ScenarioResult::error`), whatever the baseline says — "the harness broke" is never mistaken for "the server failed" |
-///
-/// `baseline` must come from [`apply`] on the same `report`.
-pub fn exit_code(report: &RunReport, baseline: Option<&BaselineVerdict>) -> u8 {
-    if report.results.iter().any(|r| r.error.is_some()) {
-        return exit::HARNESS_ERROR;
+/// How a command ended, in the tiers every command shares. The one mapping to process exit codes
+/// is [`Ending::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Everything as expected (0).
+    AsExpected,
+    /// The server under test (or its authorization server) failed a check (1).
+    ServerFailed,
+    /// The user's input is wrong: arguments, a scenario or baseline file, a target URL, the
+    /// user's server command (2).
+    InputError,
+    /// The harness itself broke (3).
+    HarnessBroke,
+}
+
+impl Ending {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Ending::AsExpected => exit::OK,
+            Ending::ServerFailed => exit::FINDINGS,
+            Ending::InputError => exit::USAGE,
+            Ending::HarnessBroke => exit::HARNESS_ERROR,
+        }
+    }
+}
+
+/// How a run ended: the harness broke in any scenario (3) before a scenario the user's input
+/// made impossible (2) before findings (1). `baseline` must come from [`apply`] on `report`.
+pub fn ending(report: &RunReport, baseline: Option<&BaselineVerdict>) -> Ending {
+    let errors = || report.results.iter().filter(|r| r.error.is_some());
+    if errors().any(|r| r.error_tier.is_harness()) {
+        return Ending::HarnessBroke;
+    }
+    if errors().next().is_some() {
+        return Ending::InputError;
     }
     let ok = match baseline {
         Some(v) => v.ok(),
         None => report.results.iter().all(ScenarioResult::passed),
     };
-    if ok { exit::OK } else { exit::FINDINGS }
+    if ok { Ending::AsExpected } else { Ending::ServerFailed }
+}
+
+/// The process exit code for a run ([`ending`]`.code()`):
+///
+/// | code | meaning |
+/// |---|---|
+/// | 0 | every scenario as expected — with a baseline, only listed failures and nothing stale |
+/// | 1 | the server under test failed a check: unexpected FAILURE/WARNING findings or failed expectations (no baseline), or regressions or stale entries (with one) |
+/// | 2 | usage or scenario error: a scenario the user's input made impossible to run (`ErrorTier::Input`: the server command exited before it was ready, a target URL without a scheme); bad arguments and unreadable files are returned by the caller |
+/// | 3 | the harness itself broke in at least one scenario (`ScenarioResult::error` with `ErrorTier::Harness`), whatever the baseline says — "the harness broke" is never mistaken for "the server failed" |
+///
+/// `baseline` must come from [`apply`] on the same `report`.
+pub fn exit_code(report: &RunReport, baseline: Option<&BaselineVerdict>) -> u8 {
+    ending(report, baseline).code()
 }
 
 #[cfg(test)]

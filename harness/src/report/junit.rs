@@ -53,31 +53,42 @@ pub fn write(run: &RunReport, w: impl std::io::Write) -> Result<(), quick_junit:
 }
 
 fn case(r: &ScenarioResult, classname: &str) -> TestCase {
-    let verdict = shared::verdict(r);
+    // XML 1.0 forbids most control characters outright: every text goes through the sanitiser
+    // (controls shown escaped, each value capped) before quick-junit escapes it for XML.
+    let verdict = line(&shared::verdict(r));
     let status = match State::of(r) {
         State::Passed => TestCaseStatus::success(),
         State::Failed => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(verdict.as_str()).set_type("findings").set_description(shared::failing_lines(r).join("\n"));
+            let lines: Vec<String> = shared::failing_lines(r).iter().map(|l| line(l)).collect();
+            s.set_message(verdict.as_str()).set_type("findings").set_description(lines.join("\n"));
             s
         }
         State::Error => {
             let error = r.error.as_deref().unwrap_or_default();
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            s.set_message(error).set_type("harness error").set_description(error);
+            s.set_message(line(error)).set_type(shared::error_label(r)).set_description(block(error));
             s
         }
     };
-    let mut case = TestCase::new(r.name.as_str(), status);
-    case.set_classname(classname)
+    let mut case = TestCase::new(line(&r.name), status);
+    case.set_classname(line(classname))
         .set_time(Duration::from_millis(r.duration_ms))
         .set_system_out(verdict.as_str())
         .add_properties([
-            Property::new("profile", r.run.profile.as_str()),
-            Property::new("target", r.run.target.as_str()),
-            Property::new("spec_version", r.run.spec_version.as_str()),
+            Property::new("profile", line(&r.run.profile)),
+            Property::new("target", line(&r.run.target)),
+            Property::new("spec_version", line(&r.run.spec_version)),
         ]);
     case
+}
+
+fn line(s: &str) -> String {
+    super::sanitize::line(s).into_owned()
+}
+
+fn block(s: &str) -> String {
+    super::sanitize::block(s).into_owned()
 }
 
 #[cfg(test)]

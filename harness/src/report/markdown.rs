@@ -72,7 +72,8 @@ fn scenario(out: &mut String, r: &ScenarioResult) {
     let _ = writeln!(out, "- Duration: {}\n", shared::duration(r.duration_ms));
     let _ = writeln!(out, "> {}\n", md(&shared::verdict(r)));
     if let Some(e) = &r.error {
-        let _ = writeln!(out, "**Harness error** (not a finding about the server): {}\n", md(e));
+        let label = if r.error_tier.is_harness() { "Harness error" } else { "Scenario error" };
+        let _ = writeln!(out, "**{label}** (not a finding about the server): {}\n", md(e));
     }
 
     let _ = writeln!(out, "### Findings\n");
@@ -108,9 +109,11 @@ fn scenario(out: &mut String, r: &ScenarioResult) {
     }
 }
 
-/// Text for a Markdown paragraph or table cell: Markdown and HTML specials escaped, newlines as
-/// `<br>`. Shared with the certification report.
+/// Text for a Markdown paragraph or table cell: sanitised and capped first
+/// ([`super::sanitize`]: controls shown escaped), then Markdown and HTML specials escaped,
+/// newlines as `<br>`. Shared with the certification report.
 pub(crate) fn md(s: &str) -> String {
+    let s = super::sanitize::block_capped(s, super::sanitize::LINE_CAP);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -196,6 +199,7 @@ fn shorten(s: &str, max: usize) -> String {
 /// lexer treats specially becomes an entity code, line breaks become spaces, and the result is
 /// never empty.
 pub fn mermaid_text(s: &str) -> String {
+    let s = super::sanitize::block_capped(s, super::sanitize::LINE_CAP);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -471,7 +475,9 @@ mod tests {
             "Client->>MCP: GET /.well-known/oauth-protected-resource#59;v=1?… (root PRM #34;quoted#34;#59; #35;1#58; #60;b#62;bold#60;/b#62; 100#37; --#62;#62; end)"
         ), "{weird}");
         assert!(
-            weird.contains("Note over Client: no response#58; connection refused#58; #60;closed#62;#59; #35;x [31m"),
+            weird.contains(
+                "Note over Client: no response#58; connection refused#58; #60;closed#62;#59; #35;x \\x1b[31m"
+            ),
             "{weird}"
         );
         assert!(weird.contains("Client->>Auth: POST /mcp?… (tools/call next line)"), "{weird}");

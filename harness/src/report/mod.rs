@@ -16,10 +16,11 @@ pub mod baseline;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod sanitize;
 mod shared;
 pub mod terminal;
 
-pub use baseline::{Baseline, BaselineEntry, BaselineError, BaselineVerdict, exit_code};
+pub use baseline::{Baseline, BaselineEntry, BaselineError, BaselineVerdict, Ending, ending, exit_code};
 pub use terminal::{TerminalOptions, progress_line};
 
 /// Hand-made reports for the reporters' tests: a few scenarios over a small, realistic transcript.
@@ -96,6 +97,7 @@ pub(crate) mod fixtures {
         let verdict = match &outcome {
             Outcome::Connected { tools, .. } => format!("{DISPLAY} would connect ({} tools listed)", tools.len()),
             Outcome::Failed(f) => format!("{DISPLAY} would fail: \"{}\" — because {}", f.message, f.cause),
+            Outcome::NotAttempted => format!("{DISPLAY}: no connect attempted, so no verdict on connecting"),
         };
         ScenarioResult {
             name: name.into(),
@@ -114,6 +116,7 @@ pub(crate) mod fixtures {
             verdict,
             duration_ms: 1250,
             error: None,
+            error_tier: Default::default(),
         }
     }
 

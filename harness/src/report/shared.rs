@@ -30,6 +30,12 @@ impl State {
     }
 }
 
+/// What a result's error is called: `harness error` (the harness broke) or `scenario error` (the
+/// user's input made the scenario impossible to run).
+pub(crate) fn error_label(result: &ScenarioResult) -> &'static str {
+    if result.error_tier.is_harness() { "harness error" } else { "scenario error" }
+}
+
 /// The one-line verdict: the result's own, or — for results built without one — derived from the
 /// outcome the same way the client words it (a harness error gives none: the outcome means
 /// nothing then, and the error is shown on its own).
@@ -44,6 +50,7 @@ pub(crate) fn verdict(result: &ScenarioResult) -> String {
     match &result.run.outcome {
         Outcome::Connected { tools, .. } => format!("{who} would connect ({} tools listed)", tools.len()),
         Outcome::Failed(f) => format!("{who} would fail: \"{}\" — because {}", f.message, f.cause),
+        Outcome::NotAttempted => format!("{who}: no connect attempted, so no verdict on connecting"),
     }
 }
 

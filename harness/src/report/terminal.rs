@@ -2,8 +2,10 @@
 //! expectations that did not hold and harness errors (kept apart from findings), the transcript
 //! with `verbose`; then counts by status and the plain closing line `N passed, M failed`.
 //!
-//! Everything that came from the server (descriptions, headers, bodies) has its control
-//! characters escaped, so a hostile server cannot write escape sequences to the user's terminal.
+//! Everything that came from the server (descriptions, headers, bodies) goes through
+//! [`super::sanitize`]: control characters escaped (newlines too on one-line values), each value
+//! capped, so a hostile server can neither write escape sequences to the user's terminal nor
+//! forge lines of output nor flood it.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -39,11 +41,21 @@ pub fn render(report: &RunReport, opts: &TerminalOptions) -> String {
         scenario(&mut out, result, opts, &p);
         out.push('\n');
     }
-    let (_, _, errors) = shared::tally(report);
     let _ = writeln!(out, "{}", shared::status_counts_line(report));
+    let with_error = || report.results.iter().filter(|r| r.error.is_some());
+    let errors = with_error().filter(|r| r.error_tier.is_harness()).count();
+    let input = with_error().count() - errors;
     if errors > 0 {
         let noun = if errors == 1 { "harness error" } else { "harness errors" };
         let _ = writeln!(out, "{}", p.paint(&format!("{errors} {noun} (the harness broke, not the server)"), err()));
+    }
+    if input > 0 {
+        let noun = if input == 1 { "scenario error" } else { "scenario errors" };
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(&format!("{input} {noun} (the scenario or its server command is wrong, not the server)"), err())
+        );
     }
     // The closing line is read by CI tools: alone on its line, never coloured.
     let _ = writeln!(out, "{}", shared::summary_line(report));
@@ -65,7 +77,7 @@ fn scenario(out: &mut String, r: &ScenarioResult, opts: &TerminalOptions, p: &Pa
     let state = State::of(r);
     let mut head = progress_line(&r.name, state == State::Passed, r.duration_ms, opts.color);
     if state == State::Error {
-        head.push_str(&format!("  {}", p.paint("harness error", err())));
+        head.push_str(&format!("  {}", p.paint(shared::error_label(r), err())));
     }
     let _ = writeln!(out, "{head}");
     let verdict_style = if r.run.outcome.connected() { ok() } else { bad() };
@@ -80,7 +92,7 @@ fn scenario(out: &mut String, r: &ScenarioResult, opts: &TerminalOptions, p: &Pa
             if f.untestable {
                 line.push_str(&p.paint(" (untestable: a prerequisite failed)", dim()));
             }
-            let _ = writeln!(out, "{}", continuation(&line, 6));
+            let _ = writeln!(out, "{line}");
         }
     }
 
@@ -92,7 +104,8 @@ fn scenario(out: &mut String, r: &ScenarioResult, opts: &TerminalOptions, p: &Pa
         }
     }
     if let Some(e) = &r.error {
-        let _ = writeln!(out, "  {} {}", p.paint("harness error:", err()), continuation(&clean(e), 4));
+        let label = format!("{}:", shared::error_label(r));
+        let _ = writeln!(out, "  {} {}", p.paint(&label, err()), continuation(&super::sanitize::block(e), 4));
     }
     if opts.verbose {
         transcript(out, r, p);
@@ -149,32 +162,18 @@ fn body(out: &mut String, dir: &str, b: &str, truncated: bool) {
     if b.is_empty() {
         return;
     }
-    for line in b.lines() {
-        let _ = writeln!(out, "        {dir}   {}", clean(line));
+    for line in super::sanitize::block(b).lines() {
+        let _ = writeln!(out, "        {dir}   {line}");
     }
     if truncated {
         let _ = writeln!(out, "        {dir}   … (truncated at the body limit)");
     }
 }
 
-/// Control characters (ESC, CR, …) shown escaped; newlines and tabs kept.
+/// A one-line value from the server: controls and newlines escaped, capped
+/// ([`super::sanitize::line`]).
 fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Cow::Borrowed(s);
-    }
-    Cow::Owned(
-        s.chars()
-            .map(
-                |c| {
-                    if c.is_control() && c != '\n' && c != '\t' {
-                        c.escape_unicode().to_string()
-                    } else {
-                        c.to_string()
-                    }
-                },
-            )
-            .collect(),
-    )
+    super::sanitize::line(s)
 }
 
 /// Continuation lines of a multi-line text indented under its first line.
@@ -292,7 +291,7 @@ mod tests {
         );
         assert!(text.contains("        < www-authenticate: Bearer resource_metadata="), "{text}");
         assert!(text.contains("        >   {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}"), "{text}");
-        assert!(text.contains("→ error: connection refused: <closed>; #x \\u{1b}[31m"), "{text}");
+        assert!(text.contains("→ error: connection refused: <closed>; #x \\x1b[31m"), "{text}");
         assert!(!text.contains('\u{1b}'), "a server-supplied escape reached the terminal");
     }
 

@@ -3,20 +3,29 @@
 use mock_client::Outcome;
 
 use crate::model::{ExpectationResult, ScenarioResult, Status};
-use crate::scenario::Planned;
+use crate::scenario::{ExpectedOutcome, Planned};
 
 pub(crate) fn evaluate(p: &Planned, r: &ScenarioResult, settings: &super::RunSettings) -> Vec<ExpectationResult> {
     let mut out = Vec::new();
     let e = &p.expect;
     if let Some(want) = &e.outcome {
-        let actual = if r.run.outcome.connected() { "connected" } else { "failed" };
-        out.push(ExpectationResult { what: format!("outcome: {want}"), actual: actual.into(), ok: want == actual });
+        let actual = match &r.run.outcome {
+            Outcome::Connected { .. } => ExpectedOutcome::Connected,
+            Outcome::Failed(_) => ExpectedOutcome::Failed,
+            Outcome::NotAttempted => ExpectedOutcome::NotAttempted,
+        };
+        out.push(ExpectationResult {
+            what: format!("outcome: {}", want.as_str()),
+            actual: actual.as_str().into(),
+            ok: *want == actual,
+        });
     }
     if let Some(says) = &e.chatgpt_says {
         let want = says.replace("{{target}}", &r.run.target).replace("{target}", &r.run.target);
         let actual = match &r.run.outcome {
             Outcome::Failed(f) => f.message.clone(),
             Outcome::Connected { .. } => "(connected: no message)".into(),
+            Outcome::NotAttempted => "(no connect attempted: no message)".into(),
         };
         out.push(ExpectationResult { what: format!("chatgpt_says: {want}"), ok: actual == want, actual });
     }

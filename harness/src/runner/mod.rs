@@ -8,4 +8,4 @@ mod target;
 
 pub use pool::{RunOptions, plan, run_all};
 pub use run::{RunError, RunSettings, run_one};
-pub use target::{Target, TargetError};
+pub use target::{Target, TargetError, check_url};

@@ -73,22 +73,34 @@ pub async fn run_all(
     let sem = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let progress = Arc::new(progress);
     let mut set = tokio::task::JoinSet::new();
-    for (i, p) in planned.into_iter().enumerate() {
+    // Which planned scenario each task runs, so a task that panics still yields its result.
+    let mut tasks = std::collections::HashMap::new();
+    for (i, p) in planned.iter().cloned().enumerate() {
         let sem = sem.clone();
         let settings = opts.settings.clone();
         let progress = progress.clone();
-        set.spawn(async move {
+        let handle = set.spawn(async move {
             let _permit = sem.acquire_owned().await.expect("the semaphore is never closed");
             let r = super::run_one(&p, &settings).await;
             progress(&r);
             (i, r)
         });
+        tasks.insert(handle.id(), (i, Instant::now()));
     }
     let mut results = Vec::new();
-    while let Some(joined) = set.join_next().await {
+    while let Some(joined) = set.join_next_with_id().await {
         match joined {
-            Ok(r) => results.push(r),
-            Err(e) => tracing::error!("a scenario task panicked: {e}"),
+            Ok((_, r)) => results.push(r),
+            Err(e) => {
+                // A panic (or a cancelled task) is the harness breaking: the scenario becomes a
+                // harness error (exit 3, JUnit <error>) instead of vanishing from the report.
+                let Some(&(i, spawned)) = tasks.get(&e.id()) else { continue };
+                let what = panic_text(e);
+                tracing::error!("scenario `{}` broke the harness: {what}", planned[i].name);
+                let r = super::run::broken_result(&planned[i], &what, spawned.elapsed().as_millis() as u64);
+                progress(&r);
+                results.push((i, r));
+            }
         }
     }
     results.sort_by_key(|(i, _)| *i);
@@ -97,5 +109,55 @@ pub async fn run_all(
         started_at,
         duration_ms: started.elapsed().as_millis() as u64,
         results: results.into_iter().map(|(_, r)| r).collect(),
+    }
+}
+
+/// What a failed task says: the panic message when there is one.
+fn panic_text(e: tokio::task::JoinError) -> String {
+    if !e.is_panic() {
+        return format!("its task ended early ({e})");
+    }
+    let payload = e.into_panic();
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    format!("panic: {msg}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> RunReport {
+        let loaded = vec![crate::scenario::load_str("t", text).unwrap()];
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(run_all(&loaded, &RunOptions { jobs: 1, ..Default::default() }, |_| {}))
+    }
+
+    /// A scenario that panics inside the harness (the client is asked for a tool before it ever
+    /// connected) is a harness error for that scenario, not a scenario that silently vanishes.
+    #[test]
+    fn a_panicking_scenario_is_a_harness_error_not_a_missing_result() {
+        let report = run("name: tool before connect\nsteps:\n  - call_tool: {name: echo}\n");
+        assert_eq!(report.results.len(), 1, "the scenario is in the report");
+        let r = &report.results[0];
+        let e = r.error.as_deref().expect("a harness error");
+        assert!(e.contains("panic") && e.contains("connect first"), "{e}");
+        assert!(!r.passed());
+        assert_eq!(crate::report::exit_code(&report, None), crate::report::baseline::exit::HARNESS_ERROR);
+    }
+
+    /// Without a `connect` step nothing is said about connecting.
+    #[test]
+    fn a_run_without_connect_is_not_attempted() {
+        let report = run("name: no connect\nsteps: [finish]\nexpect: {outcome: not_attempted}\n");
+        let r = &report.results[0];
+        assert_eq!(r.run.outcome, mock_client::Outcome::NotAttempted);
+        assert!(!r.verdict.contains("would connect") && r.verdict.contains("no connect attempted"), "{}", r.verdict);
+        assert!(r.passed(), "{:?}", r.expectations);
+        let report = run("name: no connect\nsteps: [finish]\nexpect: {outcome: connected}\n");
+        assert!(!report.results[0].passed(), "a run without connect does not count as connected");
     }
 }

@@ -6,9 +6,9 @@ use mock_idp::{IdpHandle, MockIdp};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::model::{RunRecord, ScenarioResult};
+use crate::model::{ErrorTier, RunRecord, ScenarioResult};
 use crate::probes::{Probe, ProbeContext};
-use crate::scenario::SendToken;
+use crate::scenario::{Login, SendToken};
 use crate::scenario::{Planned, RawStep};
 
 /// The harness could not run a scenario (as opposed to the server failing it).
@@ -36,6 +36,20 @@ pub enum RunError {
     Probe(String),
 }
 
+impl RunError {
+    /// Whose fault it is: the scenario's (or the user's server command's), or the harness's.
+    pub fn tier(&self) -> ErrorTier {
+        use mock_client::ClientError as C;
+        match self {
+            RunError::Idp(_) | RunError::Probe(_) => ErrorTier::Harness,
+            RunError::Target(t) => t.tier(),
+            RunError::Client(C::BadUrl { .. } | C::Profile { .. } | C::UnknownProfile(..)) => ErrorTier::Input,
+            RunError::Client(_) => ErrorTier::Harness,
+            RunError::Step { .. } => ErrorTier::Input,
+        }
+    }
+}
+
 /// Options that affect one run.
 #[derive(Debug, Clone, Default)]
 pub struct RunSettings {
@@ -50,10 +64,10 @@ pub struct RunSettings {
 
 fn options(p: &Planned, idp: Option<&Arc<IdpHandle>>, token: Option<String>) -> ConnectOptions {
     let c = &p.client;
-    let login = match c.login.as_deref() {
-        Some("form") => LoginDriver::Form { fields: c.login_fields.clone() },
-        Some("manual") => LoginDriver::Manual,
-        _ => LoginDriver::Auto,
+    let login = match c.login {
+        Some(Login::Form) => LoginDriver::Form { fields: c.login_fields.clone() },
+        Some(Login::Manual) => LoginDriver::Manual,
+        Some(Login::Auto) | None => LoginDriver::Auto,
     };
     let rewrite: Option<mock_client::CimdRewrite> = idp.map(|i| {
         let i = i.clone();
@@ -71,12 +85,9 @@ fn options(p: &Planned, idp: Option<&Arc<IdpHandle>>, token: Option<String>) -> 
     }
 }
 
-/// Runs one planned scenario. Harness breakage is reported in [`ScenarioResult::error`].
-pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> ScenarioResult {
-    let started = Instant::now();
-    let profile = mock_client::profile::load(&p.profile);
-    let display = profile.as_ref().map(|x| x.display.clone()).unwrap_or_else(|_| p.profile.clone());
-    let mut result = ScenarioResult {
+/// A result for `p` before anything ran: no outcome yet ([`Outcome::NotAttempted`]), no findings.
+fn blank_result(p: &Planned, display: String) -> ScenarioResult {
+    ScenarioResult {
         name: p.name.clone(),
         file: p.file.display().to_string(),
         tags: p.tags.clone(),
@@ -85,7 +96,7 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
             profile: p.profile.clone(),
             profile_display: display,
             spec_version: p.spec.clone(),
-            outcome: Outcome::Connected { tools: vec![], protocol_version: None },
+            outcome: Outcome::NotAttempted,
             transcript: Default::default(),
         },
         findings: Vec::new(),
@@ -93,7 +104,27 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
         verdict: String::new(),
         duration_ms: 0,
         error: None,
-    };
+        error_tier: Default::default(),
+    }
+}
+
+/// The result of a scenario whose run broke inside the harness (a panic in its task): a harness
+/// error, so the run cannot end green with the scenario silently missing.
+pub(crate) fn broken_result(p: &Planned, what: &str, duration_ms: u64) -> ScenarioResult {
+    let mut result = blank_result(p, p.profile.clone());
+    let e = format!("the harness broke while running this scenario: {what}");
+    result.verdict = format!("the harness could not run this scenario: {e}");
+    result.error = Some(e);
+    result.duration_ms = duration_ms;
+    result
+}
+
+/// Runs one planned scenario. Harness breakage is reported in [`ScenarioResult::error`].
+pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> ScenarioResult {
+    let started = Instant::now();
+    let profile = mock_client::profile::load(&p.profile);
+    let display = profile.as_ref().map(|x| x.display.clone()).unwrap_or_else(|_| p.profile.clone());
+    let mut result = blank_result(p, display);
     match execute(p, &mut result, settings.shared_idp.clone()).await {
         Ok(()) => {
             result.findings = crate::checks::run(&result.run);
@@ -106,6 +137,7 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
         }
         Err(e) => {
             result.error = Some(e.to_string());
+            result.error_tier = e.tier();
             result.verdict = format!("the harness could not run this scenario: {e}");
         }
     }
@@ -200,9 +232,8 @@ async fn execute(p: &Planned, result: &mut ScenarioResult, shared: Option<Arc<Id
                         .to_string(),
                     None => url.clone(),
                 };
-                let method = reqwest::Method::from_bytes(raw.method.as_bytes()).map_err(|_| RunError::Step {
-                    step: "raw".into(),
-                    reason: format!("bad method `{}`", raw.method),
+                let method = reqwest::Method::from_bytes(raw.method.as_str().as_bytes()).map_err(|_| {
+                    RunError::Step { step: "raw".into(), reason: format!("bad method `{}`", raw.method.as_str()) }
                 })?;
                 let mut req = Req::new(method, target, raw.label.clone().unwrap_or_else(|| "raw".into()));
                 for (k, v) in &raw.headers {

@@ -25,6 +25,44 @@ pub enum TargetError {
     /// The scenario's target needs the mock IdP but none runs.
     #[error("the target needs the mock IdP's {0}, but the scenario runs no mock IdP")]
     NeedsIdp(&'static str),
+    /// A target URL the harness cannot use (no scheme, not http or https).
+    #[error("target `{url}` is not an http(s) URL: {reason}")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it is refused.
+        reason: String,
+    },
+}
+
+impl TargetError {
+    /// Whose fault it is: the user's command, URL or scenario (input), or the harness's.
+    pub fn tier(&self) -> crate::model::ErrorTier {
+        use crate::model::ErrorTier;
+        match self {
+            TargetError::Reference(_) => ErrorTier::Harness,
+            // The user's server: not found, exited before it was ready, never became ready.
+            TargetError::Command { .. } | TargetError::NeedsIdp(_) | TargetError::BadUrl { .. } => ErrorTier::Input,
+        }
+    }
+}
+
+/// Checks a target URL as the user gave it (`--target`, `client URL`, `target: {url: …}`): an
+/// absolute http or https URL with a host. `example.com/mcp` is refused here, as a usage error,
+/// instead of failing later as if the server or the harness were at fault.
+pub fn check_url(url: &str) -> Result<(), TargetError> {
+    let bad = |reason: &str| TargetError::BadUrl { url: url.to_owned(), reason: reason.to_owned() };
+    let parsed = url::Url::parse(url).map_err(|e| match e {
+        url::ParseError::RelativeUrlWithoutBase => bad("it has no scheme (write https://… or http://…)"),
+        e => bad(&e.to_string()),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad(&format!("the scheme is `{}`, not http or https", parsed.scheme())));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it has no host"));
+    }
+    Ok(())
 }
 
 /// A running server under test; dropping it stops what the runner started.
@@ -85,7 +123,10 @@ pub async fn start(
     scenario_dir: &Path,
 ) -> Result<Target, TargetError> {
     match spec {
-        TargetSpec::Url(u) => Ok(Target::Url(u.clone())),
+        TargetSpec::Url(u) => {
+            check_url(u)?;
+            Ok(Target::Url(u.clone()))
+        }
         TargetSpec::Reference(r) => {
             let idp = idp.ok_or(TargetError::NeedsIdp("issuer"))?;
             let mut b = ReferenceServer::builder().issuer(idp.issuer()).jwks_uri(idp.jwks_uri());
@@ -185,6 +226,17 @@ pub async fn start(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn target_urls_need_an_http_scheme_and_a_host() {
+        assert!(super::check_url("https://mcp.example.com/mcp").is_ok());
+        assert!(super::check_url("http://127.0.0.1:8000/mcp").is_ok());
+        for bad in ["example.com/mcp", "mcp.example.com", "ftp://example.com/mcp", "file:///etc/passwd", ""] {
+            let e = super::check_url(bad).unwrap_err();
+            assert_eq!(e.tier(), crate::model::ErrorTier::Input, "{bad}");
+        }
+        assert!(super::check_url("example.com/mcp").unwrap_err().to_string().contains("no scheme"));
+    }
+
     #[test]
     fn placeholders() {
         let mut vars = std::collections::BTreeMap::new();

@@ -198,18 +198,9 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 fn validate(file: &Path, s: &Scenario) -> Result<(), LoadError> {
-    if let Some(v) = &s.spec
-        && !["2025-06-18", "2025-11-25"].contains(&v.as_str())
-    {
-        return Err(err(file, format!("spec `{v}` is not one of 2025-06-18, 2025-11-25")));
-    }
+    // Enum-valued fields are typed, so the parser already rejected bad values with their line and
+    // column; what is left are values checked against something outside the file.
     for e in s.matrix.iter().filter_map(|m| m.expect.as_ref()).chain(s.expect.as_ref()) {
-        if let Some(o) = &e.outcome
-            && o != "connected"
-            && o != "failed"
-        {
-            return Err(err(file, format!("expect.outcome `{o}` is not `connected` or `failed`")));
-        }
         for id in e.findings.keys() {
             if crate::catalogue::get(id).is_none() {
                 return Err(err(
@@ -264,6 +255,31 @@ mod tests {
         assert!(e.contains("2024-11-05"), "{e}");
     }
 
+    /// Every enum-valued field is checked when the file is read: a typo is an error at the value's
+    /// line and column, never a silent default.
+    #[test]
+    fn enum_values_are_checked_at_load_time_with_line_and_column() {
+        let cases = [
+            ("client: {login: frm}\n", "frm", "line 1"),
+            ("name: x\nclient:\n  login: frm\n", "frm", "line 3"),
+            ("expect:\n  outcome: conected\n", "conected", "line 2"),
+            ("spec: 2024-11-05\n", "2024-11-05", "line 1"),
+            ("matrix:\n  - profile: claude\n    spec: 2026-01-01\n", "2026-01-01", "line 3"),
+            ("steps:\n  - raw: {method: \"P0ST /\"}\n", "P0ST /", "line 2"),
+            ("expect: {findings: {RS-08: SUCESS}}\n", "SUCESS", "line 1"),
+            ("steps:\n  - probe: garbage_tokn\n", "garbage_tokn", "line 2"),
+        ];
+        for (text, value, line) in cases {
+            let e = load_str("x", text).unwrap_err().to_string();
+            assert!(e.contains(value) && e.contains(line) && e.contains("column"), "{text:?} gave: {e}");
+        }
+        let ok = load_str("x", "client: {login: form}\nspec: 2025-06-18\nexpect: {outcome: not_attempted}\n").unwrap();
+        let p = &ok.plan()[0];
+        assert_eq!(p.client.login, Some(crate::scenario::Login::Form));
+        assert_eq!(p.spec, "2025-06-18");
+        assert_eq!(p.expect.outcome, Some(crate::scenario::ExpectedOutcome::NotAttempted));
+    }
+
     #[test]
     fn matrix_expands_per_profile() {
         let l = load_str(
@@ -275,7 +291,7 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].name, "no dcr [chatgpt-2026-cimd]");
         assert_eq!(p[1].client.client_id.as_deref(), Some("c1"));
-        assert_eq!(p[1].expect.outcome.as_deref(), Some("connected"));
+        assert_eq!(p[1].expect.outcome, Some(crate::scenario::ExpectedOutcome::Connected));
         assert!(p[0].idp.as_ref().unwrap().has(mock_idp::Quirk::NoRegistrationEndpoint));
     }
 

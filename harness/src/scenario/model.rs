@@ -25,7 +25,7 @@ pub struct Scenario {
     /// Fragments merged underneath this file (paths relative to it).
     pub include: Vec<String>,
     /// The spec version findings are judged against (`2025-06-18` or `2025-11-25`).
-    pub spec: Option<String>,
+    pub spec: Option<SpecVersion>,
     /// The mock IdP's configuration (any `IdpConfig` field). Present → the mock IdP runs.
     pub idp: Option<IdpConfig>,
     /// The server under test.
@@ -98,8 +98,8 @@ pub struct CommandTarget {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClientSettings {
-    /// `auto`, `form` or `manual`.
-    pub login: Option<String>,
+    /// How the user's part of authorization is done.
+    pub login: Option<Login>,
     /// Form fields for the form driver.
     pub login_fields: BTreeMap<String, String>,
     /// A pre-registered client id.
@@ -155,8 +155,8 @@ pub enum SendToken {
 #[serde(deny_unknown_fields)]
 pub struct RawRequest {
     /// Method.
-    #[serde(default = "post")]
-    pub method: String,
+    #[serde(default)]
+    pub method: HttpMethod,
     /// Path relative to the target's origin (default: the MCP path).
     #[serde(default)]
     pub path: Option<String>,
@@ -171,8 +171,91 @@ pub struct RawRequest {
     pub label: Option<String>,
 }
 
-fn post() -> String {
-    "POST".into()
+/// An HTTP method as a raw step writes it: any RFC 9110 token (`POST`, `GET`, `PROPFIND`…),
+/// checked when the file is read so a typo such as `P0ST ` is an error with its line and column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct HttpMethod(String);
+
+impl HttpMethod {
+    /// The method as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for HttpMethod {
+    fn default() -> Self {
+        HttpMethod("POST".into())
+    }
+}
+
+impl<'de> Deserialize<'de> for HttpMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        // RFC 9110 §5.6.2 tchar.
+        let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if s.is_empty() || s.len() > 32 || !s.chars().all(tchar) {
+            return Err(serde::de::Error::custom(format!("`{s}` is not an HTTP method (a token such as POST or GET)")));
+        }
+        Ok(HttpMethod(s))
+    }
+}
+
+/// How the user's part of authorization is done (`client.login`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Login {
+    /// Follow redirects; the IdP approves without a page.
+    Auto,
+    /// Fill the login and consent forms with `login_fields`.
+    Form,
+    /// Ask a person to sign in in a browser.
+    Manual,
+}
+
+/// The MCP spec version findings are judged against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SpecVersion {
+    /// 2025-06-18.
+    #[serde(rename = "2025-06-18")]
+    V2025_06_18,
+    /// 2025-11-25.
+    #[serde(rename = "2025-11-25")]
+    V2025_11_25,
+}
+
+impl SpecVersion {
+    /// The version as the spec names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecVersion::V2025_06_18 => "2025-06-18",
+            SpecVersion::V2025_11_25 => "2025-11-25",
+        }
+    }
+}
+
+/// How the connect should end (`expect.outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectedOutcome {
+    /// Initialized and listed tools.
+    Connected,
+    /// Did not connect.
+    Failed,
+    /// No connect step ran.
+    NotAttempted,
+}
+
+impl ExpectedOutcome {
+    /// As written in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectedOutcome::Connected => "connected",
+            ExpectedOutcome::Failed => "failed",
+            ExpectedOutcome::NotAttempted => "not_attempted",
+        }
+    }
 }
 
 /// The resolved steps.
@@ -182,8 +265,8 @@ pub type Step = RawStep;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Expect {
-    /// `connected` or `failed`.
-    pub outcome: Option<String>,
+    /// `connected`, `failed` or `not_attempted`.
+    pub outcome: Option<ExpectedOutcome>,
     /// The exact message the client would show (`{target}` is the MCP URL).
     pub chatgpt_says: Option<String>,
     /// Finding statuses by requirement ID.
@@ -203,7 +286,7 @@ pub struct MatrixEntry {
     /// Expectations (replace the scenario's).
     pub expect: Option<Expect>,
     /// Spec version override.
-    pub spec: Option<String>,
+    pub spec: Option<SpecVersion>,
 }
 
 /// A scenario as loaded: the merged file plus where it came from.
@@ -276,10 +359,7 @@ impl Loaded {
                 file: self.file.clone(),
                 tags: s.tags.clone(),
                 requirements: s.requirements.clone(),
-                spec: entry
-                    .and_then(|e| e.spec.clone())
-                    .or_else(|| s.spec.clone())
-                    .unwrap_or_else(|| "2025-11-25".into()),
+                spec: entry.and_then(|e| e.spec).or(s.spec).unwrap_or(SpecVersion::V2025_11_25).as_str().to_owned(),
                 idp,
                 target,
                 profile,

@@ -109,7 +109,7 @@ pub async fn run(setup: Setup) -> Judged {
         let session = client.session_id().map(str::to_owned);
         let version = match &outcome {
             Outcome::Connected { protocol_version, .. } => protocol_version.clone(),
-            Outcome::Failed(_) => None,
+            Outcome::Failed(_) | Outcome::NotAttempted => None,
         };
         let ctx = ProbeContext {
             rec: client.recorder(),
