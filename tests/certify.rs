@@ -494,6 +494,27 @@ async fn a_sign_in_without_login_fields_is_one_finding_and_the_rest_is_skipped()
     idp.shutdown().await;
 }
 
+/// oidc-provider's dev login pages, signed in with no `--login-field`: the sign-in is the one
+/// finding, and nothing after it is blamed on the IdP.
+#[tokio::test]
+async fn oidc_provider_without_login_fields_is_not_certified_and_not_blamed() {
+    let Some((_oidc, issuer)) = support::oidc_provider().await else { return };
+    let mut cfg = CertifyConfig::new(&issuer);
+    cfg.profiles = vec!["chatgpt-2025-dcr".into()];
+    let c = certify(&cfg).await.unwrap();
+    assert!(problems(&c).is_empty(), "nothing blamed on the IdP:\n{}", summary(&c));
+    assert_eq!(c.status, Status::Failure, "{}", summary(&c));
+    let gpt06 = c.item("GPT-06").unwrap();
+    assert!(gpt06.untestable, "{}", summary(&c));
+    let d = descriptions(&c, "GPT-06");
+    // Its dev pages take the empty login and then fail with HTTP 500 on the next page.
+    assert!(d.starts_with("login failed: the sign-in form at http://127.0.0.1:") && d.contains("HTTP 500"), "{d}");
+    assert!(c.verdict.contains("not certified: login failed"), "{}", c.verdict);
+    for i in c.items.iter().filter(|i| i.id != "GPT-06") {
+        assert_ne!(i.status, Status::Failure, "{}:\n{}", i.id, summary(&c));
+    }
+}
+
 /// AS-18 replays a public client's used refresh token at once and, when the IdP accepts it, again
 /// after a wait (here the mock IdP's clock moves 35 s): strict rotation is SUCCESS, a documented
 /// reuse window shorter than the wait INFO with its length, a window longer than the wait (the used

@@ -256,6 +256,9 @@ impl<'a> J<'a> {
         let failing = f.seq.and_then(|s| self.t.exchanges.iter().find(|e| e.seq == s));
         let hint = match &self.cfg.login {
             mock_client::LoginDriver::Manual => "sign in in the browser and paste the whole URL you are sent back to",
+            mock_client::LoginDriver::Form { fields } if fields.is_empty() => {
+                "check the --login-field values (none were given; field names as in the login page's HTML)"
+            }
             _ => "check the --login-field values (field names as in the login page's HTML)",
         };
         if let Some(e) = failing.filter(|e| e.label.starts_with("submit form") && e.status.is_some_and(|s| s >= 400)) {
@@ -263,6 +266,28 @@ impl<'a> J<'a> {
             return Some((
                 format!("login failed at {}: {}{page} — {hint}", without_query(&e.url), status_text(e)),
                 vec![e.seq],
+            ));
+        }
+        // With no --login-field values the form driver submits the page's defaults (empty fields);
+        // an error page after that submission is the sign-in failing, wherever the IdP shows it
+        // (oidc-provider answers the empty login with HTTP 500 on its next page). With values given,
+        // only a refused submission itself counts, so an IdP that breaks after a good sign-in is
+        // still judged.
+        let no_fields = matches!(&self.cfg.login, mock_client::LoginDriver::Form { fields } if fields.is_empty());
+        if let (true, Some(first), Some(e)) = (no_fields, submits.first(), failing)
+            && e.seq > first.seq
+            && e.status.is_some_and(|s| s >= 400)
+        {
+            let page = response_gist(e).map(|g| format!(" ({g})")).unwrap_or_default();
+            return Some((
+                format!(
+                    "login failed: the sign-in form at {} was submitted without --login-field values, and the IdP \
+                     then answered {} at {}{page} — pass --login-field NAME=VALUE for the login page's fields",
+                    without_query(&first.url),
+                    status_text(e),
+                    without_query(&e.url)
+                ),
+                vec![first.seq, e.seq],
             ));
         }
         if f.cause.contains("pages before reaching the redirect URI") && submits.len() >= 2 {
