@@ -2080,6 +2080,13 @@ mod tests {
     }
 
     #[test]
+    fn server_text_is_one_clean_line() {
+        assert_eq!(one_line("Invalid\x1b[31m  password\n\r\tplease", 80), "Invalid [31m password please");
+        assert_eq!(one_line(&"x".repeat(300), 10).chars().count(), 10);
+        assert_eq!(without_query("http://127.0.0.1:1/login?session=abc#f"), "http://127.0.0.1:1/login");
+    }
+
+    #[test]
     fn excerpts_are_one_line_and_summarise_html() {
         let mut e = Exchange {
             seq: 3,
