@@ -2014,7 +2014,7 @@ pub(crate) fn certification(
                     runs.len()
                 ),
             );
-            format!("{} not certified: {text}; {skipped} item(s) not tested", cfg.issuer)
+            format!("{} not certified: {text}; {skipped} item(s) untested or only partly tested", cfg.issuer)
         }
     };
     if items.iter().any(|i| i.results.iter().any(|r| r.checks.iter().any(|c| c.untestable))) {
