@@ -611,6 +611,10 @@ struct CertifyIdpArgs {
     /// The client-metadata host's port on 127.0.0.1 (default: a free one).
     #[arg(long)]
     cimd_port: Option<u16>,
+    /// AS-18: seconds to wait before replaying a used refresh token a second time, when a public
+    /// client's replay was accepted at once (a reuse window must have closed by then).
+    #[arg(long, default_value_t = 35, value_parser = clap::value_parser!(u64).range(1..=600))]
+    refresh_reuse_wait: u64,
     /// Where to write idp-certification.md, .json and .html.
     #[arg(long)]
     out: PathBuf,
@@ -631,6 +635,7 @@ async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<Ending> {
         args.client_id.map(|client_id| StaticCredentials { client_id, client_secret: args.client_secret });
     cfg.cimd_base = args.cimd_base;
     cfg.cimd_port = args.cimd_port;
+    cfg.reuse_wait = std::time::Duration::from_secs(args.refresh_reuse_wait);
     cfg.progress = Some(std::sync::Arc::new(|line: &str| eprintln!("{}", sanitize::line(line))));
     let cert = match run::certify(&cfg).await {
         Ok(c) => c,
@@ -638,15 +643,7 @@ async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<Ending> {
         Err(e @ run::CertifyError::Harness(_)) => return Err(e.into()),
     };
     let paths = render::write(&cert, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
-    let mut out = format!("{}\n", sanitize::line(&cert.verdict));
-    for i in cert.items.iter().filter(|i| i.status.is_problem() && !i.untestable) {
-        let status = if i.status == harness::model::Status::Failure { "FAILURE" } else { "WARNING" };
-        out.push_str(&format!("  {status}  {}  {}\n", sanitize::line(&i.id), sanitize::line(&i.name)));
-    }
-    let untested: Vec<&str> = cert.items.iter().filter(|i| i.untestable).map(|i| i.id.as_str()).collect();
-    if !untested.is_empty() {
-        out.push_str(&format!("  not tested, because an earlier step failed: {}\n", untested.join(", ")));
-    }
+    let mut out = render::terminal(&cert);
     for p in &paths {
         out.push_str(&format!("wrote {}\n", p.display()));
     }

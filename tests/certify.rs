@@ -7,10 +7,12 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use harness::certify::model::Certification;
 use harness::certify::render;
-use harness::certify::run::{CertifyConfig, PUBLIC_RUN, certify};
+use harness::certify::run::{CertifyConfig, PUBLIC_RUN, Wait, certify};
 use harness::model::Status;
 use mock_client::LoginDriver;
 use mock_idp::{IdpHandle, LoginMode, MockIdp, Quirk};
@@ -51,6 +53,8 @@ const QUIRKS: &[QuirkRow] = &[
     ("trusted_hosts=chatgpt.com,openai.com", &[], Some(("PCC-6", "refused (HTTP 403"))),
     ("registration_rate_limit=1/300", &["GPT-17", "PCC-1"], Some(("GPT-17", "answered 429"))),
     ("no_refresh_rotation", &["AS-18", "PCC-9"], Some(("AS-18", "same refresh token"))),
+    // A documented reuse window shorter than the wait: INFO with its length (the clock is the IdP's).
+    ("refresh_reuse_window=30", &[], Some(("AS-18", "reuse window of at most 35 s"))),
     ("scopes_bound_at_registration", &["GPT-06"], Some(("GPT-06", "invalid_scope"))),
     ("cimd_singular_auth_method_only", &["AS-05", "GPT-09"], Some(("GPT-09", "invalid_client"))),
     // ChatGPT negotiates down to `none`: nothing breaks, and the CIMD client is public (AS-18 on it).
@@ -68,6 +72,15 @@ async fn mock(quirks: &[Quirk], login: LoginMode) -> IdpHandle {
         b = b.quirk(q.clone());
     }
     b.start().await.unwrap()
+}
+
+/// Waits by moving the mock IdP's clock: AS-18's replay after 35 s takes no time in a test.
+fn idp_clock(idp: &Arc<IdpHandle>) -> Wait {
+    let idp = idp.clone();
+    Arc::new(move |d: Duration| {
+        idp.advance_clock(d.as_secs() as i64);
+        Box::pin(async {})
+    })
 }
 
 fn problems(c: &Certification) -> BTreeSet<String> {
@@ -153,14 +166,15 @@ async fn every_quirk_is_reported_as_the_item_it_breaks() {
     for (arg, expected, shown) in QUIRKS {
         set.spawn(async move {
             let quirk = Quirk::parse_cli(arg).unwrap();
-            let idp = mock(&[quirk], LoginMode::AutoApprove).await;
+            let idp = Arc::new(mock(&[quirk], LoginMode::AutoApprove).await);
             let issuer = if arg.starts_with("issuer_trailing_slash") {
                 idp.origin().to_owned()
             } else {
                 idp.issuer().to_owned()
             };
-            let c = certify(&CertifyConfig::new(issuer)).await.unwrap();
-            idp.shutdown().await;
+            let mut cfg = CertifyConfig::new(issuer);
+            cfg.wait = Some(idp_clock(&idp));
+            let c = certify(&cfg).await.unwrap();
             (*arg, *expected, *shown, c)
         });
     }
@@ -425,8 +439,8 @@ async fn oidc_provider_works_with_chatgpt_except_cimd() {
     );
 }
 
-/// A login the harness cannot pass is the harness's problem: the items after it are "not tested",
-/// and nothing is blamed on the IdP.
+/// A login the harness cannot pass is the harness's problem: one finding (GPT-06, "not tested"),
+/// the items after it SKIPPED with that reason, and nothing blamed on the IdP.
 #[tokio::test]
 async fn a_failed_sign_in_is_not_blamed_on_the_idp() {
     let idp = mock(&[], LoginMode::Form).await;
@@ -437,9 +451,189 @@ async fn a_failed_sign_in_is_not_blamed_on_the_idp() {
     assert!(problems(&c).is_empty(), "{}", summary(&c));
     let gpt06 = c.item("GPT-06").unwrap();
     assert!(gpt06.untestable, "{}", summary(&c));
-    assert!(descriptions(&c, "GPT-06").contains("could not sign in"), "{}", descriptions(&c, "GPT-06"));
+    assert!(descriptions(&c, "GPT-06").contains("login failed at"), "{}", descriptions(&c, "GPT-06"));
     assert_eq!(c.status, Status::Failure, "an untested certification does not pass");
     idp.shutdown().await;
+}
+
+/// No `--login-field` at an IdP with a login page (issue 10): the sign-in fails with HTTP 401. That
+/// is one finding — "login failed at URL: HTTP 401 — check the --login-field values" with what the
+/// page said — and every item after the sign-in is SKIPPED with that reason; before the fix the
+/// CIMD profile's GPT-09 FAILED with advice about metadata documents and the cause "HTTP 401: ".
+#[tokio::test]
+async fn a_sign_in_without_login_fields_is_one_finding_and_the_rest_is_skipped() {
+    let idp = mock(&[], LoginMode::Form).await;
+    let c = certify(&CertifyConfig::new(idp.issuer())).await.unwrap();
+    assert!(problems(&c).is_empty(), "nothing blamed on the IdP:\n{}", summary(&c));
+    assert_eq!(c.status, Status::Failure, "not certified");
+    assert!(c.verdict.contains("not certified: login failed at"), "{}", c.verdict);
+    let login = format!("login failed at {}/login: HTTP 401", idp.origin());
+    for r in c.runs.iter().filter(|r| r.key != PUBLIC_RUN) {
+        let gpt06 = c.item("GPT-06").unwrap().results.iter().find(|x| x.run == r.key).unwrap();
+        assert_eq!((gpt06.status, gpt06.untestable), (Status::Failure, true), "{}", summary(&c));
+        let d = &gpt06.checks[0].description;
+        assert!(d.starts_with(&login) && d.contains("check the --login-field values"), "{d}");
+    }
+    // Only GPT-06 fails; what the login decides is SKIPPED with the login as its reason (GPT-09
+    // and AS-05 on the CIMD profile included); what came before it is still judged.
+    for i in &c.items {
+        if i.id == "GPT-06" {
+            continue;
+        }
+        assert_ne!(i.status, Status::Failure, "{} fails:\n{}", i.id, summary(&c));
+    }
+    for id in ["GPT-07", "GPT-08", "GPT-09", "AS-05", "AS-15", "AS-18", "AS-23", "GPT-15", "PCC-3", "PCC-7"] {
+        let cimd = c.item(id).unwrap().results.iter().find(|r| r.run == "chatgpt-2026-cimd").unwrap();
+        assert_eq!(cimd.status, Status::Skipped, "{id}:\n{}", summary(&c));
+        assert!(cimd.checks.iter().all(|f| f.description.contains(&login)), "{id}:\n{}", summary(&c));
+    }
+    for id in ["AS-02", "AS-14", "GPT-03", "GPT-04"] {
+        assert_eq!(c.item(id).unwrap().status, Status::Success, "{id}:\n{}", summary(&c));
+    }
+    assert!(c.notes.iter().any(|n| n.contains("could not sign in")), "{:?}", c.notes);
+    idp.shutdown().await;
+}
+
+/// oidc-provider's dev login pages, signed in with no `--login-field`: the sign-in is the one
+/// finding, and nothing after it is blamed on the IdP.
+#[tokio::test]
+async fn oidc_provider_without_login_fields_is_not_certified_and_not_blamed() {
+    let Some((_oidc, issuer)) = support::oidc_provider().await else { return };
+    let mut cfg = CertifyConfig::new(&issuer);
+    cfg.profiles = vec!["chatgpt-2025-dcr".into()];
+    let c = certify(&cfg).await.unwrap();
+    assert!(problems(&c).is_empty(), "nothing blamed on the IdP:\n{}", summary(&c));
+    assert_eq!(c.status, Status::Failure, "{}", summary(&c));
+    let gpt06 = c.item("GPT-06").unwrap();
+    assert!(gpt06.untestable, "{}", summary(&c));
+    let d = descriptions(&c, "GPT-06");
+    // Its dev pages take the empty login and then fail with HTTP 500 on the next page.
+    assert!(d.starts_with("login failed: the sign-in form at http://127.0.0.1:") && d.contains("HTTP 500"), "{d}");
+    assert!(c.verdict.contains("not certified: login failed"), "{}", c.verdict);
+    for i in c.items.iter().filter(|i| i.id != "GPT-06") {
+        assert_ne!(i.status, Status::Failure, "{}:\n{}", i.id, summary(&c));
+    }
+}
+
+/// AS-18 replays a public client's used refresh token at once and, when the IdP accepts it, again
+/// after a wait (here the mock IdP's clock moves 35 s): strict rotation is SUCCESS, a documented
+/// reuse window shorter than the wait INFO with its length, a window longer than the wait (the used
+/// token still works) and no rotation FAILURE.
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_rotation_tells_a_reuse_window_from_none() {
+    let cases: [(Option<Quirk>, Status, &str); 4] = [
+        (None, Status::Success, "the used one is refused"),
+        (Some(Quirk::RefreshReuseWindow(30)), Status::Info, "reuse window of at most 35 s"),
+        (
+            Some(Quirk::RefreshReuseWindow(60)),
+            Status::Failure,
+            "accepted at once (a new refresh token) and again 35 s later",
+        ),
+        (Some(Quirk::NoRefreshRotation), Status::Failure, "handed back the same refresh token"),
+    ];
+    for (quirk, want, words) in cases {
+        let idp = Arc::new(mock(&quirk.iter().cloned().collect::<Vec<_>>(), LoginMode::AutoApprove).await);
+        let mut cfg = CertifyConfig::new(idp.issuer());
+        cfg.profiles = vec!["chatgpt-2025-dcr".into()];
+        cfg.wait = Some(idp_clock(&idp));
+        let c = certify(&cfg).await.unwrap();
+        let public = c.item("AS-18").unwrap().results.iter().find(|r| r.run == PUBLIC_RUN).cloned().unwrap();
+        let d = public.checks.iter().map(|f| f.description.clone()).collect::<Vec<_>>().join("\n");
+        assert_eq!(public.status, want, "{quirk:?}: {d}");
+        assert!(d.contains(words), "{quirk:?}: {d}");
+        if want == Status::Info {
+            assert!(d.contains("family was revoked"), "{d}");
+            // The replay after the wait is in the evidence.
+            assert!(public.evidence.len() >= 4, "{:?}", public.evidence);
+        }
+    }
+}
+
+/// An IdP that accepts metadata documents only at https URLs (the mock IdP outside test mode)
+/// refuses the harness's `http://127.0.0.1` document without fetching it: the CIMD items are
+/// SKIPPED "not testable here" naming --cimd-base, and the profile is tested through its DCR
+/// fallback. A document the IdP fetched and then refused still FAILS GPT-09
+/// (`cimd_singular_auth_method_only` in [`QUIRKS`]).
+#[tokio::test]
+async fn a_refused_loopback_metadata_document_is_not_testable_here() {
+    let idp = MockIdp::builder().configure(|c| c.allow_loopback_fetch = false).start().await.unwrap();
+    let mut cfg = CertifyConfig::new(idp.issuer());
+    cfg.profiles = vec!["chatgpt-2026-cimd".into()];
+    let c = certify(&cfg).await.unwrap();
+    assert!(problems(&c).is_empty(), "{}", summary(&c));
+    assert_eq!(c.status, Status::Success, "{}", summary(&c));
+    for id in ["AS-05", "AS-06", "AS-07", "AS-08", "AS-10", "AS-11", "GPT-09"] {
+        let i = c.item(id).unwrap();
+        assert_eq!(i.status, Status::Skipped, "{id}:\n{}", summary(&c));
+        let d = descriptions(&c, id);
+        assert!(d.contains("not testable here") && d.contains("--cimd-base https://"), "{id}: {d}");
+    }
+    for id in ["GPT-06", "GPT-07", "PCC-6", "AS-15", "PCC-2"] {
+        assert_eq!(c.item(id).unwrap().status, Status::Success, "{id}:\n{}", summary(&c));
+    }
+    assert_eq!(c.run("chatgpt-2026-cimd").unwrap().client.as_deref().map(|s| &s[..3]), Some("DCR"));
+    assert!(c.notes.iter().any(|n| n.contains("without fetching it")), "{:?}", c.notes);
+    idp.shutdown().await;
+}
+
+/// The totals every renderer prints count every badge the summary table shows: items by their
+/// overall label and every per-flow result (a WARNING under one flow of an item that FAILs
+/// overall used to be counted nowhere: "0 WARNING" beside warning badges).
+#[tokio::test]
+async fn every_renderer_counts_every_badge_of_the_summary_table() {
+    let idp = mock(&[Quirk::NoAudience, Quirk::IssParameterNotAdvertised], LoginMode::AutoApprove).await;
+    let mut c = certify(&CertifyConfig::new(idp.issuer())).await.unwrap();
+    idp.shutdown().await;
+    // GPT-14 warns under the 2026 profile; make it fail under another flow, as a real IdP can.
+    let gpt14 = c.items.iter_mut().find(|i| i.id == "GPT-14").unwrap();
+    assert!(gpt14.results.iter().any(|r| r.status == Status::Warning), "a warning badge to count");
+    gpt14.results[0].status = Status::Failure;
+    gpt14.status = Status::Failure;
+    c.totals = c.totals();
+
+    // Count the badges of the Markdown summary table by hand.
+    let md = render::markdown(&c);
+    let table: Vec<&str> =
+        md.split("## Summary\n\n").nth(1).unwrap().lines().skip(2).take_while(|l| l.starts_with('|')).collect();
+    assert_eq!(table.len(), c.items.len());
+    let mut items = std::collections::BTreeMap::<String, usize>::new();
+    let mut results = std::collections::BTreeMap::<String, usize>::new();
+    for row in &table {
+        let cells: Vec<&str> = row.split('|').map(str::trim).filter(|x| !x.is_empty()).collect();
+        let badge = |cell: &str| cell.split_once(' ').map(|(_, l)| l.to_owned()).unwrap();
+        *items.entry(badge(cells[3])).or_default() += 1;
+        for cell in &cells[4..] {
+            *results.entry(badge(cell)).or_default() += 1;
+        }
+    }
+    assert!(results.get("WARNING").copied().unwrap_or(0) >= 1, "{results:?}");
+    let line = |m: &std::collections::BTreeMap<String, usize>| {
+        harness::certify::model::LABELS
+            .iter()
+            .filter_map(|l| m.get(*l).map(|n| format!("{n} {l}")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let expected = format!(
+        "{} items: {}; {} per-flow results: {}",
+        c.items.len(),
+        line(&items),
+        results.values().sum::<usize>(),
+        line(&results)
+    );
+    assert_eq!(render::counts_line(&c), expected);
+    assert!(md.contains(&format!("| Items | {expected} |")), "Markdown");
+    assert!(render::html(&c).contains(&format!("<dd>{expected}</dd>")), "HTML");
+    assert!(render::terminal(&c).contains(&expected), "terminal:\n{}", render::terminal(&c));
+    let json: serde_json::Value = serde_json::from_str(&render::json(&c)).unwrap();
+    let from_json = |k: &str| -> std::collections::BTreeMap<String, usize> {
+        serde_json::from_value::<Vec<(String, usize)>>(json["totals"][k].clone())
+            .unwrap()
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    };
+    assert_eq!((from_json("items"), from_json("results")), (items, results), "JSON");
 }
 
 /// The README's certification section explains every item and lists every quirk's row of [`QUIRKS`].

@@ -53,6 +53,11 @@ pub enum Quirk {
     },
     /// Refresh tokens are not rotated: the same refresh token is handed back and stays valid.
     NoRefreshRotation,
+    /// Rotation with a reuse window: a used refresh token is still honoured (new tokens, no
+    /// revocation) for this many seconds after its first use, and only a replay after that revokes
+    /// the family (Auth0's "reuse interval", Okta's grace period). Certification must report it as
+    /// a documented window with its length, not as missing rotation.
+    RefreshReuseWindow(u64),
     /// A client registered without `scope` may later ask only for `default_scopes` (Clerk: GPT-06).
     ScopesBoundAtRegistration,
     /// CIMD: only the singular `token_endpoint_auth_method` is read, and `private_key_jwt` is refused,
@@ -85,6 +90,7 @@ impl Quirk {
             Quirk::TrustedHosts(_) => "trusted_hosts",
             Quirk::RegistrationRateLimit { .. } => "registration_rate_limit",
             Quirk::NoRefreshRotation => "no_refresh_rotation",
+            Quirk::RefreshReuseWindow(_) => "refresh_reuse_window",
             Quirk::ScopesBoundAtRegistration => "scopes_bound_at_registration",
             Quirk::CimdSingularAuthMethodOnly => "cimd_singular_auth_method_only",
             Quirk::NoPrivateKeyJwt => "no_private_key_jwt",
@@ -104,6 +110,10 @@ impl Quirk {
         let q = match name {
             "audience_not_from_resource" => Quirk::AudienceNotFromResource(value.unwrap_or("account").to_owned()),
             "registration_auth_method_override" => Quirk::RegistrationAuthMethodOverride(need(value)?),
+            "refresh_reuse_window" => {
+                let v = need(value)?;
+                Quirk::RefreshReuseWindow(v.parse().map_err(|_| format!("bad seconds `{v}`"))?)
+            }
             "trusted_hosts" => Quirk::TrustedHosts(need(value)?.split(',').map(|h| h.trim().to_owned()).collect()),
             "registration_rate_limit" => {
                 let v = need(value)?;
@@ -144,6 +154,7 @@ impl Quirk {
         "trusted_hosts",
         "registration_rate_limit",
         "no_refresh_rotation",
+        "refresh_reuse_window",
         "scopes_bound_at_registration",
         "cimd_singular_auth_method_only",
         "no_private_key_jwt",
@@ -182,6 +193,13 @@ impl Quirks {
             _ => None,
         })
     }
+    /// The refresh-token reuse window in seconds, if on.
+    pub fn refresh_reuse_window(&self) -> Option<u64> {
+        self.0.iter().find_map(|q| match q {
+            Quirk::RefreshReuseWindow(s) => Some(*s),
+            _ => None,
+        })
+    }
     /// The registration rate limit `(max, per_seconds)`, if on.
     pub fn registration_rate_limit(&self) -> Option<(u32, u64)> {
         self.0.iter().find_map(|q| match q {
@@ -202,6 +220,7 @@ mod tests {
                 "registration_auth_method_override" => format!("{name}=client_secret_basic"),
                 "trusted_hosts" => format!("{name}=chatgpt.com,openai.com"),
                 "registration_rate_limit" => format!("{name}=2/60"),
+                "refresh_reuse_window" => format!("{name}=30"),
                 _ => name.to_string(),
             };
             let q = Quirk::parse_cli(&arg).unwrap_or_else(|e| panic!("{arg}: {e}"));

@@ -130,6 +130,8 @@ pub struct TokenRecord {
     pub revoked: bool,
     /// For refresh tokens: already exchanged (rotation).
     pub used: bool,
+    /// For refresh tokens: when it was first exchanged (IdP clock), for the reuse-window quirk.
+    pub used_at: Option<i64>,
     /// `authorization_code` or `refresh_token`.
     pub grant: String,
 }

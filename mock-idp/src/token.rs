@@ -131,7 +131,7 @@ fn refresh_grant(
     if rec.revoked {
         return Err(OAuthError::invalid_grant("refresh token was revoked"));
     }
-    if rec.used {
+    if rec.used && !within_reuse_window(state, &rec, now) {
         for t in inner.tokens.iter_mut().filter(|t| t.family == rec.family) {
             t.revoked = true;
         }
@@ -155,8 +155,9 @@ fn refresh_grant(
     }
     let granted = if resources.is_empty() { rec.resources.clone() } else { resources };
     let rotate = !state.config.has(Quirk::NoRefreshRotation);
-    if rotate {
+    if rotate && !rec.used {
         inner.tokens[idx].used = true;
+        inner.tokens[idx].used_at = Some(now);
     }
     let mut v = issue(state, &mut inner, client, &rec.sub, &scope, &granted, &rec.family, "refresh_token", now)?;
     if !rotate {
@@ -167,6 +168,15 @@ fn refresh_grant(
         v["refresh_token"] = json!(presented);
     }
     Ok(v)
+}
+
+/// Whether a used refresh token is still inside the `refresh_reuse_window` quirk's window (then
+/// it is honoured again instead of revoking the family).
+fn within_reuse_window(state: &AppState, rec: &TokenRecord, now: i64) -> bool {
+    match (state.config.quirks.refresh_reuse_window(), rec.used_at) {
+        (Some(window), Some(at)) => now - at <= window as i64,
+        _ => false,
+    }
 }
 
 /// The audience a token gets: the resources, unless a quirk says otherwise; a client without any
@@ -223,6 +233,7 @@ fn issue(
         family: family.to_owned(),
         revoked: false,
         used: false,
+        used_at: None,
         grant: grant.to_owned(),
     };
     inner.tokens.push(record(TokenKind::Access, &access, now + ttl));

@@ -101,7 +101,10 @@ pub const ITEMS: &[ItemDef] = &[
         "AS-18",
         "Refresh twice (the second with the rotated token), then replay the first refresh token. For a public \
          client (token_endpoint_auth_method none) SUCCESS when a new refresh token is issued and the used one is \
-         refused; FAILURE otherwise. Confidential clients may keep their refresh token (INFO). When no ChatGPT \
+         refused at once; when the replay is accepted at once it is replayed again after a wait (35 s, \
+         --refresh-reuse-wait): refused then is a reuse window (INFO, with its length as far as observed, and \
+         whether the family was revoked), accepted then or no rotation FAILURE. Confidential clients may keep \
+         their refresh token (INFO). When no ChatGPT \
          profile got a public client, a public client is registered through DCR (ChatGPT's body with \
          token_endpoint_auth_method none) for this item alone.",
     ),

@@ -113,6 +113,9 @@ impl<'a> J<'a> {
     }
 
     fn stopped(&self) -> String {
+        if let Some((login, _)) = self.login_failure() {
+            return login;
+        }
         match self.failure() {
             Some(f) => format!("the flow stopped at {}: {}", f.phase, f.cause),
             None => "the flow did not get that far".into(),
@@ -120,6 +123,10 @@ impl<'a> J<'a> {
     }
 
     fn untestable(&self, id: &str, what: &str) -> Finding {
+        if let Some((login, ex)) = self.login_failure() {
+            // The harness could not sign in: nothing after the login says anything about the IdP.
+            return self.f(id, Status::Skipped, format!("not tested: {what}; {login}"), ex);
+        }
         let ex = self.failure().and_then(|f| f.seq).into_iter().collect();
         let mut f = self.f(id, Status::Failure, format!("not tested: {what}; {}", self.stopped()), ex);
         f.untestable = true;
@@ -235,11 +242,70 @@ impl<'a> J<'a> {
     /// The authorization failed in the user's part: a submitted login form was refused, or
     /// nothing was pasted in manual mode — the harness's problem, not the IdP's.
     fn login_failed(&self, f: &mock_client::Failure) -> bool {
-        let submitted = f
-            .seq
-            .and_then(|s| self.t.exchanges.iter().find(|e| e.seq == s))
-            .is_some_and(|e| e.label.starts_with("submit form") && e.status.is_some_and(|st| st >= 400));
-        submitted || f.cause.contains("no redirect URL was pasted") || f.cause.contains("the pasted")
+        f.phase == Phase::Authorize && self.login_failure().is_some()
+    }
+
+    /// The main flow's sign-in failed — a submitted login form answered 4xx/5xx, the login page
+    /// kept coming back, or nothing usable was pasted in manual mode: one line saying where and
+    /// what came back (sanitised), and the exchange that shows it. The items after the login are
+    /// SKIPPED with this reason; the login itself is one finding under GPT-06.
+    fn login_failure(&self) -> Option<(String, Vec<u32>)> {
+        let f = self.failure().filter(|f| f.phase == Phase::Authorize)?;
+        let submits: Vec<&Exchange> =
+            self.t.phase(Phase::Authorize).filter(|e| e.label.starts_with("submit form")).collect();
+        let failing = f.seq.and_then(|s| self.t.exchanges.iter().find(|e| e.seq == s));
+        let hint = match &self.cfg.login {
+            mock_client::LoginDriver::Manual => "sign in in the browser and paste the whole URL you are sent back to",
+            mock_client::LoginDriver::Form { fields } if fields.is_empty() => {
+                "check the --login-field values (none were given; field names as in the login page's HTML)"
+            }
+            _ => "check the --login-field values (field names as in the login page's HTML)",
+        };
+        if let Some(e) = failing.filter(|e| e.label.starts_with("submit form") && e.status.is_some_and(|s| s >= 400)) {
+            let page = response_gist(e).map(|g| format!(" ({g})")).unwrap_or_default();
+            return Some((
+                format!("login failed at {}: {}{page} — {hint}", without_query(&e.url), status_text(e)),
+                vec![e.seq],
+            ));
+        }
+        // With no --login-field values the form driver submits the page's defaults (empty fields);
+        // an error page after that submission is the sign-in failing, wherever the IdP shows it
+        // (oidc-provider answers the empty login with HTTP 500 on its next page). With values given,
+        // only a refused submission itself counts, so an IdP that breaks after a good sign-in is
+        // still judged.
+        let no_fields = matches!(&self.cfg.login, mock_client::LoginDriver::Form { fields } if fields.is_empty());
+        if let (true, Some(first), Some(e)) = (no_fields, submits.first(), failing)
+            && e.seq > first.seq
+            && e.status.is_some_and(|s| s >= 400)
+        {
+            let page = response_gist(e).map(|g| format!(" ({g})")).unwrap_or_default();
+            return Some((
+                format!(
+                    "login failed: the sign-in form at {} was submitted without --login-field values, and the IdP \
+                     then answered {} at {}{page} — pass --login-field NAME=VALUE for the login page's fields",
+                    without_query(&first.url),
+                    status_text(e),
+                    without_query(&e.url)
+                ),
+                vec![first.seq, e.seq],
+            ));
+        }
+        if f.cause.contains("pages before reaching the redirect URI") && submits.len() >= 2 {
+            let e = submits[submits.len() - 1];
+            let page = response_gist(e).map(|g| format!(" ({g})")).unwrap_or_default();
+            return Some((
+                format!(
+                    "login failed at {}: the sign-in pages kept coming back after {} form submissions{page} — {hint}",
+                    without_query(&e.url),
+                    submits.len()
+                ),
+                submits.iter().map(|e| e.seq).collect(),
+            ));
+        }
+        if f.cause.contains("no redirect URL was pasted") || f.cause.contains("the pasted") {
+            return Some((format!("sign-in not completed: {} — {hint}", one_line(&f.cause, 200)), vec![]));
+        }
+        None
     }
 
     fn cimd_gate(&self, id: &str) -> Result<(), Box<Finding>> {
@@ -257,7 +323,9 @@ impl<'a> J<'a> {
                 format!("a static client was given, which {p} uses instead of a metadata document"),
                 vec![],
             ))),
-            CimdMode::Unreachable(why) => Err(Box::new(self.f(id, Status::Skipped, why.clone(), vec![]))),
+            CimdMode::Unreachable(why) | CimdMode::LoopbackRefused(why) => {
+                Err(Box::new(self.f(id, Status::Skipped, why.clone(), vec![])))
+            }
             CimdMode::Available => Ok(()),
         }
     }
@@ -489,7 +557,9 @@ impl<'a> J<'a> {
         let ex = [self.meta_seq(), self.seqs(Phase::Authorize)].concat();
         match &self.o.registered {
             Some(c) if c.kind == RegistrationKind::Cimd => {
-                if self.authorized() {
+                if self.login_failure().is_some() {
+                    vec![self.untestable("AS-05", "whether the document is accepted is decided after the sign-in")]
+                } else if self.authorized() {
                     vec![self.f(
                         "AS-05",
                         Status::Success,
@@ -780,6 +850,12 @@ impl<'a> J<'a> {
                 ex,
             )];
         };
+        if let Some((login, seqs)) = self.login_failure() {
+            // One finding for the sign-in: not the IdP's fault, but nothing after it was tested.
+            let mut f = self.f("GPT-06", Status::Failure, login, [ex, seqs].concat());
+            f.untestable = true;
+            return vec![f];
+        }
         match f.kind {
             FailureKind::IssMismatch => {
                 vec![self.f("GPT-06", Status::Success, "a code was issued (its iss is judged by GPT-14)", ex)]
@@ -794,10 +870,6 @@ impl<'a> J<'a> {
             _ if f.cause.contains("login driver is `auto`") => vec![self.untestable(
                 "GPT-06",
                 "the IdP shows a sign-in page; rerun with --login form and --login-field NAME=VALUE (or --login manual)",
-            )],
-            _ if self.login_failed(f) => vec![self.untestable(
-                "GPT-06",
-                "the harness could not sign in (check the --login-field values, or use --login manual)",
             )],
             _ => {
                 let remedy = if f.cause.contains("invalid_scope") {
@@ -972,6 +1044,9 @@ impl<'a> J<'a> {
     fn gpt09(&self) -> Vec<Finding> {
         if let Err(f) = self.cimd_used_gate("GPT-09") {
             return vec![*f];
+        }
+        if self.login_failure().is_some() {
+            return vec![self.untestable("GPT-09", "the metadata-document client's token request")];
         }
         let method = self.o.registered.as_ref().map(|c| c.auth_method.clone()).unwrap_or_default();
         match &self.o.result {
@@ -1189,7 +1264,10 @@ impl<'a> J<'a> {
 
     fn refresh_seqs(&self) -> Vec<u32> {
         let Some(r) = &self.o.refresh else { return vec![] };
-        [&r.first, &r.second, &r.replay].iter().filter_map(|s| s.as_ref().and_then(|s| s.seq)).collect()
+        [&r.first, &r.second, &r.replay, &r.late_replay, &r.newest_after]
+            .iter()
+            .filter_map(|s| s.as_ref().and_then(|s| s.seq))
+            .collect()
     }
 
     fn gpt15(&self) -> Vec<Finding> {
@@ -1305,8 +1383,68 @@ impl<'a> J<'a> {
                     super::run::refusal(f)
                 ),
             )],
+            Some(Ok(again)) if public => vec![self.reuse_window(r, again, remedy)],
             Some(Ok(_)) => vec![judged(false, "rotated, but the used refresh token still works".into())],
             None => vec![not_tested("the used refresh token was not replayed".into())],
+        }
+    }
+
+    /// AS-18 for a public client whose used refresh token was accepted again at once: a reuse
+    /// window (INFO, with its length as far as observed) when a replay after the wait is refused;
+    /// FAILURE when the used token still works after it.
+    fn reuse_window(&self, r: &super::run::RefreshObs, again: &mock_client::Tokens, remedy: &str) -> Finding {
+        let ex = self.refresh_seqs();
+        let first_rt = r.first.as_ref().and_then(|s| s.result.as_ref().ok()).and_then(|t| t.refresh_token.clone());
+        let handed = match (&again.refresh_token, &first_rt) {
+            (Some(a), Some(b)) if a == b => "the refresh token the first refresh had returned",
+            (Some(_), _) => "a new refresh token",
+            (None, _) => "no refresh token",
+        };
+        let waited = r.waited;
+        let Some(late) = &r.late_replay else {
+            return self.f(
+                "AS-18",
+                Status::Skipped,
+                format!(
+                    "public client: rotated, and the used refresh token was accepted again at once ({handed}); it \
+                     was not replayed after a wait, so a reuse window cannot be told from reuse without limit"
+                ),
+                ex,
+            );
+        };
+        match &late.result {
+            Ok(_) => with_remedy(
+                self.f(
+                    "AS-18",
+                    Status::Failure,
+                    format!(
+                        "public client: rotated, but the used refresh token still works — accepted at once \
+                         ({handed}) and again {waited} s later (a documented reuse window longer than {waited} s \
+                         can be confirmed with a longer --refresh-reuse-wait)"
+                    ),
+                    ex,
+                ),
+                remedy,
+            ),
+            Err(f) => {
+                let family = match r.newest_after.as_ref().map(|s| &s.result) {
+                    Some(Err(_)) => "; the newest refresh token was refused too (the family was revoked)",
+                    Some(Ok(_)) => "; the newest refresh token still works (the family was not revoked)",
+                    None => "",
+                };
+                self.f(
+                    "AS-18",
+                    Status::Info,
+                    format!(
+                        "public client: rotation with a reuse window of at most {waited} s — the used refresh token \
+                         was accepted again at once ({handed}) and refused {waited} s later ({}){family}. A short \
+                         documented window (Auth0's reuse interval, Okta's grace period) is common; OAuth 2.1 \
+                         §4.3.1 asks for none",
+                        super::run::refusal(f)
+                    ),
+                    ex,
+                )
+            }
         }
     }
 
@@ -1571,6 +1709,34 @@ impl<'a> J<'a> {
     }
 }
 
+/// `scheme://host:port/path` of a URL (queries of login pages carry session state).
+fn without_query(u: &str) -> String {
+    match url::Url::parse(u) {
+        Ok(mut u) => {
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => one_line(u, 160),
+    }
+}
+
+/// What a response said, in a few words: an HTML page's title, else the start of its body.
+fn response_gist(e: &Exchange) -> Option<String> {
+    let x = excerpt(e);
+    let (_, rest) = x.split_once(" → ")?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit()).trim();
+    let rest = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')).unwrap_or(rest);
+    (!rest.is_empty()).then(|| one_line(rest, 160))
+}
+
+/// Server text made fit for one line of any report: control characters (terminal escapes
+/// included) become spaces, whitespace runs collapse, and it is cut at `max` characters.
+pub(crate) fn one_line(s: &str, max: usize) -> String {
+    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    shorten(&clean.split_whitespace().collect::<Vec<_>>().join(" "), max)
+}
+
 fn human_secs(s: i64) -> String {
     if s % 3600 == 0 && s >= 3600 {
         format!("{} h", s / 3600)
@@ -1823,6 +1989,34 @@ pub(crate) fn certification(
         (n, true) => format!("{}: {n} item(s) could not be tested (an earlier step failed)", cfg.issuer),
         (n, false) => format!("{verdict}; {n} more could not be tested"),
     };
+    // A sign-in the harness could not pass comes first: until it works, the rest says little.
+    let logins: Vec<(String, String)> = runs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            let j = J { o, cfg, t: raw[i].clone() };
+            j.login_failure().map(|(l, _)| (o.key.clone(), raw[i].redact_text(&l)))
+        })
+        .collect();
+    let verdict = match logins.first() {
+        None => verdict,
+        Some((_, text)) => {
+            let skipped = items
+                .iter()
+                .filter(|i| i.results.iter().any(|r| r.checks.iter().any(|c| c.description.contains(text.as_str()))))
+                .count();
+            notes.insert(
+                0,
+                format!(
+                    "The harness could not sign in ({} of {} flow(s)): {text}. The items after the sign-in are \
+                     SKIPPED for that reason, and GPT-06 carries the finding.",
+                    logins.len(),
+                    runs.len()
+                ),
+            );
+            format!("{} not certified: {text}; {skipped} item(s) untested or only partly tested", cfg.issuer)
+        }
+    };
     if items.iter().any(|i| i.results.iter().any(|r| r.checks.iter().any(|c| c.untestable))) {
         notes.push(
             "Items marked \"not tested\" failed only because an earlier step of the same flow failed; fix the first \
@@ -1843,7 +2037,9 @@ pub(crate) fn certification(
         runs: profile_runs,
         items,
         notes,
+        totals: Default::default(),
     };
+    cert.totals = cert.totals();
     let secrets: Vec<String> = raw.iter().flat_map(|t| t.secrets.iter().map(|s| s.value.clone())).collect();
     scrub(&mut cert, &secrets);
     cert
@@ -1881,6 +2077,13 @@ mod tests {
         assert_eq!(human_secs(3600), "1 h");
         assert_eq!(human_secs(90), "90 s");
         assert_eq!(human_secs(300), "5 min");
+    }
+
+    #[test]
+    fn server_text_is_one_clean_line() {
+        assert_eq!(one_line("Invalid\x1b[31m  password\n\r\tplease", 80), "Invalid [31m password please");
+        assert_eq!(one_line(&"x".repeat(300), 10).chars().count(), 10);
+        assert_eq!(without_query("http://127.0.0.1:1/login?session=abc#f"), "http://127.0.0.1:1/login");
     }
 
     #[test]

@@ -35,6 +35,42 @@ pub struct Certification {
     pub items: Vec<Item>,
     /// What the reader should know about how the run went (CIMD not testable, …).
     pub notes: Vec<String>,
+    /// How many items and per-flow results show each label of the summary table
+    /// ([`Certification::totals`] at the time the certification was made).
+    #[serde(default)]
+    pub totals: Totals,
+}
+
+/// Counts by the labels the summary table shows ([`LABELS`]): every item's overall label, and
+/// every per-flow result's, so a WARNING under one flow of an item that FAILs overall is counted
+/// too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Items by their overall label.
+    pub items: Vec<(String, usize)>,
+    /// Per-flow results (the table's flow columns) by label.
+    pub results: Vec<(String, usize)>,
+}
+
+/// Every label a status badge can show, in report order.
+pub const LABELS: [&str; 6] = ["SUCCESS", "FAILURE", "FAILURE (not tested)", "WARNING", "SKIPPED", "INFO"];
+
+/// A status as its badge reads: `FAILURE (not tested)` when every failing check failed only
+/// because a prerequisite did.
+pub fn label(s: Status, untestable: bool) -> String {
+    let name = match s {
+        Status::Success => "SUCCESS",
+        Status::Info => "INFO",
+        Status::Skipped => "SKIPPED",
+        Status::Warning => "WARNING",
+        Status::Failure => "FAILURE",
+    };
+    if untestable && s == Status::Failure { format!("{name} (not tested)") } else { name.to_owned() }
+}
+
+fn tally<'a>(labels: impl Iterator<Item = String> + 'a) -> Vec<(String, usize)> {
+    let all: Vec<String> = labels.collect();
+    LABELS.iter().map(|l| (l.to_string(), all.iter().filter(|x| x == l).count())).collect()
 }
 
 /// One flow: a ChatGPT profile's, or the public-client probe's.
@@ -154,12 +190,13 @@ impl Certification {
             .collect()
     }
 
-    /// Counts of item statuses.
-    pub fn counts(&self) -> Vec<(Status, usize)> {
-        [Status::Success, Status::Failure, Status::Warning, Status::Skipped, Status::Info]
-            .into_iter()
-            .map(|s| (s, self.items.iter().filter(|i| i.status == s).count()))
-            .collect()
+    /// Counts of every label the summary table shows: items by their overall badge, and every
+    /// per-flow badge.
+    pub fn totals(&self) -> Totals {
+        Totals {
+            items: tally(self.items.iter().map(|i| label(i.status, i.untestable))),
+            results: tally(self.items.iter().flat_map(|i| i.results.iter().map(|r| label(r.status, r.untestable)))),
+        }
     }
 }
 

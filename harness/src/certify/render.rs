@@ -57,16 +57,51 @@ fn icon(s: Status) -> &'static str {
     }
 }
 
-fn label(s: Status, untestable: bool) -> String {
-    if untestable { format!("{} (not tested)", status_str(s)) } else { status_str(s).to_owned() }
-}
+use super::model::label;
 
 fn duration(ms: u64) -> String {
     if ms < 1000 { format!("{ms} ms") } else { format!("{:.1} s", ms as f64 / 1000.0) }
 }
 
-fn counts_line(c: &Certification) -> String {
-    c.counts().iter().map(|(s, n)| format!("{n} {}", status_str(*s))).collect::<Vec<_>>().join(", ")
+/// The totals line: every label the summary table shows, counted over items and over the
+/// per-flow results (recomputed from the items, so it always matches the table).
+pub fn counts_line(c: &Certification) -> String {
+    let t = c.totals();
+    let list = |v: &[(String, usize)]| {
+        v.iter().filter(|(_, n)| *n > 0).map(|(l, n)| format!("{n} {l}")).collect::<Vec<_>>().join(", ")
+    };
+    format!(
+        "{} items: {}; {} per-flow results: {}",
+        c.items.len(),
+        list(&t.items),
+        t.results.iter().map(|(_, n)| n).sum::<usize>(),
+        list(&t.results)
+    )
+}
+
+/// What the command prints: the verdict, every item that fails or warns (overall or under one
+/// flow), the sign-in problem or untested items, and the totals line.
+pub fn terminal(c: &Certification) -> String {
+    let clean = |s: &str| crate::report::sanitize::line_capped(s, 400).into_owned();
+    let mut out = format!("{}\n", clean(&c.verdict));
+    for i in &c.items {
+        let own = |r: &super::model::ItemResult| {
+            r.checks
+                .iter()
+                .filter(|ch| ch.status.is_problem() && !ch.untestable)
+                .map(|ch| ch.status)
+                .max_by_key(|s| s.severity())
+        };
+        let Some(worst) = i.results.iter().filter_map(own).max_by_key(|s| s.severity()) else { continue };
+        let flows: Vec<&str> = i.results.iter().filter(|r| own(r).is_some()).map(|r| r.run.as_str()).collect();
+        out.push_str(&format!("  {:<7}  {}  {} ({})\n", status_str(worst), i.id, clean(&i.name), flows.join(", ")));
+    }
+    let untested: Vec<&str> = c.items.iter().filter(|i| i.untestable).map(|i| i.id.as_str()).collect();
+    if !untested.is_empty() {
+        out.push_str(&format!("  not tested, because an earlier step failed: {}\n", untested.join(", ")));
+    }
+    out.push_str(&format!("  {}\n", counts_line(c)));
+    out
 }
 
 fn run_name(c: &Certification, key: &str) -> String {

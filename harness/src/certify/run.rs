@@ -3,8 +3,10 @@
 //! observations go to [`crate::certify::judge`].
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mock_client::http::{Limits, Req};
 use mock_client::profile::{DcrAuthRule, Profile, RegistrationKind};
@@ -34,6 +36,14 @@ pub const PUBLIC_RUN: &str = "public-client";
 /// Called with a line of progress.
 pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// Waits for a duration. The default sleeps; tests pass one that moves the mock IdP's clock
+/// instead, so the AS-18 reuse-window probe never sleeps in a test.
+pub type Wait = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// How long AS-18 waits before replaying a used refresh token a second time: longer than the
+/// reuse windows IdPs document by default (Auth0's reuse interval, Okta's grace period: 30 s).
+pub const DEFAULT_REUSE_WAIT: Duration = Duration::from_secs(35);
+
 /// What to certify and how.
 #[derive(Clone)]
 pub struct CertifyConfig {
@@ -56,6 +66,11 @@ pub struct CertifyConfig {
     pub limits: Limits,
     /// Progress lines (the CLI prints them to stderr).
     pub progress: Option<Progress>,
+    /// AS-18: how long to wait before replaying a used refresh token again, when the IdP accepted
+    /// the replay at once (a reuse window must close within it).
+    pub reuse_wait: Duration,
+    /// How to wait (default: sleep).
+    pub wait: Option<Wait>,
 }
 
 impl std::fmt::Debug for CertifyConfig {
@@ -83,6 +98,15 @@ impl CertifyConfig {
             cimd_port: None,
             limits: Limits::default(),
             progress: None,
+            reuse_wait: DEFAULT_REUSE_WAIT,
+            wait: None,
+        }
+    }
+
+    async fn wait_for(&self, d: Duration) {
+        match &self.wait {
+            Some(w) => w(d).await,
+            None => tokio::time::sleep(d).await,
         }
     }
 
@@ -113,6 +137,10 @@ pub(crate) enum CimdMode {
     StaticClient,
     /// The IdP could not fetch the harness's document (not loopback, no `cimd_base`).
     Unreachable(String),
+    /// The IdP refused the harness's loopback `http://` document URL without fetching it (an
+    /// https-only rule, as the CIMD draft's SSRF advice suggests): CIMD is not testable here, and
+    /// the profile ran again without it.
+    LoopbackRefused(String),
     /// The profile may use CIMD.
     Available,
 }
@@ -158,13 +186,19 @@ pub(crate) struct Step {
 }
 
 /// The refresh sequence: refresh, refresh again with what the first returned, replay the first
-/// refresh token (when it was rotated).
+/// refresh token (when it was rotated) at once; for a public client whose replay was accepted,
+/// replay it again after [`CertifyConfig::reuse_wait`] and, when that is refused, try the newest
+/// refresh token (was the family revoked?).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RefreshObs {
     pub first: Option<Step>,
     pub rotated: Option<bool>,
     pub second: Option<Step>,
     pub replay: Option<Step>,
+    /// Seconds waited before `late_replay`.
+    pub waited: u64,
+    pub late_replay: Option<Step>,
+    pub newest_after: Option<Step>,
 }
 
 /// Everything one run observed.
@@ -248,7 +282,21 @@ pub async fn certify(cfg: &CertifyConfig) -> Result<Certification, CertifyError>
         cfg.say(&format!("certifying {} with {} ({})", cfg.issuer, profile.name, profile.display));
         let key = profile.name.clone();
         let purpose = format!("ChatGPT's connector flow as {} behaves, straight at the issuer", profile.display);
-        let obs = run_one(cfg, key, RunKind::Profile, profile, purpose, mode, &mut foreign_registration_done).await?;
+        let fallback = profile.clone();
+        let probed_before = foreign_registration_done;
+        let mut obs =
+            run_one(cfg, key.clone(), RunKind::Profile, profile, purpose.clone(), mode, &mut foreign_registration_done)
+                .await?;
+        if let Some(why) = loopback_refusal(&obs) {
+            cfg.say(&format!("  {why}"));
+            notes.push(format!("{}: {why}", fallback.name));
+            let mut profile = fallback;
+            profile.registration.priority.value.retain(|k| *k != RegistrationKind::Cimd);
+            let mode = CimdMode::LoopbackRefused(why);
+            // The discarded attempt's policy probe is sent again with the flow that is kept.
+            foreign_registration_done = probed_before;
+            obs = run_one(cfg, key, RunKind::Profile, profile, purpose, mode, &mut foreign_registration_done).await?;
+        }
         cfg.say(&format!("  {}", verdict_line(&obs)));
         runs.push(obs);
     }
@@ -326,6 +374,50 @@ fn cimd_mode(cfg: &CertifyConfig, p: &Profile, issuer: &Url) -> CimdMode {
     )
 }
 
+/// Whether the IdP refused the harness's own `http://` loopback metadata document URL without
+/// fetching it — a limit of where the harness runs, not a finding (ChatGPT presents an https URL).
+///
+/// All of: the document URL was not https (no https `--cimd-base`); the flow used it; the IdP
+/// answered the authorization request itself with a refusal (not a login or consent page that
+/// failed later); and the harness's metadata host logged no fetch of the document. An IdP that
+/// fetched the document and then refused it stays a FAILURE (GPT-09): that refusal is about the
+/// document, which a tunnel would not change.
+fn loopback_refusal(o: &Obs) -> Option<String> {
+    if o.cimd != CimdMode::Available {
+        return None;
+    }
+    let c = o.registered.as_ref().filter(|c| c.kind == RegistrationKind::Cimd)?;
+    let url = Url::parse(&c.client_id).ok()?;
+    if url.scheme() == "https" {
+        return None;
+    }
+    let f = o.result.as_ref().err().filter(|f| f.phase == Phase::Authorize)?;
+    let t = o.client.transcript();
+    let e = f.seq.and_then(|s| t.exchanges.iter().find(|e| e.seq == s))?;
+    let refused = match e.status {
+        Some(s) if s >= 400 => true,
+        Some(300..=399) => e.response_header("location").is_some_and(|l| l.contains("error=")),
+        _ => false,
+    };
+    let signed_in = t.phase(Phase::Authorize).any(|x| x.label.starts_with("submit form"));
+    if e.phase != Phase::Authorize || !refused || signed_in {
+        return None;
+    }
+    if o.client.cimd_fetches().iter().any(|x| x.path == url.path()) {
+        return None;
+    }
+    let answer = super::judge::excerpt(e);
+    let answer = answer.split_once(" → ").map(|(_, r)| r.to_owned()).unwrap_or(answer);
+    Some(t.redact_text(&format!(
+        "Client ID Metadata Documents not testable here: the IdP refused the harness's document URL {} without \
+         fetching it (HTTP {}), as authorization servers that accept only https client ids do (ChatGPT presents \
+         https://chatgpt.com/…). To test CIMD, pass --cimd-base https://… served by a tunnel to --cimd-port; this \
+         flow ran again with ChatGPT's DCR fallback",
+        c.client_id,
+        crate::certify::judge::one_line(&answer, 200)
+    )))
+}
+
 /// Moves the profile's CIMD URLs under `base` (`https://chatgpt.com/oauth/{callback_id}/client.json`
 /// → `{base}/oauth/{callback_id}/client.json`), where the harness can serve them.
 fn rebase_cimd(p: &mut Profile, base: Option<&str>) {
@@ -400,7 +492,7 @@ async fn run_one(
         if kind == RunKind::Profile {
             inspect(&mut o, &auth).await;
         }
-        o.refresh = Some(refreshes(&mut o.client, &auth).await);
+        o.refresh = Some(refreshes(cfg, &mut o.client, &auth).await);
     }
     if kind == RunKind::Profile {
         if authorized {
@@ -503,7 +595,7 @@ async fn step(client: &mut Client, phase: Phase, rt: &str) -> Step {
     Step { result, seq: (first < client.next_seq()).then(|| client.next_seq() - 1) }
 }
 
-async fn refreshes(client: &mut Client, auth: &Authorized) -> RefreshObs {
+async fn refreshes(cfg: &CertifyConfig, client: &mut Client, auth: &Authorized) -> RefreshObs {
     let mut r = RefreshObs::default();
     let Some(rt0) = auth.tokens.refresh_token.clone() else { return r };
     let first = step(client, Phase::Refresh, &rt0).await;
@@ -515,9 +607,28 @@ async fn refreshes(client: &mut Client, auth: &Authorized) -> RefreshObs {
     let rotated = t1.refresh_token.as_deref().is_some_and(|x| x != rt0);
     r.rotated = Some(rotated);
     let current = t1.refresh_token.clone().unwrap_or_else(|| rt0.clone());
-    r.second = Some(step(client, Phase::Refresh, &current).await);
-    if rotated {
-        r.replay = Some(step(client, Phase::Probe, &rt0).await);
+    let second = step(client, Phase::Refresh, &current).await;
+    r.second = Some(second);
+    if !rotated {
+        return r;
+    }
+    let replay = step(client, Phase::Probe, &rt0).await;
+    let accepted = replay.result.as_ref().ok().and_then(|t| t.refresh_token.clone());
+    r.replay = Some(replay);
+    // Confidential clients may keep a refresh token valid (AS-18 is INFO for them): no wait.
+    let (Some(from_replay), "none") = (accepted, auth.client.auth_method.as_str()) else { return r };
+    // The replay's refresh token is the family's newest: refused after the late replay, the
+    // family was revoked.
+    let newest = from_replay;
+    let secs = cfg.reuse_wait.as_secs();
+    cfg.say(&format!("  AS-18: the used refresh token was accepted again; replaying it once more in {secs} s"));
+    cfg.wait_for(cfg.reuse_wait).await;
+    r.waited = secs;
+    let late = step(client, Phase::Probe, &rt0).await;
+    let refused = late.result.is_err();
+    r.late_replay = Some(late);
+    if refused {
+        r.newest_after = Some(step(client, Phase::Probe, &newest).await);
     }
     r
 }

@@ -30,6 +30,7 @@ const COVERAGE: &[(&str, &str)] = &[
     ("trusted_hosts", "quirks::trusted_hosts"),
     ("registration_rate_limit", "quirks::registration_rate_limit"),
     ("no_refresh_rotation", "quirks::no_refresh_rotation"),
+    ("refresh_reuse_window", "quirks::refresh_reuse_window"),
     ("scopes_bound_at_registration", "quirks::scopes_bound_at_registration"),
     ("cimd_singular_auth_method_only", "cimd::cimd_singular_auth_method_only_refuses_chatgpt_document"),
     ("no_private_key_jwt", "cimd::no_private_key_jwt_negotiates_down_to_none"),
@@ -476,6 +477,31 @@ async fn no_refresh_rotation() {
     assert_eq!(access.len(), 3, "each refresh issues a new access token");
     let refresh_records = idp.snapshot().tokens.iter().filter(|t| t.kind == mock_idp::TokenKind::Refresh).count();
     assert_eq!(refresh_records, 1, "no new refresh token is recorded");
+}
+
+#[tokio::test]
+async fn refresh_reuse_window() {
+    let idp = idp_with(&[Quirk::RefreshReuseWindow(30)]).await;
+    let (c, tokens) = full_flow(&idp, Some("none")).await;
+    let rt1 = tokens["refresh_token"].as_str().unwrap();
+    let (s, body) = refresh(&idp, &c.client_id, rt1).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let rt2 = body["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rt2, rt1, "still rotated");
+    // Inside the window the used token is honoured again (the default IdP revokes here: see
+    // `no_refresh_rotation`).
+    idp.advance_clock(10);
+    let (s, body) = refresh(&idp, &c.client_id, rt1).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let rt3 = body["refresh_token"].as_str().unwrap().to_owned();
+    // After it, the replay revokes the whole family.
+    idp.advance_clock(30);
+    let (s, body) = refresh(&idp, &c.client_id, rt1).await;
+    assert_eq!((s, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "{body}");
+    for rt in [&rt2, &rt3] {
+        let (s, body) = refresh(&idp, &c.client_id, rt).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "family revoked: {body}");
+    }
 }
 
 #[tokio::test]
