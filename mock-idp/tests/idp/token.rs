@@ -111,7 +111,7 @@ fn set(f: &mut Vec<(String, String)>, k: &str, v: &str) {
 
 #[tokio::test]
 async fn codes_are_single_use_and_reuse_revokes_the_tokens() {
-    let idp = start(MockIdp::builder()).await;
+    let idp = start(with_resource_server(MockIdp::builder())).await;
     let c = register(&idp, Some("client_secret_basic")).await;
     let p = pkce();
     let code = code_for(&idp, &c.client_id, &p).await;
@@ -218,12 +218,11 @@ async fn refresh(idp: &mock_idp::IdpHandle, c: &Registered, rt: &str, extra: &[(
     (s, b)
 }
 
+/// Introspects as the resource server of [`with_resource_server`], which may see every token.
 pub async fn introspect(idp: &mock_idp::IdpHandle, token: &str) -> Value {
-    // A resource server's credentials: any confidential client may introspect.
-    let rs = register(idp, Some("client_secret_basic")).await;
     let r = http()
         .post(idp.endpoints().introspection)
-        .basic_auth(&rs.client_id, rs.client_secret.as_deref())
+        .basic_auth(RS_ID, Some(RS_SECRET))
         .form(&[("token", token)])
         .send()
         .await
@@ -234,7 +233,7 @@ pub async fn introspect(idp: &mock_idp::IdpHandle, token: &str) -> Value {
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
-    let idp = start(MockIdp::builder()).await;
+    let idp = start(with_resource_server(MockIdp::builder())).await;
     let (c, t) = full_flow(&idp, Some("client_secret_basic")).await;
     let rt1 = t["refresh_token"].as_str().unwrap().to_owned();
     let (s, t2) = refresh(&idp, &c, &rt1, &[]).await;
@@ -299,7 +298,7 @@ async fn clients_without_the_refresh_grant_get_no_refresh_token() {
 
 #[tokio::test]
 async fn introspection_and_revocation() {
-    let idp = start(MockIdp::builder()).await;
+    let idp = start(with_resource_server(MockIdp::builder())).await;
     let (c, t) = full_flow(&idp, Some("client_secret_basic")).await;
     let at = t["access_token"].as_str().unwrap();
     let info = introspect(&idp, at).await;
@@ -352,7 +351,7 @@ async fn static_clients_work_like_seed_001s_oauth_client_id() {
         client_secret: Some("s3cret".into()),
         redirect_uris: vec![REDIRECT.into()],
         token_endpoint_auth_method: Some("client_secret_post".into()),
-        scopes: vec![],
+        ..Default::default()
     }))
     .await;
     let c = Registered {
