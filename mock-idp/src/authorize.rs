@@ -90,7 +90,7 @@ pub(crate) fn code_retention(state: &AppState) -> i64 {
     c.code_ttl.max(c.access_token_ttl).max(c.refresh_token_ttl) as i64
 }
 
-fn issue_code(state: &AppState, p: &PendingAuthorization, sub: &str) -> Result<String, OAuthError> {
+fn issue_code(state: &AppState, p: &PendingAuthorization, sub: &str) -> String {
     let code = crate::random::token(32);
     let now = state.now();
     let record = CodeRecord {
@@ -112,19 +112,12 @@ fn issue_code(state: &AppState, p: &PendingAuthorization, sub: &str) -> Result<S
         let (ttl, keep) = (state.config.code_ttl as i64, code_retention(state));
         codes.retain(|c| now - c.issued_at <= if c.redeemed { keep } else { ttl });
     }
-    Ok(code)
+    code
 }
 
 fn approve(state: &AppState, p: &PendingAuthorization, sub: &str) -> Response {
-    match issue_code(state, p, sub) {
-        Ok(code) => redirect(state, &p.redirect_uri, &[("code", &code)], p.state.as_deref()),
-        Err(e) => redirect(
-            state,
-            &p.redirect_uri,
-            &[("error", "server_error"), ("error_description", &e.description)],
-            p.state.as_deref(),
-        ),
-    }
+    let code = issue_code(state, p, sub);
+    redirect(state, &p.redirect_uri, &[("code", &code)], p.state.as_deref())
 }
 
 fn deny(state: &AppState, p: &PendingAuthorization) -> Response {

@@ -68,7 +68,9 @@ pub(crate) fn check_redirect_uri(uri: &str) -> Result<(), OAuthError> {
         "http" => Err(bad("uses http on a non-loopback host (only 127.0.0.1, [::1] and localhost)")),
         s if KNOWN_NATIVE_SCHEMES.contains(&s) => Ok(()),
         s if reverse_domain(s) => Ok(()),
-        _ => Err(bad("uses a private-use scheme that is not in reverse-domain form, e.g. com.example.app (RFC 8252 §7.1)")),
+        _ => Err(bad(
+            "uses a private-use scheme that is not in reverse-domain form, e.g. com.example.app (RFC 8252 §7.1)",
+        )),
     }
 }
 

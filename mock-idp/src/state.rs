@@ -423,7 +423,8 @@ impl AppState {
         let l = config.limits.clone();
         let static_clients: Vec<Arc<RegisteredClient>> =
             config.clients.iter().map(|c| Arc::new(static_client(c))).collect();
-        let resource_servers = config.clients.iter().filter(|c| c.resource_server).map(|c| c.client_id.clone()).collect();
+        let resource_servers =
+            config.clients.iter().filter(|c| c.resource_server).map(|c| c.client_id.clone()).collect();
         AppState {
             issuer,
             origin,

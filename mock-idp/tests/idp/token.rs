@@ -365,3 +365,57 @@ async fn static_clients_work_like_seed_001s_oauth_client_id() {
     assert_eq!(s, StatusCode::OK, "{t}");
     assert_eq!(idp.snapshot().clients[0].source, mock_idp::ClientSource::Static);
 }
+
+async fn introspect_as(idp: &mock_idp::IdpHandle, c: &Registered, token: &str) -> Value {
+    let r = http()
+        .post(idp.endpoints().introspection)
+        .basic_auth(&c.client_id, c.client_secret.as_deref())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+/// RFC 7662 §4: only the token's own client, or a client configured as a resource server, learns
+/// anything; a self-registered confidential client gets the same answer as for a made-up token.
+#[tokio::test]
+async fn a_registered_client_cannot_introspect_another_clients_token() {
+    let idp = start(with_resource_server(MockIdp::builder())).await;
+    let (owner, t) = full_flow(&idp, Some("client_secret_basic")).await;
+    let at = t["access_token"].as_str().unwrap();
+    let rt = t["refresh_token"].as_str().unwrap();
+    let snoop = register(&idp, Some("client_secret_basic")).await;
+    for token in [at, rt] {
+        assert_eq!(introspect_as(&idp, &snoop, token).await, serde_json::json!({"active": false}));
+    }
+    assert_eq!(introspect_as(&idp, &owner, at).await["active"], true);
+    assert_eq!(introspect_as(&idp, &owner, rt).await["active"], true);
+    let info = introspect(&idp, at).await;
+    assert_eq!(
+        (info["active"].clone(), info["client_id"].clone()),
+        (Value::Bool(true), owner.client_id.clone().into())
+    );
+}
+
+/// Two refreshes with one refresh token racing: exactly one gets tokens, the other is reuse, and
+/// reuse revokes the family, including what the winner just got (check-and-rotate is atomic, and
+/// the family is revoked even when the winner is still signing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refreshes_with_one_token_succeed_at_most_once() {
+    let idp = start(with_resource_server(MockIdp::builder())).await;
+    for _ in 0..5 {
+        let (c, t) = full_flow(&idp, Some("client_secret_post")).await;
+        let rt = t["refresh_token"].as_str().unwrap().to_owned();
+        let (a, b) = tokio::join!(refresh(&idp, &c, &rt, &[]), refresh(&idp, &c, &rt, &[]));
+        let ok: Vec<&Value> = [&a, &b].into_iter().filter(|(s, _)| *s == StatusCode::OK).map(|(_, v)| v).collect();
+        assert!(ok.len() <= 1, "both refreshes succeeded: {a:?} {b:?}");
+        let refused = if a.0 == StatusCode::OK { &b } else { &a };
+        assert_eq!(refused.1["error"], "invalid_grant", "{refused:?}");
+        for won in ok {
+            let new_at = won["access_token"].as_str().unwrap();
+            assert_eq!(introspect(&idp, new_at).await["active"], false, "reuse revoked the winner's tokens");
+        }
+    }
+}
