@@ -55,12 +55,12 @@ impl<V> Bounded<V> {
 
     /// Marks an entry as just used, so it is evicted last.
     pub fn touch(&mut self, key: &str) {
-        if let Some(slot) = self.map.get_mut(key) {
-            if let Some(k) = self.order.remove(&slot.pos) {
-                slot.pos = self.next;
-                self.order.insert(self.next, k);
-                self.next += 1;
-            }
+        if let Some(slot) = self.map.get_mut(key)
+            && let Some(k) = self.order.remove(&slot.pos)
+        {
+            slot.pos = self.next;
+            self.order.insert(self.next, k);
+            self.next += 1;
         }
     }
 

@@ -153,7 +153,7 @@ impl Soak {
         let at2 = t2["access_token"].as_str().unwrap();
         assert_eq!(self.introspect(at2).await["active"], true, "round {i}");
         assert_eq!(self.introspect("not-a-token").await, json!({"active": false}));
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             // Replaying the rotated refresh token revokes the family.
             let (s, e) = self.refresh(&c, &rt).await;
             assert_eq!((s, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "round {i}");
@@ -190,7 +190,7 @@ async fn thousands_of_mixed_requests_stay_within_the_caps_and_every_endpoint_sti
     let (first_client, first_tokens) = soak.round(0).await;
     for i in 1..60 {
         soak.round(i).await;
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             assert_within_caps(idp.store_sizes(), &limits);
         }
         if i == 30 {
@@ -205,13 +205,15 @@ async fn thousands_of_mixed_requests_stay_within_the_caps_and_every_endpoint_sti
     for w in 0..4 {
         let soak = soak.clone();
         workers.push(tokio::spawn(async move {
-            for i in 0..100 {
+            for i in 0..100u32 {
                 let c = soak.register("client_secret_post").await;
                 let p = pkce();
                 let q = soak.authorize(&c.client_id, &p.challenge).await.unwrap_or_default();
                 assert!(!q.iter().any(|(k, v)| k == "error" && v == "server_error"), "worker {w} round {i}: {q:?}");
                 soak.get_ok(&soak.idp.endpoints().metadata[0]).await;
-                let Some((_, code)) = q.iter().find(|(k, _)| k == "code").filter(|_| i % 10 == 0) else { continue };
+                let Some((_, code)) = q.iter().find(|(k, _)| k == "code").filter(|_| i.is_multiple_of(10)) else {
+                    continue;
+                };
                 let (s, t) = soak.exchange(&c, code, &p.verifier).await;
                 assert!([200, 400, 401].contains(&s.as_u16()), "worker {w}: {s} {t}");
                 if let Some(rt) = t["refresh_token"].as_str() {
