@@ -165,6 +165,7 @@ async fn static_client_id_connects_where_dcr_is_missing_and_chatgpt_cannot() {
         redirect_uris: vec!["cursor://anysphere.cursor-mcp/oauth/callback".into()],
         token_endpoint_auth_method: Some("client_secret_basic".into()),
         scopes: vec![],
+        resource_server: false,
     };
     let idp = MockIdp::builder()
         .quirk(mock_idp::Quirk::NoRegistrationEndpoint)

@@ -14,7 +14,8 @@ use url::Url;
 use crate::config::LoginMode;
 use crate::error::OAuthError;
 use crate::quirks::Quirk;
-use crate::state::{AppState, AuthorizationRequestRecord, CodeRecord, MAX_RECORDS, PendingAuthorization};
+use crate::state::{AppState, AuthorizationRequestRecord, CodeRecord, PendingAuthorization, lock};
+use crate::store::truncate;
 
 /// Field names of the login and consent forms, fixed so form drivers can be configured against them.
 pub mod fields {
@@ -38,11 +39,13 @@ fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
+/// Logs the request in the authorization-request ring buffer, each name and value cut to
+/// `max_logged_bytes` (and at most 100 parameters: a query is bounded by the HTTP layer, but a
+/// parameter list need not be kept whole to show what a client sent).
 fn record(state: &AppState, params: Vec<(String, String)>, outcome: &str) {
-    let mut inner = state.lock();
-    if inner.auth_requests.len() < MAX_RECORDS {
-        inner.auth_requests.push(AuthorizationRequestRecord { params, outcome: outcome.to_owned() });
-    }
+    let max = state.config.limits.max_logged_bytes;
+    let params = params.into_iter().take(100).map(|(k, v)| (truncate(k, max), truncate(v, max))).collect();
+    lock(&state.auth_requests).push(AuthorizationRequestRecord { params, outcome: outcome.to_owned() });
 }
 
 /// Shown to the user when the IdP must not redirect.
@@ -80,13 +83,17 @@ fn redirect(state: &AppState, redirect_uri: &str, params: &[(&str, &str)], clien
     r
 }
 
-fn issue_code(state: &AppState, p: &PendingAuthorization, sub: &str) -> Result<String, OAuthError> {
+/// How long a redeemed code is remembered after issue: as long as anything it produced can live,
+/// so a replay still revokes those tokens (RFC 6749 §4.1.2). Unredeemed codes go when they expire.
+pub(crate) fn code_retention(state: &AppState) -> i64 {
+    let c = &state.config;
+    c.code_ttl.max(c.access_token_ttl).max(c.refresh_token_ttl) as i64
+}
+
+fn issue_code(state: &AppState, p: &PendingAuthorization, sub: &str) -> String {
     let code = crate::random::token(32);
-    let mut inner = state.lock();
-    if inner.codes.len() >= MAX_RECORDS {
-        return Err(OAuthError::invalid_request("too many authorization codes outstanding"));
-    }
-    inner.codes.push(CodeRecord {
+    let now = state.now();
+    let record = CodeRecord {
         code: code.clone(),
         client_id: p.client_id.clone(),
         redirect_uri: p.redirect_uri.clone(),
@@ -96,22 +103,21 @@ fn issue_code(state: &AppState, p: &PendingAuthorization, sub: &str) -> Result<S
         code_challenge: p.code_challenge.clone(),
         code_challenge_method: p.code_challenge_method.clone(),
         sub: sub.to_owned(),
-        issued_at: state.now(),
+        issued_at: now,
         redeemed: false,
-    });
-    Ok(code)
+    };
+    let mut codes = lock(&state.codes);
+    codes.insert(code.clone(), record);
+    if codes.sweep_due() {
+        let (ttl, keep) = (state.config.code_ttl as i64, code_retention(state));
+        codes.retain(|c| now - c.issued_at <= if c.redeemed { keep } else { ttl });
+    }
+    code
 }
 
 fn approve(state: &AppState, p: &PendingAuthorization, sub: &str) -> Response {
-    match issue_code(state, p, sub) {
-        Ok(code) => redirect(state, &p.redirect_uri, &[("code", &code)], p.state.as_deref()),
-        Err(e) => redirect(
-            state,
-            &p.redirect_uri,
-            &[("error", "server_error"), ("error_description", &e.description)],
-            p.state.as_deref(),
-        ),
-    }
+    let code = issue_code(state, p, sub);
+    redirect(state, &p.redirect_uri, &[("code", &code)], p.state.as_deref())
 }
 
 fn deny(state: &AppState, p: &PendingAuthorization) -> Response {
@@ -254,13 +260,13 @@ pub(crate) async fn authorize(
             let id = crate::random::token(16);
             let logged_in = session_user(&state, &headers).is_some();
             {
-                let mut inner = state.lock();
+                let mut logins = lock(&state.logins);
                 let now = state.now();
-                inner.pending.retain(|_, p| p.created_at > now - PENDING_TTL);
-                if inner.pending.len() >= MAX_RECORDS {
-                    return OAuthError::invalid_request("too many pending authorizations").into_response();
+                if logins.pending.sweep_due() {
+                    logins.pending.retain(|p| p.created_at > now - PENDING_TTL);
                 }
-                inner.pending.insert(id.clone(), pending.clone());
+                // Beyond the cap the oldest pending authorization is forgotten.
+                logins.pending.insert(id.clone(), pending.clone());
             }
             if logged_in { consent_page(&state, &id, &pending) } else { login_page(&state, &id, None) }
         }
@@ -345,7 +351,7 @@ fn session_user(state: &AppState, headers: &HeaderMap) -> Option<String> {
         .map(str::trim);
     let sid =
         cookies.filter_map(|c| c.split_once('=')).find(|(k, _)| *k == SESSION_COOKIE).map(|(_, v)| v.to_owned())?;
-    state.lock().sessions.get(&sid).cloned()
+    lock(&state.logins).sessions.get(&sid).cloned()
 }
 
 fn form_of(body: &[u8]) -> Vec<(String, String)> {
@@ -357,10 +363,13 @@ fn field<'a>(form: &'a [(String, String)], k: &str) -> Option<&'a str> {
 }
 
 fn take_pending(state: &AppState, id: &str, remove: bool) -> Option<PendingAuthorization> {
-    let mut inner = state.lock();
+    let mut logins = lock(&state.logins);
     let now = state.now();
-    inner.pending.retain(|_, p| p.created_at > now - PENDING_TTL);
-    if remove { inner.pending.remove(id) } else { inner.pending.get(id).cloned() }
+    let p = logins.pending.get(id).filter(|p| p.created_at > now - PENDING_TTL).cloned();
+    if remove || p.is_none() {
+        logins.pending.remove(id);
+    }
+    p
 }
 
 /// `POST /login`.
@@ -381,11 +390,8 @@ pub(crate) async fn login(State(state): State<Arc<AppState>>, body: axum::body::
     }
     let sid = crate::random::token(24);
     {
-        let mut inner = state.lock();
-        if inner.sessions.len() >= MAX_RECORDS {
-            inner.sessions.clear();
-        }
-        inner.sessions.insert(sid.clone(), u.to_owned());
+        // Beyond the cap the oldest session is forgotten (its user signs in again).
+        lock(&state.logins).sessions.insert(sid.clone(), u.to_owned());
     }
     let mut r = consent_page(&state, &id, &pending);
     if let Ok(v) = HeaderValue::from_str(&format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax")) {

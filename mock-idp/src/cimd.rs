@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use crate::error::OAuthError;
 use crate::quirks::Quirk;
-use crate::state::{AppState, ClientSource, RegisteredClient, rewrite};
+use std::sync::Arc;
+
+use crate::state::{AppState, ClientSource, RegisteredClient, lock, rewrite};
 
 /// Whether a `client_id` is a metadata-document URL rather than an opaque id.
 pub(crate) fn is_document_url(client_id: &str) -> bool {
@@ -16,33 +18,37 @@ pub(crate) fn is_document_url(client_id: &str) -> bool {
 }
 
 /// Resolves a URL client id to a client, from cache or by fetching.
-pub(crate) async fn resolve(state: &AppState, client_id: &str) -> Result<RegisteredClient, OAuthError> {
+pub(crate) async fn resolve(state: &AppState, client_id: &str) -> Result<Arc<RegisteredClient>, OAuthError> {
     if state.config.has(Quirk::NoCimd) {
         return Err(OAuthError::invalid_client("client ID metadata documents are not supported by this server", false));
     }
     let now = state.now();
     let fetch_url = {
-        let inner = state.lock();
-        if let Some((c, until)) = inner.cimd_cache.get(client_id)
+        let mut caches = lock(&state.caches);
+        if let Some((c, until)) = caches.cimd_cache.get(client_id)
             && *until > now
         {
-            return Ok(c.clone());
+            let c = c.clone();
+            caches.cimd_cache.touch(client_id);
+            return Ok(c);
         }
-        rewrite(&inner.fetch_rewrites, client_id)
+        rewrite(&caches.fetch_rewrites, client_id)
     };
     let (doc, max_age) = crate::fetch::json(&state.http, &fetch_url, state.config.allow_loopback_fetch)
         .await
         .map_err(|e| OAuthError::invalid_client(format!("client metadata document: {e}"), false))?;
-    let client = validate(state, client_id, doc)?;
+    let client = Arc::new(validate(state, client_id, doc)?);
     let ttl = max_age.unwrap_or(state.config.cimd_cache_ttl as i64).max(0);
-    let mut inner = state.lock();
-    if inner.cimd_cache.len() >= crate::state::MAX_RECORDS {
-        inner.cimd_cache.clear();
+    {
+        // Beyond `max_clients` the least recently used document is forgotten (and fetched again
+        // when its client comes back).
+        let mut caches = lock(&state.caches);
+        caches.cimd_cache.insert(client_id.to_owned(), (client.clone(), now + ttl));
+        if caches.cimd_cache.sweep_due() {
+            caches.cimd_cache.retain(|(_, until)| *until > now);
+        }
     }
-    inner.cimd_cache.insert(client_id.to_owned(), (client.clone(), now + ttl));
-    if !inner.clients.iter().any(|c| c.client_id == client_id) && inner.clients.len() < crate::state::MAX_RECORDS {
-        inner.clients.push(client.clone());
-    }
+    state.add_client(client.clone());
     Ok(client)
 }
 

@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use crate::error::OAuthError;
 use crate::quirks::Quirk;
-use crate::state::{AppState, RegisteredClient};
+use std::sync::Arc;
+
+use crate::state::{AppState, RegisteredClient, lock};
 
 /// The `client_assertion_type` of RFC 7523 §2.2.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -20,7 +22,7 @@ pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-t
 /// An authenticated client and the method it used.
 #[derive(Debug, Clone)]
 pub(crate) struct Authenticated {
-    pub client: RegisteredClient,
+    pub client: Arc<RegisteredClient>,
     pub method: &'static str,
 }
 
@@ -63,8 +65,8 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// Finds a client by id: registered, static, or a metadata document URL.
-pub(crate) async fn lookup(state: &AppState, client_id: &str) -> Option<Result<RegisteredClient, OAuthError>> {
-    if let Some(c) = state.lock().clients.iter().find(|c| c.client_id == client_id).cloned()
+pub(crate) async fn lookup(state: &AppState, client_id: &str) -> Option<Result<Arc<RegisteredClient>, OAuthError>> {
+    if let Some(c) = state.client(client_id)
         && c.source != crate::state::ClientSource::MetadataDocument
     {
         return Some(Ok(c));
@@ -146,7 +148,7 @@ pub(crate) async fn authenticate(
     Ok(Authenticated { client, method: "none" })
 }
 
-async fn known(state: &AppState, id: &str, basic: bool) -> Result<RegisteredClient, OAuthError> {
+async fn known(state: &AppState, id: &str, basic: bool) -> Result<Arc<RegisteredClient>, OAuthError> {
     match lookup(state, id).await {
         Some(Ok(c)) => Ok(c),
         Some(Err(e)) => Err(e),
@@ -179,22 +181,22 @@ async fn client_jwks(state: &AppState, client: &RegisteredClient) -> Result<Valu
     let uri = client.jwks_uri.as_deref().ok_or_else(|| OAuthError::invalid_client("client has no jwks_uri", false))?;
     let now = state.now();
     let fetch_url = {
-        let inner = state.lock();
-        if let Some((j, until)) = inner.jwks_cache.get(uri)
+        let caches = lock(&state.caches);
+        if let Some((j, until)) = caches.jwks_cache.get(uri)
             && *until > now
         {
             return Ok(j.clone());
         }
-        crate::state::rewrite(&inner.fetch_rewrites, uri)
+        crate::state::rewrite(&caches.fetch_rewrites, uri)
     };
     let (jwks, _) = crate::fetch::json(&state.http, &fetch_url, state.config.allow_loopback_fetch)
         .await
         .map_err(|e| OAuthError::invalid_client(format!("client jwks_uri: {e}"), false))?;
-    let mut inner = state.lock();
-    if inner.jwks_cache.len() >= crate::state::MAX_RECORDS {
-        inner.jwks_cache.clear();
+    let mut caches = lock(&state.caches);
+    caches.jwks_cache.insert(uri.to_owned(), (jwks.clone(), now + 300));
+    if caches.jwks_cache.sweep_due() {
+        caches.jwks_cache.retain(|(_, until)| *until > now);
     }
-    inner.jwks_cache.insert(uri.to_owned(), (jwks.clone(), now + 300));
     Ok(jwks)
 }
 
@@ -243,12 +245,17 @@ async fn verify_assertion(state: &AppState, client: &RegisteredClient, assertion
                     return Err(bad("the assertion is not valid yet (nbf)".into()));
                 }
                 let jti = data.claims.get("jti").and_then(Value::as_str).ok_or_else(|| bad("no jti".into()))?;
-                let mut inner = state.lock();
-                if inner.used_assertion_jtis.len() >= crate::state::MAX_RECORDS {
-                    inner.used_assertion_jtis.clear();
-                }
-                if !inner.used_assertion_jtis.insert(format!("{}|{jti}", client.client_id)) {
+                // Remembered until the assertion expires (after that it is refused as expired
+                // anyway); beyond the cap the oldest is forgotten.
+                let exp = time("exp").map(|e| e as i64).unwrap_or(now);
+                let key = format!("{}|{jti}", client.client_id);
+                let mut caches = lock(&state.caches);
+                if caches.used_assertion_jtis.contains(&key) {
                     return Err(bad("jti was already used (replayed assertion)".into()));
+                }
+                caches.used_assertion_jtis.insert(key, exp + 5);
+                if caches.used_assertion_jtis.sweep_due() {
+                    caches.used_assertion_jtis.retain(|until| *until >= now);
                 }
                 return Ok(());
             }

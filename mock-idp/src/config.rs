@@ -48,7 +48,7 @@ pub struct User {
 
 /// A client that exists before any registration: the static client ids users type into a
 /// connector form (seed 001's `oauthClientId`), or a resource server's introspection credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaticClient {
     /// The client id.
@@ -65,6 +65,60 @@ pub struct StaticClient {
     /// Scopes this client may ask for; empty means any supported scope.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// A resource server's credentials: this client may introspect (RFC 7662) every client's
+    /// tokens. Any other client learns only about its own tokens (`{"active": false}` for the
+    /// rest), so a self-registered client cannot read another client's grants (RFC 7662 §4).
+    #[serde(default)]
+    pub resource_server: bool,
+}
+
+/// How much the IdP remembers. Every store is bounded and none refuses once full: expired entries
+/// are swept, and past a cap the oldest (for clients: the least recently used) entry is forgotten,
+/// so a long-running `connector-harness idp` keeps answering with a bounded memory footprint.
+/// Static clients are never forgotten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Dynamically registered and metadata-document clients kept (least recently used evicted
+    /// beyond it; its tokens then stop authenticating). Default 1,000.
+    pub max_clients: usize,
+    /// Largest registration request (the client metadata JSON) in bytes; a larger one is refused
+    /// with `invalid_client_metadata` (RFC 7591 §3.2.2). Default 16 KiB.
+    pub max_client_metadata_bytes: usize,
+    /// `redirect_uris` per registration; more are refused with `invalid_redirect_uri`. Default 20.
+    pub max_redirect_uris: usize,
+    /// Length of one redirect URI in bytes; longer is refused with `invalid_redirect_uri`. Default 2,048.
+    pub max_redirect_uri_bytes: usize,
+    /// Authorization codes kept: unredeemed ones until they expire, redeemed ones as long as the
+    /// tokens they produced live (for replay detection), the oldest first beyond it. Default 10,000.
+    pub max_codes: usize,
+    /// Access and refresh tokens kept: expired ones are swept, the oldest first beyond it (a
+    /// forgotten token is inactive at introspection and unknown at `/token`). Default 10,000.
+    pub max_tokens: usize,
+    /// Entries in the request log and in the authorization-request log, each a ring buffer that
+    /// keeps the newest. Default 2,000.
+    pub max_log_entries: usize,
+    /// Bytes kept of each logged body, query string, header value and authorization parameter;
+    /// longer ones end in `…[truncated by mock-idp; N bytes]`. Default 4 KiB.
+    pub max_logged_bytes: usize,
+    /// Pending form-mode authorizations and login sessions kept (oldest forgotten). Default 1,000.
+    pub max_sessions: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_clients: 1_000,
+            max_client_metadata_bytes: 16 * 1024,
+            max_redirect_uris: 20,
+            max_redirect_uri_bytes: 2_048,
+            max_codes: 10_000,
+            max_tokens: 10_000,
+            max_log_entries: 2_000,
+            max_logged_bytes: 4 * 1024,
+            max_sessions: 1_000,
+        }
+    }
 }
 
 /// The whole configuration.
@@ -111,6 +165,8 @@ pub struct IdpConfig {
     pub generate_keys: bool,
     /// Request body limit in bytes.
     pub max_body_bytes: usize,
+    /// Caps on what the IdP remembers (see [`Limits`]).
+    pub limits: Limits,
 }
 
 impl Default for IdpConfig {
@@ -140,6 +196,7 @@ impl Default for IdpConfig {
             cimd_cache_ttl: 300,
             generate_keys: false,
             max_body_bytes: 64 * 1024,
+            limits: Limits::default(),
         }
     }
 }
@@ -182,6 +239,19 @@ impl IdpConfig {
         }
         if self.max_body_bytes < 1024 {
             return Err(IdpError::Config("max_body_bytes below 1024 would refuse ordinary requests".into()));
+        }
+        let l = &self.limits;
+        if [l.max_clients, l.max_codes, l.max_tokens, l.max_log_entries, l.max_sessions, l.max_redirect_uris]
+            .contains(&0)
+        {
+            return Err(IdpError::Config("every count in `limits` must be at least 1".into()));
+        }
+        if l.max_logged_bytes < 64 || l.max_client_metadata_bytes < 256 || l.max_redirect_uri_bytes < 32 {
+            return Err(IdpError::Config(
+                "limits too small to work: max_logged_bytes >= 64, max_client_metadata_bytes >= 256, \
+                 max_redirect_uri_bytes >= 32"
+                    .into(),
+            ));
         }
         for c in &self.clients {
             if let Some(m) = &c.token_endpoint_auth_method {

@@ -10,10 +10,13 @@ use std::sync::Arc;
 
 use crate::client_auth::{authenticate, param};
 use crate::error::OAuthError;
-use crate::state::{AppState, TokenKind};
+use crate::state::{AppState, TokenKind, lock};
 
 /// `POST /introspect`. Callers authenticate like confidential clients (RFC 7662 §2.1); public
-/// clients may not introspect.
+/// clients may not introspect. A caller learns about its own tokens, or about every token when it
+/// is a static client flagged `resource_server`; anything else is `{"active": false}`, exactly
+/// like an unknown token, so a self-registered client can neither read another client's grant
+/// nor learn that a token exists (RFC 7662 §4).
 pub(crate) async fn introspect(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -27,9 +30,10 @@ pub(crate) async fn introspect(
         }
         let token = param(&form, "token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         let now = state.now();
-        let inner = state.lock();
-        let Some(t) = inner.tokens.iter().find(|t| t.value == token) else { return Ok(json!({ "active": false })) };
-        if t.revoked || t.expires_at <= now || (t.kind == TokenKind::Refresh && t.used) {
+        let tokens = lock(&state.tokens);
+        let Some(t) = tokens.get(token) else { return Ok(json!({ "active": false })) };
+        let may_see = t.client_id == auth.client.client_id || state.resource_servers.contains(&auth.client.client_id);
+        if !may_see || tokens.revoked(t) || t.expires_at <= now || (t.kind == TokenKind::Refresh && t.used) {
             return Ok(json!({ "active": false }));
         }
         let mut v = json!({
@@ -74,19 +78,12 @@ pub(crate) async fn revoke(
         let form = crate::token::parse_form(&headers, &body)?;
         let auth = authenticate(&state, &headers, &form).await?;
         let token = param(&form, "token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-        let mut inner = state.lock();
-        let found = inner
-            .tokens
-            .iter()
-            .find(|t| t.value == token && t.client_id == auth.client.client_id)
-            .map(|t| (t.kind, t.family.clone()));
+        let mut tokens = lock(&state.tokens);
+        let found =
+            tokens.get(token).filter(|t| t.client_id == auth.client.client_id).map(|t| (t.kind, t.family.clone()));
         match found {
-            Some((TokenKind::Refresh, family)) => {
-                inner.tokens.iter_mut().filter(|t| t.family == family).for_each(|t| t.revoked = true)
-            }
-            Some((TokenKind::Access, _)) => {
-                inner.tokens.iter_mut().filter(|t| t.value == token).for_each(|t| t.revoked = true)
-            }
+            Some((TokenKind::Refresh, family)) => tokens.revoke_family(&family),
+            Some((TokenKind::Access, _)) => tokens.revoke_token(token),
             None => {}
         }
         Ok::<(), OAuthError>(())

@@ -32,18 +32,20 @@ mod random;
 mod registration;
 mod server;
 mod state;
+mod store;
 mod token;
 mod tokens;
 
 pub use authorize::{SESSION_COOKIE, fields as form_fields};
 pub use client_auth::JWT_BEARER_ASSERTION;
-pub use config::{IdpConfig, LoginMode, MetadataLocation, StaticClient, User};
+pub use config::{IdpConfig, Limits, LoginMode, MetadataLocation, StaticClient, User};
 pub use error::{IdpError, OAuthError};
 pub use pkce::s256 as pkce_s256;
 pub use quirks::{Quirk, Quirks};
 pub use server::{Endpoints, IdpHandle, MockIdp};
 pub use state::{
-    AuthorizationRequestRecord, ClientSource, CodeRecord, IdpSnapshot, LoggedRequest, RegisteredClient, TokenKind,
-    TokenRecord,
+    AuthorizationRequestRecord, ClientSource, CodeRecord, IdpSnapshot, LoggedRequest, RegisteredClient, StoreSizes,
+    TokenKind, TokenRecord,
 };
+pub use store::TRUNCATION_MARKER;
 pub use tokens::{MintRequest, MintedToken, NegativeToken, Signing, unverified_claims, unverified_header};

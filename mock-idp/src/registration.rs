@@ -14,26 +14,80 @@ use url::Url;
 
 use crate::error::OAuthError;
 use crate::quirks::Quirk;
-use crate::state::{AppState, ClientSource, MAX_RECORDS, RegisteredClient};
+use crate::state::{AppState, ClientSource, RegisteredClient, lock};
 
 /// Grant types this IdP supports.
 const GRANTS: [&str; 2] = ["authorization_code", "refresh_token"];
 
-/// Checks one redirect URI: absolute, no fragment (RFC 6749 §3.1.2), `http` only on loopback
-/// (RFC 8252 §7.3), and a custom scheme only with a reverse-domain-ish name (RFC 8252 §7.1).
+/// Schemes refused outright, whatever else the URI looks like: they run code or show content in
+/// the browser (`javascript`, `data`, `blob`, …), name browser internals (`about`, `chrome`, …), or
+/// are not application callbacks at all (`ftp`, `ws`, `file`, …).
+const FORBIDDEN_SCHEMES: [&str; 15] = [
+    "javascript",
+    "data",
+    "file",
+    "vbscript",
+    "blob",
+    "about",
+    "chrome",
+    "chrome-extension",
+    "moz-extension",
+    "edge",
+    "view-source",
+    "ftp",
+    "ws",
+    "wss",
+    "filesystem",
+];
+
+/// Private-use schemes of real MCP clients that predate the reverse-domain rule and are accepted
+/// by name: refusing one refuses the client's whole registration (Cursor registers
+/// `cursor://anysphere.cursor-mcp/oauth/callback` with two other URIs in one request; see
+/// `/work/shared/research/chatgpt-behaviour-and-peers.md` §1.10).
+const KNOWN_NATIVE_SCHEMES: [&str; 1] = ["cursor"];
+
+/// Checks one redirect URI: absolute, no fragment (RFC 6749 §3.1.2); `https`; `http` only on a
+/// loopback host — `127.0.0.1`, `[::1]` or `localhost` (RFC 8252 §7.3, §8.3); otherwise a
+/// private-use scheme in reverse-domain form such as `com.example.app:/cb` (RFC 8252 §7.1), or one
+/// of [`KNOWN_NATIVE_SCHEMES`]. Anything else — `blob:`, `about:`, `ws:`, a bare `a:` — is an
+/// `invalid_redirect_uri`.
 pub(crate) fn check_redirect_uri(uri: &str) -> Result<(), OAuthError> {
     let bad = |m: &str| OAuthError::invalid_redirect_uri(format!("redirect URI `{uri}` {m}"));
     let u = Url::parse(uri).map_err(|_| bad("is not an absolute URI"))?;
     if u.fragment().is_some() {
         return Err(bad("has a fragment"));
     }
-    match u.scheme() {
-        "https" => Ok(()),
-        "http" if crate::fetch::is_loopback(&u) => Ok(()),
-        "http" => Err(bad("uses http on a non-loopback host")),
-        "javascript" | "data" | "file" | "vbscript" => Err(bad("uses a forbidden scheme")),
-        _ => Ok(()),
+    let scheme = u.scheme();
+    if FORBIDDEN_SCHEMES.contains(&scheme) {
+        return Err(bad("uses a forbidden scheme"));
     }
+    match scheme {
+        "https" if u.host().is_some() => Ok(()),
+        "https" => Err(bad("has no host")),
+        "http" if loopback_redirect_host(&u) => Ok(()),
+        "http" => Err(bad("uses http on a non-loopback host (only 127.0.0.1, [::1] and localhost)")),
+        s if KNOWN_NATIVE_SCHEMES.contains(&s) => Ok(()),
+        s if reverse_domain(s) => Ok(()),
+        _ => Err(bad(
+            "uses a private-use scheme that is not in reverse-domain form, e.g. com.example.app (RFC 8252 §7.1)",
+        )),
+    }
+}
+
+/// The loopback hosts RFC 8252 §7.3 and §8.3 name, and `localhost`.
+fn loopback_redirect_host(u: &Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(a)) => a == std::net::Ipv4Addr::LOCALHOST,
+        Some(url::Host::Ipv6(a)) => a == std::net::Ipv6Addr::LOCALHOST,
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// `com.example.app`: at least two non-empty dot-separated labels.
+fn reverse_domain(scheme: &str) -> bool {
+    let labels: Vec<&str> = scheme.split('.').collect();
+    labels.len() >= 2 && labels.iter().all(|l| !l.is_empty())
 }
 
 fn host_trusted(uri: &str, trusted: &[String]) -> Result<(), String> {
@@ -76,21 +130,30 @@ pub(crate) async fn register(
 fn handle(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
     if let Some((max, per)) = state.config.quirks.registration_rate_limit() {
         let now = state.now();
-        let mut inner = state.lock();
-        while inner.registrations.front().is_some_and(|t| *t <= now - per as i64) {
-            inner.registrations.pop_front();
+        let mut caches = lock(&state.caches);
+        let window = &mut caches.registrations;
+        while window.front().is_some_and(|t| *t <= now - per as i64) {
+            window.pop_front();
         }
-        if inner.registrations.len() >= max as usize {
-            let retry = inner.registrations.front().map(|t| (t + per as i64 - now).max(1) as u64).unwrap_or(per);
+        if window.len() >= max as usize {
+            let retry = window.front().map(|t| (t + per as i64 - now).max(1) as u64).unwrap_or(per);
             return Err(OAuthError::rate_limited(retry));
         }
-        inner.registrations.push_back(now);
+        window.push_back(now);
     }
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !ct.to_ascii_lowercase().starts_with("application/json") {
         return Err(OAuthError::invalid_client_metadata(
             "registration requests are JSON (Content-Type: application/json)",
         ));
+    }
+    let limits = &state.config.limits;
+    if body.len() > limits.max_client_metadata_bytes {
+        return Err(OAuthError::invalid_client_metadata(format!(
+            "the client metadata is {} bytes; this server stores at most {} per client",
+            body.len(),
+            limits.max_client_metadata_bytes
+        )));
     }
     let body: Map<String, Value> = match serde_json::from_slice(body) {
         Ok(Value::Object(m)) => m,
@@ -111,6 +174,20 @@ fn handle(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> Res
     let redirect_uris = string_list(&body, "redirect_uris")?.unwrap_or_default();
     if redirect_uris.is_empty() {
         return Err(OAuthError::invalid_redirect_uri("redirect_uris is required for the authorization_code grant"));
+    }
+    if redirect_uris.len() > limits.max_redirect_uris {
+        return Err(OAuthError::invalid_redirect_uri(format!(
+            "{} redirect URIs; this server accepts at most {} per client",
+            redirect_uris.len(),
+            limits.max_redirect_uris
+        )));
+    }
+    if let Some(long) = redirect_uris.iter().find(|r| r.len() > limits.max_redirect_uri_bytes) {
+        return Err(OAuthError::invalid_redirect_uri(format!(
+            "a redirect URI of {} bytes; this server accepts at most {}",
+            long.len(),
+            limits.max_redirect_uri_bytes
+        )));
     }
     for r in &redirect_uris {
         check_redirect_uri(r)?;
@@ -186,11 +263,7 @@ fn handle(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> Res
         source: ClientSource::Dynamic,
         metadata: Some(Value::Object(body)),
     };
-    let mut inner = state.lock();
-    if inner.clients.len() >= MAX_RECORDS {
-        return Err(OAuthError::rate_limited(60));
-    }
-    inner.clients.push(client);
+    state.add_client(std::sync::Arc::new(client));
     Ok(Value::Object(resp))
 }
 
@@ -204,7 +277,29 @@ mod tests {
         assert!(check_redirect_uri("http://127.0.0.1:33418/cb").is_ok());
         assert!(check_redirect_uri("http://localhost:8787/callback").is_ok());
         assert!(check_redirect_uri("cursor://anysphere.cursor-mcp/oauth/callback").is_ok());
-        for bad in ["http://evil.example/cb", "https://a.example/cb#frag", "/relative", "javascript:alert(1)"] {
+        assert!(check_redirect_uri("http://[::1]:8080/cb").is_ok());
+        assert!(check_redirect_uri("com.example.app:/oauth2redirect").is_ok());
+        assert!(check_redirect_uri("com.example.app://cb").is_ok());
+        for bad in [
+            "http://evil.example/cb",
+            "http://127.0.0.2/cb",
+            "http://10.0.0.1/cb",
+            "https://a.example/cb#frag",
+            "/relative",
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "file:///etc/passwd",
+            "blob:https://a.example/0b2c",
+            "about:blank",
+            "chrome://settings",
+            "ftp://a.example/cb",
+            "ws://127.0.0.1/cb",
+            "wss://a.example/cb",
+            "a:",
+            "myapp://cb",
+            "com.:/cb",
+            ".com.example:/cb",
+        ] {
             assert_eq!(check_redirect_uri(bad).unwrap_err().error, "invalid_redirect_uri", "{bad}");
         }
     }

@@ -6,8 +6,8 @@ use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -16,7 +16,8 @@ use crate::config::{IdpConfig, LoginMode};
 use crate::error::{IdpError, OAuthError};
 use crate::keys::KeySet;
 use crate::quirks::Quirk;
-use crate::state::{AppState, ClientSource, IdpSnapshot, Inner, LoggedRequest, MAX_RECORDS, RegisteredClient};
+use crate::state::{AppState, IdpSnapshot, LoggedRequest, StoreSizes, lock};
+use crate::store::{truncate, truncate_bytes};
 use crate::tokens::{MintRequest, MintedToken, NegativeToken, Signing, sign, standard_claims};
 
 /// Builds a mock IdP. `MockIdp::builder().login(LoginMode::Form).quirk(Quirk::NoAudience).start()`.
@@ -84,16 +85,7 @@ impl MockIdp {
         if config.has(Quirk::IssuerTrailingSlash) {
             issuer.push('/');
         }
-        let clients = config.clients.iter().map(static_client).collect();
-        let state = Arc::new(AppState {
-            issuer,
-            origin,
-            keys: Mutex::new(keys),
-            inner: Mutex::new(Inner { clients, ..Default::default() }),
-            clock_offset: Default::default(),
-            http: crate::fetch::client(),
-            config,
-        });
+        let state = Arc::new(AppState::new(config, issuer, origin, keys, crate::fetch::client()));
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -104,26 +96,6 @@ impl MockIdp {
                 .await;
         });
         Ok(IdpHandle { state, shutdown: Some(tx), task: Some(task) })
-    }
-}
-
-fn static_client(c: &crate::config::StaticClient) -> RegisteredClient {
-    let method = c
-        .token_endpoint_auth_method
-        .clone()
-        .unwrap_or_else(|| if c.client_secret.is_some() { "client_secret_basic".into() } else { "none".into() });
-    RegisteredClient {
-        client_id: c.client_id.clone(),
-        client_secret: c.client_secret.clone(),
-        redirect_uris: c.redirect_uris.clone(),
-        auth_methods: vec![method],
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-        allowed_scopes: (!c.scopes.is_empty()).then(|| c.scopes.clone()),
-        client_name: None,
-        jwks_uri: None,
-        jwks: None,
-        source: ClientSource::Static,
-        metadata: None,
     }
 }
 
@@ -161,27 +133,27 @@ async fn log_and_limit(State(state): State<Arc<AppState>>, req: Request, next: N
         Ok(b) => b,
         Err(_) => return OAuthError::too_large(limit).into_response(),
     };
+    // Built before the lock is taken; every logged value is cut to `max_logged_bytes`, so an entry
+    // is bounded whatever the client sent.
+    let max = state.config.limits.max_logged_bytes;
     let entry = LoggedRequest {
         seq: 0,
         method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
+        path: truncate(parts.uri.path().to_owned(), max),
+        query: parts.uri.query().map(|q| truncate(q.to_owned(), max)),
         headers: parts
             .headers
             .iter()
-            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| (k.to_string(), truncate(String::from_utf8_lossy(v.as_bytes()).into_owned(), max)))
             .collect(),
-        body: String::from_utf8_lossy(&bytes).into_owned(),
+        body: truncate_bytes(&bytes, max),
         status: 0,
     };
     let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    let mut inner = state.lock();
-    if inner.requests.len() >= MAX_RECORDS {
-        inner.requests.remove(0);
-        inner.requests_dropped += 1;
-    }
-    let seq = inner.requests.len() as u64 + inner.requests_dropped + 1;
-    inner.requests.push(LoggedRequest { seq, status: resp.status().as_u16(), ..entry });
+    let mut entry = LoggedRequest { status: resp.status().as_u16(), ..entry };
+    let mut log = lock(&state.log);
+    entry.seq = log.pushed + 1;
+    log.push(entry);
     resp
 }
 
@@ -256,13 +228,17 @@ impl IdpHandle {
     pub fn metadata(&self) -> serde_json::Value {
         crate::metadata::document(&self.state)
     }
-    /// A copy of everything the IdP has recorded so far.
+    /// A copy of everything the IdP remembers now (each store read in turn, not one atomic cut).
     pub fn snapshot(&self) -> IdpSnapshot {
         self.state.snapshot()
     }
+    /// How many entries each store holds: each stays within its cap in [`crate::Limits`].
+    pub fn store_sizes(&self) -> StoreSizes {
+        self.state.sizes()
+    }
     /// Signs new tokens with the next published key (both stay in the JWKS).
     pub fn rotate_signing_key(&self) {
-        self.state.keys().rotate();
+        self.state.rotate_keys();
     }
     /// The `kid` that signs new tokens.
     pub fn active_kid(&self) -> String {
@@ -276,7 +252,7 @@ impl IdpHandle {
     /// `https://chatgpt.com/oauth/` → the mock client's loopback server). The `client_id` is still
     /// compared with the original URL.
     pub fn add_fetch_rewrite(&self, from: impl Into<String>, to: impl Into<String>) {
-        self.state.lock().fetch_rewrites.insert(from.into(), to.into());
+        lock(&self.state.caches).fetch_rewrites.insert(from.into(), to.into());
     }
     /// A genuine access token for `resource`, as `/token` would issue it, without a flow.
     pub fn mint_valid(&self, resource: &str, scope: &[&str]) -> Result<MintedToken, IdpError> {

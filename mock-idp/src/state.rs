@@ -8,15 +8,12 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::IdpConfig;
 use crate::keys::KeySet;
-
-/// How many records of one kind the IdP keeps before refusing to create more, so a runaway client
-/// cannot exhaust memory.
-pub const MAX_RECORDS: usize = 10_000;
+use crate::store::{Bounded, Ring};
 
 /// Where a client came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -180,7 +177,7 @@ pub struct IdpSnapshot {
     pub codes: Vec<CodeRecord>,
     /// Tokens, issue order.
     pub tokens: Vec<TokenRecord>,
-    /// Every request, arrival order.
+    /// The newest requests (a ring buffer of `limits.max_log_entries`), arrival order.
     pub requests: Vec<LoggedRequest>,
 }
 
@@ -202,44 +199,274 @@ impl IdpSnapshot {
     }
 }
 
+/// The tokens, with what each grant family (every token descending from one authorization code)
+/// shares: whether it was revoked, and how many tokens of it are stored or being issued.
+///
+/// Revoking a family is one flag, not a scan; a token is revoked when it or its family is. The
+/// family entry lives while a token of it is stored or an issuance is reserved, so a code or
+/// refresh-token replay that lands while new tokens are being signed (outside any lock) still
+/// revokes them: [`TokenStore::commit`] refuses to store into a revoked family.
+#[derive(Debug)]
+pub(crate) struct TokenStore {
+    tokens: Bounded<TokenRecord>,
+    families: HashMap<String, Family>,
+}
+
 #[derive(Debug, Default)]
-pub(crate) struct Inner {
-    pub clients: Vec<RegisteredClient>,
-    pub auth_requests: Vec<AuthorizationRequestRecord>,
-    pub codes: Vec<CodeRecord>,
-    pub tokens: Vec<TokenRecord>,
-    pub requests: Vec<LoggedRequest>,
-    pub requests_dropped: u64,
-    pub pending: HashMap<String, PendingAuthorization>,
-    pub sessions: HashMap<String, String>,
+struct Family {
+    revoked: bool,
+    members: usize,
+    reserved: usize,
+}
+
+impl TokenStore {
+    fn new(cap: usize) -> Self {
+        TokenStore { tokens: Bounded::new(cap), families: HashMap::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// A token by value.
+    pub fn get(&self, value: &str) -> Option<&TokenRecord> {
+        self.tokens.get(value)
+    }
+
+    /// Whether the token itself or its family was revoked.
+    pub fn revoked(&self, t: &TokenRecord) -> bool {
+        t.revoked || self.families.get(&t.family).is_some_and(|f| f.revoked)
+    }
+
+    /// Revokes one token.
+    pub fn revoke_token(&mut self, value: &str) {
+        if let Some(t) = self.tokens.get_mut(value) {
+            t.revoked = true;
+        }
+    }
+
+    /// Revokes every token of a grant family, including ones being issued right now.
+    pub fn revoke_family(&mut self, family: &str) {
+        if let Some(f) = self.families.get_mut(family) {
+            f.revoked = true;
+        }
+    }
+
+    /// Marks a refresh token as exchanged (rotation) at `now` (the reuse-window quirk counts from it).
+    pub fn mark_used(&mut self, value: &str, now: i64) {
+        if let Some(t) = self.tokens.get_mut(value) {
+            t.used = true;
+            t.used_at = Some(now);
+        }
+    }
+
+    /// Announces that tokens of `family` are about to be signed and stored.
+    pub fn reserve(&mut self, family: &str) {
+        self.families.entry(family.to_owned()).or_default().reserved += 1;
+    }
+
+    /// Gives up a reservation without storing anything.
+    pub fn abort(&mut self, family: &str) {
+        if let Some(f) = self.families.get_mut(family) {
+            f.reserved = f.reserved.saturating_sub(1);
+        }
+        self.drop_if_empty(family);
+    }
+
+    /// Stores the tokens of a reservation, unless the family was revoked meanwhile (then nothing is
+    /// stored and `false` comes back). Expired tokens are swept now and then, and the oldest go
+    /// beyond the cap.
+    pub fn commit(&mut self, family: &str, records: Vec<TokenRecord>, now: i64) -> bool {
+        let revoked = match self.families.get_mut(family) {
+            Some(f) => {
+                f.reserved = f.reserved.saturating_sub(1);
+                f.revoked
+            }
+            None => true,
+        };
+        if revoked {
+            self.drop_if_empty(family);
+            return false;
+        }
+        if let Some(f) = self.families.get_mut(family) {
+            f.members += records.len();
+        }
+        let mut gone = Vec::new();
+        for r in records {
+            gone.extend(self.tokens.insert(r.value.clone(), r));
+        }
+        if self.tokens.sweep_due() {
+            gone.extend(self.tokens.retain(|t| t.expires_at > now));
+        }
+        for (_, t) in gone {
+            self.forget(&t.family);
+        }
+        true
+    }
+
+    /// One token of `family` left the store.
+    fn forget(&mut self, family: &str) {
+        if let Some(f) = self.families.get_mut(family) {
+            f.members = f.members.saturating_sub(1);
+        }
+        self.drop_if_empty(family);
+    }
+
+    fn drop_if_empty(&mut self, family: &str) {
+        if self.families.get(family).is_some_and(|f| f.members == 0 && f.reserved == 0) {
+            self.families.remove(family);
+        }
+    }
+
+    /// Every stored token, issue order, with `revoked` reflecting its family.
+    pub fn records(&self) -> Vec<TokenRecord> {
+        self.tokens
+            .in_creation_order()
+            .into_iter()
+            .map(|t| TokenRecord { revoked: self.revoked(t), ..t.clone() })
+            .collect()
+    }
+
+    /// Grant families tracked (for the soak test's bound).
+    pub fn families(&self) -> usize {
+        self.families.len()
+    }
+}
+
+/// Clients that registered or were resolved from a metadata document; static ones live in
+/// [`AppState::static_clients`] and are never evicted.
+pub(crate) type ClientStore = Bounded<Arc<RegisteredClient>>;
+
+/// Form-mode logins: pending authorizations and sessions.
+#[derive(Debug)]
+pub(crate) struct Logins {
+    pub pending: Bounded<PendingAuthorization>,
+    pub sessions: Bounded<String>,
+}
+
+/// Caches and bookkeeping of the outbound fetches and client authentication.
+#[derive(Debug)]
+pub(crate) struct Caches {
+    /// Registration times inside the `registration_rate_limit` window (at most its `max`).
     pub registrations: VecDeque<i64>,
-    pub cimd_cache: HashMap<String, (RegisteredClient, i64)>,
-    pub jwks_cache: HashMap<String, (Value, i64)>,
-    pub used_assertion_jtis: HashSet<String>,
+    pub cimd_cache: Bounded<(Arc<RegisteredClient>, i64)>,
+    pub jwks_cache: Bounded<(Value, i64)>,
+    /// `client|jti` of accepted assertions → their expiry; a replay inside the expiry is refused.
+    pub used_assertion_jtis: Bounded<i64>,
     pub fetch_rewrites: BTreeMap<String, String>,
 }
 
+/// The request log: a ring buffer of bounded entries.
+pub(crate) type RequestLog = Ring<LoggedRequest>;
+
 /// Shared server state.
+///
+/// Each store has its own lock, and no lock is held while signing, hashing or fetching: a
+/// handler copies what it needs, lets go, does the slow work, and locks again to store the
+/// result (re-checking what may have changed: a code redeemed meanwhile, a family revoked
+/// meanwhile). Where two locks are held together the order is codes → tokens.
 #[derive(Debug)]
 pub(crate) struct AppState {
     pub config: IdpConfig,
     pub issuer: String,
     /// `http://127.0.0.1:PORT` — where the routes really are.
     pub origin: String,
-    pub keys: Mutex<KeySet>,
-    pub inner: Mutex<Inner>,
+    /// Replaced whole on rotation, so a signer holds its own `Arc` and no lock.
+    pub keys: RwLock<Arc<KeySet>>,
+    /// Configured clients, never evicted, in configuration order.
+    pub static_clients: Vec<Arc<RegisteredClient>>,
+    /// Client ids that may introspect every client's tokens.
+    pub resource_servers: HashSet<String>,
+    pub clients: Mutex<ClientStore>,
+    pub codes: Mutex<Bounded<CodeRecord>>,
+    pub tokens: Mutex<TokenStore>,
+    pub auth_requests: Mutex<Ring<AuthorizationRequestRecord>>,
+    pub log: Mutex<RequestLog>,
+    pub logins: Mutex<Logins>,
+    pub caches: Mutex<Caches>,
     pub clock_offset: AtomicI64,
     pub http: reqwest::Client,
 }
 
+/// Locks a store. A panic while holding a lock would be a bug of ours; keep serving rather than
+/// cascade.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How many entries each store holds right now, for tests and the soak that assert the caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StoreSizes {
+    /// Dynamic and metadata-document clients (static ones not counted).
+    pub clients: usize,
+    /// Authorization codes.
+    pub codes: usize,
+    /// Access and refresh tokens.
+    pub tokens: usize,
+    /// Grant families tracked.
+    pub token_families: usize,
+    /// Request log entries.
+    pub requests: usize,
+    /// Authorization-request log entries.
+    pub authorization_requests: usize,
+    /// Pending form authorizations.
+    pub pending_authorizations: usize,
+    /// Login sessions.
+    pub sessions: usize,
+    /// Cached client metadata documents.
+    pub cimd_cache: usize,
+    /// Cached client JWKS.
+    pub jwks_cache: usize,
+    /// Remembered assertion `jti`s.
+    pub assertion_jtis: usize,
+}
+
 impl AppState {
-    pub fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock would be a bug of ours; keep serving rather than cascade.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn new(config: IdpConfig, issuer: String, origin: String, keys: KeySet, http: reqwest::Client) -> Self {
+        let l = config.limits.clone();
+        let static_clients: Vec<Arc<RegisteredClient>> =
+            config.clients.iter().map(|c| Arc::new(static_client(c))).collect();
+        let resource_servers =
+            config.clients.iter().filter(|c| c.resource_server).map(|c| c.client_id.clone()).collect();
+        AppState {
+            issuer,
+            origin,
+            keys: RwLock::new(Arc::new(keys)),
+            static_clients,
+            resource_servers,
+            clients: Mutex::new(Bounded::new(l.max_clients)),
+            codes: Mutex::new(Bounded::new(l.max_codes)),
+            tokens: Mutex::new(TokenStore::new(l.max_tokens)),
+            auth_requests: Mutex::new(Ring::new(l.max_log_entries)),
+            log: Mutex::new(Ring::new(l.max_log_entries)),
+            logins: Mutex::new(Logins {
+                pending: Bounded::new(l.max_sessions),
+                sessions: Bounded::new(l.max_sessions),
+            }),
+            caches: Mutex::new(Caches {
+                registrations: VecDeque::new(),
+                cimd_cache: Bounded::new(l.max_clients),
+                jwks_cache: Bounded::new(l.max_clients),
+                used_assertion_jtis: Bounded::new(l.max_tokens),
+                fetch_rewrites: BTreeMap::new(),
+            }),
+            clock_offset: Default::default(),
+            http,
+            config,
+        }
     }
 
-    pub fn keys(&self) -> MutexGuard<'_, KeySet> {
-        self.keys.lock().unwrap_or_else(|p| p.into_inner())
+    /// The signing keys in force (a cheap handle; sign with it after every lock is released).
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Makes the next published key the active one.
+    pub fn rotate_keys(&self) {
+        let mut w = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        let mut next = KeySet::clone(&w);
+        next.rotate();
+        *w = Arc::new(next);
     }
 
     /// Unix seconds on the IdP's clock (real time plus any advance a test asked for).
@@ -263,15 +490,88 @@ impl AppState {
         m
     }
 
-    pub fn snapshot(&self) -> IdpSnapshot {
-        let i = self.lock();
-        IdpSnapshot {
-            clients: i.clients.clone(),
-            authorization_requests: i.auth_requests.clone(),
-            codes: i.codes.clone(),
-            tokens: i.tokens.clone(),
-            requests: i.requests.clone(),
+    /// A static or stored client by id (marking a stored one as recently used).
+    pub fn client(&self, id: &str) -> Option<Arc<RegisteredClient>> {
+        if let Some(c) = self.static_clients.iter().find(|c| c.client_id == id) {
+            return Some(c.clone());
         }
+        let mut clients = lock(&self.clients);
+        let c = clients.get(id).cloned()?;
+        clients.touch(id);
+        Some(c)
+    }
+
+    /// Stores a new dynamic or metadata-document client, forgetting the least recently used one
+    /// beyond the cap. A client already known keeps its record.
+    pub fn add_client(&self, client: Arc<RegisteredClient>) {
+        if self.static_clients.iter().any(|c| c.client_id == client.client_id) {
+            return;
+        }
+        let mut clients = lock(&self.clients);
+        if !clients.contains(&client.client_id) {
+            clients.insert(client.client_id.clone(), client);
+        }
+    }
+
+    pub fn snapshot(&self) -> IdpSnapshot {
+        let mut clients: Vec<RegisteredClient> = self.static_clients.iter().map(|c| (**c).clone()).collect();
+        clients.extend(lock(&self.clients).in_creation_order().into_iter().map(|c| (**c).clone()));
+        let codes = lock(&self.codes).in_creation_order().into_iter().cloned().collect();
+        IdpSnapshot {
+            clients,
+            authorization_requests: lock(&self.auth_requests).iter().cloned().collect(),
+            codes,
+            tokens: lock(&self.tokens).records(),
+            requests: lock(&self.log).iter().cloned().collect(),
+        }
+    }
+
+    pub fn sizes(&self) -> StoreSizes {
+        let (tokens, token_families) = {
+            let t = lock(&self.tokens);
+            (t.len(), t.families())
+        };
+        let (pending_authorizations, sessions) = {
+            let l = lock(&self.logins);
+            (l.pending.len(), l.sessions.len())
+        };
+        let (cimd_cache, jwks_cache, assertion_jtis) = {
+            let c = lock(&self.caches);
+            (c.cimd_cache.len(), c.jwks_cache.len(), c.used_assertion_jtis.len())
+        };
+        StoreSizes {
+            clients: lock(&self.clients).len(),
+            codes: lock(&self.codes).len(),
+            tokens,
+            token_families,
+            requests: lock(&self.log).len(),
+            authorization_requests: lock(&self.auth_requests).len(),
+            pending_authorizations,
+            sessions,
+            cimd_cache,
+            jwks_cache,
+            assertion_jtis,
+        }
+    }
+}
+
+fn static_client(c: &crate::config::StaticClient) -> RegisteredClient {
+    let method = c
+        .token_endpoint_auth_method
+        .clone()
+        .unwrap_or_else(|| if c.client_secret.is_some() { "client_secret_basic".into() } else { "none".into() });
+    RegisteredClient {
+        client_id: c.client_id.clone(),
+        client_secret: c.client_secret.clone(),
+        redirect_uris: c.redirect_uris.clone(),
+        auth_methods: vec![method],
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        allowed_scopes: (!c.scopes.is_empty()).then(|| c.scopes.clone()),
+        client_name: None,
+        jwks_uri: None,
+        jwks: None,
+        source: ClientSource::Static,
+        metadata: None,
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::client_auth::{Form, authenticate, param};
 use crate::error::OAuthError;
 use crate::quirks::Quirk;
-use crate::state::{AppState, MAX_RECORDS, TokenKind, TokenRecord};
+use crate::state::{AppState, RegisteredClient, TokenKind, TokenRecord, lock};
 use crate::tokens::{Signing, sign, standard_claims};
 
 pub(crate) fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
@@ -63,7 +63,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Va
 
 fn code_grant(
     state: &AppState,
-    client: &crate::state::RegisteredClient,
+    client: &RegisteredClient,
     form: &Form,
     resources: Vec<String>,
 ) -> Result<Value, OAuthError> {
@@ -71,19 +71,11 @@ fn code_grant(
     let verifier = param(form, "code_verifier")?;
     let redirect_uri = param(form, "redirect_uri")?;
     let now = state.now();
-    let mut inner = state.lock();
-    let Some(idx) = inner.codes.iter().position(|c| c.code == code) else {
+    let Some(rec) = lock(&state.codes).get(code).cloned() else {
         return Err(OAuthError::invalid_grant("unknown authorization code"));
     };
-    let rec = inner.codes[idx].clone();
     if rec.redeemed {
-        // RFC 6749 §4.1.2: a reused code SHOULD revoke what it produced.
-        for t in inner.tokens.iter_mut().filter(|t| t.family == rec.code) {
-            t.revoked = true;
-        }
-        return Err(OAuthError::invalid_grant(
-            "authorization code was already used; tokens issued from it are revoked",
-        ));
+        return Err(code_replayed(state, &rec.code));
     }
     if rec.client_id != client.client_id {
         return Err(OAuthError::invalid_grant("authorization code was issued to another client"));
@@ -101,73 +93,106 @@ fn code_grant(
         _ => {}
     }
     let verifier = verifier.ok_or_else(|| OAuthError::invalid_grant("code_verifier is required (PKCE)"))?;
+    // Hashing happens on the copy, outside any lock.
     crate::pkce::verify(verifier, &rec.code_challenge, &rec.code_challenge_method)
         .map_err(OAuthError::invalid_grant)?;
     if let Some(r) = resources.iter().find(|r| !rec.resources.is_empty() && !rec.resources.contains(r)) {
         return Err(OAuthError::invalid_target(format!("resource `{r}` was not part of the authorization request")));
     }
-    inner.codes[idx].redeemed = true;
+    // Claim the code: re-checked under the lock, since a concurrent request may have redeemed it
+    // since the copy was taken. The family is reserved before the codes lock is released, so a
+    // replay that sees `redeemed` finds a family to revoke.
+    {
+        let mut codes = lock(&state.codes);
+        match codes.get_mut(code) {
+            None => return Err(OAuthError::invalid_grant("unknown authorization code")),
+            Some(c) if c.redeemed => {
+                drop(codes);
+                return Err(code_replayed(state, &rec.code));
+            }
+            Some(c) => c.redeemed = true,
+        }
+        lock(&state.tokens).reserve(&rec.code);
+    }
     let granted = if resources.is_empty() { rec.resources.clone() } else { resources };
-    issue(state, &mut inner, client, &rec.sub, &rec.scope, &granted, &rec.code, "authorization_code", now)
+    let grant = Grant { client, sub: &rec.sub, scope: &rec.scope, resources: &granted, family: &rec.code, now };
+    let issued = issue(state, &grant, "authorization_code", true)?;
+    if !commit(state, &grant, issued.records) {
+        return Err(OAuthError::invalid_grant(
+            "authorization code was already used; tokens issued from it are revoked",
+        ));
+    }
+    Ok(issued.response)
+}
+
+/// RFC 6749 §4.1.2: a reused code SHOULD revoke what it produced.
+fn code_replayed(state: &AppState, code: &str) -> OAuthError {
+    lock(&state.tokens).revoke_family(code);
+    OAuthError::invalid_grant("authorization code was already used; tokens issued from it are revoked")
 }
 
 fn refresh_grant(
     state: &AppState,
-    client: &crate::state::RegisteredClient,
+    client: &RegisteredClient,
     form: &Form,
     resources: Vec<String>,
 ) -> Result<Value, OAuthError> {
     let presented =
         param(form, "refresh_token")?.ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let now = state.now();
-    let mut inner = state.lock();
-    let Some(idx) = inner.tokens.iter().position(|t| t.kind == TokenKind::Refresh && t.value == presented) else {
-        return Err(OAuthError::invalid_grant("unknown refresh token"));
-    };
-    let rec = inner.tokens[idx].clone();
-    if rec.client_id != client.client_id {
-        return Err(OAuthError::invalid_grant("refresh token was issued to another client"));
-    }
-    if rec.revoked {
-        return Err(OAuthError::invalid_grant("refresh token was revoked"));
-    }
-    if rec.used && !within_reuse_window(state, &rec, now) {
-        for t in inner.tokens.iter_mut().filter(|t| t.family == rec.family) {
-            t.revoked = true;
-        }
-        return Err(OAuthError::invalid_grant("refresh token reuse detected: the whole grant is revoked"));
-    }
-    if rec.expires_at <= now {
-        return Err(OAuthError::invalid_grant("refresh token expired"));
-    }
-    let scope: Vec<String> = match param(form, "scope")? {
-        Some(s) => {
-            let asked: Vec<String> = s.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect();
-            if let Some(bad) = asked.iter().find(|x| !rec.scope.contains(x)) {
-                return Err(OAuthError::invalid_scope(format!("scope `{bad}` exceeds the original grant")));
-            }
-            asked
-        }
-        None => rec.scope.clone(),
-    };
-    if let Some(r) = resources.iter().find(|r| !rec.resources.is_empty() && !rec.resources.contains(r)) {
-        return Err(OAuthError::invalid_target(format!("resource `{r}` was not part of the original grant")));
-    }
-    let granted = if resources.is_empty() { rec.resources.clone() } else { resources };
     let rotate = !state.config.has(Quirk::NoRefreshRotation);
-    if rotate && !rec.used {
-        inner.tokens[idx].used = true;
-        inner.tokens[idx].used_at = Some(now);
+    // Check and rotate in one critical section, so two concurrent uses of one refresh token cannot
+    // both succeed: the second sees `used` and revokes the family (OAuth 2.1 §4.3.1).
+    let (rec, scope, granted) = {
+        let mut tokens = lock(&state.tokens);
+        let rec = match tokens.get(presented) {
+            Some(t) if t.kind == TokenKind::Refresh => t.clone(),
+            _ => return Err(OAuthError::invalid_grant("unknown refresh token")),
+        };
+        if rec.client_id != client.client_id {
+            return Err(OAuthError::invalid_grant("refresh token was issued to another client"));
+        }
+        if tokens.revoked(&rec) {
+            return Err(OAuthError::invalid_grant("refresh token was revoked"));
+        }
+        if rec.used && !within_reuse_window(state, &rec, now) {
+            tokens.revoke_family(&rec.family);
+            return Err(OAuthError::invalid_grant("refresh token reuse detected: the whole grant is revoked"));
+        }
+        if rec.expires_at <= now {
+            return Err(OAuthError::invalid_grant("refresh token expired"));
+        }
+        let scope: Vec<String> = match param(form, "scope")? {
+            Some(s) => {
+                let asked: Vec<String> = s.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect();
+                if let Some(bad) = asked.iter().find(|x| !rec.scope.contains(x)) {
+                    return Err(OAuthError::invalid_scope(format!("scope `{bad}` exceeds the original grant")));
+                }
+                asked
+            }
+            None => rec.scope.clone(),
+        };
+        if let Some(r) = resources.iter().find(|r| !rec.resources.is_empty() && !rec.resources.contains(r)) {
+            return Err(OAuthError::invalid_target(format!("resource `{r}` was not part of the original grant")));
+        }
+        let granted = if resources.is_empty() { rec.resources.clone() } else { resources };
+        if rotate && !rec.used {
+            tokens.mark_used(presented, now);
+        }
+        tokens.reserve(&rec.family);
+        (rec, scope, granted)
+    };
+    let grant = Grant { client, sub: &rec.sub, scope: &scope, resources: &granted, family: &rec.family, now };
+    // Without rotation the same refresh token is handed back: the quirk models servers that never
+    // rotate.
+    let mut issued = issue(state, &grant, "refresh_token", rotate)?;
+    if !commit(state, &grant, issued.records) {
+        return Err(OAuthError::invalid_grant("the grant was revoked while this token was being issued"));
     }
-    let mut v = issue(state, &mut inner, client, &rec.sub, &scope, &granted, &rec.family, "refresh_token", now)?;
-    if !rotate {
-        // Hand the same refresh token back: the quirk models servers that never rotate.
-        inner
-            .tokens
-            .retain(|t| !(t.kind == TokenKind::Refresh && t.value == v["refresh_token"].as_str().unwrap_or_default()));
-        v["refresh_token"] = json!(presented);
+    if !rotate && client.grant_types.iter().any(|g| g == "refresh_token") {
+        issued.response["refresh_token"] = json!(presented);
     }
-    Ok(v)
+    Ok(issued.response)
 }
 
 /// Whether a used refresh token is still inside the `refresh_reuse_window` quirk's window (then
@@ -191,22 +216,28 @@ pub(crate) fn audience(state: &AppState, resources: &[String], client_id: &str) 
     if resources.is_empty() { vec![client_id.to_owned()] } else { resources.to_vec() }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn issue(
-    state: &AppState,
-    inner: &mut crate::state::Inner,
-    client: &crate::state::RegisteredClient,
-    sub: &str,
-    scope: &[String],
-    resources: &[String],
-    family: &str,
-    grant: &str,
+/// What one issuance is for.
+struct Grant<'a> {
+    client: &'a RegisteredClient,
+    sub: &'a str,
+    scope: &'a [String],
+    resources: &'a [String],
+    /// The authorization code every token of this grant descends from.
+    family: &'a str,
     now: i64,
-) -> Result<Value, OAuthError> {
-    if inner.tokens.len() + 2 > MAX_RECORDS {
-        return Err(OAuthError::invalid_request("too many tokens issued by this mock IdP instance"));
-    }
-    let aud = audience(state, resources, &client.client_id);
+}
+
+/// Signed tokens not stored yet, and the response that hands them out.
+struct Issued {
+    records: Vec<TokenRecord>,
+    response: Value,
+}
+
+/// Mints the tokens of a reserved grant. Called with no lock held: RS256 signing is the slow part
+/// of `/token`, and holding a lock through it would serialise every endpoint behind it. On
+/// failure the reservation is given up.
+fn issue(state: &AppState, g: &Grant<'_>, grant: &str, new_refresh: bool) -> Result<Issued, OAuthError> {
+    let aud = audience(state, g.resources, &g.client.client_id);
     let ttl = state.config.access_token_ttl as i64;
     let jti = crate::random::token(12);
     let access = if state.config.has(Quirk::OpaqueAccessTokens) {
@@ -217,34 +248,47 @@ fn issue(
             1 => Some(json!(aud[0])),
             _ => Some(json!(aud)),
         };
-        let claims = standard_claims(&state.issuer, sub, aud_claim, &client.client_id, scope, now, ttl, &jti);
-        sign(&state.keys(), &claims, Signing::Valid).map_err(|e| OAuthError::invalid_request(e.to_string()))?
+        let claims = standard_claims(&state.issuer, g.sub, aud_claim, &g.client.client_id, g.scope, g.now, ttl, &jti);
+        let keys = state.keys();
+        match sign(&keys, &claims, Signing::Valid) {
+            Ok(t) => t,
+            Err(e) => {
+                lock(&state.tokens).abort(g.family);
+                return Err(OAuthError::invalid_request(e.to_string()));
+            }
+        }
     };
     let record = |kind, value: &str, expires_at| TokenRecord {
         kind,
         value: value.to_owned(),
         jti: (kind == TokenKind::Access).then(|| jti.clone()),
-        client_id: client.client_id.clone(),
-        sub: sub.to_owned(),
-        scope: scope.to_vec(),
+        client_id: g.client.client_id.clone(),
+        sub: g.sub.to_owned(),
+        scope: g.scope.to_vec(),
         aud: aud.clone(),
-        resources: resources.to_vec(),
+        resources: g.resources.to_vec(),
         expires_at,
-        family: family.to_owned(),
+        family: g.family.to_owned(),
         revoked: false,
         used: false,
         used_at: None,
         grant: grant.to_owned(),
     };
-    inner.tokens.push(record(TokenKind::Access, &access, now + ttl));
+    let mut records = vec![record(TokenKind::Access, &access, g.now + ttl)];
     let mut v = json!({ "access_token": access, "token_type": "Bearer", "expires_in": ttl });
-    if !scope.is_empty() {
-        v["scope"] = json!(scope.join(" "));
+    if !g.scope.is_empty() {
+        v["scope"] = json!(g.scope.join(" "));
     }
-    if client.grant_types.iter().any(|g| g == "refresh_token") {
+    if new_refresh && g.client.grant_types.iter().any(|gt| gt == "refresh_token") {
         let refresh = crate::random::token(32);
-        inner.tokens.push(record(TokenKind::Refresh, &refresh, now + state.config.refresh_token_ttl as i64));
+        records.push(record(TokenKind::Refresh, &refresh, g.now + state.config.refresh_token_ttl as i64));
         v["refresh_token"] = json!(refresh);
     }
-    Ok(v)
+    Ok(Issued { records, response: v })
+}
+
+/// Stores issued tokens; `false` when their family was revoked while they were being signed
+/// (then they are not stored and must not be handed out).
+fn commit(state: &AppState, g: &Grant<'_>, records: Vec<TokenRecord>) -> bool {
+    lock(&state.tokens).commit(g.family, records, g.now)
 }

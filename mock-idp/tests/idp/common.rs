@@ -163,6 +163,19 @@ pub async fn full_flow(idp: &IdpHandle, method: Option<&str>) -> (Registered, Va
     (c, body)
 }
 
+pub const RS_ID: &str = "resource-server";
+pub const RS_SECRET: &str = "rs-secret";
+
+/// Adds a static client flagged `resource_server`: the one client that may introspect every token.
+pub fn with_resource_server(b: mock_idp::MockIdp) -> mock_idp::MockIdp {
+    b.static_client(mock_idp::StaticClient {
+        client_id: RS_ID.into(),
+        client_secret: Some(RS_SECRET.into()),
+        resource_server: true,
+        ..Default::default()
+    })
+}
+
 pub async fn start(b: mock_idp::MockIdp) -> IdpHandle {
     b.start().await.expect("mock IdP starts")
 }

@@ -9,4 +9,5 @@ mod minting;
 mod quirks;
 mod registration;
 mod robustness;
+mod soak;
 mod token;

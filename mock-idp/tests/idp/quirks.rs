@@ -93,7 +93,7 @@ fn basic_static_client() -> StaticClient {
         client_secret: Some("static-secret".into()),
         redirect_uris: vec![REDIRECT.into()],
         token_endpoint_auth_method: Some("client_secret_basic".into()),
-        scopes: vec![],
+        ..Default::default()
     }
 }
 

@@ -65,6 +65,21 @@ async fn registration_with_scope_echoes_it_and_each_client_is_new() {
 #[case::unknown_scope(json!({"redirect_uris": [REDIRECT], "scope": "admin:everything"}), 400, "invalid_client_metadata")]
 #[case::scope_not_string(json!({"redirect_uris": [REDIRECT], "scope": ["a"]}), 400, "invalid_client_metadata")]
 #[case::not_an_object(json!(["redirect_uris"]), 400, "invalid_client_metadata")]
+#[case::blob(json!({"redirect_uris": ["blob:https://a.example/0b2c"]}), 400, "invalid_redirect_uri")]
+#[case::about(json!({"redirect_uris": ["about:blank"]}), 400, "invalid_redirect_uri")]
+#[case::chrome(json!({"redirect_uris": ["chrome://settings/"]}), 400, "invalid_redirect_uri")]
+#[case::ftp(json!({"redirect_uris": ["ftp://a.example/cb"]}), 400, "invalid_redirect_uri")]
+#[case::ws(json!({"redirect_uris": ["ws://127.0.0.1:9/cb"]}), 400, "invalid_redirect_uri")]
+#[case::javascript(json!({"redirect_uris": ["javascript:alert(1)"]}), 400, "invalid_redirect_uri")]
+#[case::data(json!({"redirect_uris": ["data:text/html,hi"]}), 400, "invalid_redirect_uri")]
+#[case::file(json!({"redirect_uris": ["file:///tmp/cb"]}), 400, "invalid_redirect_uri")]
+#[case::bare_scheme(json!({"redirect_uris": ["a:"]}), 400, "invalid_redirect_uri")]
+#[case::private_scheme_not_reverse_domain(json!({"redirect_uris": ["myapp://callback"]}), 400, "invalid_redirect_uri")]
+#[case::http_other_loopback_name(json!({"redirect_uris": ["http://127.0.0.2:9/cb"]}), 400, "invalid_redirect_uri")]
+#[case::one_bad_among_good(json!({"redirect_uris": [REDIRECT, "about:blank"]}), 400, "invalid_redirect_uri")]
+#[case::too_many_redirect_uris(json!({"redirect_uris": (0..21).map(|i| format!("https://a.example/cb{i}")).collect::<Vec<_>>()}), 400, "invalid_redirect_uri")]
+#[case::redirect_uri_too_long(json!({"redirect_uris": [format!("https://a.example/{}", "x".repeat(2048))]}), 400, "invalid_redirect_uri")]
+#[case::metadata_too_large(json!({"redirect_uris": [REDIRECT], "client_name": "x".repeat(16 * 1024)}), 400, "invalid_client_metadata")]
 #[tokio::test]
 async fn bad_registrations_get_rfc7591_errors(
     #[case] body: serde_json::Value,
@@ -90,6 +105,33 @@ async fn registration_needs_json() {
     let r = http().post(&url).header("content-type", "application/json").body("{not json").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "invalid_client_metadata");
+}
+
+#[rstest]
+#[case::reverse_domain_private_scheme("com.example.app:/oauth2redirect")]
+#[case::reverse_domain_with_authority("com.example.app://callback")]
+#[case::ipv6_loopback("http://[::1]:8080/callback")]
+#[case::localhost("http://localhost/callback")]
+#[tokio::test]
+async fn native_app_redirect_uris_register(#[case] uri: &str) {
+    let idp = start(MockIdp::builder()).await;
+    let (s, _, b) = register_raw(&idp, &json!({"redirect_uris": [uri], "token_endpoint_auth_method": "none"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{uri}: {b}");
+}
+
+/// The caps are exact: a registration at the limits is stored whole.
+#[tokio::test]
+async fn registrations_at_the_caps_are_accepted() {
+    let idp = start(MockIdp::builder()).await;
+    let uris: Vec<String> = (0..20).map(|i| format!("https://a.example/cb{i}")).collect();
+    let (s, _, b) = register_raw(&idp, &json!({"redirect_uris": uris, "token_endpoint_auth_method": "none"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let long = format!("https://a.example/{}", "x".repeat(2048 - 18));
+    assert_eq!(long.len(), 2048);
+    let (s, _, b) = register_raw(&idp, &json!({"redirect_uris": [long], "token_endpoint_auth_method": "none"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let clients = idp.snapshot().clients;
+    assert_eq!((clients[0].redirect_uris.len(), clients[1].redirect_uris[0].len()), (20, 2048));
 }
 
 #[tokio::test]

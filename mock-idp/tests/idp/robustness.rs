@@ -107,3 +107,38 @@ async fn shutdown_frees_the_port_and_bad_config_is_an_error() {
     let again = MockIdp::builder().port(port).start().await.unwrap();
     assert_eq!(again.port(), port);
 }
+
+/// The request log is a ring buffer of bounded entries: the newest `max_log_entries` requests,
+/// each body, query and header value cut to `max_logged_bytes` with a marker saying how long it was.
+#[tokio::test]
+async fn the_request_log_is_a_ring_of_truncated_entries() {
+    let idp = start(MockIdp::builder().configure(|c| {
+        c.limits.max_log_entries = 5;
+        c.limits.max_logged_bytes = 100;
+    }))
+    .await;
+    let big = "b".repeat(10_000);
+    for i in 0..12 {
+        let r = http()
+            .post(format!("{}?q={}", idp.endpoints().token, "q".repeat(300)))
+            .header("x-long", "h".repeat(500))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("n={i}&{big}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+    let log = idp.snapshot().requests;
+    assert_eq!(log.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![8, 9, 10, 11, 12], "the newest five");
+    let marker = mock_idp::TRUNCATION_MARKER;
+    for r in &log {
+        let sent = format!("n={}&", r.seq - 1).len() + big.len();
+        assert!(r.body.contains(marker) && r.body.ends_with(&format!("{sent} bytes]")), "{}", r.body);
+        assert!(r.body.len() <= 100 + marker.len() + 20, "{} bytes kept", r.body.len());
+        assert!(r.query.as_deref().unwrap().contains(marker));
+        let h = &r.headers.iter().find(|(k, _)| k == "x-long").unwrap().1;
+        assert!(h.starts_with(&"h".repeat(100)) && h.contains(marker) && h.len() < 200, "{h}");
+    }
+    assert!(log[4].body.starts_with("n=11&"));
+}

@@ -111,7 +111,7 @@ fn set(f: &mut Vec<(String, String)>, k: &str, v: &str) {
 
 #[tokio::test]
 async fn codes_are_single_use_and_reuse_revokes_the_tokens() {
-    let idp = start(MockIdp::builder()).await;
+    let idp = start(with_resource_server(MockIdp::builder())).await;
     let c = register(&idp, Some("client_secret_basic")).await;
     let p = pkce();
     let code = code_for(&idp, &c.client_id, &p).await;
@@ -218,12 +218,11 @@ async fn refresh(idp: &mock_idp::IdpHandle, c: &Registered, rt: &str, extra: &[(
     (s, b)
 }
 
+/// Introspects as the resource server of [`with_resource_server`], which may see every token.
 pub async fn introspect(idp: &mock_idp::IdpHandle, token: &str) -> Value {
-    // A resource server's credentials: any confidential client may introspect.
-    let rs = register(idp, Some("client_secret_basic")).await;
     let r = http()
         .post(idp.endpoints().introspection)
-        .basic_auth(&rs.client_id, rs.client_secret.as_deref())
+        .basic_auth(RS_ID, Some(RS_SECRET))
         .form(&[("token", token)])
         .send()
         .await
@@ -234,7 +233,7 @@ pub async fn introspect(idp: &mock_idp::IdpHandle, token: &str) -> Value {
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
-    let idp = start(MockIdp::builder()).await;
+    let idp = start(with_resource_server(MockIdp::builder())).await;
     let (c, t) = full_flow(&idp, Some("client_secret_basic")).await;
     let rt1 = t["refresh_token"].as_str().unwrap().to_owned();
     let (s, t2) = refresh(&idp, &c, &rt1, &[]).await;
@@ -299,7 +298,7 @@ async fn clients_without_the_refresh_grant_get_no_refresh_token() {
 
 #[tokio::test]
 async fn introspection_and_revocation() {
-    let idp = start(MockIdp::builder()).await;
+    let idp = start(with_resource_server(MockIdp::builder())).await;
     let (c, t) = full_flow(&idp, Some("client_secret_basic")).await;
     let at = t["access_token"].as_str().unwrap();
     let info = introspect(&idp, at).await;
@@ -352,7 +351,7 @@ async fn static_clients_work_like_seed_001s_oauth_client_id() {
         client_secret: Some("s3cret".into()),
         redirect_uris: vec![REDIRECT.into()],
         token_endpoint_auth_method: Some("client_secret_post".into()),
-        scopes: vec![],
+        ..Default::default()
     }))
     .await;
     let c = Registered {
@@ -365,4 +364,58 @@ async fn static_clients_work_like_seed_001s_oauth_client_id() {
     let (s, _, t) = exchange(&idp, &c, &code, &p).await;
     assert_eq!(s, StatusCode::OK, "{t}");
     assert_eq!(idp.snapshot().clients[0].source, mock_idp::ClientSource::Static);
+}
+
+async fn introspect_as(idp: &mock_idp::IdpHandle, c: &Registered, token: &str) -> Value {
+    let r = http()
+        .post(idp.endpoints().introspection)
+        .basic_auth(&c.client_id, c.client_secret.as_deref())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+/// RFC 7662 §4: only the token's own client, or a client configured as a resource server, learns
+/// anything; a self-registered confidential client gets the same answer as for a made-up token.
+#[tokio::test]
+async fn a_registered_client_cannot_introspect_another_clients_token() {
+    let idp = start(with_resource_server(MockIdp::builder())).await;
+    let (owner, t) = full_flow(&idp, Some("client_secret_basic")).await;
+    let at = t["access_token"].as_str().unwrap();
+    let rt = t["refresh_token"].as_str().unwrap();
+    let snoop = register(&idp, Some("client_secret_basic")).await;
+    for token in [at, rt] {
+        assert_eq!(introspect_as(&idp, &snoop, token).await, serde_json::json!({"active": false}));
+    }
+    assert_eq!(introspect_as(&idp, &owner, at).await["active"], true);
+    assert_eq!(introspect_as(&idp, &owner, rt).await["active"], true);
+    let info = introspect(&idp, at).await;
+    assert_eq!(
+        (info["active"].clone(), info["client_id"].clone()),
+        (Value::Bool(true), owner.client_id.clone().into())
+    );
+}
+
+/// Two refreshes with one refresh token racing: exactly one gets tokens, the other is reuse, and
+/// reuse revokes the family, including what the winner just got (check-and-rotate is atomic, and
+/// the family is revoked even when the winner is still signing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refreshes_with_one_token_succeed_at_most_once() {
+    let idp = start(with_resource_server(MockIdp::builder())).await;
+    for _ in 0..5 {
+        let (c, t) = full_flow(&idp, Some("client_secret_post")).await;
+        let rt = t["refresh_token"].as_str().unwrap().to_owned();
+        let (a, b) = tokio::join!(refresh(&idp, &c, &rt, &[]), refresh(&idp, &c, &rt, &[]));
+        let ok: Vec<&Value> = [&a, &b].into_iter().filter(|(s, _)| *s == StatusCode::OK).map(|(_, v)| v).collect();
+        assert!(ok.len() <= 1, "both refreshes succeeded: {a:?} {b:?}");
+        let refused = if a.0 == StatusCode::OK { &b } else { &a };
+        assert_eq!(refused.1["error"], "invalid_grant", "{refused:?}");
+        for won in ok {
+            let new_at = won["access_token"].as_str().unwrap();
+            assert_eq!(introspect(&idp, new_at).await["active"], false, "reuse revoked the winner's tokens");
+        }
+    }
 }
