@@ -91,7 +91,7 @@ impl MockIdp {
             keys: Mutex::new(keys),
             inner: Mutex::new(Inner { clients, ..Default::default() }),
             clock_offset: Default::default(),
-            http: crate::fetch::client(),
+            http: crate::fetch::Fetcher::new(config.allow_private_fetch),
             config,
         });
         let app = router(state.clone());

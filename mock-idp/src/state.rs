@@ -227,7 +227,7 @@ pub(crate) struct AppState {
     pub keys: Mutex<KeySet>,
     pub inner: Mutex<Inner>,
     pub clock_offset: AtomicI64,
-    pub http: reqwest::Client,
+    pub http: crate::fetch::Fetcher,
 }
 
 impl AppState {

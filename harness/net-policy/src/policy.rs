@@ -191,7 +191,8 @@ mod tests {
         assert_eq!(check(&p, "http://example.com/x"), Err(Refusal::PlainHttp));
         assert_eq!(check(&p, "http://8.8.8.8/x"), Err(Refusal::PlainHttp));
         assert_eq!(check(&p, "file:///etc/passwd"), Err(Refusal::Scheme("file".into())));
-        let strict = Policy { refuse_plain_http: true, ..Policy::new(false) };
+        let mut strict = Policy::new(false);
+        strict.refuse_plain_http = true;
         assert_eq!(check(&strict, "http://127.0.0.1:9/x"), Err(Refusal::PlainHttp));
     }
 

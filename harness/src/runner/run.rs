@@ -46,6 +46,9 @@ pub struct RunSettings {
     /// A mock IdP the caller already runs (the cargo-test API: the caller's server trusts it);
     /// used instead of starting one per scenario.
     pub shared_idp: Option<Arc<IdpHandle>>,
+    /// `--allow-private-addresses`: let the client contact the internal addresses the server under
+    /// test names (see [`mock_client::http::Limits::allow_private_addresses`]).
+    pub allow_private_addresses: bool,
 }
 
 fn options(p: &Planned, idp: Option<&Arc<IdpHandle>>, token: Option<String>) -> ConnectOptions {
@@ -94,7 +97,7 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
         duration_ms: 0,
         error: None,
     };
-    match execute(p, &mut result, settings.shared_idp.clone()).await {
+    match execute(p, &mut result, settings.shared_idp.clone(), settings.allow_private_addresses).await {
         Ok(()) => {
             result.findings = crate::checks::run(&result.run);
             let profile = profile.ok();
@@ -113,7 +116,12 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
     result
 }
 
-async fn execute(p: &Planned, result: &mut ScenarioResult, shared: Option<Arc<IdpHandle>>) -> Result<(), RunError> {
+async fn execute(
+    p: &Planned,
+    result: &mut ScenarioResult,
+    shared: Option<Arc<IdpHandle>>,
+    allow_private_addresses: bool,
+) -> Result<(), RunError> {
     let profile = mock_client::profile::load(&p.profile)?;
     let idp = match (&p.idp, shared) {
         (_, Some(shared)) => Some(shared),
@@ -134,7 +142,11 @@ async fn execute(p: &Planned, result: &mut ScenarioResult, shared: Option<Arc<Id
         }
         other => other.map(str::to_owned),
     };
-    let rec = Recorder::new(Default::default());
+    let rec = Recorder::new(mock_client::http::Limits { allow_private_addresses, ..Default::default() });
+    if let Ok(u) = url::Url::parse(&url) {
+        // The target is the user's choice (probes go there even before a connect step).
+        rec.add_target(&u);
+    }
     let mut client = Client::with_recorder(profile.clone(), options(p, idp.as_ref(), token.clone()), rec.clone());
     let mut connected_once = false;
     let mut attempt = 1;
