@@ -105,27 +105,30 @@ impl Policy {
     /// Checks what can be known from the URL alone: scheme, plain http only to loopback, IP literal
     /// hosts (reqwest never resolves those, so this is their only check) and metadata names.
     /// Names are checked again, per address, once resolved ([`Policy::check_resolved`]).
+    ///
+    /// The address class is judged before the plain-http rule so that `http://169.254.169.254/`
+    /// is refused as the metadata endpoint it is, not merely as plain http.
     pub fn check_url(&self, url: &Url) -> Result<(), Refusal> {
-        let host_str = url.host_str().ok_or(Refusal::NoHost);
-        match url.scheme() {
-            "https" => {}
-            "http" if !self.refuse_plain_http && host_is_loopback(url) => {}
-            "http" => return Err(Refusal::PlainHttp),
-            s => return Err(Refusal::Scheme(s.to_owned())),
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(Refusal::Scheme(url.scheme().to_owned()));
         }
-        let host_str = host_str?;
-        if self.is_target(host_str) {
-            return Ok(());
+        let host_str = url.host_str().ok_or(Refusal::NoHost)?;
+        if !self.is_target(host_str) {
+            match url.host() {
+                Some(Host::Ipv4(a)) => self.check_class(host_str, IpAddr::V4(a))?,
+                Some(Host::Ipv6(a)) => self.check_class(host_str, IpAddr::V6(a))?,
+                Some(Host::Domain(d)) => {
+                    if let Some(class) = classify_name(d).filter(|c| !self.allows(*c)) {
+                        return Err(Refusal::Name { host: d.to_owned(), class });
+                    }
+                }
+                None => return Err(Refusal::NoHost),
+            }
         }
-        match url.host() {
-            Some(Host::Ipv4(a)) => self.check_class(host_str, IpAddr::V4(a)),
-            Some(Host::Ipv6(a)) => self.check_class(host_str, IpAddr::V6(a)),
-            Some(Host::Domain(d)) => match classify_name(d) {
-                Some(class) if !self.allows(class) => Err(Refusal::Name { host: d.to_owned(), class }),
-                _ => Ok(()),
-            },
-            None => Err(Refusal::NoHost),
+        if url.scheme() == "http" && (self.refuse_plain_http || !host_is_loopback(url)) {
+            return Err(Refusal::PlainHttp);
         }
+        Ok(())
     }
 
     /// Checks one address a name resolved to, just before connecting to it.
@@ -190,6 +193,10 @@ mod tests {
         }
         assert_eq!(check(&p, "http://example.com/x"), Err(Refusal::PlainHttp));
         assert_eq!(check(&p, "http://8.8.8.8/x"), Err(Refusal::PlainHttp));
+        assert!(
+            matches!(check(&p, "http://169.254.169.254/"), Err(Refusal::Address { class: AddressClass::CloudMetadata, .. })),
+            "an internal address over http is refused for its class first"
+        );
         assert_eq!(check(&p, "file:///etc/passwd"), Err(Refusal::Scheme("file".into())));
         let mut strict = Policy::new(false);
         strict.refuse_plain_http = true;
