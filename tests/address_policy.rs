@@ -52,7 +52,8 @@ fn hostile() -> String {
 }
 
 const REFUSAL: &str = "refused to contact https://10.1.2.3/";
-const CLASS: &str = "10.1.2.3 is a private address (RFC 1918); pass --allow-private-addresses if the server is an internal deployment";
+const CLASS: &str =
+    "10.1.2.3 is a private address (RFC 1918); pass --allow-private-addresses if the server is an internal deployment";
 
 #[test]
 fn client_refuses_an_authorization_server_on_a_private_address() {

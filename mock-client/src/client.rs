@@ -81,7 +81,8 @@ impl Ctx<'_> {
         let target = req.url.clone();
         self.rec.send(phase, req).await.map_err(|e| {
             let seq = self.rec.transcript().exchanges.last().map(|x| x.seq);
-            let f = fail(self.profile, FailureKind::Unreachable, phase, self.mcp_url.as_str(), &[], format!("{e}"), seq);
+            let f =
+                fail(self.profile, FailureKind::Unreachable, phase, self.mcp_url.as_str(), &[], format!("{e}"), seq);
             // A refusal already names the URL ("refused to contact URL: …").
             if matches!(e, ClientError::Refused { .. }) { f } else { f.with_cause_prefix(&target) }
         })

@@ -120,7 +120,8 @@ fn cause(o: &Outcome) -> String {
     o.failure().map(|f| f.cause.clone()).unwrap_or_else(|| panic!("expected a failure, got {o:?}"))
 }
 
-const PRIVATE: &str = "is a private address (RFC 1918); pass --allow-private-addresses if the server is an internal deployment";
+const PRIVATE: &str =
+    "is a private address (RFC 1918); pass --allow-private-addresses if the server is an internal deployment";
 
 #[tokio::test]
 async fn authorization_server_on_a_private_literal_is_refused() {
@@ -155,7 +156,12 @@ async fn authorization_server_name_resolving_to_a_private_address_is_refused_unl
     let (o, _) = connect(&url, false).await;
     let cause = cause(&o);
     assert!(cause.starts_with(&format!("refused to contact https://as.intranet.test:{port}/")), "{cause}");
-    assert!(cause.contains(&format!("as.intranet.test resolves to 10.1.2.3, a private address (RFC 1918); pass --allow-private-addresses")), "{cause}");
+    assert!(
+        cause.contains(&format!(
+            "as.intranet.test resolves to 10.1.2.3, a private address (RFC 1918); pass --allow-private-addresses"
+        )),
+        "{cause}"
+    );
     assert_eq!(seen.load(Ordering::SeqCst), 0, "refused before any connection");
 
     let (o, t) = connect(&url, true).await;

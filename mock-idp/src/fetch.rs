@@ -11,7 +11,7 @@ use net_policy::resolver::{PolicyResolver, SystemLookup};
 use serde_json::Value;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use url::Url;
+use url::{Host, Url};
 
 /// Largest document the IdP will read.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
@@ -69,9 +69,15 @@ fn refusal(url: &str, r: &net_policy::Refusal, allow_loopback: bool) -> String {
     }
 }
 
-/// Whether the URL's host is a loopback address or `localhost`.
+/// Whether the URL's host is a loopback address or `localhost` (also the registration rule for
+/// `http` redirect URIs, so it stays this narrow).
 pub fn is_loopback(url: &Url) -> bool {
-    net_policy::host_is_loopback(url)
+    match url.host() {
+        Some(Host::Ipv4(a)) => a.is_loopback(),
+        Some(Host::Ipv6(a)) => a.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 /// Fetches a JSON object; returns it with the `max-age` the response allowed, if any.
@@ -136,7 +142,8 @@ mod tests {
     async fn resolved_private_address_is_refused_unless_opted_in() {
         use net_policy::resolver::FakeDns;
         // Nothing listens on port 9 of loopback, so an allowed fetch fails to connect instead.
-        let dns = FakeDns::new().answer_via("cimd.intranet.test", "10.1.2.3".parse().unwrap(), "127.0.0.1".parse().unwrap());
+        let dns =
+            FakeDns::new().answer_via("cimd.intranet.test", "10.1.2.3".parse().unwrap(), "127.0.0.1".parse().unwrap());
         let closed = Fetcher::with_lookup(false, Arc::new(dns.clone()));
         let e = json(&closed, "https://cimd.intranet.test:9/client.json", true).await.unwrap_err();
         assert!(

@@ -166,11 +166,12 @@ fn embedded_v4(a: Ipv6Addr) -> Option<Ipv4Addr> {
     }
 }
 
-/// The class a host *name* has before resolution: `localhost` (and `*.localhost`, RFC 6761) is
-/// loopback, the cloud metadata names are metadata; other names are known only once resolved.
+/// The class a host *name* has before resolution: `localhost` is loopback, the cloud metadata
+/// names are metadata; other names are known only once resolved. (`*.localhost` is not taken on
+/// trust: not every resolver keeps RFC 6761's promise, and the plain-http rule relies on this.)
 pub fn classify_name(name: &str) -> Option<AddressClass> {
     let n = name.trim_end_matches('.').to_ascii_lowercase();
-    if n == "localhost" || n.ends_with(".localhost") {
+    if n == "localhost" {
         Some(AddressClass::Loopback)
     } else if METADATA_NAMES.contains(&n.as_str()) {
         Some(AddressClass::CloudMetadata)
@@ -276,7 +277,7 @@ mod tests {
     fn names() {
         assert_eq!(classify_name("localhost"), Some(Loopback));
         assert_eq!(classify_name("LOCALHOST."), Some(Loopback));
-        assert_eq!(classify_name("a.localhost"), Some(Loopback));
+        assert_eq!(classify_name("a.localhost"), None);
         assert_eq!(classify_name("metadata.google.internal"), Some(CloudMetadata));
         assert_eq!(classify_name("Metadata.Google.Internal."), Some(CloudMetadata));
         assert_eq!(classify_name("metadata"), Some(CloudMetadata));

@@ -194,7 +194,10 @@ mod tests {
         assert_eq!(check(&p, "http://example.com/x"), Err(Refusal::PlainHttp));
         assert_eq!(check(&p, "http://8.8.8.8/x"), Err(Refusal::PlainHttp));
         assert!(
-            matches!(check(&p, "http://169.254.169.254/"), Err(Refusal::Address { class: AddressClass::CloudMetadata, .. })),
+            matches!(
+                check(&p, "http://169.254.169.254/"),
+                Err(Refusal::Address { class: AddressClass::CloudMetadata, .. })
+            ),
             "an internal address over http is refused for its class first"
         );
         assert_eq!(check(&p, "file:///etc/passwd"), Err(Refusal::Scheme("file".into())));
