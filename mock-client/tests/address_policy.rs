@@ -157,9 +157,9 @@ async fn authorization_server_name_resolving_to_a_private_address_is_refused_unl
     let cause = cause(&o);
     assert!(cause.starts_with(&format!("refused to contact https://as.intranet.test:{port}/")), "{cause}");
     assert!(
-        cause.contains(&format!(
+        cause.contains(
             "as.intranet.test resolves to 10.1.2.3, a private address (RFC 1918); pass --allow-private-addresses"
-        )),
+        ),
         "{cause}"
     );
     assert_eq!(seen.load(Ordering::SeqCst), 0, "refused before any connection");
