@@ -67,6 +67,16 @@ struct ReportArgs {
     no_color: bool,
 }
 
+/// Where the harness may connect on the server's say-so.
+#[derive(clap::Args)]
+struct NetArgs {
+    /// Contact private (RFC 1918), CGNAT, link-local and unique-local addresses that the server
+    /// under test (or its authorization server) names — for internal deployments. Loopback and
+    /// public addresses are always allowed; cloud metadata addresses never.
+    #[arg(long)]
+    allow_private_addresses: bool,
+}
+
 #[derive(clap::Args)]
 struct RunArgs {
     /// Scenario files or directories (default: the built-in scenarios).
@@ -90,6 +100,8 @@ struct RunArgs {
     #[arg(long)]
     update_snapshots: bool,
     #[command(flatten)]
+    net: NetArgs,
+    #[command(flatten)]
     report: ReportArgs,
 }
 
@@ -106,6 +118,8 @@ struct CheckArgs {
     /// The MCP spec version to judge against.
     #[arg(long, default_value = "2025-11-25")]
     spec: String,
+    #[command(flatten)]
+    net: NetArgs,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -146,6 +160,8 @@ struct ClientArgs {
     /// Print every exchange (redacted).
     #[arg(long, short)]
     verbose: bool,
+    #[command(flatten)]
+    net: NetArgs,
     /// The MCP server URL (the official conformance suite appends it as the last argument).
     url: String,
 }
@@ -194,6 +210,10 @@ struct IdpArgs {
     /// Print the list of quirks and exit.
     #[arg(long)]
     list_quirks: bool,
+    /// Fetch Client ID Metadata Documents and JWKS from private, CGNAT, link-local and
+    /// unique-local addresses too (never from cloud metadata addresses).
+    #[arg(long)]
+    allow_private_addresses: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -376,7 +396,11 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<Ending> {
         filters: args.filters.clone(),
         profiles: args.profiles.clone(),
         target: args.target.clone(),
-        settings: RunSettings { update_snapshots: args.update_snapshots, ..Default::default() },
+        settings: RunSettings {
+            update_snapshots: args.update_snapshots,
+            allow_private_addresses: args.net.allow_private_addresses,
+            ..Default::default()
+        },
         ..Default::default()
     };
     if let Some(j) = args.jobs {
@@ -428,7 +452,11 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
         };
         loaded.push(Loaded { name: format!("check {profile}"), file: PathBuf::from("check"), scenario });
     }
-    let opts = harness::runner::RunOptions { jobs: 1, ..Default::default() };
+    let settings = harness::runner::RunSettings {
+        allow_private_addresses: args.net.allow_private_addresses,
+        ..Default::default()
+    };
+    let opts = harness::runner::RunOptions { jobs: 1, settings, ..Default::default() };
     let color = !args.report.no_color && harness::report::TerminalOptions::detect(false).color;
     let report = harness::runner::run_all(&loaded, &opts, progress(color)).await;
     finish_run(report, &args.report, None).await
@@ -497,6 +525,10 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<Ending> {
         tool_calls: args.calls,
         // The suite's CIMD scenario expects this exact client id URL (it never fetches it).
         cimd_base: std::env::var_os("MCP_CONFORMANCE_SCENARIO").map(|_| "https://conformance-test.local".to_owned()),
+        limits: mock_client::http::Limits {
+            allow_private_addresses: args.net.allow_private_addresses,
+            ..Default::default()
+        },
         ..ConnectOptions::default()
     };
     let mut client = Client::new(profile, opts);
@@ -552,6 +584,7 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     }
     config.quirks.0.extend(args.quirks);
     config.generate_keys |= args.generate_keys;
+    config.allow_private_fetch |= args.allow_private_addresses;
     let idp = MockIdp::with_config(config).start().await.context("starting the mock IdP")?;
     let e = idp.endpoints();
     println!("mock IdP listening — issuer {}", e.issuer);
@@ -618,6 +651,8 @@ struct CertifyIdpArgs {
     /// Where to write idp-certification.md, .json and .html.
     #[arg(long)]
     out: PathBuf,
+    #[command(flatten)]
+    net: NetArgs,
 }
 
 async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<Ending> {
@@ -636,6 +671,7 @@ async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<Ending> {
     cfg.cimd_base = args.cimd_base;
     cfg.cimd_port = args.cimd_port;
     cfg.reuse_wait = std::time::Duration::from_secs(args.refresh_reuse_wait);
+    cfg.limits.allow_private_addresses = args.net.allow_private_addresses;
     cfg.progress = Some(std::sync::Arc::new(|line: &str| eprintln!("{}", sanitize::line(line))));
     let cert = match run::certify(&cfg).await {
         Ok(c) => c,

@@ -81,8 +81,10 @@ impl Ctx<'_> {
         let target = req.url.clone();
         self.rec.send(phase, req).await.map_err(|e| {
             let seq = self.rec.transcript().exchanges.last().map(|x| x.seq);
-            fail(self.profile, FailureKind::Unreachable, phase, self.mcp_url.as_str(), &[], format!("{e}"), seq)
-                .with_cause_prefix(&target)
+            let f =
+                fail(self.profile, FailureKind::Unreachable, phase, self.mcp_url.as_str(), &[], format!("{e}"), seq);
+            // A refusal already names the URL ("refused to contact URL: …").
+            if matches!(e, ClientError::Refused { .. }) { f } else { f.with_cause_prefix(&target) }
         })
     }
 
@@ -225,6 +227,10 @@ impl Client {
     /// Runs the whole connect flow. `Err` only when the harness cannot run it at all (a bad URL
     /// given by the user); everything the server or its AS does wrong is in the [`Outcome`].
     pub async fn connect(&mut self, mcp_url: &str) -> Result<Outcome, ClientError> {
+        if let Ok(u) = Url::parse(mcp_url) {
+            // The address policy allows the target's own host whatever it is: the user chose it.
+            self.rec.add_target(&u);
+        }
         let url = self.rec.check_url(mcp_url)?;
         if matches!(self.profile.auth_mode.value, AuthMode::StaticBearer | AuthMode::QueryToken)
             && self.opts.bearer_token.is_none()

@@ -146,6 +146,10 @@ impl Client {
     /// would show; what was found before it stays available ([`Client::discovered`],
     /// [`Client::registered_client`]).
     pub async fn authorize_at(&mut self, issuer: &str, resource: &str) -> Result<Authorized, Failure> {
+        // The user named both: the address policy allows their hosts whatever they are.
+        for u in [issuer, resource].iter().filter_map(|s| Url::parse(s).ok()) {
+            self.rec.add_target(&u);
+        }
         let url = match self.rec.check_url(resource) {
             Ok(u) => u,
             Err(e) => {

@@ -12,6 +12,15 @@ pub enum ClientError {
         /// Why.
         reason: String,
     },
+    /// The address policy refused a URL (usually one the server under test named): an address
+    /// ChatGPT could not reach either, or one no client should be steered to.
+    #[error("refused to contact {url}: {refusal}")]
+    Refused {
+        /// The URL.
+        url: String,
+        /// The address, its class and the opt-in that would lift the refusal.
+        refusal: net_policy::Refusal,
+    },
     /// No response (timeout, refused, reset).
     #[error("request to {url} failed: {reason}")]
     Transport {

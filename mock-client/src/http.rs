@@ -1,8 +1,14 @@
 //! Outbound HTTP with a recording: every request goes through [`Recorder::send`], which applies
-//! the limits (timeout, body size, no automatic redirects, URL policy) and appends the exchange to
-//! the transcript.
+//! the limits (timeout, body size, no automatic redirects, the address policy) and appends the
+//! exchange to the transcript.
+//!
+//! The address policy ([`net_policy`]) is applied twice per request: to the URL before sending
+//! (scheme, plain http only to loopback, IP-literal hosts) and, through the client's DNS resolver,
+//! to every address a host name resolves to. Redirects are never followed by reqwest; the login
+//! driver follows them one hop at a time through [`Recorder::send`], so every hop is checked too.
 
-use std::sync::{Arc, Mutex};
+use net_policy::resolver::{Lookup, PolicyResolver, SharedPolicy, SystemLookup};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::error::ClientError;
@@ -20,6 +26,10 @@ pub struct Limits {
     /// Whether `http://` to loopback hosts is allowed (ChatGPT itself refuses non-public hosts;
     /// tests run everything on loopback).
     pub allow_loopback: bool,
+    /// `--allow-private-addresses`: contact private, CGNAT, link-local and unique-local addresses
+    /// the server under test names (an internal deployment). Cloud metadata, unspecified,
+    /// multicast and broadcast addresses stay refused regardless.
+    pub allow_private_addresses: bool,
     /// Whole connect flow.
     pub flow_timeout: Duration,
 }
@@ -31,6 +41,7 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             max_redirects: 20,
             allow_loopback: true,
+            allow_private_addresses: false,
             flow_timeout: Duration::from_secs(120),
         }
     }
@@ -122,6 +133,7 @@ pub struct Recorder {
     transcript: Arc<Mutex<Transcript>>,
     limits: Limits,
     attempt: Arc<std::sync::atomic::AtomicU32>,
+    policy: SharedPolicy,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -131,17 +143,33 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    /// A recorder with these limits.
+    /// A recorder with these limits, resolving names with the system resolver.
     pub fn new(limits: Limits) -> Recorder {
+        Recorder::with_lookup(limits, Arc::new(SystemLookup))
+    }
+
+    /// A recorder whose names are answered by `lookup` (tests: a [`net_policy::resolver::FakeDns`]
+    /// that makes a name resolve to a private address), still filtered by the address policy.
+    pub fn with_lookup(limits: Limits, lookup: Arc<dyn Lookup>) -> Recorder {
+        let mut policy = net_policy::Policy::new(limits.allow_private_addresses);
+        policy.refuse_plain_http = !limits.allow_loopback;
+        let policy: SharedPolicy = Arc::new(RwLock::new(policy));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(limits.request_timeout)
             .connect_timeout(Duration::from_secs(5))
             .no_proxy()
+            .dns_resolver(PolicyResolver::new(policy.clone(), lookup))
             // The profile sets User-Agent per request; no default one of reqwest's own.
             .build()
             .expect("static client settings always build");
-        Recorder { http, transcript: Default::default(), limits, attempt: Arc::new(1.into()) }
+        Recorder { http, transcript: Default::default(), limits, attempt: Arc::new(1.into()), policy }
+    }
+
+    /// Allows the host of the URL the user pointed the harness at, whatever it is or resolves to
+    /// (an internal target is the user's choice; what *it* names is still checked).
+    pub fn add_target(&self, url: &url::Url) {
+        self.policy.write().unwrap_or_else(|p| p.into_inner()).add_target(url);
     }
 
     /// The limits in force.
@@ -173,24 +201,29 @@ impl Recorder {
         self.transcript.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Checks the URL policy: http(s) only, `http` only to loopback when allowed.
+    /// Checks the URL against the address policy: http(s) only, `http` only to loopback when
+    /// allowed, no IP-literal host of a refused class. Host names are checked once resolved.
     pub fn check_url(&self, url: &str) -> Result<url::Url, ClientError> {
         let u = url::Url::parse(url).map_err(|e| ClientError::BadUrl { url: url.to_owned(), reason: e.to_string() })?;
-        match u.scheme() {
-            "https" => Ok(u),
-            "http" if self.limits.allow_loopback && is_loopback(&u) => Ok(u),
-            "http" => Err(ClientError::BadUrl {
-                url: url.to_owned(),
-                reason: "plain http is allowed only to loopback".into(),
-            }),
-            s => Err(ClientError::BadUrl { url: url.to_owned(), reason: format!("scheme `{s}` is not http(s)") }),
+        let verdict = self.policy.read().unwrap_or_else(|p| p.into_inner()).check_url(&u);
+        match verdict {
+            Ok(()) => Ok(u),
+            Err(r) => Err(refused(url, r)),
         }
     }
 
     /// Sends, reads the body under the limit, records. Transport failures are recorded too and
-    /// returned as errors.
+    /// returned as errors; so are address-policy refusals, so the transcript shows which URL the
+    /// server named and why the harness did not go there.
     pub async fn send(&self, phase: Phase, req: Req) -> Result<Resp, ClientError> {
-        let url = self.check_url(&req.url)?;
+        let url = match self.check_url(&req.url) {
+            Ok(u) => u,
+            Err(e @ ClientError::Refused { .. }) => {
+                self.record_refusal(phase, &req, &e);
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         let mut builder = self.http.request(req.method.clone(), url.clone());
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
@@ -249,11 +282,54 @@ impl Recorder {
                 Ok(Resp { status, headers, body, seq })
             }
             Err(e) => {
-                let msg = describe(&e);
-                exchange.error = Some(msg.clone());
+                let err = match net_policy::refusal_in(&e) {
+                    Some(r) => refused(&req.url, r.clone()),
+                    None => ClientError::Transport { url: req.url.clone(), reason: describe(&e) },
+                };
+                exchange.error = Some(match &err {
+                    ClientError::Transport { reason, .. } => reason.clone(),
+                    other => other.to_string(),
+                });
                 self.lock().push(exchange);
-                Err(ClientError::Transport { url: req.url, reason: msg })
+                Err(err)
             }
+        }
+    }
+
+    /// Appends an exchange that was never sent: the URL the server named and the refusal.
+    fn record_refusal(&self, phase: Phase, req: &Req, e: &ClientError) {
+        let exchange = Exchange {
+            seq: 0,
+            phase,
+            attempt: self.attempt(),
+            label: req.label.clone(),
+            method: req.method.to_string(),
+            url: req.url.clone(),
+            request_headers: req.headers.clone(),
+            request_body: req.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
+            status: None,
+            response_headers: Vec::new(),
+            response_body: None,
+            truncated: false,
+            duration_ms: 0,
+            error: Some(e.to_string()),
+            secrets: Vec::new(),
+        };
+        self.lock().push(exchange);
+    }
+}
+
+/// A policy refusal as a client error. Address and name refusals are [`ClientError::Refused`]
+/// (recorded, named with their class and the opt-in flag); scheme and plain-http refusals stay
+/// [`ClientError::BadUrl`] as before.
+fn refused(url: &str, r: net_policy::Refusal) -> ClientError {
+    use net_policy::Refusal;
+    match r {
+        Refusal::Scheme(_) | Refusal::PlainHttp | Refusal::NoHost => {
+            ClientError::BadUrl { url: url.to_owned(), reason: r.to_string() }
+        }
+        Refusal::Address { .. } | Refusal::Name { .. } | Refusal::Unresolved { .. } => {
+            ClientError::Refused { url: url.to_owned(), refusal: r }
         }
     }
 }
@@ -275,12 +351,8 @@ fn describe(e: &reqwest::Error) -> String {
     }
 }
 
-/// Whether a URL's host is loopback.
+/// Whether a URL's host is loopback (a loopback literal, IPv4-mapped ones included, or
+/// `localhost`): the address policy's plain-http rule.
 pub fn is_loopback(u: &url::Url) -> bool {
-    match u.host() {
-        Some(url::Host::Ipv4(a)) => a.is_loopback(),
-        Some(url::Host::Ipv6(a)) => a.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
+    net_policy::host_is_loopback(u)
 }

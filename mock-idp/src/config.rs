@@ -159,6 +159,9 @@ pub struct IdpConfig {
     pub quirks: Quirks,
     /// Allow `http://` loopback URLs for Client ID Metadata Documents and `jwks_uri` (test mode).
     pub allow_loopback_fetch: bool,
+    /// Fetch those documents from private, CGNAT, link-local and unique-local addresses too
+    /// (`--allow-private-addresses`; cloud metadata addresses are never fetched).
+    pub allow_private_fetch: bool,
     /// Seconds a fetched client metadata document stays cached when it sends no `max-age`.
     pub cimd_cache_ttl: u64,
     /// Generate fresh RSA keys instead of the fixed test keys (slow: about a second per key in debug).
@@ -193,6 +196,7 @@ impl Default for IdpConfig {
             clients: Vec::new(),
             quirks: Quirks::default(),
             allow_loopback_fetch: true,
+            allow_private_fetch: false,
             cimd_cache_ttl: 300,
             generate_keys: false,
             max_body_bytes: 64 * 1024,

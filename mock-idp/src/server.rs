@@ -85,7 +85,8 @@ impl MockIdp {
         if config.has(Quirk::IssuerTrailingSlash) {
             issuer.push('/');
         }
-        let state = Arc::new(AppState::new(config, issuer, origin, keys, crate::fetch::client()));
+        let http = crate::fetch::Fetcher::new(config.allow_private_fetch);
+        let state = Arc::new(AppState::new(config, issuer, origin, keys, http));
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

@@ -385,7 +385,7 @@ pub(crate) struct AppState {
     pub logins: Mutex<Logins>,
     pub caches: Mutex<Caches>,
     pub clock_offset: AtomicI64,
-    pub http: reqwest::Client,
+    pub http: crate::fetch::Fetcher,
 }
 
 /// Locks a store. A panic while holding a lock would be a bug of ours; keep serving rather than
@@ -422,7 +422,7 @@ pub struct StoreSizes {
 }
 
 impl AppState {
-    pub fn new(config: IdpConfig, issuer: String, origin: String, keys: KeySet, http: reqwest::Client) -> Self {
+    pub fn new(config: IdpConfig, issuer: String, origin: String, keys: KeySet, http: crate::fetch::Fetcher) -> Self {
         let l = config.limits.clone();
         let static_clients: Vec<Arc<RegisteredClient>> =
             config.clients.iter().map(|c| Arc::new(static_client(c))).collect();

@@ -241,6 +241,10 @@ pub async fn certify(cfg: &CertifyConfig) -> Result<Certification, CertifyError>
     let started = Instant::now();
     let started_at = crate::report::json::now_rfc3339();
     let check = mock_client::http::Recorder::new(cfg.limits.clone());
+    if let Ok(u) = Url::parse(&cfg.issuer) {
+        // The issuer is the target: allowed whatever address it has (what it names is checked).
+        check.add_target(&u);
+    }
     let issuer = check.check_url(&cfg.issuer).map_err(|e| CertifyError::Usage(format!("--issuer: {e}")))?;
     let resource = Url::parse(&cfg.resource).map_err(|e| CertifyError::Usage(format!("--resource: {e}")))?;
     if resource.fragment().is_some() || !matches!(resource.scheme(), "https" | "http") {

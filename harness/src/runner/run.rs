@@ -60,6 +60,9 @@ pub struct RunSettings {
     /// A mock IdP the caller already runs (the cargo-test API: the caller's server trusts it);
     /// used instead of starting one per scenario.
     pub shared_idp: Option<Arc<IdpHandle>>,
+    /// `--allow-private-addresses`: let the client contact the internal addresses the server under
+    /// test names (see [`mock_client::http::Limits::allow_private_addresses`]).
+    pub allow_private_addresses: bool,
 }
 
 fn options(p: &Planned, idp: Option<&Arc<IdpHandle>>, token: Option<String>) -> ConnectOptions {
@@ -125,7 +128,7 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
     let profile = mock_client::profile::load(&p.profile);
     let display = profile.as_ref().map(|x| x.display.clone()).unwrap_or_else(|_| p.profile.clone());
     let mut result = blank_result(p, display);
-    match execute(p, &mut result, settings.shared_idp.clone()).await {
+    match execute(p, &mut result, settings.shared_idp.clone(), settings.allow_private_addresses).await {
         Ok(()) => {
             result.findings = crate::checks::run(&result.run);
             let profile = profile.ok();
@@ -145,7 +148,12 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
     result
 }
 
-async fn execute(p: &Planned, result: &mut ScenarioResult, shared: Option<Arc<IdpHandle>>) -> Result<(), RunError> {
+async fn execute(
+    p: &Planned,
+    result: &mut ScenarioResult,
+    shared: Option<Arc<IdpHandle>>,
+    allow_private_addresses: bool,
+) -> Result<(), RunError> {
     let profile = mock_client::profile::load(&p.profile)?;
     let idp = match (&p.idp, shared) {
         (_, Some(shared)) => Some(shared),
@@ -166,7 +174,11 @@ async fn execute(p: &Planned, result: &mut ScenarioResult, shared: Option<Arc<Id
         }
         other => other.map(str::to_owned),
     };
-    let rec = Recorder::new(Default::default());
+    let rec = Recorder::new(mock_client::http::Limits { allow_private_addresses, ..Default::default() });
+    if let Ok(u) = url::Url::parse(&url) {
+        // The target is the user's choice (probes go there even before a connect step).
+        rec.add_target(&u);
+    }
     let mut client = Client::with_recorder(profile.clone(), options(p, idp.as_ref(), token.clone()), rec.clone());
     let mut connected_once = false;
     let mut attempt = 1;
