@@ -2,8 +2,9 @@
 //!
 //! Everything downstream — checks, snapshots, reports — reads this and nothing else, so a saved
 //! transcript can be re-checked offline. Each exchange names the secrets it carries by reference
-//! to [`Transcript::secrets`], so redaction is exact string replacement of known values, never a
-//! guess by pattern.
+//! to [`Transcript::secrets`], so redaction replaces known values, never a guess by pattern — in
+//! whatever encoding the text carries them (JSON escapes, percent, form, HTML, base64: see
+//! [`crate::redact`]).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -203,9 +204,9 @@ impl Transcript {
             e.url = hide(&e.url);
             // Labels can quote a URL path (a login form's action holding a session id).
             e.label = hide(&e.label);
-            for (_, v) in e.request_headers.iter_mut().chain(e.response_headers.iter_mut()) {
+            for (k, v) in e.request_headers.iter_mut().chain(e.response_headers.iter_mut()) {
+                *k = hide(k);
                 *v = hide(v);
-                redact_basic(v, &hide);
             }
             e.request_body = e.request_body.as_deref().map(hide);
             e.response_body = e.response_body.as_deref().map(hide);
@@ -245,49 +246,52 @@ impl Transcript {
     pub fn redact_text(&self, text: &str) -> String {
         hide_with(&self.placeholders(), text)
     }
+
+    /// [`Transcript::redact_text`] over every string (and key) of a JSON value, so structured
+    /// detail is redacted after JSON decoding, not in its serialised form.
+    pub fn redact_value(&self, v: &serde_json::Value) -> serde_json::Value {
+        fn walk(v: &serde_json::Value, names: &[(String, String)]) -> serde_json::Value {
+            use serde_json::Value;
+            match v {
+                Value::String(s) => Value::String(hide_with(names, s)),
+                Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, names)).collect()),
+                Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (hide_with(names, k), walk(x, names))).collect()),
+                other => other.clone(),
+            }
+        }
+        walk(v, &self.placeholders())
+    }
+
+    /// The outcome with its texts (the client's message, the cause, tool names) redacted: a
+    /// failure often quotes what the server answered, and the server may echo a secret.
+    pub fn redact_outcome(&self, o: &crate::Outcome) -> crate::Outcome {
+        use crate::Outcome;
+        match o {
+            Outcome::Connected { tools, protocol_version } => Outcome::Connected {
+                tools: tools.iter().map(|t| self.redact_text(t)).collect(),
+                protocol_version: protocol_version.as_deref().map(|p| self.redact_text(p)),
+            },
+            Outcome::Failed(f) => {
+                let mut f = f.clone();
+                f.message = self.redact_text(&f.message);
+                f.cause = self.redact_text(&f.cause);
+                Outcome::Failed(f)
+            }
+        }
+    }
 }
 
 fn hide_with(names: &[(String, String)], s: &str) -> String {
-    let mut out = s.to_owned();
-    for (v, p) in names {
-        if out.contains(v.as_str()) {
-            out = out.replace(v.as_str(), p);
-        }
-        // Secrets also travel percent- or form-encoded in URLs and bodies.
-        let enc: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
-        if enc != *v && out.contains(enc.as_str()) {
-            out = out.replace(enc.as_str(), p);
-        }
-    }
-    out
-}
-
-/// `Authorization: Basic base64(id:secret)` hides the secret inside base64; decode, redact, and
-/// say so rather than leak it.
-fn redact_basic(v: &mut String, hide: &dyn Fn(&str) -> String) {
-    use base64::Engine;
-    let Some(rest) = v.strip_prefix("Basic ") else { return };
-    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(rest.trim()) else { return };
-    let Ok(text) = String::from_utf8(raw) else { return };
-    let hidden = hide(&text);
-    if hidden != text {
-        *v = format!("Basic <base64 of {hidden}>");
-    }
+    crate::redact::hide(s, names, names)
 }
 
 fn carries(e: &Exchange, value: &str) -> bool {
-    use base64::Engine;
-    let enc: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-    let hit = |s: &str| s.contains(value) || s.contains(enc.as_str());
+    let hit = |s: &str| crate::redact::contains(s, value);
     hit(&e.url)
-        || e.request_headers.iter().chain(e.response_headers.iter()).any(|(_, v)| {
-            hit(v)
-                || v.strip_prefix("Basic ")
-                    .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
-                    .is_some_and(|raw| hit(&String::from_utf8_lossy(&raw)))
-        })
+        || e.request_headers.iter().chain(e.response_headers.iter()).any(|(k, v)| hit(k) || hit(v))
         || e.request_body.as_deref().is_some_and(hit)
         || e.response_body.as_deref().is_some_and(hit)
+        || e.error.as_deref().is_some_and(hit)
 }
 
 #[cfg(test)]
