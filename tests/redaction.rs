@@ -115,10 +115,8 @@ impl Hostile {
         let mut rng = self.rng.lock().unwrap();
         let mut out = Vec::new();
         for (_, s) in &all {
-            let forms: Vec<String> = encodings(s)
-                .into_iter()
-                .filter(|f| !ascii || f.bytes().all(|b| (0x20..0x7f).contains(&b)))
-                .collect();
+            let forms: Vec<String> =
+                encodings(s).into_iter().filter(|f| !ascii || f.bytes().all(|b| (0x20..0x7f).contains(&b))).collect();
             let n = counts.entry(s.clone()).or_insert(0);
             *n += 1;
             if *n <= FULL_ECHOES {
@@ -216,20 +214,17 @@ fn form_params(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-async fn handle(
-    State(h): State<Arc<Hostile>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(State(h): State<Arc<Hostile>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     use serde_json::json;
     let o = &h.origin;
     let path = uri.path();
-    if let Some(a) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
-        if let Some(b) = a.strip_prefix("Basic ") {
-            h.note("basic credential", b);
-        }
+    // The client's credential at the token endpoint (probes send a fixed, non-secret Basic value
+    // to the MCP server).
+    if path == "/token"
+        && let Some(b) =
+            headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|a| a.strip_prefix("Basic "))
+    {
+        h.note("basic credential", b);
     }
     match path {
         "/.well-known/oauth-protected-resource" | "/.well-known/oauth-protected-resource/mcp" => {
@@ -608,18 +603,28 @@ fn leaks(outputs: &[(String, String)], secrets: &Secrets) -> Vec<String> {
     for (name, text) in outputs {
         let mut layer = Vec::new();
         leaves(text, &mut layer, 0);
-        for v in layer.into_iter().flat_map(|leaf| {
+        for leaf in layer {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
             leaf.hash(&mut h);
-            if seen.insert(h.finish()) { views(leaf) } else { Vec::new() }
-        }) {
-            let b = v.as_bytes();
-            for i in 0..b.len().saturating_sub(1) {
-                for &k in &by_prefix[(b[i] as usize) << 8 | b[i + 1] as usize] {
-                    let (kind, s) = &secrets[k];
-                    if b[i..].starts_with(s.as_bytes()) {
-                        found.push(format!("{kind} in {name}"));
+            if !seen.insert(h.finish()) {
+                continue;
+            }
+            for v in views(leaf.clone()) {
+                let b = v.as_bytes();
+                for i in 0..b.len().saturating_sub(1) {
+                    for &k in &by_prefix[(b[i] as usize) << 8 | b[i + 1] as usize] {
+                        let (kind, s) = &secrets[k];
+                        if b[i..].starts_with(s.as_bytes()) {
+                            let what = format!("{kind} in {name}");
+                            if !found.contains(&what) {
+                                // Where it was: the text as written around the decoded hit.
+                                let at = String::from_utf8_lossy(&b[i.saturating_sub(80)..b.len().min(i + 120)])
+                                    .into_owned();
+                                eprintln!("{what}: …{at}…\n  in a text of {} bytes: {:.300}", leaf.len(), leaf);
+                            }
+                            found.push(what);
+                        }
                     }
                 }
             }
@@ -735,9 +740,15 @@ fn no_secret_survives_in_any_output_whatever_the_encoding() {
         assert!(secrets.iter().any(|(k, _)| *k == kind), "the hostile server never saw a {kind} (seed {seed})");
     }
     let written = outputs.iter().filter(|(n, _)| n.contains("report.json") || n.ends_with(".snap")).count();
-    assert!(written >= 3, "the commands wrote no reports or snapshot: {:?}", outputs.iter().map(|o| &o.0).collect::<Vec<_>>());
+    assert!(
+        written >= 3,
+        "the commands wrote no reports or snapshot: {:?}",
+        outputs.iter().map(|o| &o.0).collect::<Vec<_>>()
+    );
     let started = std::time::Instant::now();
     let found = leaks(&outputs, &secrets);
+    let dump: Vec<String> = secrets.iter().map(|(k, v)| format!("{k}\t{v}")).collect();
+    std::fs::write(root.join("secrets.tsv"), dump.join("\n")).unwrap();
     eprintln!("searched {} outputs in {:?}", outputs.len(), started.elapsed());
     assert!(found.is_empty(), "secrets survived (seed {seed}):\n  {}", found.join("\n  "));
 }
