@@ -532,9 +532,15 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<Ending> {
         ..ConnectOptions::default()
     };
     let mut client = Client::new(profile, opts);
-    let outcome = client.connect(&args.url).await?;
+    let outcome = match client.connect(&args.url).await {
+        Ok(o) => o,
+        // The error may quote a URL the server chose (holding a code, say): redact it too.
+        Err(e) => anyhow::bail!(client.transcript().redact_text(&e.to_string())),
+    };
     client.finish().await;
-    let transcript = client.transcript().redacted();
+    let raw = client.transcript();
+    let outcome = raw.redact_outcome(&outcome);
+    let transcript = raw.redacted();
     if args.verbose {
         for e in &transcript.exchanges {
             let answer = e.status.map(|s| s.to_string()).or(e.error.clone()).unwrap_or_default();

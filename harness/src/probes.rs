@@ -544,7 +544,10 @@ impl Run<'_, '_> {
     /// Sends and records; `None` when no answer came (the recorder logged the transport error).
     async fn send(&self, req: Req) -> Result<Option<Resp>, ProbeError> {
         match self.ctx.rec.send(Phase::Probe, req).await {
-            Ok(r) => Ok(Some(r)),
+            Ok(r) => {
+                self.note_session(&r);
+                Ok(Some(r))
+            }
             Err(ClientError::BadUrl { url, reason }) => {
                 Err(ProbeError::BadUrl { probe: self.name.into(), url, reason })
             }
@@ -555,7 +558,18 @@ impl Run<'_, '_> {
     /// Like [`Self::send`] for URLs the server chose (a challenge's `resource_metadata`): a URL the
     /// recorder refuses is the server's problem (RS-19 judges it), not the harness's.
     async fn send_to_server_url(&self, req: Req) -> Option<Resp> {
-        self.ctx.rec.send(Phase::Probe, req).await.ok()
+        let r = self.ctx.rec.send(Phase::Probe, req).await.ok()?;
+        self.note_session(&r);
+        Some(r)
+    }
+
+    /// Every session id a probe receives is a credential of a live session (the server may not
+    /// end it on DELETE), so it is a secret from the moment it arrives; checks judge the values
+    /// before redaction.
+    fn note_session(&self, r: &Resp) {
+        for id in r.headers_named("mcp-session-id") {
+            self.ctx.rec.secret(SecretKind::SessionId, id);
+        }
     }
 
     fn get(&self, method: Method, url: &str, label: &str) -> Req {
@@ -896,8 +910,8 @@ impl Run<'_, '_> {
         Ok(())
     }
 
-    /// The sampled ids are not registered as secrets: RS-16 and H-12 judge their values, and each
-    /// session is deleted right away.
+    /// The sampled ids are registered as secrets like every probe's (RS-16 and H-12 judge their
+    /// values before redaction); each session is deleted right away.
     async fn session_ids(&self) -> Result<(), ProbeError> {
         let Some(token) = self.valid_token()? else { return Ok(()) };
         let mut ids = Vec::new();

@@ -88,6 +88,11 @@ pub(crate) async fn run(
     let params: Vec<(String, String)> = back.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let last = ctx.rec.transcript().exchanges.last().map(|e| e.seq);
+    // A code is a live credential from the moment the AS issues it, even one refused below for a
+    // wrong `iss` or `state`: register it before judging the callback.
+    if let Some(code) = get("code") {
+        ctx.rec.secret(SecretKind::Code, &code);
+    }
 
     if p.authorize.verify_iss.value {
         let advertised =
@@ -145,6 +150,5 @@ pub(crate) async fn run(
     let code = get("code")
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ctx.generic(phase, "the callback carries no code".into()))?;
-    ctx.rec.secret(SecretKind::Code, &code);
     Ok(Callback { code, url: back })
 }

@@ -23,6 +23,7 @@ mod mcp;
 mod outcome;
 pub mod pkce;
 pub mod profile;
+pub mod redact;
 mod registration;
 pub mod sse;
 mod token;

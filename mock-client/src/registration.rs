@@ -163,6 +163,13 @@ pub(crate) async fn run(
                     .json(&body);
                 let r = ctx.send(Phase::Registration, req).await?;
                 let v = r.json().unwrap_or(Value::Null);
+                // Credentials in the answer are secrets even when it is refused below. RFC 7592's
+                // management credential is a bearer secret too (oidc-provider sends it).
+                for field in ["client_secret", "registration_access_token"] {
+                    if let Some(s) = v.get(field).and_then(Value::as_str) {
+                        ctx.rec.secret(SecretKind::ClientSecret, s);
+                    }
+                }
                 let Some(client_id) = v.get("client_id").and_then(Value::as_str).filter(|_| r.ok()).map(str::to_owned)
                 else {
                     let (err, desc) = oauth_error(&v, r.status);
@@ -178,13 +185,6 @@ pub(crate) async fn run(
                 };
                 let secret = v.get("client_secret").and_then(Value::as_str).map(str::to_owned);
                 ctx.rec.secret(SecretKind::ClientId, &client_id);
-                if let Some(s) = &secret {
-                    ctx.rec.secret(SecretKind::ClientSecret, s);
-                }
-                // RFC 7592's management credential is a bearer secret too (oidc-provider sends it).
-                if let Some(t) = v.get("registration_access_token").and_then(Value::as_str) {
-                    ctx.rec.secret(SecretKind::ClientSecret, t);
-                }
                 // RFC 7591 §2: an omitted method means client_secret_basic.
                 let echoed = v
                     .get("token_endpoint_auth_method")

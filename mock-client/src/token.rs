@@ -85,6 +85,17 @@ pub(crate) async fn request(
     }
     let r = ctx.send(phase, req).await?;
     let v = r.json().unwrap_or(Value::Null);
+    // Whatever the AS handed out is a credential, even in an answer refused below (no Bearer type,
+    // an error status): register it before judging.
+    for (field, kind) in [
+        ("access_token", SecretKind::Token),
+        ("refresh_token", SecretKind::RefreshToken),
+        ("id_token", SecretKind::Token),
+    ] {
+        if let Some(s) = v.get(field).and_then(Value::as_str) {
+            ctx.rec.secret(kind, s);
+        }
+    }
     let token = v.get("access_token").and_then(Value::as_str).filter(|_| r.status == 200);
     let bearer = v.get("token_type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("bearer"));
     let Some(token) = token.filter(|_| bearer) else {
@@ -104,15 +115,7 @@ pub(crate) async fn request(
             Some(r.seq),
         ));
     };
-    ctx.rec.secret(SecretKind::Token, token);
     let refresh = v.get("refresh_token").and_then(Value::as_str).map(str::to_owned);
-    if let Some(rt) = &refresh {
-        ctx.rec.secret(SecretKind::RefreshToken, rt);
-    }
-    // An OIDC provider adds an ID token: a bearer credential of the user's identity.
-    if let Some(id) = v.get("id_token").and_then(Value::as_str) {
-        ctx.rec.secret(SecretKind::Token, id);
-    }
     Ok(Tokens {
         access_token: token.to_owned(),
         refresh_token: refresh,

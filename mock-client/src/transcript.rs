@@ -2,8 +2,9 @@
 //!
 //! Everything downstream — checks, snapshots, reports — reads this and nothing else, so a saved
 //! transcript can be re-checked offline. Each exchange names the secrets it carries by reference
-//! to [`Transcript::secrets`], so redaction is exact string replacement of known values, never a
-//! guess by pattern.
+//! to [`Transcript::secrets`], so redaction replaces known values, never a guess by pattern — in
+//! whatever encoding the text carries them (JSON escapes, percent, form, HTML, base64: see
+//! [`crate::redact`]).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -196,20 +197,30 @@ impl Transcript {
     /// A copy with every secret replaced by `[kind-N]`, numbered per kind in order of first
     /// appearance. Values are replaced longest first, so a secret containing another is hidden whole.
     pub fn redacted(&self) -> Transcript {
-        let names = self.placeholders();
-        let hide = |s: &str| hide_with(&names, s);
+        let r = self.redactor();
+        let index: std::collections::HashMap<&str, usize> =
+            self.secrets.iter().enumerate().map(|(i, s)| (s.value.as_str(), i)).collect();
         let mut t = self.clone();
         for e in &mut t.exchanges {
+            // Which secrets the exchange carries, in any encoding, found while hiding them.
+            let mut carried: Vec<usize> = Vec::new();
+            let mut hide = |s: &str| {
+                carried.extend(r.found_in(s).into_iter().filter_map(|v| index.get(v).copied()));
+                r.hide(s)
+            };
             e.url = hide(&e.url);
             // Labels can quote a URL path (a login form's action holding a session id).
             e.label = hide(&e.label);
-            for (_, v) in e.request_headers.iter_mut().chain(e.response_headers.iter_mut()) {
+            for (k, v) in e.request_headers.iter_mut().chain(e.response_headers.iter_mut()) {
+                *k = hide(k);
                 *v = hide(v);
-                redact_basic(v, &hide);
             }
-            e.request_body = e.request_body.as_deref().map(hide);
-            e.response_body = e.response_body.as_deref().map(hide);
-            e.error = e.error.as_deref().map(hide);
+            e.request_body = e.request_body.as_deref().map(&mut hide);
+            e.response_body = e.response_body.as_deref().map(&mut hide);
+            e.error = e.error.as_deref().map(&mut hide);
+            carried.sort_unstable();
+            carried.dedup();
+            e.secrets = carried;
         }
         let mut counters: std::collections::HashMap<SecretKind, usize> = Default::default();
         for s in &mut t.secrets {
@@ -222,70 +233,74 @@ impl Transcript {
 }
 
 impl Transcript {
-    /// `(value, placeholder)` for every secret, longest value first, with the numbering
-    /// [`Transcript::redacted`] uses.
+    /// `(value, placeholder)` for every secret, with the numbering [`Transcript::redacted`] uses.
     fn placeholders(&self) -> Vec<(String, String)> {
         let mut counters: std::collections::HashMap<SecretKind, usize> = Default::default();
-        let mut names: Vec<(String, String)> = self
-            .secrets
+        self.secrets
             .iter()
             .map(|s| {
                 let n = counters.entry(s.kind).or_default();
                 *n += 1;
                 (s.value.clone(), format!("[{}-{}]", s.kind.stem(), n))
             })
-            .collect();
-        names.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
-        names
+            .collect()
+    }
+
+    /// The redactor for this transcript's secrets: build it once to hide many texts.
+    pub fn redactor(&self) -> crate::redact::Redactor {
+        crate::redact::Redactor::new(self.placeholders())
     }
 
     /// Any text (a finding's description, a decoded claim) with this transcript's secrets replaced
     /// by the same placeholders [`Transcript::redacted`] gives them, so text written next to a
     /// redacted transcript agrees with it and leaks nothing.
     pub fn redact_text(&self, text: &str) -> String {
-        hide_with(&self.placeholders(), text)
+        self.redactor().hide(text)
     }
-}
 
-fn hide_with(names: &[(String, String)], s: &str) -> String {
-    let mut out = s.to_owned();
-    for (v, p) in names {
-        if out.contains(v.as_str()) {
-            out = out.replace(v.as_str(), p);
+    /// [`Transcript::redact_text`] over every string (and key) of a JSON value, so structured
+    /// detail is redacted after JSON decoding, not in its serialised form.
+    pub fn redact_value(&self, v: &serde_json::Value) -> serde_json::Value {
+        fn walk(v: &serde_json::Value, r: &crate::redact::Redactor) -> serde_json::Value {
+            use serde_json::Value;
+            match v {
+                Value::String(s) => Value::String(r.hide(s)),
+                Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, r)).collect()),
+                Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (r.hide(k), walk(x, r))).collect()),
+                other => other.clone(),
+            }
         }
-        // Secrets also travel percent- or form-encoded in URLs and bodies.
-        let enc: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
-        if enc != *v && out.contains(enc.as_str()) {
-            out = out.replace(enc.as_str(), p);
+        walk(v, &self.redactor())
+    }
+
+    /// The outcome with its texts (the client's message, the cause, tool names) redacted: a
+    /// failure often quotes what the server answered, and the server may echo a secret.
+    pub fn redact_outcome(&self, o: &crate::Outcome) -> crate::Outcome {
+        use crate::Outcome;
+        let r = self.redactor();
+        match o {
+            Outcome::Connected { tools, protocol_version } => Outcome::Connected {
+                tools: tools.iter().map(|t| r.hide(t)).collect(),
+                protocol_version: protocol_version.as_deref().map(|p| r.hide(p)),
+            },
+            Outcome::Failed(f) => {
+                let mut f = f.clone();
+                f.message = r.hide(&f.message);
+                f.cause = r.hide(&f.cause);
+                Outcome::Failed(f)
+            }
+            Outcome::NotAttempted => Outcome::NotAttempted,
         }
     }
-    out
 }
 
-/// `Authorization: Basic base64(id:secret)` hides the secret inside base64; decode, redact, and
-/// say so rather than leak it.
-fn redact_basic(v: &mut String, hide: &dyn Fn(&str) -> String) {
-    use base64::Engine;
-    let Some(rest) = v.strip_prefix("Basic ") else { return };
-    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(rest.trim()) else { return };
-    let Ok(text) = String::from_utf8(raw) else { return };
-    let hidden = hide(&text);
-    if hidden != text {
-        *v = format!("Basic <base64 of {hidden}>");
-    }
-}
-
+/// A quick test (literal or form-encoded) for the running index; [`Transcript::redacted`] finds
+/// every encoding.
 fn carries(e: &Exchange, value: &str) -> bool {
-    use base64::Engine;
     let enc: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
     let hit = |s: &str| s.contains(value) || s.contains(enc.as_str());
     hit(&e.url)
-        || e.request_headers.iter().chain(e.response_headers.iter()).any(|(_, v)| {
-            hit(v)
-                || v.strip_prefix("Basic ")
-                    .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
-                    .is_some_and(|raw| hit(&String::from_utf8_lossy(&raw)))
-        })
+        || e.request_headers.iter().chain(e.response_headers.iter()).any(|(_, v)| hit(v))
         || e.request_body.as_deref().is_some_and(hit)
         || e.response_body.as_deref().is_some_and(hit)
 }

@@ -1815,43 +1815,25 @@ fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max { s.to_owned() } else { s.chars().take(max - 1).chain(['…']).collect() }
 }
 
-/// Replaces every secret any run handled, in every string of the certification outside the
-/// transcripts, by `[redacted]` (each text was already redacted with its own run's placeholders,
-/// and each transcript by its own secrets: this only catches a value that strayed into another
-/// run's text).
+/// Replaces every secret any run handled, in every string of the certification (transcripts
+/// included), by `[redacted]`, in any encoding. Each text and transcript was already redacted with
+/// its own run's placeholders: this catches a value that strayed into another run's text (the AS
+/// echoing one run's credential in a later run's answer).
 fn scrub(c: &mut Certification, secrets: &[String]) {
-    fn walk(v: &mut Value, secrets: &[(String, String)]) {
+    fn walk(v: &mut Value, r: &mock_client::redact::Redactor) {
         match v {
-            Value::String(s) => {
-                for (raw, enc) in secrets {
-                    if s.contains(raw.as_str()) {
-                        *s = s.replace(raw.as_str(), "[redacted]");
-                    }
-                    if s.contains(enc.as_str()) {
-                        *s = s.replace(enc.as_str(), "[redacted]");
-                    }
-                }
-            }
-            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secrets)),
-            Value::Object(m) => {
-                for (k, x) in m.iter_mut() {
-                    if k != "transcript" {
-                        walk(x, secrets);
-                    }
-                }
-            }
+            Value::String(s) => *s = r.hide(s),
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, r)),
+            Value::Object(m) => m.values_mut().for_each(|x| walk(x, r)),
             _ => {}
         }
     }
-    let mut pairs: Vec<(String, String)> = secrets
-        .iter()
-        .filter(|s| s.len() >= 8)
-        .map(|s| (s.clone(), url::form_urlencoded::byte_serialize(s.as_bytes()).collect()))
-        .collect();
-    pairs.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
-    pairs.dedup();
+    let mut values: Vec<&String> = secrets.iter().filter(|s| s.len() >= 8).collect();
+    values.sort();
+    values.dedup();
+    let r = mock_client::redact::Redactor::new(values.into_iter().map(|s| (s.clone(), "[redacted]".to_owned())));
     let Ok(mut v) = serde_json::to_value(&*c) else { return };
-    walk(&mut v, &pairs);
+    walk(&mut v, &r);
     if let Ok(back) = serde_json::from_value(v) {
         *c = back;
     }
@@ -1886,9 +1868,9 @@ pub(crate) fn certification(
         for checks in m.values_mut() {
             for f in checks.iter_mut() {
                 f.description = t.redact_text(&f.description);
+                f.name = t.redact_text(&f.name);
                 if !f.details.is_null() {
-                    let text = t.redact_text(&f.details.to_string());
-                    f.details = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    f.details = t.redact_value(&f.details);
                 }
             }
         }

@@ -128,6 +128,15 @@ fn rs_16(v: &View<'_>) -> Option<Finding> {
             json!({"answers": samples.iter().map(|e| summary(e)).collect::<Vec<_>>()}),
         ));
     }
+    // A saved report's transcript holds placeholders, not ids: nothing to weigh.
+    if ids.iter().any(|id| id.starts_with("[session-id-")) {
+        return Some(v.skipped(
+            "RS-16",
+            "The sampled session ids are redacted in this transcript; check the live run to judge them.",
+            ex,
+            Value::Null,
+        ));
+    }
     let mut problems = Vec::new();
     let mut distinct = ids.clone();
     distinct.sort_unstable();

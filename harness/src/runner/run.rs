@@ -128,31 +128,62 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
     let profile = mock_client::profile::load(&p.profile);
     let display = profile.as_ref().map(|x| x.display.clone()).unwrap_or_else(|_| p.profile.clone());
     let mut result = blank_result(p, display);
-    match execute(p, &mut result, settings.shared_idp.clone(), settings.allow_private_addresses).await {
+    let rec = Recorder::new(mock_client::http::Limits {
+        allow_private_addresses: settings.allow_private_addresses,
+        ..Default::default()
+    });
+    match execute(p, &mut result, settings.shared_idp.clone(), &rec).await {
         Ok(()) => {
+            // Checks judge what was on the wire (RS-16 weighs the session ids themselves); every
+            // text they produce is redacted below, before anything is rendered or snapshotted.
+            let raw = rec.transcript();
+            result.run.transcript = raw.clone();
             result.findings = crate::checks::run(&result.run);
+            result.run.transcript = raw.redacted();
+            result.run.outcome = raw.redact_outcome(&result.run.outcome);
+            redact_findings(&raw, &mut result.findings);
             let profile = profile.ok();
             result.verdict = match &profile {
                 Some(pr) => result.run.outcome.verdict(pr),
                 None => String::new(),
             };
             result.expectations = super::expect::evaluate(p, &result, settings);
+            for e in &mut result.expectations {
+                e.what = raw.redact_text(&e.what);
+                e.actual = raw.redact_text(&e.actual);
+            }
         }
         Err(e) => {
-            result.error = Some(e.to_string());
             result.error_tier = e.tier();
+            let raw = rec.transcript();
+            result.run.transcript = raw.redacted();
+            result.run.outcome = raw.redact_outcome(&result.run.outcome);
+            let e = raw.redact_text(&e.to_string());
             result.verdict = format!("the harness could not run this scenario: {e}");
+            result.error = Some(e);
         }
     }
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
 }
 
+/// Every text of the findings with the run's secrets hidden, in whatever encoding the server
+/// echoed them.
+fn redact_findings(raw: &mock_client::Transcript, findings: &mut [crate::model::Finding]) {
+    for f in findings {
+        f.name = raw.redact_text(&f.name);
+        f.description = raw.redact_text(&f.description);
+        if !f.details.is_null() {
+            f.details = raw.redact_value(&f.details);
+        }
+    }
+}
+
 async fn execute(
     p: &Planned,
     result: &mut ScenarioResult,
     shared: Option<Arc<IdpHandle>>,
-    allow_private_addresses: bool,
+    rec: &Recorder,
 ) -> Result<(), RunError> {
     let profile = mock_client::profile::load(&p.profile)?;
     let idp = match (&p.idp, shared) {
@@ -174,7 +205,6 @@ async fn execute(
         }
         other => other.map(str::to_owned),
     };
-    let rec = Recorder::new(mock_client::http::Limits { allow_private_addresses, ..Default::default() });
     if let Ok(u) = url::Url::parse(&url) {
         // The target is the user's choice (probes go there even before a connect step).
         rec.add_target(&u);
@@ -208,14 +238,14 @@ async fn execute(
                     result.run.outcome = Outcome::Failed(f);
                 }
             }
-            RawStep::Probe(probe) => run_probe(probe, &client, &rec, &url, idp.as_deref(), &profile).await?,
+            RawStep::Probe(probe) => run_probe(probe, &client, rec, &url, idp.as_deref(), &profile).await?,
             RawStep::Probes(list) => {
                 for probe in list {
-                    run_probe(probe, &client, &rec, &url, idp.as_deref(), &profile).await?;
+                    run_probe(probe, &client, rec, &url, idp.as_deref(), &profile).await?;
                 }
             }
             RawStep::SendToken(SendToken::Negative(kind)) => {
-                run_probe(&Probe::NegativeToken(*kind), &client, &rec, &url, idp.as_deref(), &profile).await?;
+                run_probe(&Probe::NegativeToken(*kind), &client, rec, &url, idp.as_deref(), &profile).await?;
             }
             RawStep::SendToken(SendToken::Claims(claims)) => {
                 let idp = idp
@@ -258,7 +288,6 @@ async fn execute(
             }
         }
     }
-    result.run.transcript = rec.transcript().redacted();
     drop(target);
     Ok(())
 }

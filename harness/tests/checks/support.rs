@@ -138,7 +138,8 @@ pub async fn run(setup: Setup) -> Judged {
         profile_display: client.profile().display.clone(),
         spec_version: "2025-11-25".into(),
         outcome,
-        transcript: client.transcript().redacted(),
+        // Checks judge the unredacted run, as the runner does (RS-16 weighs the session ids).
+        transcript: client.transcript(),
     };
     let mut by_version = Vec::new();
     for v in ["2025-11-25", "2025-06-18"] {
