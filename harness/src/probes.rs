@@ -104,6 +104,9 @@ pub mod labels {
     pub const QUERY_TOKEN: &str = "probe:query_token:token";
     /// initialize with `Origin: https://evil.example`.
     pub const BAD_ORIGIN: &str = "probe:bad_origin";
+    /// The same initialize without `Origin`, sent first: the control H-02 compares with, so a
+    /// status the server gives with or without the header is not blamed on Origin.
+    pub const BAD_ORIGIN_CONTROL: &str = "probe:bad_origin:control";
     /// OPTIONS preflight from `https://chatgpt.com`.
     pub const CORS_PREFLIGHT: &str = "probe:cors_preflight";
     /// POST `[initialize]`.
@@ -292,6 +295,7 @@ impl Probe {
             Probe::PrmFetch => 4,
             Probe::MalformedAuthorization | Probe::TerminatedSession | Probe::GetStream => 3,
             Probe::Unauthenticated
+            | Probe::BadOrigin
             | Probe::RepeatChallenge
             | Probe::QueryToken
             | Probe::AcceptVariants
@@ -300,7 +304,6 @@ impl Probe {
             | Probe::InvalidProtocolVersion => 2,
             Probe::GarbageToken
             | Probe::NegativeToken(_)
-            | Probe::BadOrigin
             | Probe::CorsPreflight
             | Probe::JsonArrayBody
             | Probe::MissingSessionId
@@ -427,6 +430,9 @@ pub enum ProbeError {
 /// Runs one probe. Bounded by [`Probe::max_requests`]; a server that does not answer is recorded,
 /// not an error.
 pub async fn run(probe: &Probe, ctx: &ProbeContext<'_>) -> Result<(), ProbeError> {
+    // Every probe request on a connection of its own (see `Recorder::isolated`).
+    let rec = ctx.rec.isolated();
+    let ctx = &ProbeContext { rec: &rec, ..*ctx };
     let p = Run { ctx, name: probe.name() };
     if probe.needs_idp() && ctx.idp.is_none() {
         return Err(ProbeError::NeedsIdp { probe: probe.to_string() });
@@ -784,6 +790,8 @@ impl Run<'_, '_> {
 
     async fn bad_origin(&self) -> Result<(), ProbeError> {
         let token = self.valid_token()?;
+        self.send(self.post(labels::BAD_ORIGIN_CONTROL, &initialize_body(self.version()), token.as_deref(), None))
+            .await?;
         let req = self
             .post(labels::BAD_ORIGIN, &initialize_body(self.version()), token.as_deref(), None)
             .header("Origin", EVIL_ORIGIN);

@@ -122,6 +122,8 @@ pub struct Recorder {
     transcript: Arc<Mutex<Transcript>>,
     limits: Limits,
     attempt: Arc<std::sync::atomic::AtomicU32>,
+    /// The client of [`Recorder::isolated`], built once (building one loads the TLS roots).
+    unpooled: Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -133,15 +135,17 @@ impl std::fmt::Debug for Recorder {
 impl Recorder {
     /// A recorder with these limits.
     pub fn new(limits: Limits) -> Recorder {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(limits.request_timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .no_proxy()
-            // The profile sets User-Agent per request; no default one of reqwest's own.
-            .build()
-            .expect("static client settings always build");
-        Recorder { http, transcript: Default::default(), limits, attempt: Arc::new(1.into()) }
+        let http = http_client(&limits, true);
+        Recorder { http, transcript: Default::default(), limits, attempt: Arc::new(1.into()), unpooled: Default::default() }
+    }
+
+    /// A recorder writing to the same transcript whose requests each open a connection of their
+    /// own (no pooling): a server that answers before reading a request body leaves unread bytes
+    /// on its connection, and a kept-alive connection would hand them to the next request as the
+    /// start of its answer (probes use this, so no probe changes another's answer).
+    pub fn isolated(&self) -> Recorder {
+        let http = self.unpooled.get_or_init(|| http_client(&self.limits, false)).clone();
+        Recorder { http, ..self.clone() }
     }
 
     /// The limits in force.
@@ -256,6 +260,21 @@ impl Recorder {
             }
         }
     }
+}
+
+/// The HTTP client of a recorder; `pooled: false` keeps no idle connection, so every request
+/// opens its own.
+fn http_client(limits: &Limits, pooled: bool) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(limits.request_timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .no_proxy();
+    // The profile sets User-Agent per request; no default one of reqwest's own.
+    if !pooled {
+        b = b.pool_max_idle_per_host(0);
+    }
+    b.build().expect("static client settings always build")
 }
 
 fn describe(e: &reqwest::Error) -> String {

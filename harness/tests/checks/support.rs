@@ -75,11 +75,8 @@ impl Judged {
             s.push_str(&format!("-- {v}\n"));
             for f in list {
                 s.push_str(&format!(
-                    "{:<7} {:?}{} {}\n",
-                    f.id,
-                    f.status,
-                    if f.untestable { " (untestable)" } else { "" },
-                    f.description
+                    "{:<7} {:?} {}\n",
+                    f.id, f.status, f.description
                 ));
             }
         }
