@@ -334,11 +334,25 @@ fn scope_challenge(e: &Exchange) -> Option<(Challenge, bool)> {
 
 /// The untestable finding when the insufficient-scope probe could not make its call.
 fn scope_call_missing(v: &View<'_>, id: &str) -> Option<Finding> {
+    if let Some(list) = v.probe(labels::SCOPE_LIST) {
+        let tools = result(list)
+            .and_then(|r| r.get("tools").and_then(Value::as_array).map(Vec::len))
+            .map(|n| format!("none of the {n} tools listed"))
+            .unwrap_or_else(|| format!("tools/list got {} without a tool list, so no tool", answer(list)));
+        return Some(v.untestable(
+            id,
+            format!(
+                "Not tested: {tools} declares an oauth2 scope beyond mcp:read in its securitySchemes, so no tool was called with too little scope; name one in a scenario with `insufficient_scope: {{tool: NAME}}`."
+            ),
+            vec![list.seq],
+            json!({"list": summary(list)}),
+        ));
+    }
     let init = v.probe(labels::SCOPE_INITIALIZE)?;
     Some(v.untestable(
         id,
         format!(
-            "Not tested: initialize with a valid mcp:read token got {}, so the tool call was not made.",
+            "Not tested: initialize with a valid mcp:read token got {}, so the tool call was not made; testable once initialize with such a token succeeds.",
             answer(init)
         ),
         vec![init.seq],

@@ -133,9 +133,11 @@ faults! {
     /// H-17: `initialize` echoes whatever `protocolVersion` the client sent, supported or not.
     /// Switch: `mcp::negotiate_version`.
     EchoUnsupportedProtocolVersion => ["H-17"],
-    /// GPT-11: `Accept` must list both `application/json` and `text/event-stream` (else 406), which
-    /// rejects ChatGPT's `Accept: text/event-stream`. Switch: `transport::negotiate`.
-    RequireBothAcceptTypes => ["GPT-11", "H-05"],
+    /// H-05: `Accept` is ignored: answers come in the configured response mode (JSON by default)
+    /// even when the request accepts only the other type, so that client cannot read them.
+    /// (Requiring both types is correct behaviour: `ReferenceConfig::require_both_accept_types`.)
+    /// Switch: `transport::negotiate`.
+    AnswerIgnoresAccept => ["H-05"],
     /// GPT-12: no CORS: preflights are not answered (they fall through to authentication → 401)
     /// and responses carry no `Access-Control-*` headers. Switches: `transport::handle` (preflight),
     /// `cors::decorate`, `prm::serve`.

@@ -232,6 +232,7 @@ async fn run_probe(
         rec,
         target: url,
         idp,
+        issuer: None,
         token: client.access_token(),
         session_id: client.session_id(),
         protocol_version: None,

@@ -304,14 +304,16 @@ async fn demonstrate(fault: Fault) {
                 .await;
             assert_eq!((g, b), (json!("2025-11-25"), json!("2099-01-01")));
         }
-        Fault::RequireBothAcceptTypes => {
+        Fault::AnswerIgnoresAccept => {
             let (g, b) = p
                 .both(async |i, s| {
                     let rb = request_accepting(s, Method::POST, Some(&read(i, s)), None, "text/event-stream");
-                    send(rb.body(init_body().to_string())).await.status
+                    let r = send(rb.body(init_body().to_string())).await;
+                    (r.status, r.header("content-type").unwrap_or_default())
                 })
                 .await;
-            assert_eq!((g, b), (200, 406));
+            assert_eq!((g.0, b.0), (200, 200));
+            assert!(g.1.starts_with("text/event-stream") && b.1.starts_with("application/json"), "{g:?} {b:?}");
         }
         Fault::MalformedToolChallenge => {
             let (g, b) = p
@@ -409,7 +411,7 @@ fault_tests! {
     terminated_session_still_served => TerminatedSessionStillServed,
     invalid_protocol_version_accepted => InvalidProtocolVersionAccepted,
     echo_unsupported_protocol_version => EchoUnsupportedProtocolVersion,
-    require_both_accept_types => RequireBothAcceptTypes,
+    answer_ignores_accept => AnswerIgnoresAccept,
     no_cors => NoCors,
     malformed_tool_challenge => MalformedToolChallenge,
     prm_lists_metadata_url => PrmListsMetadataUrl,
