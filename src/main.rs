@@ -105,6 +105,14 @@ struct CheckArgs {
     /// The MCP spec version to judge against.
     #[arg(long, default_value = "2025-11-25")]
     spec: String,
+    /// The issuer of a running `connector-harness idp` the server trusts: the harness mints tokens
+    /// for it (with its fixed test keys) so the negative battery, wrong-audience and
+    /// insufficient-scope probes run (RS-08, RS-10, RS-12, RS-13, RS-17).
+    #[arg(long, value_name = "ISSUER_URL")]
+    trusted_idp: Option<String>,
+    /// Overall deadline in seconds, per profile; requests time out after a quarter of it (≤ 15 s).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -339,47 +347,60 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    use harness::scenario::{ClientSettings, Loaded, RawStep, Scenario, TargetSpec};
+    use harness::check::{CheckOptions, DEFAULT_CONCURRENCY, check};
+    use mock_client::{ConnectOptions, LoginDriver, StaticCredentials};
+    use std::sync::Arc;
     if !["2025-06-18", "2025-11-25"].contains(&args.spec.as_str()) {
         eprintln!("error: --spec must be 2025-06-18 or 2025-11-25");
         return Ok(ExitCode::from(2));
     }
     let profiles = if args.profiles.is_empty() { vec!["chatgpt-2026-cimd".to_owned()] } else { args.profiles.clone() };
-    let mut loaded = Vec::new();
     for profile in &profiles {
         mock_client::profile::load(profile)?;
-        let scenario = Scenario {
-            name: Some(format!("check {profile}")),
-            spec: Some(args.spec.clone()),
-            target: Some(TargetSpec::Url(args.target.clone())),
-            profile: Some(profile.clone()),
-            client: Some(ClientSettings {
-                login: Some(
-                    match args.user.login {
-                        LoginDriverArg::Auto => "auto",
-                        LoginDriverArg::Form => "form",
-                        LoginDriverArg::Manual => "manual",
-                    }
-                    .to_owned(),
-                ),
-                login_fields: args.user.login_fields.iter().cloned().collect(),
-                client_id: args.user.client_id.clone(),
+    }
+    let trusted = match &args.trusted_idp {
+        Some(issuer) => match harness::trusted_idp::TrustedIdp::connect(issuer).await {
+            Ok(t) => Some(Arc::new(t)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let started = std::time::Instant::now();
+    let started_at = harness::check::now_rfc3339();
+    let color = !args.report.no_color && harness::report::TerminalOptions::detect(false).color;
+    let line = progress(color);
+    let mut results = Vec::new();
+    for profile in &profiles {
+        let connect = ConnectOptions {
+            login: match args.user.login {
+                LoginDriverArg::Auto => LoginDriver::Auto,
+                LoginDriverArg::Form => LoginDriver::Form { fields: args.user.login_fields.iter().cloned().collect() },
+                LoginDriverArg::Manual => LoginDriver::Manual,
+            },
+            static_client: args.user.client_id.clone().map(|client_id| StaticCredentials {
+                client_id,
                 client_secret: args.user.client_secret.clone(),
-                token: args.user.token.clone(),
             }),
-            steps: Some(vec![
-                RawStep::Connect,
-                RawStep::Probes(harness::probes::Probe::all_for_external()),
-                RawStep::Finish,
-            ]),
+            bearer_token: args.user.token.clone(),
             ..Default::default()
         };
-        loaded.push(Loaded { name: format!("check {profile}"), file: PathBuf::from("check"), scenario });
+        let opts = CheckOptions {
+            target: args.target.clone(),
+            profile: profile.clone(),
+            spec: args.spec.clone(),
+            connect,
+            deadline: std::time::Duration::from_secs(args.timeout),
+            concurrency: DEFAULT_CONCURRENCY,
+            trusted: trusted.clone(),
+        };
+        let r = check(opts, &|msg: &str| eprintln!("{msg}")).await;
+        line(&r);
+        results.push(r);
     }
-    let opts = harness::runner::RunOptions { jobs: 1, ..Default::default() };
-    let color = !args.report.no_color && harness::report::TerminalOptions::detect(false).color;
-    let report = harness::runner::run_all(&loaded, &opts, progress(color)).await;
-    finish_run(report, &args.report, None).await
+    finish_run(harness::check::report(results, started, started_at), &args.report, None).await
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.

@@ -112,6 +112,7 @@ pub async fn run(setup: Setup) -> Judged {
             rec: client.recorder(),
             target: server.url(),
             idp: Some(&idp),
+            issuer: None,
             token: token.as_deref(),
             session_id: session.as_deref(),
             protocol_version: version.as_deref(),
