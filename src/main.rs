@@ -73,6 +73,10 @@ struct RunArgs {
     /// Run against this MCP URL instead of each scenario's target.
     #[arg(long)]
     target: Option<String>,
+    /// With --target: the issuer of a running `connector-harness idp` the target trusts, so token
+    /// probes mint through it (without it they are skipped and their requirements SKIPPED).
+    #[arg(long, value_name = "ISSUER_URL", requires = "target")]
+    trusted_idp: Option<String>,
     /// Run every scenario under this profile instead of its own (repeatable).
     #[arg(long = "profile")]
     profiles: Vec<String>,
@@ -327,11 +331,21 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<ExitCode> {
     for name in &args.profiles {
         mock_client::profile::load(name)?;
     }
+    let trusted = match &args.trusted_idp {
+        Some(issuer) => match harness::trusted_idp::TrustedIdp::connect(issuer).await {
+            Ok(t) => Some(std::sync::Arc::new(t)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
     let mut opts = RunOptions {
         filters: args.filters.clone(),
         profiles: args.profiles.clone(),
         target: args.target.clone(),
-        settings: RunSettings { update_snapshots: args.update_snapshots, ..Default::default() },
+        settings: RunSettings { update_snapshots: args.update_snapshots, trusted, ..Default::default() },
         ..Default::default()
     };
     if let Some(j) = args.jobs {

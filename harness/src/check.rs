@@ -253,7 +253,7 @@ fn skip_timed_out(findings: &mut [Finding], run: &RunRecord, per_request: Durati
 }
 
 /// Without `--trusted-idp`, the token requirements nothing tested are SKIPPED naming the option.
-fn skip_token_requirements(findings: &mut Vec<Finding>) {
+pub(crate) fn skip_token_requirements(findings: &mut Vec<Finding>) {
     for (id, needs) in TOKEN_REQUIREMENTS {
         if findings.iter().any(|f| f.id == *id) {
             continue;

@@ -46,6 +46,9 @@ pub struct RunSettings {
     /// A mock IdP the caller already runs (the cargo-test API: the caller's server trusts it);
     /// used instead of starting one per scenario.
     pub shared_idp: Option<Arc<IdpHandle>>,
+    /// A running `connector-harness idp` the target trusts (`run --target URL --trusted-idp`):
+    /// token probes mint through it when the scenario has no mock IdP of its own.
+    pub trusted: Option<Arc<crate::trusted_idp::TrustedIdp>>,
 }
 
 fn options(p: &Planned, idp: Option<&Arc<IdpHandle>>, token: Option<String>) -> ConnectOptions {
@@ -94,9 +97,13 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
         duration_ms: 0,
         error: None,
     };
-    match execute(p, &mut result, settings.shared_idp.clone()).await {
+    let mut token_probes_skipped = false;
+    match execute(p, &mut result, settings, &mut token_probes_skipped).await {
         Ok(()) => {
             result.findings = crate::checks::run(&result.run);
+            if token_probes_skipped {
+                crate::check::skip_token_requirements(&mut result.findings);
+            }
             let profile = profile.ok();
             result.verdict = match &profile {
                 Some(pr) => result.run.outcome.verdict(pr),
@@ -113,7 +120,13 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
     result
 }
 
-async fn execute(p: &Planned, result: &mut ScenarioResult, shared: Option<Arc<IdpHandle>>) -> Result<(), RunError> {
+async fn execute(
+    p: &Planned,
+    result: &mut ScenarioResult,
+    settings: &RunSettings,
+    token_probes_skipped: &mut bool,
+) -> Result<(), RunError> {
+    let shared = settings.shared_idp.clone();
     let profile = mock_client::profile::load(&p.profile)?;
     let idp = match (&p.idp, shared) {
         (_, Some(shared)) => Some(shared),
@@ -124,6 +137,11 @@ async fn execute(p: &Planned, result: &mut ScenarioResult, shared: Option<Arc<Id
     let target = super::target::start(&p.target, idp.as_deref(), &dir).await?;
     let url = target.url().to_owned();
     result.run.target = url.clone();
+    // What token probes mint with: the run's IdP, or the twin of a trusted one (naming its issuer).
+    let trusted = settings.trusted.as_deref().filter(|_| idp.is_none());
+    let minter = idp.as_deref().or(trusted.map(crate::trusted_idp::TrustedIdp::twin));
+    let issuer = trusted.map(crate::trusted_idp::TrustedIdp::issuer);
+    let mut probe_env = ProbeEnv { idp: minter, issuer, skipped: token_probes_skipped };
 
     let token = match p.client.token.as_deref() {
         Some("mint") => {
@@ -164,14 +182,14 @@ async fn execute(p: &Planned, result: &mut ScenarioResult, shared: Option<Arc<Id
                     result.run.outcome = Outcome::Failed(f);
                 }
             }
-            RawStep::Probe(probe) => run_probe(probe, &client, &rec, &url, idp.as_deref(), &profile).await?,
+            RawStep::Probe(probe) => run_probe(probe, &client, &rec, &url, &mut probe_env, &profile).await?,
             RawStep::Probes(list) => {
                 for probe in list {
-                    run_probe(probe, &client, &rec, &url, idp.as_deref(), &profile).await?;
+                    run_probe(probe, &client, &rec, &url, &mut probe_env, &profile).await?;
                 }
             }
             RawStep::SendToken(SendToken::Negative(kind)) => {
-                run_probe(&Probe::NegativeToken(*kind), &client, &rec, &url, idp.as_deref(), &profile).await?;
+                run_probe(&Probe::NegativeToken(*kind), &client, &rec, &url, &mut probe_env, &profile).await?;
             }
             RawStep::SendToken(SendToken::Claims(claims)) => {
                 let idp = idp
@@ -220,19 +238,32 @@ async fn execute(p: &Planned, result: &mut ScenarioResult, shared: Option<Arc<Id
     Ok(())
 }
 
+/// What token probes mint with, and whether one was skipped for want of it.
+struct ProbeEnv<'a> {
+    idp: Option<&'a IdpHandle>,
+    issuer: Option<&'a str>,
+    skipped: &'a mut bool,
+}
+
 async fn run_probe(
     probe: &Probe,
     client: &Client,
     rec: &Recorder,
     url: &str,
-    idp: Option<&IdpHandle>,
+    env: &mut ProbeEnv<'_>,
     profile: &mock_client::Profile,
 ) -> Result<(), RunError> {
+    // No IdP the target trusts (`--target` without `--trusted-idp`): the probe is not run and its
+    // requirements are SKIPPED, naming the option — not a harness error.
+    if probe.needs_idp() && env.idp.is_none() {
+        *env.skipped = true;
+        return Ok(());
+    }
     let ctx = ProbeContext {
         rec,
         target: url,
-        idp,
-        issuer: None,
+        idp: env.idp,
+        issuer: env.issuer,
         token: client.access_token(),
         session_id: client.session_id(),
         protocol_version: None,

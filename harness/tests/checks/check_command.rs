@@ -94,3 +94,41 @@ async fn a_server_that_never_answers_is_one_finding() {
     assert!(problems[0].description.contains("timed out"), "{}", problems[0].description);
     assert!(r.findings.iter().all(|f| f.id == "TARGET" || f.status == Status::Skipped), "{:#?}", r.findings);
 }
+
+/// `run --target URL` with token probes: skipped and SKIPPED without `--trusted-idp` (not "the
+/// harness broke"), run through the trusted IdP with it.
+#[tokio::test]
+async fn run_with_a_target_uses_the_trusted_idp_or_skips_token_probes() {
+    use harness::runner::{RunOptions, RunSettings, run_all};
+    let idp = MockIdp::builder().start().await.unwrap();
+    let server = ReferenceServer::builder()
+        .issuer(idp.issuer())
+        .jwks_uri(idp.jwks_uri())
+        .fault(Fault::SkipAudienceCheck)
+        .start()
+        .await
+        .unwrap();
+    let scenario = harness::scenario::load_str(
+        "token-probes",
+        "name: token probes\nprofile: mcp-spec-2025-11-25\nsteps: [connect, {probes: [negative_tokens, insufficient_scope]}]\n",
+    )
+    .unwrap();
+    let run = |trusted: Option<Arc<TrustedIdp>>| {
+        let opts = RunOptions {
+            jobs: 1,
+            target: Some(server.url().to_owned()),
+            settings: RunSettings { trusted, ..Default::default() },
+            ..Default::default()
+        };
+        let loaded = vec![scenario.clone()];
+        async move { run_all(&loaded, &opts, |_| {}).await.results.remove(0) }
+    };
+    let r = run(None).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(get(&r, "RS-08").status, Status::Skipped);
+    assert!(get(&r, "RS-08").description.contains("--trusted-idp"));
+    let trusted = Arc::new(TrustedIdp::connect(idp.issuer()).await.unwrap());
+    let r = run(Some(trusted)).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(get(&r, "RS-08").status, Status::Failure, "{:#?}", r.findings);
+}
