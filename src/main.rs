@@ -394,10 +394,11 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 LoginDriverArg::Form => LoginDriver::Form { fields: args.user.login_fields.iter().cloned().collect() },
                 LoginDriverArg::Manual => LoginDriver::Manual,
             },
-            static_client: args.user.client_id.clone().map(|client_id| StaticCredentials {
-                client_id,
-                client_secret: args.user.client_secret.clone(),
-            }),
+            static_client: args
+                .user
+                .client_id
+                .clone()
+                .map(|client_id| StaticCredentials { client_id, client_secret: args.user.client_secret.clone() }),
             bearer_token: args.user.token.clone(),
             ..Default::default()
         };

@@ -97,7 +97,11 @@ pub async fn check(mut opts: CheckOptions, progress: &(dyn Fn(&str) + Sync)) -> 
     let per_request = request_timeout(opts.deadline);
     let limits = Limits { request_timeout: per_request, flow_timeout: opts.deadline, ..Default::default() };
     let rec = Recorder::new(limits.clone());
-    let mut client = Client::with_recorder(profile.clone(), ConnectOptions { limits, ..std::mem::take(&mut opts.connect) }, rec.clone());
+    let mut client = Client::with_recorder(
+        profile.clone(),
+        ConnectOptions { limits, ..std::mem::take(&mut opts.connect) },
+        rec.clone(),
+    );
 
     progress(&format!("{name}: connecting to {} (deadline {} s)", opts.target, opts.deadline.as_secs()));
     let mut timed_out: Vec<String> = Vec::new();
@@ -123,7 +127,8 @@ pub async fn check(mut opts: CheckOptions, progress: &(dyn Fn(&str) + Sync)) -> 
     }
 
     if answered(&rec, &opts.target) && timed_out.is_empty() {
-        let list: Vec<Probe> = Probe::ALL.iter().filter(|p| !p.needs_idp() || opts.trusted.is_some()).cloned().collect();
+        let list: Vec<Probe> =
+            Probe::ALL.iter().filter(|p| !p.needs_idp() || opts.trusted.is_some()).cloned().collect();
         progress(&format!("{name}: connected; running {} probes, {} at a time", list.len(), opts.concurrency.max(1)));
         let unfinished = run_probes(&list, &opts, &client, &rec, &profile, remaining(), progress).await;
         timed_out.extend(unfinished);

@@ -177,7 +177,7 @@ pub enum Probe {
     /// (RS-05/12/13/17); needs the IdP.
     InsufficientScope {
         /// The tool; by default the first in `tools/list` whose `securitySchemes` (or
-    /// `_meta.securitySchemes`) name an `oauth2` scope beyond [`READ_SCOPE`].
+        /// `_meta.securitySchemes`) name an `oauth2` scope beyond [`READ_SCOPE`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tool: Option<String>,
     },

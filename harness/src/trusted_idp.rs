@@ -99,10 +99,13 @@ impl TrustedIdp {
             .await?;
         let own_keys = fetch_json(&http, &twin.jwks_uri()).await.map_err(unreadable)?;
         let modulus = |jwks: &Value, kid: &str| -> Option<String> {
-            jwks.get("keys")?.as_array()?.iter().find_map(|k| {
-                (k.get("kid").and_then(Value::as_str) == Some(kid)).then(|| k.get("n").and_then(Value::as_str))?
-            })
-            .map(str::to_owned)
+            jwks.get("keys")?
+                .as_array()?
+                .iter()
+                .find_map(|k| {
+                    (k.get("kid").and_then(Value::as_str) == Some(kid)).then(|| k.get("n").and_then(Value::as_str))?
+                })
+                .map(str::to_owned)
         };
         let kid = twin.active_kid();
         match (modulus(&own_keys, &kid), modulus(&remote_keys, &kid)) {

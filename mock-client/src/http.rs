@@ -136,7 +136,13 @@ impl Recorder {
     /// A recorder with these limits.
     pub fn new(limits: Limits) -> Recorder {
         let http = http_client(&limits, true);
-        Recorder { http, transcript: Default::default(), limits, attempt: Arc::new(1.into()), unpooled: Default::default() }
+        Recorder {
+            http,
+            transcript: Default::default(),
+            limits,
+            attempt: Arc::new(1.into()),
+            unpooled: Default::default(),
+        }
     }
 
     /// A recorder writing to the same transcript whose requests each open a connection of their

@@ -157,13 +157,15 @@ fn rs_07(v: &View<'_>) -> Option<Finding> {
         // Text the request itself carried (the called tool's name) may be echoed in an error.
         let found: Vec<&Datum> =
             data.iter().filter(|d| body.contains(d.text.as_str()) && !request.contains(d.text.as_str())).collect();
-        let names: Vec<&str> = found.iter().filter(|d| d.kind == DatumKind::ToolName).map(|d| d.text.as_str()).collect();
+        let names: Vec<&str> =
+            found.iter().filter(|d| d.kind == DatumKind::ToolName).map(|d| d.text.as_str()).collect();
         let tool_names = data.iter().filter(|d| d.kind == DatumKind::ToolName).count();
         if let Some(d) = found.iter().find(|d| d.kind != DatumKind::ToolName) {
             return Some(format!("{} `{}`", d.kind.describe(), d.text.chars().take(60).collect::<String>()));
         }
-        (!names.is_empty() && names.len() >= tool_names.min(2))
-            .then(|| format!("the tool names {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")))
+        (!names.is_empty() && names.len() >= tool_names.min(2)).then(|| {
+            format!("the tool names {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+        })
     };
     let leaks: Vec<(&Exchange, String)> = rejected.iter().filter_map(|e| leak_of(e).map(|w| (*e, w))).collect();
     let ex = seqs(rejected.iter().copied());

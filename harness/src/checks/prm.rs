@@ -295,7 +295,10 @@ fn rs_19(v: &View<'_>) -> Option<Finding> {
         if !v.ran(labels::UNAUTHENTICATED) {
             return None;
         }
-        let desc = format!("Not tested: {} was named but never fetched (no probe reached it; run the unauthenticated probe).", untested.join(", "));
+        let desc = format!(
+            "Not tested: {} was named but never fetched (no probe reached it; run the unauthenticated probe).",
+            untested.join(", ")
+        );
         return Some(v.untestable("RS-19", desc, ex, details));
     }
     let names: Vec<&str> = urls.iter().map(|(u, _)| u.as_str()).collect();

@@ -253,7 +253,15 @@ fn h_14(v: &View<'_>) -> Option<Finding> {
             ex,
             details,
         ),
-        None => v.untestable("H-14", format!("Not tested: the reuse got {} instead of an HTTP answer; testable once the server answers it.", answer(reuse)), ex, details),
+        None => v.untestable(
+            "H-14",
+            format!(
+                "Not tested: the reuse got {} instead of an HTTP answer; testable once the server answers it.",
+                answer(reuse)
+            ),
+            ex,
+            details,
+        ),
     })
 }
 

@@ -42,11 +42,8 @@ pub const TARGET: &str = "TARGET";
 /// transport errors would blame the server for what was never observed.
 fn unreachable(v: &View<'_>) -> Option<Vec<Finding>> {
     let origin = v.target_url().map(|u| u.origin())?;
-    let to_target: Vec<_> = v
-        .exchanges()
-        .iter()
-        .filter(|e| url::Url::parse(&e.url).is_ok_and(|u| u.origin() == origin))
-        .collect();
+    let to_target: Vec<_> =
+        v.exchanges().iter().filter(|e| url::Url::parse(&e.url).is_ok_and(|u| u.origin() == origin)).collect();
     if to_target.is_empty() || to_target.iter().any(|e| e.status.is_some()) {
         return None;
     }
@@ -78,7 +75,12 @@ fn unreachable(v: &View<'_>) -> Option<Vec<Finding>> {
         untestable: false,
     }];
     out.extend(CHECKED.iter().map(|id| {
-        v.skipped(id, "Not tested: the target never answered over HTTP (see TARGET).", Vec::new(), serde_json::Value::Null)
+        v.skipped(
+            id,
+            "Not tested: the target never answered over HTTP (see TARGET).",
+            Vec::new(),
+            serde_json::Value::Null,
+        )
     }));
     Some(out)
 }

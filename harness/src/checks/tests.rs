@@ -342,7 +342,9 @@ fn rs_07_finds_the_session_data_in_any_shape() {
     let list = Ex::new(Phase::Mcp, "tools/list", "POST", T, Some(200))
         .req("Authorization", "Bearer t")
         .send(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
-        .json(json!({"jsonrpc": "2.0", "id": 2, "result": {"tools": [{"name": "read_ledger"}, {"name": "wire_money"}]}}));
+        .json(
+            json!({"jsonrpc": "2.0", "id": 2, "result": {"tools": [{"name": "read_ledger"}, {"name": "wire_money"}]}}),
+        );
     let refused = |body: &str| Ex::probe(labels::UNAUTHENTICATED, "POST", 401).body("text/plain", body);
     let fs = run(vec![Ex(list.0.clone()), refused("Unauthorized. Available: read_ledger, wire_money")]);
     let f = find(&fs, "RS-07");

@@ -107,8 +107,13 @@ fn h_05(v: &View<'_>) -> Option<Finding> {
     for (e, media) in &variants {
         match e.status {
             Some(s) if s >= 500 => problems.push(format!("`Accept: {media}` got {}", answer(e))),
-            Some(s) if (200..300).contains(&s) && !content_type(e).is_empty() && !content_type(e).starts_with(media) => {
-                problems.push(format!("`Accept: {media}` was answered in `{}`, a type the request did not accept", content_type(e)))
+            Some(s)
+                if (200..300).contains(&s) && !content_type(e).is_empty() && !content_type(e).starts_with(media) =>
+            {
+                problems.push(format!(
+                    "`Accept: {media}` was answered in `{}`, a type the request did not accept",
+                    content_type(e)
+                ))
             }
             _ => {}
         }
@@ -295,7 +300,15 @@ fn h_16(v: &View<'_>) -> Option<Finding> {
     let details = json!({"answer": summary(e)});
     Some(match e.status {
         Some(400) => v.pass("H-16", format!("MCP-Protocol-Version: {INVALID_PROTOCOL_VERSION} gets 400."), ex, details),
-        None => v.untestable("H-16", format!("Not tested: the request got {} instead of an HTTP answer; testable once the server answers it.", answer(e)), ex, details),
+        None => v.untestable(
+            "H-16",
+            format!(
+                "Not tested: the request got {} instead of an HTTP answer; testable once the server answers it.",
+                answer(e)
+            ),
+            ex,
+            details,
+        ),
         Some(s) => v.violated(
             "H-16",
             format!(

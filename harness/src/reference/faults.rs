@@ -59,6 +59,10 @@ faults! {
     /// RS-07: the 401 body carries a `tools/list` result — data handed to an unauthenticated party.
     /// Switch: `challenge::unauthorized`.
     LeakDataOnRejection => ["RS-07"],
+    /// RS-07: the 401 body is not JSON-RPC but names every tool in its `error_description` — the
+    /// same leak in another shape ("… available tools: whoami, echo, write_note").
+    /// Switch: `challenge::unauthorized`.
+    LeakToolsInErrorText => ["RS-07"],
     /// RS-08/RS-10: `aud` is not checked, so tokens for another resource (or without `aud`) pass.
     /// Switch: `auth::check_claims`.
     SkipAudienceCheck => ["RS-08", "RS-10", "GPT-08"],

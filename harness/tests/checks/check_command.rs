@@ -84,9 +84,10 @@ async fn a_server_that_never_answers_is_one_finding() {
     });
     let target = format!("http://127.0.0.1:{port}/mcp");
     // A hang guard, not a timing assertion: the check must return by itself.
-    let r = tokio::time::timeout(Duration::from_secs(120), check(options(&target, None, Duration::from_secs(4)), &|_| {}))
-        .await
-        .expect("check ends by its own deadline");
+    let r =
+        tokio::time::timeout(Duration::from_secs(120), check(options(&target, None, Duration::from_secs(4)), &|_| {}))
+            .await
+            .expect("check ends by its own deadline");
     silent.abort();
     let problems: Vec<&Finding> = r.findings.iter().filter(|f| f.status.is_problem()).collect();
     assert_eq!(problems.len(), 1, "{problems:#?}");

@@ -9,9 +9,7 @@ use std::sync::Arc;
 /// IDs a fault also breaks, beyond `Fault::requirements()`, and why.
 fn also_fails(fault: Fault) -> &'static [(&'static str, &'static str)] {
     match fault {
-        Fault::NoPrm => &[
-            ("RS-19", "the challenge still names the root PRM URL, which now answers 404"),
-        ],
+        Fault::NoPrm => &[("RS-19", "the challenge still names the root PRM URL, which now answers 404")],
         Fault::PrmWithoutAuthorizationServers => {
             &[("GPT-01", "ChatGPT requires the root PRM to list an authorization server, so the connect fails")]
         }

@@ -36,7 +36,8 @@ async fn serve(mut s: TcpStream) {
             _ => (String::new(), false),
         };
         if !ok_line {
-            let _ = s.write_all(b"HTTP/1.1 501 Not Implemented\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            let _ =
+                s.write_all(b"HTTP/1.1 501 Not Implemented\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
             return;
         }
         let length: usize = head

@@ -74,10 +74,7 @@ impl Judged {
         for (v, list) in &self.by_version {
             s.push_str(&format!("-- {v}\n"));
             for f in list {
-                s.push_str(&format!(
-                    "{:<7} {:?} {}\n",
-                    f.id, f.status, f.description
-                ));
+                s.push_str(&format!("{:<7} {:?} {}\n", f.id, f.status, f.description));
             }
         }
         s

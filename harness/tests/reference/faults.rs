@@ -103,6 +103,13 @@ async fn demonstrate(fault: Fault) {
             assert!(!g.text.contains("write_note"), "{}", g.text);
             assert_eq!(b.json()["result"]["tools"][2]["name"], "write_note", "{}", b.text);
         }
+        Fault::LeakToolsInErrorText => {
+            let (g, b) = p.both(async |_, s| no_token_challenge(s).await).await;
+            assert_eq!((g.status, b.status), (401, 401));
+            assert!(!g.text.contains("write_note"), "{}", g.text);
+            assert!(b.json().get("result").is_none(), "not JSON-RPC: {}", b.text);
+            assert!(b.text.contains("whoami, echo, write_note"), "{}", b.text);
+        }
         Fault::SkipAudienceCheck => {
             for kind in
                 [NegativeToken::WrongAudience, NegativeToken::OtherResourceSameIdp, NegativeToken::MissingAudience]
@@ -385,6 +392,7 @@ fault_tests! {
     wrong_status_for_missing_token => WrongStatusForMissingToken,
     server_error_on_bad_token => ServerErrorOnBadToken,
     leak_data_on_rejection => LeakDataOnRejection,
+    leak_tools_in_error_text => LeakToolsInErrorText,
     skip_audience_check => SkipAudienceCheck,
     no_invalid_token_error => NoInvalidTokenError,
     insufficient_scope_as_401 => InsufficientScopeAs401,
