@@ -84,6 +84,10 @@ struct RunArgs {
     /// Run against this MCP URL instead of each scenario's target.
     #[arg(long)]
     target: Option<String>,
+    /// With --target: the issuer of a running `connector-harness idp` the target trusts, so token
+    /// probes mint through it (without it they are skipped and their requirements SKIPPED).
+    #[arg(long, value_name = "ISSUER_URL", requires = "target")]
+    trusted_idp: Option<String>,
     /// Run every scenario under this profile instead of its own (repeatable).
     #[arg(long = "profile")]
     profiles: Vec<String>,
@@ -118,6 +122,14 @@ struct CheckArgs {
     /// The MCP spec version to judge against.
     #[arg(long, default_value = "2025-11-25")]
     spec: String,
+    /// The issuer of a running `connector-harness idp` the server trusts: the harness mints tokens
+    /// for it (with its fixed test keys) so the negative battery, wrong-audience and
+    /// insufficient-scope probes run (RS-08, RS-10, RS-12, RS-13, RS-17).
+    #[arg(long, value_name = "ISSUER_URL")]
+    trusted_idp: Option<String>,
+    /// Overall deadline in seconds, per profile; requests time out after a quarter of it (≤ 15 s).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
     #[command(flatten)]
     net: NetArgs,
     #[command(flatten)]
@@ -315,6 +327,18 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
     Usage(message.into()).into()
 }
 
+/// The running `connector-harness idp` named by `--trusted-idp`, checked before anything runs: an
+/// issuer that is not one (other keys, not on loopback) is the user's input being wrong (2).
+async fn trusted_idp(issuer: Option<&str>) -> anyhow::Result<Option<std::sync::Arc<harness::trusted_idp::TrustedIdp>>> {
+    match issuer {
+        Some(issuer) => match harness::trusted_idp::TrustedIdp::connect(issuer).await {
+            Ok(t) => Ok(Some(std::sync::Arc::new(t))),
+            Err(e) => Err(usage(e.to_string())),
+        },
+        None => Ok(None),
+    }
+}
+
 /// A target URL as the user typed it: `example.com/mcp` is a usage error (2), not a server
 /// failure or a harness error.
 fn target_url(url: &str) -> anyhow::Result<()> {
@@ -392,6 +416,7 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<Ending> {
     for name in &args.profiles {
         mock_client::profile::load(name)?;
     }
+    let trusted = trusted_idp(args.trusted_idp.as_deref()).await?;
     let mut opts = RunOptions {
         filters: args.filters.clone(),
         profiles: args.profiles.clone(),
@@ -399,6 +424,7 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<Ending> {
         settings: RunSettings {
             update_snapshots: args.update_snapshots,
             allow_private_addresses: args.net.allow_private_addresses,
+            trusted,
             ..Default::default()
         },
         ..Default::default()
@@ -415,51 +441,52 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<Ending> {
 }
 
 async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
-    use harness::scenario::{ClientSettings, Loaded, RawStep, Scenario, TargetSpec};
+    use harness::check::{CheckOptions, DEFAULT_CONCURRENCY, check};
+    use mock_client::{ConnectOptions, LoginDriver, StaticCredentials};
     if !["2025-06-18", "2025-11-25"].contains(&args.spec.as_str()) {
         return Err(usage("--spec must be 2025-06-18 or 2025-11-25"));
     }
     target_url(&args.target)?;
     let profiles = if args.profiles.is_empty() { vec!["chatgpt-2026-cimd".to_owned()] } else { args.profiles.clone() };
-    let mut loaded = Vec::new();
     for profile in &profiles {
         mock_client::profile::load(profile)?;
-        let scenario = Scenario {
-            name: Some(format!("check {profile}")),
-            spec: Some(match args.spec.as_str() {
-                "2025-06-18" => harness::scenario::SpecVersion::V2025_06_18,
-                _ => harness::scenario::SpecVersion::V2025_11_25,
-            }),
-            target: Some(TargetSpec::Url(args.target.clone())),
-            profile: Some(profile.clone()),
-            client: Some(ClientSettings {
-                login: Some(match args.user.login {
-                    LoginDriverArg::Auto => harness::scenario::Login::Auto,
-                    LoginDriverArg::Form => harness::scenario::Login::Form,
-                    LoginDriverArg::Manual => harness::scenario::Login::Manual,
-                }),
-                login_fields: args.user.login_fields.iter().cloned().collect(),
-                client_id: args.user.client_id.clone(),
-                client_secret: args.user.client_secret.clone(),
-                token: args.user.token.clone(),
-            }),
-            steps: Some(vec![
-                RawStep::Connect,
-                RawStep::Probes(harness::probes::Probe::all_for_external()),
-                RawStep::Finish,
-            ]),
+    }
+    let trusted = trusted_idp(args.trusted_idp.as_deref()).await?;
+    let started = std::time::Instant::now();
+    let started_at = harness::check::now_rfc3339();
+    let color = !args.report.no_color && harness::report::TerminalOptions::detect(false).color;
+    let line = progress(color);
+    let mut results = Vec::new();
+    for profile in &profiles {
+        let connect = ConnectOptions {
+            login: match args.user.login {
+                LoginDriverArg::Auto => LoginDriver::Auto,
+                LoginDriverArg::Form => LoginDriver::Form { fields: args.user.login_fields.iter().cloned().collect() },
+                LoginDriverArg::Manual => LoginDriver::Manual,
+            },
+            static_client: args
+                .user
+                .client_id
+                .clone()
+                .map(|client_id| StaticCredentials { client_id, client_secret: args.user.client_secret.clone() }),
+            bearer_token: args.user.token.clone(),
             ..Default::default()
         };
-        loaded.push(Loaded { name: format!("check {profile}"), file: PathBuf::from("check"), scenario });
+        let opts = CheckOptions {
+            target: args.target.clone(),
+            profile: profile.clone(),
+            spec: args.spec.clone(),
+            connect,
+            deadline: std::time::Duration::from_secs(args.timeout),
+            concurrency: DEFAULT_CONCURRENCY,
+            trusted: trusted.clone(),
+            allow_private_addresses: args.net.allow_private_addresses,
+        };
+        let r = check(opts, &|msg: &str| eprintln!("{}", sanitize::line(msg))).await;
+        line(&r);
+        results.push(r);
     }
-    let settings = harness::runner::RunSettings {
-        allow_private_addresses: args.net.allow_private_addresses,
-        ..Default::default()
-    };
-    let opts = harness::runner::RunOptions { jobs: 1, settings, ..Default::default() };
-    let color = !args.report.no_color && harness::report::TerminalOptions::detect(false).color;
-    let report = harness::runner::run_all(&loaded, &opts, progress(color)).await;
-    finish_run(report, &args.report, None).await
+    finish_run(harness::check::report(results, started, started_at), &args.report, None).await
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.

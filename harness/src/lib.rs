@@ -9,6 +9,7 @@
 pub mod builtin;
 pub mod catalogue;
 pub mod certify;
+pub mod check;
 pub mod checks;
 pub mod model;
 pub mod probes;
@@ -18,3 +19,4 @@ pub mod runner;
 pub mod scenario;
 pub mod snapshot;
 pub mod testing;
+pub mod trusted_idp;

@@ -16,11 +16,13 @@ pub enum Status {
     Success,
     /// Informational; never fails a run.
     Info,
-    /// Not applicable to this run (a different spec version, a feature not in use).
+    /// Not tested in this run: not applicable (a different spec version, a feature not in use),
+    /// or the probe did not run or its prerequisite failed. The description says why and what
+    /// would make it testable.
     Skipped,
     /// A SHOULD is not met.
     Warning,
-    /// A MUST is not met, or could not be tested because a prerequisite failed.
+    /// A MUST is not met. Never "could not be tested": that is [`Status::Skipped`] with the reason.
     Failure,
 }
 
@@ -71,7 +73,8 @@ pub struct Finding {
     /// The transcript exchanges (`seq`) that prove it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exchanges: Vec<u32>,
-    /// Set when a prerequisite failed so the requirement could not be tested (status FAILURE).
+    /// certify-idp's "not tested" mark on a FAILURE (its own convention, see `certify`). The checks
+    /// of a scenario run never set it: a requirement they could not test is [`Status::Skipped`].
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub untestable: bool,
 }

@@ -39,8 +39,6 @@ pub const GARBAGE_TOKEN: &str = "not-a-real-access-token-0000";
 pub const INVALID_PROTOCOL_VERSION: &str = "1999-01-01";
 /// The `protocolVersion` `unknown_protocol_version` asks for.
 pub const UNKNOWN_PROTOCOL_VERSION: &str = "2099-01-01";
-/// The tool `insufficient_scope` calls unless the scenario names another.
-pub const DEFAULT_SCOPE_TOOL: &str = "write_note";
 /// The only scope of the token `insufficient_scope` starts with.
 pub const READ_SCOPE: &str = "mcp:read";
 /// How many sessions `session_ids` samples.
@@ -86,6 +84,8 @@ pub mod labels {
     pub const SCOPE_INITIALIZE: &str = "probe:insufficient_scope:initialize";
     /// notifications/initialized in that session.
     pub const SCOPE_INITIALIZED: &str = "probe:insufficient_scope:initialized";
+    /// tools/list in that session, to pick a tool that needs more scope (when none is named).
+    pub const SCOPE_LIST: &str = "probe:insufficient_scope:list";
     /// The tool call that needs more scope.
     pub const SCOPE_CALL: &str = "probe:insufficient_scope:call";
     /// GET of the 403 challenge's `resource_metadata` (when not fetched yet).
@@ -104,6 +104,9 @@ pub mod labels {
     pub const QUERY_TOKEN: &str = "probe:query_token:token";
     /// initialize with `Origin: https://evil.example`.
     pub const BAD_ORIGIN: &str = "probe:bad_origin";
+    /// The same initialize without `Origin`, sent first: the control H-02 compares with, so a
+    /// status the server gives with or without the header is not blamed on Origin.
+    pub const BAD_ORIGIN_CONTROL: &str = "probe:bad_origin:control";
     /// OPTIONS preflight from `https://chatgpt.com`.
     pub const CORS_PREFLIGHT: &str = "probe:cors_preflight";
     /// POST `[initialize]`.
@@ -173,7 +176,8 @@ pub enum Probe {
     /// An `mcp:read` token calls a tool needing more, then the challenged scope is tried
     /// (RS-05/12/13/17); needs the IdP.
     InsufficientScope {
-        /// The tool (default [`DEFAULT_SCOPE_TOOL`]).
+        /// The tool; by default the first in `tools/list` whose `securitySchemes` (or
+        /// `_meta.securitySchemes`) name an `oauth2` scope beyond [`READ_SCOPE`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tool: Option<String>,
     },
@@ -287,11 +291,12 @@ impl Probe {
         match self {
             Probe::NegativeTokens => NegativeToken::ALL.len(),
             Probe::SessionIds => 2 * SESSION_SAMPLES,
-            // initialize, initialized, call, resource_metadata, step-up initialize, step-up call.
-            Probe::InsufficientScope { .. } => 6,
+            // initialize, initialized, list, call, resource_metadata, step-up initialize, step-up call.
+            Probe::InsufficientScope { .. } => 7,
             Probe::PrmFetch => 4,
             Probe::MalformedAuthorization | Probe::TerminatedSession | Probe::GetStream => 3,
             Probe::Unauthenticated
+            | Probe::BadOrigin
             | Probe::RepeatChallenge
             | Probe::QueryToken
             | Probe::AcceptVariants
@@ -300,7 +305,6 @@ impl Probe {
             | Probe::InvalidProtocolVersion => 2,
             Probe::GarbageToken
             | Probe::NegativeToken(_)
-            | Probe::BadOrigin
             | Probe::CorsPreflight
             | Probe::JsonArrayBody
             | Probe::MissingSessionId
@@ -375,8 +379,11 @@ pub struct ProbeContext<'a> {
     pub rec: &'a Recorder,
     /// The MCP endpoint URL under test.
     pub target: &'a str,
-    /// The mock IdP the target trusts, when the run has one.
+    /// The mock IdP the target trusts, when the run has one — or the local twin of a trusted
+    /// `connector-harness idp` (see [`crate::trusted_idp`]), which signs with the same keys.
     pub idp: Option<&'a IdpHandle>,
+    /// The `iss` minted tokens carry when it is not `idp`'s own (the trusted IdP's issuer).
+    pub issuer: Option<&'a str>,
     /// A valid access token from the connect.
     pub token: Option<&'a str>,
     /// The connect's MCP session id.
@@ -390,7 +397,16 @@ pub struct ProbeContext<'a> {
 impl<'a> ProbeContext<'a> {
     /// A context with nothing from a connect.
     pub fn new(rec: &'a Recorder, target: &'a str, user_agent: &'a str) -> Self {
-        ProbeContext { rec, target, idp: None, token: None, session_id: None, protocol_version: None, user_agent }
+        ProbeContext {
+            rec,
+            target,
+            idp: None,
+            issuer: None,
+            token: None,
+            session_id: None,
+            protocol_version: None,
+            user_agent,
+        }
     }
 }
 
@@ -427,6 +443,9 @@ pub enum ProbeError {
 /// Runs one probe. Bounded by [`Probe::max_requests`]; a server that does not answer is recorded,
 /// not an error.
 pub async fn run(probe: &Probe, ctx: &ProbeContext<'_>) -> Result<(), ProbeError> {
+    // Every probe request on a connection of its own (see `Recorder::isolated`).
+    let rec = ctx.rec.isolated();
+    let ctx = &ProbeContext { rec: &rec, ..*ctx };
     let p = Run { ctx, name: probe.name() };
     if probe.needs_idp() && ctx.idp.is_none() {
         return Err(ProbeError::NeedsIdp { probe: probe.to_string() });
@@ -444,7 +463,7 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext<'_>) -> Result<(), ProbeError
             Ok(())
         }
         Probe::NegativeToken(kind) => p.negative_token(*kind).await,
-        Probe::InsufficientScope { tool } => p.insufficient_scope(tool.as_deref().unwrap_or(DEFAULT_SCOPE_TOOL)).await,
+        Probe::InsufficientScope { tool } => p.insufficient_scope(tool.as_deref()).await,
         Probe::SessionWithoutToken => p.session_without_token().await,
         Probe::QueryToken => p.query_token().await,
         Probe::BadOrigin => p.bad_origin().await,
@@ -502,6 +521,22 @@ pub fn rpc_messages(content_type: Option<&str>, body: &str) -> Vec<Value> {
         Ok(v @ Value::Object(_)) => vec![v],
         _ => Vec::new(),
     }
+}
+
+/// The first tool of a `tools/list` result whose `oauth2` security scheme (`securitySchemes`, or
+/// the Apps SDK's `_meta.securitySchemes`) names a scope outside `held`.
+pub fn tool_needing_more_than(list: &Value, held: &[&str]) -> Option<String> {
+    let tools = list.get("tools")?.as_array()?;
+    tools.iter().take(1000).find_map(|t| {
+        let schemes = t.get("securitySchemes").or_else(|| t.pointer("/_meta/securitySchemes"))?.as_array()?;
+        let needs_more = schemes.iter().any(|s| {
+            s.get("type").and_then(Value::as_str) == Some("oauth2")
+                && s.get("scopes")
+                    .and_then(Value::as_array)
+                    .is_some_and(|sc| sc.iter().filter_map(Value::as_str).any(|x| !held.contains(&x)))
+        });
+        if needs_more { t.get("name").and_then(Value::as_str).map(str::to_owned) } else { None }
+    })
 }
 
 /// The first JSON-RPC `result` in a response.
@@ -612,6 +647,29 @@ impl Run<'_, '_> {
         ProbeError::Mint { probe: self.name.into(), source }
     }
 
+    /// A genuine token for the target, naming [`ProbeContext::issuer`] when set.
+    fn mint_valid(&self, idp: &IdpHandle, scopes: &[&str]) -> Result<String, ProbeError> {
+        let t = idp.mint_valid(self.ctx.target, scopes).map_err(|e| self.mint_error(e))?;
+        self.reissue(idp, t, false)
+    }
+
+    /// One token of the negative battery, naming [`ProbeContext::issuer`] when set (except the
+    /// wrong-issuer one, whose point is its foreign `iss`).
+    fn mint_negative(&self, idp: &IdpHandle, kind: NegativeToken, scopes: &[&str]) -> Result<String, ProbeError> {
+        let t = idp.mint_negative(kind, self.ctx.target, scopes).map_err(|e| self.mint_error(e))?;
+        self.reissue(idp, t, kind == NegativeToken::WrongIssuer)
+    }
+
+    /// The token as minted, or — for a trusted IdP minted through its local twin — the same claims
+    /// with the trusted issuer's `iss`, signed the same way.
+    fn reissue(&self, idp: &IdpHandle, t: mock_idp::MintedToken, keep_iss: bool) -> Result<String, ProbeError> {
+        let Some(iss) = self.ctx.issuer.filter(|_| !keep_iss) else { return Ok(t.token) };
+        let mut claims = t.claims;
+        claims.insert("iss".into(), Value::String(iss.to_owned()));
+        let req = mock_idp::MintRequest { claims, signing: t.signing };
+        Ok(idp.mint(&req).map_err(|e| self.mint_error(e))?.token)
+    }
+
     /// The connect's token, or one minted for the target with all the IdP's scopes.
     fn valid_token(&self) -> Result<Option<String>, ProbeError> {
         if let Some(t) = self.ctx.token {
@@ -619,7 +677,7 @@ impl Run<'_, '_> {
         }
         let Some(idp) = self.ctx.idp else { return Ok(None) };
         let scopes: Vec<&str> = idp.config().scopes_supported.iter().map(String::as_str).collect();
-        let t = idp.mint_valid(self.ctx.target, &scopes).map_err(|e| self.mint_error(e))?.token;
+        let t = self.mint_valid(idp, &scopes)?;
         self.ctx.rec.secret(SecretKind::Token, &t);
         Ok(Some(t))
     }
@@ -726,20 +784,36 @@ impl Run<'_, '_> {
         let idp = self.ctx.idp.ok_or_else(|| ProbeError::NeedsIdp { probe: self.name.into() })?;
         // All the IdP's scopes, so a refusal can only be about the token's validity.
         let scopes: Vec<&str> = idp.config().scopes_supported.iter().map(String::as_str).collect();
-        let t = idp.mint_negative(kind, self.ctx.target, &scopes).map_err(|e| self.mint_error(e))?.token;
+        let t = self.mint_negative(idp, kind, &scopes)?;
         self.ctx.rec.secret(SecretKind::Token, &t);
         let label = labels::negative_token(kind);
         self.send(self.post(&label, &initialize_body(self.version()), Some(&t), None)).await?;
         Ok(())
     }
 
-    async fn insufficient_scope(&self, tool: &str) -> Result<(), ProbeError> {
+    async fn insufficient_scope(&self, tool: Option<&str>) -> Result<(), ProbeError> {
         let idp = self.ctx.idp.ok_or_else(|| ProbeError::NeedsIdp { probe: self.name.into() })?;
-        let read = idp.mint_valid(self.ctx.target, &[READ_SCOPE]).map_err(|e| self.mint_error(e))?.token;
+        let read = self.mint_valid(idp, &[READ_SCOPE])?;
         self.ctx.rec.secret(SecretKind::Token, &read);
         let Some(s) = self.initialize(labels::SCOPE_INITIALIZE, &read).await? else { return Ok(()) };
         let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
         self.send(self.post(labels::SCOPE_INITIALIZED, &note, Some(&read), Some(&s))).await?;
+        let tool = match tool {
+            Some(t) => t.to_owned(),
+            None => {
+                let list = request_body(3, "tools/list", None);
+                let Some(r) = self.send(self.post(labels::SCOPE_LIST, &list, Some(&read), Some(&s))).await? else {
+                    return Ok(());
+                };
+                // No tool declares a scope the token lacks: nothing to call (RS-12 is SKIPPED and
+                // says how to name one).
+                let Some(t) = result_of(&r).and_then(|res| tool_needing_more_than(&res, &[READ_SCOPE])) else {
+                    return Ok(());
+                };
+                t
+            }
+        };
+        let tool = tool.as_str();
         let call = request_body(
             2,
             "tools/call",
@@ -764,7 +838,7 @@ impl Run<'_, '_> {
         // What a client re-authorizing for this challenge would hold: what it had plus what was named.
         let mut scopes = vec![READ_SCOPE];
         scopes.extend(named.iter().map(String::as_str).filter(|s| *s != READ_SCOPE));
-        let up = idp.mint_valid(self.ctx.target, &scopes).map_err(|e| self.mint_error(e))?.token;
+        let up = self.mint_valid(idp, &scopes)?;
         self.ctx.rec.secret(SecretKind::Token, &up);
         let Some(s2) = self.initialize(labels::SCOPE_STEP_UP_INITIALIZE, &up).await? else { return Ok(()) };
         self.send(self.post(labels::SCOPE_STEP_UP_CALL, &call, Some(&up), Some(&s2))).await?;
@@ -798,6 +872,8 @@ impl Run<'_, '_> {
 
     async fn bad_origin(&self) -> Result<(), ProbeError> {
         let token = self.valid_token()?;
+        self.send(self.post(labels::BAD_ORIGIN_CONTROL, &initialize_body(self.version()), token.as_deref(), None))
+            .await?;
         let req = self
             .post(labels::BAD_ORIGIN, &initialize_body(self.version()), token.as_deref(), None)
             .header("Origin", EVIL_ORIGIN);

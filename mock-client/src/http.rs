@@ -134,6 +134,10 @@ pub struct Recorder {
     limits: Limits,
     attempt: Arc<std::sync::atomic::AtomicU32>,
     policy: SharedPolicy,
+    /// How names resolve (before the policy filters the answers); kept for [`Recorder::isolated`].
+    lookup: Arc<dyn Lookup>,
+    /// The client of [`Recorder::isolated`], built once (building one loads the TLS roots).
+    unpooled: Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -154,16 +158,27 @@ impl Recorder {
         let mut policy = net_policy::Policy::new(limits.allow_private_addresses);
         policy.refuse_plain_http = !limits.allow_loopback;
         let policy: SharedPolicy = Arc::new(RwLock::new(policy));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(limits.request_timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .no_proxy()
-            .dns_resolver(PolicyResolver::new(policy.clone(), lookup))
-            // The profile sets User-Agent per request; no default one of reqwest's own.
-            .build()
-            .expect("static client settings always build");
-        Recorder { http, transcript: Default::default(), limits, attempt: Arc::new(1.into()), policy }
+        let http = http_client(&limits, true, &policy, &lookup);
+        Recorder {
+            http,
+            transcript: Default::default(),
+            limits,
+            attempt: Arc::new(1.into()),
+            policy,
+            lookup,
+            unpooled: Default::default(),
+        }
+    }
+
+    /// A recorder writing to the same transcript whose requests each open a connection of their
+    /// own (no pooling): a server that answers before reading a request body leaves unread bytes
+    /// on its connection, and a kept-alive connection would hand them to the next request as the
+    /// start of its answer (probes use this, so no probe changes another's answer). It shares the
+    /// address policy, targets included.
+    pub fn isolated(&self) -> Recorder {
+        let http =
+            self.unpooled.get_or_init(|| http_client(&self.limits, false, &self.policy, &self.lookup)).clone();
+        Recorder { http, ..self.clone() }
     }
 
     /// Allows the host of the URL the user pointed the harness at, whatever it is or resolves to
@@ -332,6 +347,24 @@ fn refused(url: &str, r: net_policy::Refusal) -> ClientError {
             ClientError::Refused { url: url.to_owned(), refusal: r }
         }
     }
+}
+
+/// The HTTP client of a recorder; `pooled: false` keeps no idle connection, so every request
+/// opens its own.
+/// The client every recorder sends with: no redirects followed (the flow follows them hop by hop,
+/// each checked), the time limits, and a resolver that applies the address policy after DNS.
+fn http_client(limits: &Limits, pooled: bool, policy: &SharedPolicy, lookup: &Arc<dyn Lookup>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(limits.request_timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .no_proxy()
+        .dns_resolver(PolicyResolver::new(policy.clone(), lookup.clone()));
+    // The profile sets User-Agent per request; no default one of reqwest's own.
+    if !pooled {
+        b = b.pool_max_idle_per_host(0);
+    }
+    b.build().expect("static client settings always build")
 }
 
 fn describe(e: &reqwest::Error) -> String {

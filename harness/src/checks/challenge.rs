@@ -52,37 +52,55 @@ fn rs_05(v: &View<'_>) -> Option<Finding> {
     let mut problems = Vec::new();
     let mut checked = Vec::new();
     let mut served_unauthenticated = Vec::new();
-    for e in v.unauthenticated() {
-        checked.push(e);
+    // What was sent and what it got, in the order of the sentence the finding ends with.
+    let mut observed: Vec<String> = Vec::new();
+    let unauthenticated = v.unauthenticated();
+    let mut no_token_401 = 0;
+    for e in &unauthenticated {
+        checked.push(*e);
         match e.status {
-            Some(401) => {}
+            Some(401) => no_token_401 += 1,
             Some(s) if (200..300).contains(&s) => served_unauthenticated.push(e.seq),
             _ => problems.push(format!("a request without a token got {}", answer(e))),
         }
+    }
+    if no_token_401 > 0 {
+        observed.push(format!("{no_token_401} of {} requests without a token got 401", unauthenticated.len()));
     }
     let malformed = [
         (labels::MALFORMED_BEARER_ONLY, "`Authorization: Bearer` with no token"),
         (labels::MALFORMED_TWO_TOKENS, "`Authorization: Bearer a b`"),
         (labels::MALFORMED_BASIC, "`Authorization: Basic …`"),
     ];
+    let mut malformed_ok = Vec::new();
     for (label, what) in malformed {
         if let Some(e) = v.probe(label) {
             checked.push(e);
-            if !matches!(e.status, Some(400 | 401)) {
+            if matches!(e.status, Some(400 | 401)) {
+                malformed_ok.push(format!("{what} → {}", answer(e)));
+            } else {
                 problems.push(format!("{what} got {} (400 invalid_request or 401 expected)", answer(e)));
             }
         }
+    }
+    if !malformed_ok.is_empty() {
+        observed.push(malformed_ok.join(", "));
     }
     if let Some(e) = v.probe(labels::SESSION_WITHOUT_TOKEN) {
         checked.push(e);
         if !ok(e) && e.status != Some(401) {
             problems.push(format!("a session id without a token got {}", answer(e)));
+        } else if e.status == Some(401) {
+            observed.push("a session id without a token got 401".into());
         }
     }
-    if let Some(e) = v.probe(labels::SCOPE_CALL) {
+    let scope_call = v.probe(labels::SCOPE_CALL);
+    if let Some(e) = scope_call {
         checked.push(e);
         if !ok(e) && e.status != Some(403) {
             problems.push(format!("a token lacking the tool's scope got {} (403 expected)", answer(e)));
+        } else if e.status == Some(403) {
+            observed.push("a token lacking the tool's scope got 403".into());
         }
     }
     if checked.is_empty() {
@@ -105,39 +123,159 @@ fn rs_05(v: &View<'_>) -> Option<Finding> {
             details,
         ));
     }
-    let mut desc =
-        "Statuses are right: 401 without a token, 400/401 for malformed credentials, 403 for insufficient scope."
-            .to_owned();
+    let mut desc = format!("Statuses are right for what was sent: {}.", observed.join("; "));
+    if scope_call.is_none() {
+        desc.push_str(" The 403 for insufficient scope was not tested (the insufficient-scope probe did not run).");
+    }
     if !served_unauthenticated.is_empty() {
         desc.push_str(" Note: initialize is served without a token.");
     }
     Some(v.pass("RS-05", desc, ex, details))
 }
 
-/// RS-07: a rejected request is not processed, so its answer carries no JSON-RPC result (A0618
-/// L261-262, L362-364; A1125 L469-470, L686-688).
+/// RS-07: a rejected request is not processed, so its answer carries no data (A0618 L261-262,
+/// L362-364; A1125 L469-470, L686-688): no JSON-RPC `result`, and — in whatever shape the body has
+/// (plain text, HTML, a JSON document of its own) — none of the tool names, tool results or
+/// resource contents the authorized session got back.
 fn rs_07(v: &View<'_>) -> Option<Finding> {
     let rejected: Vec<&Exchange> = v.exchanges().iter().filter(|e| client_error(e) && v.is_mcp(e)).collect();
     if rejected.is_empty() {
         return None;
     }
-    let leaks: Vec<&Exchange> =
-        rejected.iter().copied().filter(|e| messages(e).iter().any(|m| m.get("result").is_some())).collect();
+    let data = authorized_data(v);
+    let leak_of = |e: &Exchange| -> Option<String> {
+        if messages(e).iter().any(|m| m.get("result").is_some()) {
+            return Some("a JSON-RPC result".into());
+        }
+        // Other 4xx answers (a 400 for a bad session) may quote the request; only refusals of
+        // credentials are searched for the session's data.
+        if !matches!(e.status, Some(401 | 403)) {
+            return None;
+        }
+        let body = e.response_body.as_deref().unwrap_or("");
+        let request = e.request_body.as_deref().unwrap_or("");
+        // Text the request itself carried (the called tool's name) may be echoed in an error.
+        let found: Vec<&Datum> =
+            data.iter().filter(|d| body.contains(d.text.as_str()) && !request.contains(d.text.as_str())).collect();
+        let names: Vec<&str> =
+            found.iter().filter(|d| d.kind == DatumKind::ToolName).map(|d| d.text.as_str()).collect();
+        let tool_names = data.iter().filter(|d| d.kind == DatumKind::ToolName).count();
+        if let Some(d) = found.iter().find(|d| d.kind != DatumKind::ToolName) {
+            return Some(format!("{} `{}`", d.kind.describe(), d.text.chars().take(60).collect::<String>()));
+        }
+        (!names.is_empty() && names.len() >= tool_names.min(2)).then(|| {
+            format!("the tool names {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+        })
+    };
+    let leaks: Vec<(&Exchange, String)> = rejected.iter().filter_map(|e| leak_of(e).map(|w| (*e, w))).collect();
     let ex = seqs(rejected.iter().copied());
     Some(match leaks.first() {
-        Some(e) => v.violated(
+        Some((e, what)) => v.violated(
             "RS-07",
             format!(
-                "Expected a rejected request to carry no data; the {} answer to `{}` carries a JSON-RPC result{}.",
+                "Expected a rejected request to carry no data; the {} answer to `{}` carries {what} that the authorized session got{}.",
                 answer(e),
                 e.label,
-                if leaks.len() > 1 { format!(" (and {} more)", leaks.len() - 1) } else { String::new() }
+                if leaks.len() > 1 { format!(" (and {} more answers like it)", leaks.len() - 1) } else { String::new() }
             ),
             ex,
-            json!({"leaks": leaks.iter().map(|e| json!({"seq": e.seq, "label": e.label, "body": e.response_body.as_deref().map(|b| b.chars().take(300).collect::<String>())})).collect::<Vec<_>>()}),
+            json!({"leaks": leaks.iter().map(|(e, what)| json!({"seq": e.seq, "label": e.label, "found": what, "body": e.response_body.as_deref().map(|b| b.chars().take(300).collect::<String>())})).collect::<Vec<_>>()}),
         ),
-        None => v.pass("RS-07", format!("None of the {} rejected requests got data back.", rejected.len()), ex, Value::Null),
+        None => v.pass(
+            "RS-07",
+            format!(
+                "None of the {} rejected requests got a JSON-RPC result back{}.",
+                rejected.len(),
+                if data.is_empty() {
+                    String::new()
+                } else {
+                    format!(", and no 401/403 body carries any of the {} tool names, results and resource texts the authorized session got", data.len())
+                }
+            ),
+            ex,
+            Value::Null,
+        ),
     })
+}
+
+/// What kind of data an authorized request returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DatumKind {
+    ToolName,
+    ToolResult,
+    Resource,
+}
+
+impl DatumKind {
+    fn describe(self) -> &'static str {
+        match self {
+            DatumKind::ToolName => "the tool name",
+            DatumKind::ToolResult => "the tool result",
+            DatumKind::Resource => "the resource text",
+        }
+    }
+}
+
+/// One piece of data an authorized request returned.
+#[derive(Debug)]
+struct Datum {
+    kind: DatumKind,
+    text: String,
+}
+
+/// Text shorter than this is too common to prove a leak (a result of `ok`, a resource named `a`).
+const MIN_LEAK_TEXT: usize = 8;
+
+/// Tool names, tool-call result texts and resource texts/URIs from the successful answers to
+/// authenticated MCP requests: what a rejected request must not carry.
+fn authorized_data(v: &View<'_>) -> Vec<Datum> {
+    let mut out: Vec<Datum> = Vec::new();
+    let mut push = |kind: DatumKind, text: &str| {
+        let long_enough = kind == DatumKind::ToolName && text.len() >= 3 || text.chars().count() >= MIN_LEAK_TEXT;
+        if long_enough && !out.iter().any(|d| d.text == text) {
+            out.push(Datum { kind, text: text.to_owned() });
+        }
+    };
+    for e in v.exchanges().iter().filter(|e| ok(e) && v.is_mcp(e) && e.request_header("authorization").is_some()) {
+        let Some(method) = e
+            .request_body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .and_then(|b| b.get("method").and_then(Value::as_str).map(str::to_owned))
+        else {
+            continue;
+        };
+        let Some(r) = result(e) else { continue };
+        match method.as_str() {
+            "tools/list" => {
+                for t in r.get("tools").and_then(Value::as_array).into_iter().flatten() {
+                    if let Some(n) = t.get("name").and_then(Value::as_str) {
+                        push(DatumKind::ToolName, n);
+                    }
+                }
+            }
+            "tools/call" if r.get("isError") != Some(&Value::Bool(true)) => {
+                for c in r.get("content").and_then(Value::as_array).into_iter().flatten() {
+                    if let Some(t) = c.get("text").and_then(Value::as_str) {
+                        push(DatumKind::ToolResult, t);
+                    }
+                }
+            }
+            "resources/list" | "resources/read" => {
+                for key in ["resources", "contents"] {
+                    for res in r.get(key).and_then(Value::as_array).into_iter().flatten() {
+                        for field in ["uri", "text"] {
+                            if let Some(t) = res.get(field).and_then(Value::as_str) {
+                                push(DatumKind::Resource, t);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The invalid-token probes: the garbage token and the negative battery.
@@ -198,11 +336,25 @@ fn scope_challenge(e: &Exchange) -> Option<(Challenge, bool)> {
 
 /// The untestable finding when the insufficient-scope probe could not make its call.
 fn scope_call_missing(v: &View<'_>, id: &str) -> Option<Finding> {
+    if let Some(list) = v.probe(labels::SCOPE_LIST) {
+        let tools = result(list)
+            .and_then(|r| r.get("tools").and_then(Value::as_array).map(Vec::len))
+            .map(|n| format!("none of the {n} tools listed"))
+            .unwrap_or_else(|| format!("tools/list got {} without a tool list, so no tool", answer(list)));
+        return Some(v.untestable(
+            id,
+            format!(
+                "Not tested: {tools} declares an oauth2 scope beyond mcp:read in its securitySchemes, so no tool was called with too little scope; name one in a scenario with `insufficient_scope: {{tool: NAME}}`."
+            ),
+            vec![list.seq],
+            json!({"list": summary(list)}),
+        ));
+    }
     let init = v.probe(labels::SCOPE_INITIALIZE)?;
     Some(v.untestable(
         id,
         format!(
-            "Could not be checked: initialize with a valid mcp:read token got {}, so the tool call was not made.",
+            "Not tested: initialize with a valid mcp:read token got {}, so the tool call was not made; testable once initialize with such a token succeeds.",
             answer(init)
         ),
         vec![init.seq],
@@ -218,7 +370,7 @@ fn rs_12(v: &View<'_>) -> Option<Finding> {
     let details = json!({"call": summary(e)});
     let seen = www_authenticate(e).unwrap_or_else(|| "no WWW-Authenticate".into());
     Some(match (e.status, scope_challenge(e)) {
-        (None, _) => v.untestable("RS-12", format!("Could not be checked: the tool call got {}.", answer(e)), ex, details),
+        (None, _) => v.untestable("RS-12", format!("Not tested: the tool call got {}.", answer(e)), ex, details),
         (Some(403), Some((c, false))) if c.param("error") == Some("insufficient_scope") && !c.scopes().is_empty() => v.pass(
             "RS-12",
             format!("A token lacking the tool's scope gets 403 with error=\"insufficient_scope\", scope=\"{}\".", c.param("scope").unwrap_or("")),
@@ -306,7 +458,7 @@ fn rs_13(v: &View<'_>) -> Option<Finding> {
             .unwrap_or_else(|| "the probe did not get that far".into());
         return Some(v.untestable(
             "RS-13",
-            format!("Could not be checked: a token with mcp:read and `{scope}` was minted but {why}."),
+            format!("Not tested: a token with mcp:read and `{scope}` was minted but {why}."),
             ex,
             Value::Null,
         ));

@@ -125,25 +125,53 @@ fn gpt_02(v: &View<'_>) -> Option<Finding> {
 }
 
 /// GPT-11 (probe part): ChatGPT's 2025 capture sent `Accept: text/event-stream` alone (research
-/// §1.6); refusing it is a WARNING (the current profiles send both types).
+/// §1.6, single source), while seed 003 (a server ChatGPT connected to in September 2025) requires
+/// `application/json, text/event-stream` and the current profiles send both. Refusing the one-type
+/// header is therefore INFO — unless a shipped ChatGPT profile sends one type, in which case that
+/// client would fail: WARNING.
 fn gpt_11_probe(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::ACCEPT_SSE_ONLY)?;
     let details = json!({"answer": summary(e)});
+    let one_type_profiles = one_type_accept_profiles();
     Some(match e.status {
-        Some(s) if (200..300).contains(&s) => v.pass("GPT-11", "initialize with ChatGPT's `Accept: text/event-stream` alone is served.", vec![e.seq], details),
+        Some(s) if (200..300).contains(&s) => v.pass("GPT-11", "initialize with ChatGPT's 2025 `Accept: text/event-stream` alone is served.", vec![e.seq], details),
         None => return None,
+        Some(_) if one_type_profiles.is_empty() => v.info(
+            "GPT-11",
+            format!(
+                "initialize with `Accept: text/event-stream` alone got {}. ChatGPT was captured sending that in 2025 (single source), but seed 003's server required both types and ChatGPT connected to it in September 2025, and no current ChatGPT profile sends one type, so this is not a defect.",
+                answer(e)
+            ),
+            vec![e.seq],
+            details,
+        ),
         Some(_) => v.finding(
             "GPT-11",
             Status::Warning,
             format!(
-                "initialize with `Accept: text/event-stream` alone got {}; ChatGPT was captured sending exactly that in 2025 (single source: later reports and the current profiles send both types), and such a client would fail.{}",
+                "initialize with `Accept: text/event-stream` alone got {}; the ChatGPT profile(s) {} send exactly that, so such a client would fail.{}",
                 answer(e),
+                one_type_profiles.join(", "),
                 says(v, "GPT-11")
             ),
             vec![e.seq],
             details,
         ),
     })
+}
+
+/// The shipped ChatGPT profiles whose MCP `Accept` names one type only.
+pub(crate) fn one_type_accept_profiles() -> Vec<String> {
+    mock_client::profile::builtin_names()
+        .into_iter()
+        .filter(|n| n.starts_with("chatgpt"))
+        .filter(|n| {
+            mock_client::profile::builtin(n).is_ok_and(|p| {
+                let a = p.mcp.accept.value.to_ascii_lowercase();
+                !(a.contains("application/json") && a.contains("text/event-stream"))
+            })
+        })
+        .collect()
 }
 
 /// GPT-12: a preflight from `https://chatgpt.com` is allowed (Fetch §CORS-preflight; research §1.1).

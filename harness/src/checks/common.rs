@@ -149,9 +149,11 @@ impl<'a> View<'a> {
         self.finding(id, status, description, exchanges, details)
     }
 
-    /// A probe ran but a step it needed failed, so the requirement could not be tested.
+    /// A probe ran but a step it needed failed, so the requirement was not tested: SKIPPED, never
+    /// FAILURE — the server may well meet it. The description starts "Not tested:" and says what
+    /// was observed and what would make it testable.
     pub fn untestable(&self, id: &str, description: impl Into<String>, exchanges: Vec<u32>, details: Value) -> Finding {
-        Finding { untestable: true, ..self.finding(id, Status::Failure, description, exchanges, details) }
+        self.finding(id, Status::Skipped, description, exchanges, details)
     }
 
     /// Recorded, never a problem.

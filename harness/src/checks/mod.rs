@@ -18,6 +18,8 @@ mod tokens;
 mod transport;
 
 #[cfg(test)]
+use chatgpt::one_type_accept_profiles as chatgpt_one_type_accept_profiles;
+#[cfg(test)]
 mod tests;
 
-pub use suite::{CHECKED, run};
+pub use suite::{CHECKED, TARGET, run};

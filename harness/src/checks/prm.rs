@@ -84,7 +84,7 @@ fn no_document(v: &View<'_>, id: &str) -> Option<Finding> {
     probed.then(|| {
         v.untestable(
             id,
-            "Could not be checked: no Protected Resource Metadata document was served (see RS-01).",
+            "Not tested: no Protected Resource Metadata document was served (see RS-01); testable once one is.",
             seqs(fetches),
             Value::Null,
         )
@@ -295,7 +295,10 @@ fn rs_19(v: &View<'_>) -> Option<Finding> {
         if !v.ran(labels::UNAUTHENTICATED) {
             return None;
         }
-        let desc = format!("Could not be checked: {} was named but never fetched.", untested.join(", "));
+        let desc = format!(
+            "Not tested: {} was named but never fetched (no probe reached it; run the unauthenticated probe).",
+            untested.join(", ")
+        );
         return Some(v.untestable("RS-19", desc, ex, details));
     }
     let names: Vec<&str> = urls.iter().map(|(u, _)| u.as_str()).collect();

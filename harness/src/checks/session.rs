@@ -26,7 +26,7 @@ fn setup_outcome(v: &View<'_>, id: &str, setup: &Exchange, what: &str) -> Findin
     }
     v.untestable(
         id,
-        format!("Could not be checked: initialize with a valid token got {}, so {what}.", answer(setup)),
+        format!("Not tested: initialize with a valid token got {}, so {what}; testable once initialize with a token succeeds.", answer(setup)),
         vec![setup.seq],
         json!({"initialize": summary(setup)}),
     )
@@ -48,7 +48,7 @@ fn rs_15(v: &View<'_>) -> Option<Finding> {
             details,
         ),
         Some(_) => v.pass("RS-15", format!("A session id without a token is refused ({}).", answer(e)), vec![e.seq], details),
-        None => v.untestable("RS-15", format!("Could not be checked: the request got {}.", answer(e)), vec![e.seq], details),
+        None => v.untestable("RS-15", format!("Not tested: the request got {} instead of an HTTP answer; testable once the server answers it.", answer(e)), vec![e.seq], details),
     })
 }
 
@@ -120,7 +120,7 @@ fn rs_16(v: &View<'_>) -> Option<Finding> {
         return Some(v.untestable(
             "RS-16",
             format!(
-                "Could not be checked: only {} of {} initializes with a valid token returned a session id.",
+                "Not tested: only {} of {} initializes with a valid token returned a session id.",
                 ids.len(),
                 samples.len()
             ),
@@ -205,7 +205,7 @@ fn h_13(v: &View<'_>) -> Option<Finding> {
     }
     Some(match e.status {
         Some(400) => v.pass("H-13", "A request without Mcp-Session-Id gets 400.", vec![e.seq], details),
-        None => v.untestable("H-13", format!("Could not be checked: the request got {}.", answer(e)), vec![e.seq], details),
+        None => v.untestable("H-13", format!("Not tested: the request got {} instead of an HTTP answer; testable once the server answers it.", answer(e)), vec![e.seq], details),
         Some(s) => v.violated(
             "H-13",
             format!(
@@ -243,7 +243,7 @@ fn h_14(v: &View<'_>) -> Option<Finding> {
     let Some(reuse) = v.probe(labels::TERMINATED_REUSE) else {
         return Some(v.untestable(
             "H-14",
-            "Could not be checked: the request after DELETE was not sent.",
+            "Not tested: the request after DELETE was not sent.",
             vec![del.seq],
             Value::Null,
         ));
@@ -262,7 +262,15 @@ fn h_14(v: &View<'_>) -> Option<Finding> {
             ex,
             details,
         ),
-        None => v.untestable("H-14", format!("Could not be checked: the reuse got {}.", answer(reuse)), ex, details),
+        None => v.untestable(
+            "H-14",
+            format!(
+                "Not tested: the reuse got {} instead of an HTTP answer; testable once the server answers it.",
+                answer(reuse)
+            ),
+            ex,
+            details,
+        ),
     })
 }
 

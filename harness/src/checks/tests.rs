@@ -272,18 +272,91 @@ fn unauthenticated_initialize_that_is_served_is_recorded_not_failed() {
 }
 
 #[test]
-fn a_probe_whose_setup_failed_is_untestable_and_one_not_run_is_silent() {
+fn a_probe_whose_setup_failed_is_skipped_not_failed_and_one_not_run_is_silent() {
     let fs = run(vec![Ex::probe(labels::SCOPE_INITIALIZE, "POST", 401)]);
     for id in ["RS-12", "RS-13", "RS-17"] {
         let f = find(&fs, id);
-        assert!(f.status == Status::Failure && f.untestable, "{id}: {f:?}");
-        assert!(f.description.starts_with("Could not be checked"), "{}", f.description);
+        assert!(f.status == Status::Skipped && !f.untestable, "{id}: {f:?}");
+        assert!(f.description.starts_with("Not tested: initialize with a valid"), "{}", f.description);
     }
     let fs = run(vec![Ex::probe(labels::TERMINATED_INITIALIZE, "POST", 200)]);
     assert_eq!(find(&fs, "H-14").status, Status::Skipped, "a server without session ids");
     let fs = run(vec![Ex::probe(labels::SESSION_WITHOUT_TOKEN_SETUP, "POST", 500)]);
-    assert!(find(&fs, "RS-15").untestable);
+    assert_eq!(find(&fs, "RS-15").status, Status::Skipped);
+    assert!(find(&fs, "RS-15").description.contains("testable once"), "{}", find(&fs, "RS-15").description);
     assert_eq!(status(&run(vec![]), "RS-15"), None);
+}
+
+#[test]
+fn an_unreachable_target_is_one_finding_and_every_requirement_skipped() {
+    let refused = |label: &str| {
+        let mut e = Ex::probe(label, "POST", 0);
+        e.0.status = None;
+        e.0.error = Some("connection failed".into());
+        e
+    };
+    let fs = run(vec![refused(labels::UNAUTHENTICATED), refused(labels::BAD_ORIGIN), refused(labels::GARBAGE_TOKEN)]);
+    let problems: Vec<&Finding> = fs.iter().filter(|f| f.status.is_problem()).collect();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0].id, super::TARGET);
+    assert!(problems[0].description.contains("3 requests: connection failed"), "{}", problems[0].description);
+    for id in super::CHECKED {
+        assert_eq!(status(&fs, id), Some(Status::Skipped), "{id}");
+    }
+    // One answer, even a 500, is a target that speaks HTTP: the requirements are judged.
+    let fs = run(vec![refused(labels::UNAUTHENTICATED), Ex::probe(labels::BAD_ORIGIN, "POST", 500)]);
+    assert_eq!(status(&fs, super::TARGET), None);
+    assert_eq!(find(&fs, "H-02").status, Status::Failure);
+}
+
+#[test]
+fn rs_05_and_rs_06_say_what_was_sent() {
+    let fs = run(vec![
+        Ex::probe(labels::UNAUTHENTICATED, "POST", 401).req("content-type", "application/json"),
+        Ex::probe(labels::MALFORMED_BEARER_ONLY, "POST", 401),
+        Ex::probe(labels::GARBAGE_TOKEN, "POST", 401),
+    ]);
+    let rs05 = find(&fs, "RS-05");
+    assert_eq!(rs05.status, Status::Success);
+    assert!(rs05.description.contains("1 of 1 requests without a token got 401"), "{}", rs05.description);
+    assert!(rs05.description.contains("403 for insufficient scope was not tested"), "{}", rs05.description);
+    let rs06 = find(&fs, "RS-06");
+    assert!(rs06.description.starts_with("The garbage token"), "{}", rs06.description);
+    assert!(rs06.description.contains("negative battery were not sent"), "{}", rs06.description);
+    let fs = run(vec![
+        Ex::probe(labels::GARBAGE_TOKEN, "POST", 401),
+        Ex::probe(&labels::negative_token(mock_idp::NegativeToken::Expired), "POST", 401),
+    ]);
+    let rs06 = find(&fs, "RS-06");
+    assert!(
+        rs06.description.starts_with("All 2 invalid tokens sent (the garbage token")
+            && rs06.description.contains("the token that expired an hour ago")
+            && !rs06.description.contains("not sent"),
+        "{}",
+        rs06.description
+    );
+}
+
+#[test]
+fn rs_07_finds_the_session_data_in_any_shape() {
+    let list = Ex::new(Phase::Mcp, "tools/list", "POST", T, Some(200))
+        .req("Authorization", "Bearer t")
+        .send(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+        .json(
+            json!({"jsonrpc": "2.0", "id": 2, "result": {"tools": [{"name": "read_ledger"}, {"name": "wire_money"}]}}),
+        );
+    let refused = |body: &str| Ex::probe(labels::UNAUTHENTICATED, "POST", 401).body("text/plain", body);
+    let fs = run(vec![Ex(list.0.clone()), refused("Unauthorized. Available: read_ledger, wire_money")]);
+    let f = find(&fs, "RS-07");
+    assert_eq!(f.status, Status::Failure, "{f:?}");
+    assert!(f.description.contains("`read_ledger`, `wire_money`"), "{}", f.description);
+    let fs = run(vec![Ex(list.0.clone()), refused("Unauthorized")]);
+    assert_eq!(find(&fs, "RS-07").status, Status::Success);
+    // The tool the refused request itself named may be echoed in its error.
+    let call = Ex::probe(labels::SCOPE_CALL, "POST", 403)
+        .send(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "wire_money"}}))
+        .body("text/plain", "wire_money needs mcp:write");
+    assert_eq!(find(&run(vec![Ex(list.0), call]), "RS-07").status, Status::Success);
 }
 
 #[test]
@@ -349,6 +422,14 @@ fn origin_and_version_answers_between_the_lines() {
     assert_eq!(find(&run(vec![origin(400, true)]), "H-02").status, Status::Warning);
     let old = super::run(&record("x", "2025-06-18", connected(), vec![origin(400, true)]));
     assert_eq!(find(&old, "H-02").status, Status::Success);
+    // The same 400 with and without Origin says nothing about Origin.
+    let control = |status: u16| Ex::probe(labels::BAD_ORIGIN_CONTROL, "POST", status).req("Authorization", "Bearer t");
+    let f = run(vec![control(400), origin(400, true)]);
+    assert_eq!(find(&f, "H-02").status, Status::Skipped, "{:?}", find(&f, "H-02"));
+    assert!(find(&f, "H-02").description.contains("and so did the same request without Origin"));
+    assert_eq!(find(&run(vec![control(200), origin(400, true)]), "H-02").status, Status::Warning);
+    assert_eq!(find(&run(vec![control(403), origin(403, true)]), "H-02").status, Status::Skipped);
+    assert_eq!(find(&run(vec![control(200), origin(403, true)]), "H-02").status, Status::Success);
     let err = Ex::probe(labels::UNKNOWN_PROTOCOL_VERSION, "POST", 200)
         .json(json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32602, "message": "Unsupported protocol version"}}));
     assert_eq!(find(&run(vec![err]), "H-17").status, Status::Info);
@@ -363,14 +444,37 @@ fn h_05_flags_only_types_the_server_produces() {
         .send(&init())
         .json(json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
     let variant = |label: &str, accept: &str, status: u16| Ex::probe(label, "POST", status).req("accept", accept);
-    // A JSON-only server refusing an SSE-only Accept is plain content negotiation.
+    // Requiring both types (seed 003's advice) is correct: 406 for either one-type Accept.
     let fs = run(vec![
         Ex(both.0.clone()),
         variant(labels::ACCEPT_SSE_ONLY, "text/event-stream", 406),
+        variant(labels::ACCEPT_JSON_ONLY, "application/json", 406),
+    ]);
+    assert_eq!(find(&fs, "H-05").status, Status::Success, "{:?}", find(&fs, "H-05"));
+    assert!(find(&fs, "H-05").description.contains("requires both types"));
+    // …and so is serving each in its type.
+    let fs = run(vec![
+        Ex(both.0.clone()),
+        variant(labels::ACCEPT_SSE_ONLY, "text/event-stream", 200).body("text/event-stream", "data: {}\n\n"),
         variant(labels::ACCEPT_JSON_ONLY, "application/json", 200).body("application/json", "{}"),
     ]);
     assert_eq!(find(&fs, "H-05").status, Status::Success);
-    // …refusing a JSON-only Accept it answers in JSON otherwise is not.
-    let fs = run(vec![Ex(both.0), variant(labels::ACCEPT_JSON_ONLY, "application/json", 406)]);
+    // Answering in a type the request did not accept, or erroring, is not.
+    let fs = run(vec![
+        Ex(both.0.clone()),
+        variant(labels::ACCEPT_JSON_ONLY, "application/json", 200).body("text/event-stream", "data: {}\n\n"),
+    ]);
     assert_eq!(find(&fs, "H-05").status, Status::Warning);
+    let fs = run(vec![Ex(both.0), variant(labels::ACCEPT_JSON_ONLY, "application/json", 500)]);
+    assert_eq!(find(&fs, "H-05").status, Status::Warning);
+}
+
+#[test]
+fn gpt_11_for_a_one_type_accept_is_info_while_no_chatgpt_profile_sends_one() {
+    assert!(super::chatgpt_one_type_accept_profiles().is_empty(), "a shipped profile sends one type: GPT-11 warns");
+    let e = Ex::probe(labels::ACCEPT_SSE_ONLY, "POST", 406).req("accept", "text/event-stream");
+    let f = run(vec![e]);
+    let g = find(&f, "GPT-11");
+    assert_eq!(g.status, Status::Info, "{g:?}");
+    assert!(g.description.contains("seed 003") && g.description.contains("2025"), "{}", g.description);
 }

@@ -66,10 +66,33 @@ fn rs_06(v: &View<'_>) -> Option<Finding> {
     let details = json!({"answers": rows});
     let ex = seqs(probes.iter().copied());
     Some(if problems.is_empty() {
-        v.pass("RS-06", format!("All {} invalid tokens were answered 401.", probes.len()), ex, details)
+        v.pass("RS-06", format!("{} answered 401{}.", sent_tokens(&probes), battery_note(v)), ex, details)
     } else {
         v.violated("RS-06", format!("Expected 401 for every invalid token; {}", join(&problems)), ex, details)
     })
+}
+
+/// "The garbage token was" / "All 12 invalid tokens (the garbage token, …) were": what was sent.
+fn sent_tokens(probes: &[&Exchange]) -> String {
+    let names: Vec<String> = probes.iter().map(|e| what(e)).collect();
+    match names.as_slice() {
+        [one] => format!("{} was", capitalised(one)),
+        many => format!("All {} invalid tokens sent ({}) were", many.len(), many.join(", ")),
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// Says so when the negative battery (forged, expired, foreign-issuer tokens) did not run.
+fn battery_note(v: &View<'_>) -> &'static str {
+    if v.probes_prefixed(labels::NEGATIVE_TOKEN_PREFIX).is_empty() {
+        "; the forged, expired and foreign-issuer tokens of the negative battery were not sent (they need an IdP the server trusts: the mock IdP in a scenario, or `--trusted-idp`)"
+    } else {
+        ""
+    }
 }
 
 fn refused_all(v: &View<'_>, id: &str, kinds: &[NegativeToken], ok_text: &str, expected: &str) -> Option<Finding> {

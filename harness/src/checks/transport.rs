@@ -18,6 +18,22 @@ fn h_02(v: &View<'_>) -> Option<Finding> {
     let ex = vec![e.seq];
     let details = json!({"answer": summary(e)});
     let had_token = e.request_header("authorization").is_some();
+    // The same request without Origin: a refusal it gets too is not about Origin.
+    if let Some(c) = v.probe(labels::BAD_ORIGIN_CONTROL)
+        && c.status.is_some()
+        && c.status == e.status
+        && !ok(e)
+    {
+        return Some(v.skipped(
+            "H-02",
+            format!(
+                "Not tested: the request from Origin https://evil.example got {}, and so did the same request without Origin, so the refusal says nothing about Origin; testable once the request without Origin is served (a valid token: --token or --trusted-idp).",
+                answer(e)
+            ),
+            vec![c.seq, e.seq],
+            json!({"control": summary(c), "answer": summary(e)}),
+        ));
+    }
     Some(match e.status {
         Some(403) => v.pass("H-02", "A request from Origin https://evil.example gets 403.", ex, details),
         Some(s) if (200..300).contains(&s) => v.violated(
@@ -60,30 +76,9 @@ fn h_04(v: &View<'_>) -> Option<Finding> {
     })
 }
 
-/// Whether the server served an initialize that listed both types: the baseline H-05 compares with.
-fn served_with_both(v: &View<'_>) -> bool {
-    v.exchanges().iter().any(|e| {
-        ok(e)
-            && v.is_mcp(e)
-            && e.request_body.as_deref().is_some_and(|b| b.contains("\"initialize\""))
-            && e.request_header("accept")
-                .is_some_and(|a| a.contains("application/json") && a.contains("text/event-stream"))
-    })
-}
-
-/// Whether the server answered some request in this content type: what it can produce.
-fn produces(v: &View<'_>, media: &str) -> bool {
-    v.exchanges().iter().any(|e| {
-        ok(e)
-            && v.is_mcp(e)
-            && e.response_header("content-type").is_some_and(|c| c.trim().to_ascii_lowercase().starts_with(media))
-    })
-}
-
-/// H-05: clients list both types (T1125 L92-93); the spec says nothing of a server's answer to one,
-/// so that is recorded, and refusing a one-type `Accept` naming a type the server demonstrably
-/// produces (it served the same request listing both) is a WARNING. Refusing a type it never
-/// produces is plain HTTP content negotiation.
+/// H-05: clients list both types (T1125 L92-93), so a server may require both: a 406 (or another
+/// 4xx) for a one-type `Accept` is correct, and seed 003 recommends exactly that. What is wrong is
+/// an answer in a type the request did not accept (the client cannot read it) or a server error.
 fn h_05(v: &View<'_>) -> Option<Finding> {
     let variants: Vec<(&Exchange, &str)> =
         [(labels::ACCEPT_SSE_ONLY, "text/event-stream"), (labels::ACCEPT_JSON_ONLY, "application/json")]
@@ -99,31 +94,49 @@ fn h_05(v: &View<'_>) -> Option<Finding> {
         .collect();
     let details = json!({"variants": rows});
     let ex = seqs(variants.iter().map(|(e, _)| *e));
-    let baseline = served_with_both(v);
-    let refused: Vec<String> = variants
-        .iter()
-        .filter(|(e, media)| e.status.is_some() && !ok(e) && baseline && produces(v, media))
-        .map(|(e, media)| format!("`Accept: {media}` got {}", answer(e)))
-        .collect();
-    if !refused.is_empty() {
+    if variants.iter().any(|(e, _)| e.status.is_none()) {
+        return Some(v.untestable(
+            "H-05",
+            "Not tested: a one-type Accept request got no HTTP answer; testable once the server answers both.",
+            ex,
+            details,
+        ));
+    }
+    let content_type = |e: &Exchange| e.response_header("content-type").unwrap_or("").trim().to_ascii_lowercase();
+    let mut problems = Vec::new();
+    for (e, media) in &variants {
+        match e.status {
+            Some(s) if s >= 500 => problems.push(format!("`Accept: {media}` got {}", answer(e))),
+            Some(s)
+                if (200..300).contains(&s) && !content_type(e).is_empty() && !content_type(e).starts_with(media) =>
+            {
+                problems.push(format!(
+                    "`Accept: {media}` was answered in `{}`, a type the request did not accept",
+                    content_type(e)
+                ))
+            }
+            _ => {}
+        }
+    }
+    if !problems.is_empty() {
         return Some(v.violated(
             "H-05",
             format!(
-                "Expected a request whose Accept names one type the server produces to be served (clients must list both types, but some send one); the server answers in that type when both are listed, yet {}",
-                join(&refused)
+                "Expected a one-type Accept to be served in that type or refused (406 is right: clients must list both types); {}",
+                join(&problems)
             ),
             ex,
             details,
         ));
     }
-    if variants.iter().any(|(e, _)| e.status.is_none()) {
-        return Some(v.untestable("H-05", "Could not be checked: a request got no answer.", ex, details));
-    }
     let what: Vec<String> = variants
         .iter()
-        .map(|(e, media)| format!("`{media}` → {} {}", answer(e), e.response_header("content-type").unwrap_or("")))
+        .map(|(e, media)| match e.status {
+            Some(s) if (200..300).contains(&s) => format!("`Accept: {media}` → {} {}", answer(e), content_type(e)),
+            _ => format!("`Accept: {media}` → {} (the server requires both types, as clients must send)", answer(e)),
+        })
         .collect();
-    Some(v.pass("H-05", format!("What the server does with a one-type Accept: {}", join(&what)), ex, details))
+    Some(v.pass("H-05", format!("One-type Accept headers are handled correctly: {}", join(&what)), ex, details))
 }
 
 /// H-06: an accepted notification gets 202 with no body (T1125 L95-100).
@@ -142,7 +155,7 @@ fn h_06(v: &View<'_>) -> Option<Finding> {
         return (!ok(setup)).then(|| {
             v.untestable(
                 "H-06",
-                format!("Could not be checked: initialize with a valid token got {}.", answer(setup)),
+                format!("Not tested: the probe needs a session, and initialize with a valid token got {}; testable once initialize with a token succeeds.", answer(setup)),
                 vec![setup.seq],
                 Value::Null,
             )
@@ -235,7 +248,7 @@ fn h_09(v: &View<'_>) -> Option<Finding> {
         return (!ok(setup)).then(|| {
             v.untestable(
                 "H-09",
-                format!("Could not be checked: initialize with a valid token got {}.", answer(setup)),
+                format!("Not tested: the probe needs a session, and initialize with a valid token got {}; testable once initialize with a token succeeds.", answer(setup)),
                 vec![setup.seq],
                 Value::Null,
             )
@@ -277,7 +290,7 @@ fn h_16(v: &View<'_>) -> Option<Finding> {
         return (!ok(setup)).then(|| {
             v.untestable(
                 "H-16",
-                format!("Could not be checked: initialize with a valid token got {}.", answer(setup)),
+                format!("Not tested: the probe needs a session, and initialize with a valid token got {}; testable once initialize with a token succeeds.", answer(setup)),
                 vec![setup.seq],
                 Value::Null,
             )
@@ -287,7 +300,15 @@ fn h_16(v: &View<'_>) -> Option<Finding> {
     let details = json!({"answer": summary(e)});
     Some(match e.status {
         Some(400) => v.pass("H-16", format!("MCP-Protocol-Version: {INVALID_PROTOCOL_VERSION} gets 400."), ex, details),
-        None => v.untestable("H-16", format!("Could not be checked: the request got {}.", answer(e)), ex, details),
+        None => v.untestable(
+            "H-16",
+            format!(
+                "Not tested: the request got {} instead of an HTTP answer; testable once the server answers it.",
+                answer(e)
+            ),
+            ex,
+            details,
+        ),
         Some(s) => v.violated(
             "H-16",
             format!(
@@ -317,7 +338,7 @@ fn h_17(v: &View<'_>) -> Option<Finding> {
         (_, Some(p)) => v.pass("H-17", format!("initialize asking for {UNKNOWN_PROTOCOL_VERSION} is answered with {p}."), ex, details),
         (Some(401) | None, None) => v.untestable(
             "H-17",
-            format!("Could not be checked: initialize with a valid token got {}.", answer(e)),
+            format!("Not tested: initialize with a valid token got {}; testable once initialize with a token succeeds.", answer(e)),
             ex,
             details,
         ),

@@ -120,7 +120,7 @@ fn respond(status: StatusCode, challenge: Option<&Challenge>, body: Value) -> Re
 }
 
 /// 401 for a missing or invalid token. Fault switches: `WrongStatusForMissingToken` (RS-05),
-/// `ServerErrorOnBadToken` (RS-06), `NoInvalidTokenError` (RS-09), `LeakDataOnRejection` (RS-07).
+/// `ServerErrorOnBadToken` (RS-06), `NoInvalidTokenError` (RS-09), `LeakDataOnRejection` and `LeakToolsInErrorText` (RS-07).
 pub(crate) fn unauthorized(st: &AppState, why: Rejection) -> Response {
     let f = &st.faults;
     let mut c = base_challenge(st);
@@ -144,6 +144,13 @@ pub(crate) fn unauthorized(st: &AppState, why: Rejection) -> Response {
     };
     let body = if f.has(Fault::LeakDataOnRejection) {
         mcp::result_body(Value::Null, json!({ "tools": mcp::tool_list(&st.config) }))
+    } else if f.has(Fault::LeakToolsInErrorText) {
+        let names: Vec<String> = mcp::tool_list(&st.config)
+            .iter()
+            .filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        let desc = format!("sign in to use this server; available tools: {}", names.join(", "));
+        json!({ "error": "unauthorized", "error_description": desc })
     } else {
         body
     };

@@ -110,6 +110,9 @@ pub struct ReferenceConfig {
     /// A `realm` parameter put first in every `WWW-Authenticate: Bearer` challenge (RFC 6750 §3),
     /// e.g. OwnSona's `Bearer realm="ownsona"` (seed 000). Harmless by itself.
     pub challenge_realm: Option<String>,
+    /// Answer 406 unless `Accept` lists both `application/json` and `text/event-stream`, as seed
+    /// 003 §3.1 advises. Clients must list both (T1125 L92-93), so this is correct, not a fault.
+    pub require_both_accept_types: bool,
 }
 
 impl Default for ReferenceConfig {
@@ -136,6 +139,7 @@ impl Default for ReferenceConfig {
             mixed_auth: false,
             manifest_schema_version: None,
             challenge_realm: None,
+            require_both_accept_types: false,
         }
     }
 }
@@ -311,6 +315,11 @@ impl ReferenceServer {
     /// Adds a fault.
     pub fn fault(mut self, f: Fault) -> Self {
         self.config.faults.push(f);
+        self
+    }
+    /// Require both types in `Accept` (see [`ReferenceConfig::require_both_accept_types`]).
+    pub fn require_both_accept_types(mut self, on: bool) -> Self {
+        self.config.require_both_accept_types = on;
         self
     }
     /// The Apps SDK's mixed authentication (see [`ReferenceConfig::mixed_auth`]).

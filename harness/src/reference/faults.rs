@@ -59,6 +59,10 @@ faults! {
     /// RS-07: the 401 body carries a `tools/list` result — data handed to an unauthenticated party.
     /// Switch: `challenge::unauthorized`.
     LeakDataOnRejection => ["RS-07"],
+    /// RS-07: the 401 body is not JSON-RPC but names every tool in its `error_description` — the
+    /// same leak in another shape ("… available tools: whoami, echo, write_note").
+    /// Switch: `challenge::unauthorized`.
+    LeakToolsInErrorText => ["RS-07"],
     /// RS-08/RS-10: `aud` is not checked, so tokens for another resource (or without `aud`) pass.
     /// Switch: `auth::check_claims`.
     SkipAudienceCheck => ["RS-08", "RS-10", "GPT-08"],
@@ -133,9 +137,11 @@ faults! {
     /// H-17: `initialize` echoes whatever `protocolVersion` the client sent, supported or not.
     /// Switch: `mcp::negotiate_version`.
     EchoUnsupportedProtocolVersion => ["H-17"],
-    /// GPT-11: `Accept` must list both `application/json` and `text/event-stream` (else 406), which
-    /// rejects ChatGPT's `Accept: text/event-stream`. Switch: `transport::negotiate`.
-    RequireBothAcceptTypes => ["GPT-11", "H-05"],
+    /// H-05: `Accept` is ignored: answers come in the configured response mode (JSON by default)
+    /// even when the request accepts only the other type, so that client cannot read them.
+    /// (Requiring both types is correct behaviour: `ReferenceConfig::require_both_accept_types`.)
+    /// Switch: `transport::negotiate`.
+    AnswerIgnoresAccept => ["H-05"],
     /// GPT-12: no CORS: preflights are not answered (they fall through to authentication → 401)
     /// and responses carry no `Access-Control-*` headers. Switches: `transport::handle` (preflight),
     /// `cors::decorate`, `prm::serve`.

@@ -371,12 +371,15 @@ fn accepted(st: &AppState) -> Response {
 }
 
 /// Step 8: JSON or SSE, as the client accepts and the server prefers. Fault switch:
-/// `RequireBothAcceptTypes` (GPT-11).
+/// `require_both_accept_types`, and the `AnswerIgnoresAccept` fault (H-05).
 fn negotiate(st: &AppState, headers: &HeaderMap) -> Result<ResponseMode, Failure> {
     let accept = Accept::parse(headers);
-    if st.faults.has(Fault::RequireBothAcceptTypes) && !(accept.lists_json && accept.lists_sse) {
+    if st.config.require_both_accept_types && !(accept.lists_json && accept.lists_sse) {
         let msg = "Accept must list both application/json and text/event-stream";
         return Err(Failure(StatusCode::NOT_ACCEPTABLE, mcp::INVALID_REQUEST, msg.into()));
+    }
+    if st.faults.has(Fault::AnswerIgnoresAccept) {
+        return Ok(st.config.response_mode);
     }
     let choice = match st.config.response_mode {
         ResponseMode::Json if accept.json => Some(ResponseMode::Json),

@@ -8,4 +8,5 @@ mod target;
 
 pub use pool::{RunOptions, plan, run_all};
 pub use run::{RunError, RunSettings, run_one};
+pub(crate) use run::redact_findings;
 pub use target::{Target, TargetError, check_url};

@@ -63,6 +63,9 @@ pub struct RunSettings {
     /// `--allow-private-addresses`: let the client contact the internal addresses the server under
     /// test names (see [`mock_client::http::Limits::allow_private_addresses`]).
     pub allow_private_addresses: bool,
+    /// A running `connector-harness idp` the target trusts (`run --target URL --trusted-idp`):
+    /// token probes mint through it when the scenario has no mock IdP of its own.
+    pub trusted: Option<Arc<crate::trusted_idp::TrustedIdp>>,
 }
 
 fn options(p: &Planned, idp: Option<&Arc<IdpHandle>>, token: Option<String>) -> ConnectOptions {
@@ -132,13 +135,17 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
         allow_private_addresses: settings.allow_private_addresses,
         ..Default::default()
     });
-    match execute(p, &mut result, settings.shared_idp.clone(), &rec).await {
+    let mut token_probes_skipped = false;
+    match execute(p, &mut result, settings, &rec, &mut token_probes_skipped).await {
         Ok(()) => {
             // Checks judge what was on the wire (RS-16 weighs the session ids themselves); every
             // text they produce is redacted below, before anything is rendered or snapshotted.
             let raw = rec.transcript();
             result.run.transcript = raw.clone();
             result.findings = crate::checks::run(&result.run);
+            if token_probes_skipped {
+                crate::check::skip_token_requirements(&mut result.findings);
+            }
             result.run.transcript = raw.redacted();
             result.run.outcome = raw.redact_outcome(&result.run.outcome);
             redact_findings(&raw, &mut result.findings);
@@ -169,7 +176,7 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
 
 /// Every text of the findings with the run's secrets hidden, in whatever encoding the server
 /// echoed them.
-fn redact_findings(raw: &mock_client::Transcript, findings: &mut [crate::model::Finding]) {
+pub(crate) fn redact_findings(raw: &mock_client::Transcript, findings: &mut [crate::model::Finding]) {
     for f in findings {
         f.name = raw.redact_text(&f.name);
         f.description = raw.redact_text(&f.description);
@@ -182,9 +189,11 @@ fn redact_findings(raw: &mock_client::Transcript, findings: &mut [crate::model::
 async fn execute(
     p: &Planned,
     result: &mut ScenarioResult,
-    shared: Option<Arc<IdpHandle>>,
+    settings: &RunSettings,
     rec: &Recorder,
+    token_probes_skipped: &mut bool,
 ) -> Result<(), RunError> {
+    let shared = settings.shared_idp.clone();
     let profile = mock_client::profile::load(&p.profile)?;
     let idp = match (&p.idp, shared) {
         (_, Some(shared)) => Some(shared),
@@ -195,6 +204,11 @@ async fn execute(
     let target = super::target::start(&p.target, idp.as_deref(), &dir).await?;
     let url = target.url().to_owned();
     result.run.target = url.clone();
+    // What token probes mint with: the run's IdP, or the twin of a trusted one (naming its issuer).
+    let trusted = settings.trusted.as_deref().filter(|_| idp.is_none());
+    let minter = idp.as_deref().or(trusted.map(crate::trusted_idp::TrustedIdp::twin));
+    let issuer = trusted.map(crate::trusted_idp::TrustedIdp::issuer);
+    let mut probe_env = ProbeEnv { idp: minter, issuer, skipped: token_probes_skipped };
 
     let token = match p.client.token.as_deref() {
         Some("mint") => {
@@ -238,14 +252,14 @@ async fn execute(
                     result.run.outcome = Outcome::Failed(f);
                 }
             }
-            RawStep::Probe(probe) => run_probe(probe, &client, rec, &url, idp.as_deref(), &profile).await?,
+            RawStep::Probe(probe) => run_probe(probe, &client, rec, &url, &mut probe_env, &profile).await?,
             RawStep::Probes(list) => {
                 for probe in list {
-                    run_probe(probe, &client, rec, &url, idp.as_deref(), &profile).await?;
+                    run_probe(probe, &client, rec, &url, &mut probe_env, &profile).await?;
                 }
             }
             RawStep::SendToken(SendToken::Negative(kind)) => {
-                run_probe(&Probe::NegativeToken(*kind), &client, rec, &url, idp.as_deref(), &profile).await?;
+                run_probe(&Probe::NegativeToken(*kind), &client, rec, &url, &mut probe_env, &profile).await?;
             }
             RawStep::SendToken(SendToken::Claims(claims)) => {
                 let idp = idp
@@ -292,18 +306,32 @@ async fn execute(
     Ok(())
 }
 
+/// What token probes mint with, and whether one was skipped for want of it.
+struct ProbeEnv<'a> {
+    idp: Option<&'a IdpHandle>,
+    issuer: Option<&'a str>,
+    skipped: &'a mut bool,
+}
+
 async fn run_probe(
     probe: &Probe,
     client: &Client,
     rec: &Recorder,
     url: &str,
-    idp: Option<&IdpHandle>,
+    env: &mut ProbeEnv<'_>,
     profile: &mock_client::Profile,
 ) -> Result<(), RunError> {
+    // No IdP the target trusts (`--target` without `--trusted-idp`): the probe is not run and its
+    // requirements are SKIPPED, naming the option — not a harness error.
+    if probe.needs_idp() && env.idp.is_none() {
+        *env.skipped = true;
+        return Ok(());
+    }
     let ctx = ProbeContext {
         rec,
         target: url,
-        idp,
+        idp: env.idp,
+        issuer: env.issuer,
         token: client.access_token(),
         session_id: client.session_id(),
         protocol_version: None,

@@ -136,7 +136,7 @@ pub async fn start(
             if let Some(m) = r.response_mode {
                 b = b.response_mode(m);
             }
-            b = b.mixed_auth(r.mixed_auth);
+            b = b.mixed_auth(r.mixed_auth).require_both_accept_types(r.require_both_accept_types);
             if let Some(v) = &r.manifest_schema_version {
                 b = b.manifest_schema_version(v);
             }

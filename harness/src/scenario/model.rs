@@ -70,6 +70,9 @@ pub struct ReferenceTarget {
     pub manifest_schema_version: Option<String>,
     /// `realm="…"` first in every Bearer challenge (seed 000's `Bearer realm="ownsona"`).
     pub challenge_realm: Option<String>,
+    /// Answer 406 unless `Accept` lists both `application/json` and `text/event-stream` (seed 003's
+    /// advice; correct behaviour, not a fault).
+    pub require_both_accept_types: bool,
 }
 
 /// A server started by the runner.

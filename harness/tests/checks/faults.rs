@@ -9,11 +9,7 @@ use std::sync::Arc;
 /// IDs a fault also breaks, beyond `Fault::requirements()`, and why.
 fn also_fails(fault: Fault) -> &'static [(&'static str, &'static str)] {
     match fault {
-        Fault::NoPrm => &[
-            ("RS-19", "the challenge still names the root PRM URL, which now answers 404"),
-            ("RS-02", "untestable: there is no PRM document to read"),
-            ("RS-18", "untestable: there is no PRM document to read"),
-        ],
+        Fault::NoPrm => &[("RS-19", "the challenge still names the root PRM URL, which now answers 404")],
         Fault::PrmWithoutAuthorizationServers => {
             &[("GPT-01", "ChatGPT requires the root PRM to list an authorization server, so the connect fails")]
         }
@@ -29,6 +25,9 @@ fn also_fails(fault: Fault) -> &'static [(&'static str, &'static str)] {
                 "the malformed tool-level challenge is also the insufficient-scope one, without resource_metadata",
             ),
         ],
+        Fault::PlainTextResponses => {
+            &[("H-05", "answers come as text/plain whatever the Accept, a type neither one-type request accepted")]
+        }
         _ => &[],
     }
 }

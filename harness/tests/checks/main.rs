@@ -7,9 +7,13 @@
 //! - `faults`: for every `Fault`, its requirement IDs fail and nothing else newly fails, except the
 //!   IDs listed (with the reason) in the table.
 //! - `quirks`: IdP quirks and server misconfigurations make the connect-based GPT checks fail.
+//! - `check_command`: `check` with and without `--trusted-idp`, and against a silent server.
+//! - `isolation`: probes on connections of their own give the same findings run after run.
 //! - `tool_challenge`: ChatGPT's re-authorization on a tool-level challenge (GPT-13, seed 002).
 
+mod check_command;
 mod faults;
+mod isolation;
 mod quirks;
 mod reference;
 mod support;

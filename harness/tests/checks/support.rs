@@ -74,13 +74,7 @@ impl Judged {
         for (v, list) in &self.by_version {
             s.push_str(&format!("-- {v}\n"));
             for f in list {
-                s.push_str(&format!(
-                    "{:<7} {:?}{} {}\n",
-                    f.id,
-                    f.status,
-                    if f.untestable { " (untestable)" } else { "" },
-                    f.description
-                ));
+                s.push_str(&format!("{:<7} {:?} {}\n", f.id, f.status, f.description));
             }
         }
         s
@@ -115,6 +109,7 @@ pub async fn run(setup: Setup) -> Judged {
             rec: client.recorder(),
             target: server.url(),
             idp: Some(&idp),
+            issuer: None,
             token: token.as_deref(),
             session_id: session.as_deref(),
             protocol_version: version.as_deref(),

@@ -103,6 +103,13 @@ async fn demonstrate(fault: Fault) {
             assert!(!g.text.contains("write_note"), "{}", g.text);
             assert_eq!(b.json()["result"]["tools"][2]["name"], "write_note", "{}", b.text);
         }
+        Fault::LeakToolsInErrorText => {
+            let (g, b) = p.both(async |_, s| no_token_challenge(s).await).await;
+            assert_eq!((g.status, b.status), (401, 401));
+            assert!(!g.text.contains("write_note"), "{}", g.text);
+            assert!(b.json().get("result").is_none(), "not JSON-RPC: {}", b.text);
+            assert!(b.text.contains("whoami, echo, write_note"), "{}", b.text);
+        }
         Fault::SkipAudienceCheck => {
             for kind in
                 [NegativeToken::WrongAudience, NegativeToken::OtherResourceSameIdp, NegativeToken::MissingAudience]
@@ -304,14 +311,16 @@ async fn demonstrate(fault: Fault) {
                 .await;
             assert_eq!((g, b), (json!("2025-11-25"), json!("2099-01-01")));
         }
-        Fault::RequireBothAcceptTypes => {
+        Fault::AnswerIgnoresAccept => {
             let (g, b) = p
                 .both(async |i, s| {
                     let rb = request_accepting(s, Method::POST, Some(&read(i, s)), None, "text/event-stream");
-                    send(rb.body(init_body().to_string())).await.status
+                    let r = send(rb.body(init_body().to_string())).await;
+                    (r.status, r.header("content-type").unwrap_or_default())
                 })
                 .await;
-            assert_eq!((g, b), (200, 406));
+            assert_eq!((g.0, b.0), (200, 200));
+            assert!(g.1.starts_with("text/event-stream") && b.1.starts_with("application/json"), "{g:?} {b:?}");
         }
         Fault::MalformedToolChallenge => {
             let (g, b) = p
@@ -383,6 +392,7 @@ fault_tests! {
     wrong_status_for_missing_token => WrongStatusForMissingToken,
     server_error_on_bad_token => ServerErrorOnBadToken,
     leak_data_on_rejection => LeakDataOnRejection,
+    leak_tools_in_error_text => LeakToolsInErrorText,
     skip_audience_check => SkipAudienceCheck,
     no_invalid_token_error => NoInvalidTokenError,
     insufficient_scope_as_401 => InsufficientScopeAs401,
@@ -409,7 +419,7 @@ fault_tests! {
     terminated_session_still_served => TerminatedSessionStillServed,
     invalid_protocol_version_accepted => InvalidProtocolVersionAccepted,
     echo_unsupported_protocol_version => EchoUnsupportedProtocolVersion,
-    require_both_accept_types => RequireBothAcceptTypes,
+    answer_ignores_accept => AnswerIgnoresAccept,
     no_cors => NoCors,
     malformed_tool_challenge => MalformedToolChallenge,
     prm_lists_metadata_url => PrmListsMetadataUrl,
