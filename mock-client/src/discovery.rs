@@ -136,7 +136,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<D
         match root_result {
             Some(Ok(v)) => chosen = Some((root_url.clone(), v)),
             Some(Err((why, seq))) => {
-                return Err(no_oauth(format!("the root Protected Resource Metadata is required: {why}"), seq));
+                return Err(no_oauth(format!("{}: {why}", crate::continuation::ROOT_PRM_REQUIRED), seq));
             }
             None => {}
         }
@@ -215,7 +215,7 @@ pub(crate) async fn as_metadata(ctx: &Ctx<'_>, found: &mut Discovered, with_mcp_
         && let Some((t, seq)) = partial
     {
         return Err(no_oauth(
-            format!("{t} serves a partial metadata document (no authorization or token endpoint)"),
+            format!("{t} {} (no authorization or token endpoint)", crate::continuation::PARTIAL_METADATA),
             Some(seq),
         ));
     }

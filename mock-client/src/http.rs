@@ -122,6 +122,7 @@ pub struct Recorder {
     transcript: Arc<Mutex<Transcript>>,
     limits: Limits,
     attempt: Arc<std::sync::atomic::AtomicU32>,
+    continuation: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -141,7 +142,13 @@ impl Recorder {
             // The profile sets User-Agent per request; no default one of reqwest's own.
             .build()
             .expect("static client settings always build");
-        Recorder { http, transcript: Default::default(), limits, attempt: Arc::new(1.into()) }
+        Recorder {
+            http,
+            transcript: Default::default(),
+            limits,
+            attempt: Arc::new(1.into()),
+            continuation: Arc::new(false.into()),
+        }
     }
 
     /// The limits in force.
@@ -157,6 +164,28 @@ impl Recorder {
     /// The attempt number.
     pub fn attempt(&self) -> u32 {
         self.attempt.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Marks the exchanges from now on as sent past a failure where the client stops (or not).
+    pub fn set_continuation(&self, on: bool) {
+        self.continuation.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether new exchanges are marked as continuation.
+    pub fn continuation(&self) -> bool {
+        self.continuation.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Adds a note (a decision or limit of the client) starting at the next exchange.
+    pub fn note(&self, kind: crate::transcript::NoteKind, text: impl Into<String>) {
+        let mut t = self.lock();
+        let from_seq = t.exchanges.len() as u32 + 1;
+        t.notes.push(crate::transcript::Note { kind, text: text.into(), from_seq });
+    }
+
+    /// The seq the next exchange will get.
+    pub fn next_seq(&self) -> u32 {
+        self.lock().exchanges.len() as u32 + 1
     }
 
     /// Registers a secret with the transcript.
@@ -214,6 +243,8 @@ impl Recorder {
             duration_ms: 0,
             error: None,
             secrets: Vec::new(),
+            // Probes are the harness's own requests, never part of a client's flow.
+            continuation: self.continuation() && phase != Phase::Probe,
         };
         let started = Instant::now();
         let result = async {

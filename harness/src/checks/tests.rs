@@ -32,6 +32,7 @@ impl Ex {
             duration_ms: 1,
             error: status.is_none().then(|| "timed out".into()),
             secrets: Vec::new(),
+            continuation: false,
         })
     }
     fn probe(label: &str, method: &str, status: u16) -> Ex {
@@ -241,6 +242,7 @@ fn gpt_11_blames_a_failed_initialize_that_is_not_about_auth() {
         cause: "initialize failed after authorization: HTTP 406".into(),
         phase: Phase::Mcp,
         seq: Some(2),
+        continued: Vec::new(),
     };
     let fs = super::run(&record("chatgpt-2026-cimd", "2025-11-25", Outcome::Failed(failure), list));
     let f = find(&fs, "GPT-11");
