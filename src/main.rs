@@ -127,6 +127,25 @@ struct UserArgs {
     /// The token for bearer-token and query-token profiles.
     #[arg(long)]
     token: Option<String>,
+    /// A public https URL (your tunnel) that reaches the harness's client-metadata host on
+    /// --cimd-port, so the authorization server can fetch the Client ID Metadata Document. Without
+    /// it the harness can only present a loopback http URL, and CIMD may not be testable.
+    #[arg(long)]
+    cimd_base: Option<String>,
+    /// The client-metadata host's port on 127.0.0.1 (what the tunnel forwards to).
+    #[arg(long)]
+    cimd_port: Option<u16>,
+    /// Which client id to present where the profile uses CIMD: the harness's copy of the profile's
+    /// document, or ChatGPT's real https://chatgpt.com/oauth/client.json (with token endpoint auth
+    /// `none`), for authorization servers that can fetch it.
+    #[arg(long, value_enum, default_value = "harness")]
+    cimd_client_id: CimdClientIdArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CimdClientIdArg {
+    Harness,
+    ChatgptReal,
 }
 
 #[derive(clap::Args)]
@@ -366,6 +385,10 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 client_id: args.user.client_id.clone(),
                 client_secret: args.user.client_secret.clone(),
                 token: args.user.token.clone(),
+                cimd_base: args.user.cimd_base.clone(),
+                cimd_port: args.user.cimd_port,
+                cimd_client_id: (args.user.cimd_client_id == CimdClientIdArg::ChatgptReal)
+                    .then(|| "chatgpt-real".to_owned()),
             }),
             steps: Some(vec![
                 RawStep::Connect,
@@ -443,7 +466,14 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<ExitCode> {
         bearer_token: args.user.token,
         tool_calls: args.calls,
         // The suite's CIMD scenario expects this exact client id URL (it never fetches it).
-        cimd_base: std::env::var_os("MCP_CONFORMANCE_SCENARIO").map(|_| "https://conformance-test.local".to_owned()),
+        cimd_base: args
+            .user
+            .cimd_base
+            .or_else(|| std::env::var_os("MCP_CONFORMANCE_SCENARIO").map(|_| "https://conformance-test.local".to_owned())),
+        cimd_port: args.user.cimd_port,
+        chatgpt_real_cimd: args.user.cimd_client_id == CimdClientIdArg::ChatgptReal,
+        // ChatGPT stops at the first failure; the harness names the next ones too (marked as such).
+        continue_after_failure: profile.name.starts_with("chatgpt"),
         ..ConnectOptions::default()
     };
     let mut client = Client::new(profile, opts);
@@ -468,7 +498,24 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     println!("{}", outcome.verdict(client.profile()));
+    for line in outcome_notes(&outcome, &transcript) {
+        println!("  {line}");
+    }
     Ok(if outcome.connected() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The lines under `client`'s verdict: what the client noted (CIMD not testable here, Mixed mode's
+/// way), and each failure met past the first stop, under the assumption that got there.
+fn outcome_notes(outcome: &mock_client::Outcome, transcript: &mock_client::Transcript) -> Vec<String> {
+    let mut out: Vec<String> = transcript.notes.iter().map(|n| format!("note: {}", n.text)).collect();
+    for c in outcome.failure().map(|f| f.continued.as_slice()).unwrap_or_default() {
+        let next = match &c.next {
+            mock_client::Outcome::Connected { tools, .. } => format!("it would then connect ({} tools listed)", tools.len()),
+            mock_client::Outcome::Failed(f) => format!("it would then fail: \"{}\" — because {}", f.message, f.cause),
+        };
+        out.push(format!("past that, assuming {} (from exchange #{}): {next}", c.assumed, c.from_seq));
+    }
+    out
 }
 
 async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
