@@ -349,3 +349,40 @@ async fn mixed_mode_on_a_bare_realm_challenge_goes_the_profiles_way() {
     let e = Client::new(p, ConnectOptions::default()).connect(server.url()).await.unwrap_err();
     assert!(e.to_string().contains("--token"), "{e}");
 }
+
+/// Past ChatGPT's first stop: the outcome keeps ChatGPT's failure and lists, in order, each
+/// assumption and what came next; every exchange sent under an assumption is marked continuation.
+#[tokio::test]
+async fn continuation_names_each_next_failure_and_marks_its_exchanges() {
+    use harness::reference::Fault;
+    let idp = Arc::new(MockIdp::builder().quirk(mock_idp::Quirk::BasicAuthRefused).start().await.unwrap());
+    let server = ReferenceServer::builder()
+        .issuer(idp.issuer())
+        .jwks_uri(idp.jwks_uri())
+        .fault(Fault::PrmOnlyAtPath)
+        .start()
+        .await
+        .unwrap();
+    let opts = ConnectOptions { continue_after_failure: true, ..options_for(&idp) };
+    let (o, t, _c) = connect("chatgpt-2025-09-dcr-basic", opts, server.url()).await;
+    let f = o.failure().expect("ChatGPT's verdict stays its first stop");
+    assert_eq!(f.kind, mock_client::FailureKind::NoOauth);
+    let steps: Vec<String> = f
+        .continued
+        .iter()
+        .map(|c| match &c.next {
+            Outcome::Connected { .. } => "connected".to_owned(),
+            Outcome::Failed(x) => format!("{:?}", x.kind),
+        })
+        .collect();
+    assert_eq!(steps, ["TokenFailed", "connected"], "{:#?}", f.continued);
+    assert!(f.continued[0].assumed.contains("path-inserted"), "{}", f.continued[0].assumed);
+    assert!(f.continued[1].assumed.contains("client_secret_post"), "{}", f.continued[1].assumed);
+    let from = f.continued[0].from_seq;
+    assert!(t.exchanges.iter().all(|e| e.continuation == (e.seq >= from)), "marked from #{from} on, and only there");
+
+    // Without the option the client stops where ChatGPT does.
+    let (o, t, _c) = connect("chatgpt-2025-09-dcr-basic", options_for(&idp), server.url()).await;
+    assert!(o.failure().unwrap().continued.is_empty());
+    assert!(t.exchanges.iter().all(|e| !e.continuation));
+}
