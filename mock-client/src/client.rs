@@ -334,8 +334,12 @@ impl Client {
             return None;
         }
         let fetched = host.fetches().iter().any(|x| x.path == id.path() && x.status == 200);
-        let words = f.cause.replace(&c.client_id, "").to_ascii_lowercase();
-        let names_url = ["https", "loopback", "localhost", "private", "ssrf", "scheme"].iter().any(|w| words.contains(w));
+        // The AS's own words (the message carries its error and description; the cause also
+        // quotes our request URL, whose https redirect URI would match).
+        let words = f.message.replace(&c.client_id, "").to_ascii_lowercase();
+        // Words about the URL, not the document ("private_key_jwt" is about the document).
+        let about_url = ["https", "loopback", "localhost", "private address", "private network", "private ip", "ssrf", "scheme"];
+        let names_url = about_url.iter().any(|w| words.contains(w));
         if fetched && !names_url {
             return None;
         }
