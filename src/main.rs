@@ -466,10 +466,9 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<ExitCode> {
         bearer_token: args.user.token,
         tool_calls: args.calls,
         // The suite's CIMD scenario expects this exact client id URL (it never fetches it).
-        cimd_base: args
-            .user
-            .cimd_base
-            .or_else(|| std::env::var_os("MCP_CONFORMANCE_SCENARIO").map(|_| "https://conformance-test.local".to_owned())),
+        cimd_base: args.user.cimd_base.or_else(|| {
+            std::env::var_os("MCP_CONFORMANCE_SCENARIO").map(|_| "https://conformance-test.local".to_owned())
+        }),
         cimd_port: args.user.cimd_port,
         chatgpt_real_cimd: args.user.cimd_client_id == CimdClientIdArg::ChatgptReal,
         // ChatGPT stops at the first failure; the harness names the next ones too (marked as such).
@@ -512,7 +511,9 @@ fn outcome_notes(outcome: &mock_client::Outcome, transcript: &mock_client::Trans
     let mut out: Vec<String> = transcript.notes.iter().map(|n| format!("note: {}", n.text)).collect();
     for c in outcome.failure().map(|f| f.continued.as_slice()).unwrap_or_default() {
         let next = match &c.next {
-            mock_client::Outcome::Connected { tools, .. } => format!("it would then connect ({} tools listed)", tools.len()),
+            mock_client::Outcome::Connected { tools, .. } => {
+                format!("it would then connect ({} tools listed)", tools.len())
+            }
             mock_client::Outcome::Failed(f) => format!("it would then fail: \"{}\" — because {}", f.message, f.cause),
         };
         out.push(format!("past that, assuming {} (from exchange #{}): {next}", c.assumed, c.from_seq));

@@ -338,12 +338,14 @@ impl Client {
         // quotes our request URL, whose https redirect URI would match).
         let words = f.message.replace(&c.client_id, "").to_ascii_lowercase();
         // Words about the URL, not the document ("private_key_jwt" is about the document).
-        let about_url = ["https", "loopback", "localhost", "private address", "private network", "private ip", "ssrf", "scheme"];
+        let about_url =
+            ["https", "loopback", "localhost", "private address", "private network", "private ip", "ssrf", "scheme"];
         let names_url = about_url.iter().any(|w| words.contains(w));
         if fetched && !names_url {
             return None;
         }
-        let how = if fetched { "fetched it and refused its address" } else { "refused it without fetching the document" };
+        let how =
+            if fetched { "fetched it and refused its address" } else { "refused it without fetching the document" };
         Some(format!(
             "CIMD not testable here: the harness can only present a loopback http client id ({}), and the authorization server {how} ({}); ChatGPT presents https://chatgpt.com/oauth/…/client.json. Pass --cimd-base https://… (a public URL your tunnel serves to the harness's metadata host) to test CIMD. Meanwhile the flow goes on as ChatGPT's does without CIMD.",
             c.client_id,

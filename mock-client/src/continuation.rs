@@ -15,6 +15,8 @@ use crate::transcript::Phase;
 
 /// The cause text discovery gives a missing or invalid root PRM under `root_required`.
 pub(crate) const ROOT_PRM_REQUIRED: &str = "the root Protected Resource Metadata is required";
+/// What that cause adds when another PRM source (path, challenge) serves a valid document.
+pub(crate) const OTHER_PRM_VALID: &str = "a valid one is served at";
 /// The cause text discovery gives a partial AS metadata document under `probe_all`.
 pub(crate) const PARTIAL_METADATA: &str = "serves a partial metadata document";
 
@@ -25,7 +27,11 @@ pub(crate) fn past(p: &Profile, f: &Failure, client: Option<&RegisteredClient>) 
     let mut q = p.clone();
     let who = short_name(p);
     let assumed = match f.kind {
-        FailureKind::NoOauth if f.cause.contains(ROOT_PRM_REQUIRED) && p.discovery.prm_rule.value == PrmRule::RootRequired => {
+        FailureKind::NoOauth
+            if f.cause.contains(ROOT_PRM_REQUIRED)
+                && f.cause.contains(OTHER_PRM_VALID)
+                && p.discovery.prm_rule.value == PrmRule::RootRequired =>
+        {
             q.discovery.prm_rule.value = PrmRule::FirstFound;
             format!(
                 "{who} accepted the path-inserted Protected Resource Metadata or the 401 challenge's resource_metadata instead of the root one"
@@ -43,20 +49,26 @@ pub(crate) fn past(p: &Profile, f: &Failure, client: Option<&RegisteredClient>) 
             q.registration.dcr_auth_rule.value = DcrAuthRule::FollowResponse;
             format!("{who} used the token endpoint auth method the registration response names")
         }
-        FailureKind::RegistrationFailed if f.phase == Phase::Registration && f.cause.contains("dynamic client registration") => {
+        FailureKind::RegistrationFailed
+            if f.phase == Phase::Registration && f.cause.contains("dynamic client registration") =>
+        {
             let spec = crate::profile::builtin(SPEC_PROFILE).ok()?;
             if spec.registration.dcr_body.value == p.registration.dcr_body.value {
                 return None;
             }
             q.registration.dcr_body.value = spec.registration.dcr_body.value.clone();
             q.registration.dcr_auth_rule.value = DcrAuthRule::FollowResponse;
-            format!("{who} registered with the MCP specification client's registration body ({SPEC_PROFILE}) instead of its own")
+            format!(
+                "{who} registered with the MCP specification client's registration body ({SPEC_PROFILE}) instead of its own"
+            )
         }
         FailureKind::AuthorizeFailed | FailureKind::TokenFailed
             if f.phase != Phase::Refresh && client.is_some_and(|c| c.kind == RegistrationKind::Cimd) =>
         {
             q.registration.priority.value.retain(|k| *k != RegistrationKind::Cimd);
-            format!("{who} fell back to its next registration method after the authorization server refused its Client ID Metadata Document")
+            format!(
+                "{who} fell back to its next registration method after the authorization server refused its Client ID Metadata Document"
+            )
         }
         FailureKind::StateMismatch if p.authorize.verify_state.value => {
             q.authorize.verify_state.value = false;
@@ -77,7 +89,10 @@ pub(crate) fn past(p: &Profile, f: &Failure, client: Option<&RegisteredClient>) 
             body.insert("token_endpoint_auth_method".into(), Value::String(other.into()));
             q.registration.dcr_auth_rule.value = DcrAuthRule::FollowResponse;
             let sent = if c.auth_method == "client_secret_basic" { "HTTP Basic" } else { "the form body" };
-            format!("{who} registered asking for {other} and authenticated that way instead of with {sent} ({})", c.auth_method)
+            format!(
+                "{who} registered asking for {other} and authenticated that way instead of with {sent} ({})",
+                c.auth_method
+            )
         }
         _ => return None,
     };
@@ -87,7 +102,8 @@ pub(crate) fn past(p: &Profile, f: &Failure, client: Option<&RegisteredClient>) 
 /// Server-supplied text for a one-line report: control characters and runs of whitespace become
 /// one space, and it is cut at 300 characters.
 pub(crate) fn one_line(s: &str) -> String {
-    let flat: String = s.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    let flat: String =
+        s.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(300) {
         Some((i, _)) => format!("{}…", &flat[..i]),
         None => flat,
@@ -115,7 +131,8 @@ pub(crate) fn present_chatgpt_real(p: &mut Profile) -> Result<(), crate::ClientE
     cimd.value.client_id = CHATGPT_CLIENT_ID.into();
     cimd.value.jwks_uri = CHATGPT_JWKS_URI.into();
     cimd.value.auth_methods = vec!["none".into()];
-    cimd.note = Some("presented by the harness as ChatGPT's real document URL, authenticating with none (chatgpt-real)".into());
+    cimd.note =
+        Some("presented by the harness as ChatGPT's real document URL, authenticating with none (chatgpt-real)".into());
     p.redirect_uri.value.rule = crate::profile::RedirectRule::Stable;
     Ok(())
 }
@@ -150,15 +167,22 @@ mod tests {
     #[test]
     fn a_missing_root_prm_is_passed_by_accepting_the_other_prm_sources() {
         let p = crate::profile::builtin("chatgpt-2026-cimd").unwrap();
-        let f = failure(&p, FailureKind::NoOauth, Phase::Discovery, &format!("{ROOT_PRM_REQUIRED}: root PRM x answered HTTP 404"));
+        let f = failure(
+            &p,
+            FailureKind::NoOauth,
+            Phase::Discovery,
+            &format!("{ROOT_PRM_REQUIRED}: root PRM x answered HTTP 404; {OTHER_PRM_VALID} y"),
+        );
         let (why, q) = past(&p, &f, None).expect("a continuation");
         assert!(why.starts_with("ChatGPT accepted the path-inserted"), "{why}");
         assert_eq!(q.discovery.prm_rule.value, PrmRule::FirstFound);
         // Once relaxed, the same failure has nothing smaller left.
         assert!(past(&q, &f, None).is_none());
-        // No PRM at all is not passed.
+        // No PRM at all is not passed, nor a missing root PRM with no other valid one.
         let none = failure(&p, FailureKind::NoOauth, Phase::Discovery, "no Protected Resource Metadata found");
         assert!(past(&p, &none, None).is_none());
+        let alone = failure(&p, FailureKind::NoOauth, Phase::Discovery, &format!("{ROOT_PRM_REQUIRED}: 404"));
+        assert!(past(&p, &alone, None).is_none());
     }
 
     #[test]

@@ -136,7 +136,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<D
         match root_result {
             Some(Ok(v)) => chosen = Some((root_url.clone(), v)),
             Some(Err((why, seq))) => {
-                return Err(no_oauth(format!("{}: {why}", crate::continuation::ROOT_PRM_REQUIRED), seq));
+                // Say where a valid document is (what the spec's clients use): the fix, and the
+                // way past this stop for the run's continuation.
+                let elsewhere = chosen
+                    .as_ref()
+                    .map(|(u, _)| format!("; {} {u}", crate::continuation::OTHER_PRM_VALID))
+                    .unwrap_or_default();
+                return Err(no_oauth(format!("{}: {why}{elsewhere}", crate::continuation::ROOT_PRM_REQUIRED), seq));
             }
             None => {}
         }

@@ -393,8 +393,11 @@ impl<'a> Facts<'a> {
             .iter()
             .filter(|e| e.method == "GET" && e.status == Some(200))
             .find_map(|e| body_json(e).filter(complete).map(|d| (*e, d)));
-        let dcr: Vec<&Exchange> =
-            v.connect(Phase::Registration).filter(in_flow).filter(|e| e.label == "dynamic client registration").collect();
+        let dcr: Vec<&Exchange> = v
+            .connect(Phase::Registration)
+            .filter(in_flow)
+            .filter(|e| e.label == "dynamic client registration")
+            .collect();
         let authorize: Vec<&Exchange> = v.connect(Phase::Authorize).filter(in_flow).collect();
         let cimd = authorize.first().is_some_and(|e| {
             url::Url::parse(&e.url)
@@ -404,19 +407,8 @@ impl<'a> Facts<'a> {
         });
         let token = v.connect(Phase::Token).filter(in_flow).find(|e| e.label.contains("authorization_code"));
         let refresh: Vec<&Exchange> = v.connect(Phase::Refresh).filter(in_span).collect();
-        let mut f = Facts {
-            span,
-            failure,
-            blamed: None,
-            connected,
-            as_probes,
-            metadata,
-            dcr,
-            authorize,
-            token,
-            refresh,
-            cimd,
-        };
+        let mut f =
+            Facts { span, failure, blamed: None, connected, as_probes, metadata, dcr, authorize, token, refresh, cimd };
         f.blamed = failure.and_then(|x| attribute(v, &f, x));
         f
     }
@@ -458,9 +450,9 @@ fn attribute(v: &View<'_>, f: &Facts<'_>, x: &Failure) -> Option<&'static str> {
             let at = x.seq.and_then(|s| v.exchanges().iter().find(|e| e.seq == s));
             let after_token = f.token.map(|t| t.seq).unwrap_or(0);
             let auth_refused = at.is_some_and(refused)
-                || v.exchanges().iter().any(|e| {
-                    e.phase == Phase::Mcp && e.seq > after_token && e.seq < f.span.hi && refused(e)
-                })
+                || v.exchanges()
+                    .iter()
+                    .any(|e| e.phase == Phase::Mcp && e.seq > after_token && e.seq < f.span.hi && refused(e))
                 || x.kind == FailureKind::RetryLimit;
             if auth_refused { "GPT-08" } else { "GPT-11" }
         }
@@ -675,7 +667,10 @@ fn gpt_11(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
     if let Some(b) = blame(v, f, "GPT-11") {
         return Some(b);
     }
-    let init = v.connect(Phase::Mcp).filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi).find(|e| e.label == "initialize" && ok(e))?;
+    let init = v
+        .connect(Phase::Mcp)
+        .filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi)
+        .find(|e| e.label == "initialize" && ok(e))?;
     Some(v.pass(
         "GPT-11",
         "initialize with ChatGPT's clientInfo, protocol version and Accept succeeds.",

@@ -386,10 +386,22 @@ fn cimd_refused_for_the_harness_url_is_skipped_not_failed() {
     let list = vec![
         Ex::new(Phase::Discovery, "root PRM", "GET", ROOT_PRM, Some(200))
             .json(json!({"resource": T, "authorization_servers": ["https://as.example"]})),
-        Ex::new(Phase::Authorize, "authorization request", "GET", &format!("https://as.example/authorize?client_id={cimd_id}"), Some(400)),
+        Ex::new(
+            Phase::Authorize,
+            "authorization request",
+            "GET",
+            &format!("https://as.example/authorize?client_id={cimd_id}"),
+            Some(400),
+        ),
         Ex::new(Phase::Registration, "dynamic client registration", "POST", "https://as.example/register", Some(201))
             .json(json!({"client_id": "c1", "token_endpoint_auth_method": "client_secret_post"})),
-        Ex::new(Phase::Authorize, "authorization request", "GET", "https://as.example/authorize?client_id=c1", Some(302)),
+        Ex::new(
+            Phase::Authorize,
+            "authorization request",
+            "GET",
+            "https://as.example/authorize?client_id=c1",
+            Some(302),
+        ),
         Ex::new(Phase::Token, "token (authorization_code)", "POST", "https://as.example/token", Some(200))
             .send(&json!("client_id=c1&client_secret=s")),
     ];
