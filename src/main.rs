@@ -154,6 +154,25 @@ struct UserArgs {
     /// The token for bearer-token and query-token profiles.
     #[arg(long)]
     token: Option<String>,
+    /// A public https URL (your tunnel) that reaches the harness's client-metadata host on
+    /// --cimd-port, so the authorization server can fetch the Client ID Metadata Document. Without
+    /// it the harness can only present a loopback http URL, and CIMD may not be testable.
+    #[arg(long)]
+    cimd_base: Option<String>,
+    /// The client-metadata host's port on 127.0.0.1 (what the tunnel forwards to).
+    #[arg(long)]
+    cimd_port: Option<u16>,
+    /// Which client id to present where the profile uses CIMD: the harness's copy of the profile's
+    /// document, or ChatGPT's real https://chatgpt.com/oauth/client.json (with token endpoint auth
+    /// `none`), for authorization servers that can fetch it.
+    #[arg(long, value_enum, default_value = "harness")]
+    cimd_client_id: CimdClientIdArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CimdClientIdArg {
+    Harness,
+    ChatgptReal,
 }
 
 #[derive(clap::Args)]
@@ -470,6 +489,11 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
                 .clone()
                 .map(|client_id| StaticCredentials { client_id, client_secret: args.user.client_secret.clone() }),
             bearer_token: args.user.token.clone(),
+            cimd_base: args.user.cimd_base.clone(),
+            cimd_port: args.user.cimd_port,
+            chatgpt_real_cimd: args.user.cimd_client_id == CimdClientIdArg::ChatgptReal,
+            // ChatGPT stops at the first failure; the harness names the next ones too (marked).
+            continue_after_failure: profile.starts_with("chatgpt"),
             ..Default::default()
         };
         let opts = CheckOptions {
@@ -551,7 +575,15 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<Ending> {
         bearer_token: args.user.token,
         tool_calls: args.calls,
         // The suite's CIMD scenario expects this exact client id URL (it never fetches it).
-        cimd_base: std::env::var_os("MCP_CONFORMANCE_SCENARIO").map(|_| "https://conformance-test.local".to_owned()),
+        cimd_base: args.user.cimd_base.or_else(|| {
+            std::env::var_os("MCP_CONFORMANCE_SCENARIO").map(|_| "https://conformance-test.local".to_owned())
+        }),
+        cimd_port: args.user.cimd_port,
+        chatgpt_real_cimd: args.user.cimd_client_id == CimdClientIdArg::ChatgptReal,
+        // ChatGPT stops at the first failure; the harness names the next ones too (marked as such).
+        // Not under the official conformance suite, which judges the client's own behaviour.
+        continue_after_failure: profile.name.starts_with("chatgpt")
+            && std::env::var_os("MCP_CONFORMANCE_SCENARIO").is_none(),
         limits: mock_client::http::Limits {
             allow_private_addresses: args.net.allow_private_addresses,
             ..Default::default()
@@ -586,9 +618,29 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<Ending> {
         std::fs::write(path, serde_json::to_string_pretty(&transcript)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    // The verdict quotes the server's error text: sanitised, so it cannot forge output.
+    // The verdict and the notes quote the server's error text: sanitised, so they cannot forge output.
     println!("{}", sanitize::line(&outcome.verdict(client.profile())));
+    for line in outcome_notes(&outcome, &transcript) {
+        println!("  {}", sanitize::line(&line));
+    }
     Ok(if outcome.connected() { Ending::AsExpected } else { Ending::ServerFailed })
+}
+
+/// The lines under `client`'s verdict: what the client noted (CIMD not testable here, Mixed mode's
+/// way), and each failure met past the first stop, under the assumption that got there.
+fn outcome_notes(outcome: &mock_client::Outcome, transcript: &mock_client::Transcript) -> Vec<String> {
+    let mut out: Vec<String> = transcript.notes.iter().map(|n| format!("note: {}", n.text)).collect();
+    for c in outcome.failure().map(|f| f.continued.as_slice()).unwrap_or_default() {
+        let next = match &c.next {
+            mock_client::Outcome::Connected { tools, .. } => {
+                format!("it would then connect ({} tools listed)", tools.len())
+            }
+            mock_client::Outcome::Failed(f) => format!("it would then fail: \"{}\" — because {}", f.message, f.cause),
+            mock_client::Outcome::NotAttempted => continue,
+        };
+        out.push(format!("past that, assuming {} (from exchange #{}): {next}", c.assumed, c.from_seq));
+    }
+    out
 }
 
 async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {

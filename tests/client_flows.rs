@@ -267,3 +267,125 @@ async fn step_up_on_insufficient_scope() {
     let forbidden = t.exchanges.iter().find(|e| e.status == Some(403)).expect("the 403 that triggered it");
     assert!(forbidden.response_header("www-authenticate").unwrap().contains("insufficient_scope"));
 }
+
+/// An AS that fetches Client ID Metadata Documents only over https (as the CIMD draft's SSRF rules
+/// have it) refuses the harness's loopback `http://127.0.0.1:…` client id without fetching it.
+/// ChatGPT never presents such a URL, so that is a limit of the harness: the flow goes on without
+/// CIMD (DCR here), connects, and says CIMD was not testable — no "ChatGPT would fail".
+#[tokio::test]
+async fn cimd_refused_only_for_the_harness_loopback_url_is_not_testable_and_falls_back_to_dcr() {
+    let (_idp, server) = stack(MockIdp::builder().configure(|c| c.allow_loopback_fetch = false)).await;
+    // No fetch rewrite: the client id is the harness's own loopback document URL.
+    let (o, t, _c) = connect("chatgpt-2026-cimd", ConnectOptions::default(), server.url()).await;
+    assert_connected(&o, &t);
+    let note = t.notes.iter().find(|n| n.kind == mock_client::NoteKind::CimdUntestable).expect("a CIMD note");
+    assert!(note.text.contains("not testable here") && note.text.contains("--cimd-base"), "{}", note.text);
+    assert!(note.text.contains("without fetching"), "{}", note.text);
+    let refused = t.phase(Phase::Authorize).next().unwrap();
+    assert!(refused.url.contains("client_id=http%3A%2F%2F127.0.0.1"), "{}", refused.url);
+    // After the note: dynamic registration, as ChatGPT does where CIMD is not available.
+    let dcr = t.phase(Phase::Registration).find(|e| e.label == "dynamic client registration").expect("DCR");
+    assert!(dcr.seq >= note.from_seq);
+}
+
+/// The same AS fetching the document and refusing it for what it says (private_key_jwt, read from
+/// the singular field only) is a real refusal ChatGPT meets too: no note, a failure.
+#[tokio::test]
+async fn cimd_fetched_and_refused_for_its_content_stays_a_failure() {
+    let idp = MockIdp::builder().quirk(mock_idp::Quirk::CimdSingularAuthMethodOnly);
+    let (_idp, server) = stack(idp).await;
+    let (o, t, _c) = connect("chatgpt-2026-cimd", ConnectOptions::default(), server.url()).await;
+    let f = o.failure().unwrap_or_else(|| panic!("should fail: {:#?}", t.redacted().exchanges));
+    assert!(f.cause.contains("invalid_client"), "{}", f.cause);
+    assert!(t.notes.is_empty(), "{:?}", t.notes);
+}
+
+/// `chatgpt_real_cimd`: the AS sees ChatGPT's real stable document URL (fetched, in tests, through
+/// the mock IdP's rewrite) and the client authenticates with `none`.
+#[tokio::test]
+async fn chatgpt_real_cimd_presents_the_stable_document_url_with_none() {
+    let (idp, server) = stack(MockIdp::builder()).await;
+    let opts = ConnectOptions { chatgpt_real_cimd: true, ..options_for(&idp) };
+    let (o, t, _c) = connect("chatgpt-2026-cimd", opts, server.url()).await;
+    assert_connected(&o, &t);
+    let auth = t.phase(Phase::Authorize).next().unwrap();
+    assert!(auth.url.contains("client_id=https%3A%2F%2Fchatgpt.com%2Foauth%2Fclient.json"), "{}", auth.url);
+    assert!(auth.url.contains("connector_platform_oauth_redirect"), "the stable document's callback");
+    let body = token_exchange(&t).request_body.clone().unwrap();
+    assert!(!body.contains("client_assertion") && body.contains("client_id="), "{body}");
+}
+
+/// Mixed mode (seed 000) on a bare `Bearer realm=` challenge goes the profile's way, noted with its
+/// evidence; a profile edit turns it into the token prompt.
+#[tokio::test]
+async fn mixed_mode_on_a_bare_realm_challenge_goes_the_profiles_way() {
+    use harness::reference::Fault;
+    let idp = Arc::new(MockIdp::builder().start().await.unwrap());
+    let server = ReferenceServer::builder()
+        .issuer(idp.issuer())
+        .jwks_uri(idp.jwks_uri())
+        .fault(Fault::NoPrm)
+        .fault(Fault::NoResourceMetadataInChallenge)
+        .fault(Fault::NoScopeInChallenge)
+        .challenge_realm("ownsona")
+        .start()
+        .await
+        .unwrap();
+    let (o, t, _c) = connect("chatgpt-2026-mixed", ConnectOptions::default(), server.url()).await;
+    let f = o.failure().expect("no OAuth here");
+    assert_eq!(f.message, format!("MCP server {} does not implement OAuth", server.url()));
+    assert!(f.cause.contains("Bearer realm=\"ownsona\"") && f.cause.contains("evidence: unverified"), "{}", f.cause);
+    assert_eq!(t.exchanges[0].request_header("authorization"), None, "no token first");
+    assert!(t.notes.iter().any(|n| n.kind == mock_client::NoteKind::MixedMode));
+
+    let mut p = profile::builtin("chatgpt-2026-mixed").unwrap();
+    p.mixed_bare_challenge.as_mut().unwrap().value = mock_client::profile::BareChallenge::TokenPrompt;
+    let token = idp.mint_valid(server.url(), &["mcp:read"]).unwrap().token;
+    let mut c = Client::new(p.clone(), ConnectOptions { bearer_token: Some(token), ..Default::default() });
+    let o = c.connect(server.url()).await.unwrap();
+    assert_connected(&o, &c.transcript());
+    let t = c.transcript();
+    assert!(t.exchanges[0].request_header("authorization").is_none());
+    assert!(t.exchanges[1].request_header("authorization").is_some_and(|a| a.starts_with("Bearer ")));
+    // Without a token to answer the prompt, the harness cannot run that way.
+    let e = Client::new(p, ConnectOptions::default()).connect(server.url()).await.unwrap_err();
+    assert!(e.to_string().contains("--token"), "{e}");
+}
+
+/// Past ChatGPT's first stop: the outcome keeps ChatGPT's failure and lists, in order, each
+/// assumption and what came next; every exchange sent under an assumption is marked continuation.
+#[tokio::test]
+async fn continuation_names_each_next_failure_and_marks_its_exchanges() {
+    use harness::reference::Fault;
+    let idp = Arc::new(MockIdp::builder().quirk(mock_idp::Quirk::BasicAuthRefused).start().await.unwrap());
+    let server = ReferenceServer::builder()
+        .issuer(idp.issuer())
+        .jwks_uri(idp.jwks_uri())
+        .fault(Fault::PrmOnlyAtPath)
+        .start()
+        .await
+        .unwrap();
+    let opts = ConnectOptions { continue_after_failure: true, ..options_for(&idp) };
+    let (o, t, _c) = connect("chatgpt-2025-09-dcr-basic", opts, server.url()).await;
+    let f = o.failure().expect("ChatGPT's verdict stays its first stop");
+    assert_eq!(f.kind, mock_client::FailureKind::NoOauth);
+    let steps: Vec<String> = f
+        .continued
+        .iter()
+        .map(|c| match &c.next {
+            Outcome::Connected { .. } => "connected".to_owned(),
+            Outcome::Failed(x) => format!("{:?}", x.kind),
+            Outcome::NotAttempted => "not attempted".to_owned(),
+        })
+        .collect();
+    assert_eq!(steps, ["TokenFailed", "connected"], "{:#?}", f.continued);
+    assert!(f.continued[0].assumed.contains("path-inserted"), "{}", f.continued[0].assumed);
+    assert!(f.continued[1].assumed.contains("client_secret_post"), "{}", f.continued[1].assumed);
+    let from = f.continued[0].from_seq;
+    assert!(t.exchanges.iter().all(|e| e.continuation == (e.seq >= from)), "marked from #{from} on, and only there");
+
+    // Without the option the client stops where ChatGPT does.
+    let (o, t, _c) = connect("chatgpt-2025-09-dcr-basic", options_for(&idp), server.url()).await;
+    assert!(o.failure().unwrap().continued.is_empty());
+    assert!(t.exchanges.iter().all(|e| !e.continuation));
+}

@@ -11,6 +11,7 @@ use crate::scenario::{LoadError, Loaded, load_embedded};
 
 const FILES: &[(&str, &str)] = &[
     ("chatgpt-connects", include_str!("../../scenarios/chatgpt-connects.yaml")),
+    ("continue-after-first-failure", include_str!("../../scenarios/continue-after-first-failure.yaml")),
     ("fixture-skip-audience-check", include_str!("../../scenarios/fixture-skip-audience-check.yaml")),
     ("gpt-09-cimd-private-key-jwt-refused", include_str!("../../scenarios/gpt-09-cimd-private-key-jwt-refused.yaml")),
     ("gpt-10-s256-not-advertised", include_str!("../../scenarios/gpt-10-s256-not-advertised.yaml")),

@@ -137,6 +137,7 @@ pub async fn check(mut opts: CheckOptions, progress: &(dyn Fn(&str) + Sync)) -> 
                 cause: format!("check stopped at its deadline ({} s, --timeout)", opts.deadline.as_secs()),
                 phase: mock_client::Phase::Mcp,
                 seq: None,
+                continued: Vec::new(),
             });
         }
     }

@@ -39,8 +39,10 @@ pub fn render(verdict: &str, findings: &[Finding], transcript: &Transcript) -> S
     }
     out.push_str("exchanges:\n");
     for e in &transcript.exchanges {
+        // Exchanges sent only past a stop of the client, under an assumption, say so.
+        let past = if e.continuation { " [continuation]" } else { "" };
         out.push_str(&format!(
-            "- #{} {} (attempt {}) {}\n  {} {}\n",
+            "- #{} {} (attempt {}){past} {}\n  {} {}\n",
             e.seq, e.phase, e.attempt, e.label, e.method, e.url
         ));
         for (k, v) in &e.request_headers {

@@ -12,7 +12,7 @@ use crate::http::{Limits, Recorder, Req, Resp};
 use crate::login::LoginDriver;
 use crate::mcp::{RpcReply, Wire};
 use crate::outcome::{Failure, FailureKind, Outcome, fail};
-use crate::profile::{AuthMode, Cimd, Profile, RedirectRule, RefreshRule};
+use crate::profile::{AuthMode, BareChallenge, Cimd, Profile, RedirectRule, RefreshRule, RegistrationKind};
 use crate::registration::{RegisteredClient, StaticCredentials, fill};
 use crate::token::Tokens;
 use crate::transcript::{Phase, Transcript};
@@ -36,6 +36,14 @@ pub struct ConnectOptions {
     pub cimd_base: Option<String>,
     /// Keep the profile's real CIMD URLs and tell the AS where to fetch them.
     pub cimd_rewrite: Option<CimdRewrite>,
+    /// The metadata host's port on 127.0.0.1 (what a tunnel behind `cimd_base` forwards to).
+    pub cimd_port: Option<u16>,
+    /// Present ChatGPT's real stable document URL (`https://chatgpt.com/oauth/client.json`) with
+    /// `token_endpoint_auth_method` `none` — for an AS that can fetch it — instead of a harness copy.
+    pub chatgpt_real_cimd: bool,
+    /// Where the profile's client stops at a failure, go on with the smallest assumption past it
+    /// and record what comes next ([`crate::Continued`]).
+    pub continue_after_failure: bool,
     /// `tools/call`s to make after listing.
     pub tool_calls: Vec<(String, Value)>,
     /// Limits.
@@ -51,6 +59,9 @@ impl Default for ConnectOptions {
             callback_id: "cbHarness0001".into(),
             cimd_base: None,
             cimd_rewrite: None,
+            cimd_port: None,
+            chatgpt_real_cimd: false,
+            continue_after_failure: false,
             tool_calls: Vec::new(),
             limits: Limits::default(),
         }
@@ -65,6 +76,9 @@ impl std::fmt::Debug for ConnectOptions {
             .finish_non_exhaustive()
     }
 }
+
+/// Continuations past failures per connect (each relaxes one rule; a handful is all there are).
+const MAX_CONTINUATIONS: usize = 8;
 
 /// Context every step gets.
 pub(crate) struct Ctx<'a> {
@@ -111,18 +125,25 @@ impl Ctx<'_> {
     /// Serves the profile's metadata document; returns `(client_id, jwks_uri)`.
     pub async fn publish_cimd(&mut self, cimd: &Cimd, redirect_uri: &str) -> Result<(String, String), ClientError> {
         if self.host.is_none() {
-            *self.host = Some(CimdHost::start().await?);
+            *self.host = Some(CimdHost::start_on(self.opts.cimd_port.unwrap_or(0)).await?);
         }
         let host = self.host.as_ref().expect("just started");
         let base = self.opts.cimd_base.clone().unwrap_or_else(|| host.origin().to_owned());
-        let vars = [("callback_id", self.opts.callback_id.as_str()), ("cimd_base", base.as_str())];
+        let base = base.trim_end_matches('/');
+        let vars = [("callback_id", self.opts.callback_id.as_str()), ("cimd_base", base)];
         let id = fill(&Value::String(cimd.client_id.clone()), &vars).as_str().unwrap_or_default().to_owned();
         let jwks = fill(&Value::String(cimd.jwks_uri.clone()), &vars).as_str().unwrap_or_default().to_owned();
         let parse = |s: &str| Url::parse(s).map_err(|e| ClientError::BadUrl { url: s.into(), reason: e.to_string() });
         let (id_url, jwks_url) = (parse(&id)?, parse(&jwks)?);
-        let on_host = id.starts_with(host.origin()) || self.opts.cimd_base.is_some();
+        let on_host = id.starts_with(host.origin()) || (self.opts.cimd_base.is_some() && id.starts_with(base));
         let (client_id, jwks_uri) = if on_host {
             (id, jwks)
+        } else if self.opts.cimd_base.is_some() {
+            // A tunnel's public URL reaches this host: the profile's paths, under it.
+            (format!("{base}{}", id_url.path()), format!("{base}{}", jwks_url.path()))
+        } else if self.opts.chatgpt_real_cimd && self.opts.cimd_rewrite.is_none() {
+            // ChatGPT's real document, fetched from chatgpt.com by the AS: nothing to serve.
+            return Ok((id, jwks));
         } else if let Some(rw) = &self.opts.cimd_rewrite {
             rw(&format!("{}/", crate::discovery::origin(&id_url)), &format!("{}/", host.origin()));
             (id, jwks)
@@ -240,9 +261,27 @@ impl Client {
                 reason: "this profile needs a bearer token (--token)".into(),
             });
         }
+        if self.profile.auth_mode.value == AuthMode::Mixed {
+            let Some(bare) = self.profile.mixed_bare_challenge.as_ref().map(|f| f.value) else {
+                return Err(ClientError::Profile {
+                    name: self.profile.name.clone(),
+                    reason: "auth_mode mixed needs mixed_bare_challenge (token_prompt or oauth_discovery)".into(),
+                });
+            };
+            if bare == BareChallenge::TokenPrompt && self.opts.bearer_token.is_none() {
+                return Err(ClientError::Profile {
+                    name: self.profile.name.clone(),
+                    reason: "in this profile's Mixed mode ChatGPT may prompt for a token: give one (--token)".into(),
+                });
+            }
+        }
+        if self.opts.chatgpt_real_cimd {
+            crate::continuation::present_chatgpt_real(&mut self.profile)?;
+        }
+        self.rec.set_continuation(false);
         let limit = self.rec.limits().flow_timeout;
-        match tokio::time::timeout(limit, self.attempts(&url)).await {
-            Ok(o) => Ok(o),
+        match tokio::time::timeout(limit, self.flow(&url)).await {
+            Ok(o) => o,
             Err(_) => {
                 let f = fail(
                     &self.profile,
@@ -256,6 +295,101 @@ impl Client {
                 Ok(Outcome::Failed(f.generic(&self.profile)))
             }
         }
+    }
+
+    /// The profile's attempts; then, when the AS refused only the harness's loopback document URL,
+    /// the flow ChatGPT takes without CIMD; then, if asked, the continuation past the first stop.
+    async fn flow(&mut self, url: &Url) -> Result<Outcome, ClientError> {
+        let mut outcome = self.attempts(url).await;
+        if let Outcome::Failed(f) = &outcome
+            && let Some(why) = self.cimd_untestable(f)
+        {
+            self.rec.note(crate::transcript::NoteKind::CimdUntestable, why.clone());
+            self.profile.registration.priority.value.retain(|k| *k != RegistrationKind::Cimd);
+            self.s.client = None;
+            outcome = self.attempts(url).await;
+            if let Outcome::Failed(f) = &outcome
+                && f.kind == FailureKind::NoClient
+            {
+                return Err(ClientError::Untestable(format!(
+                    "{why} Without CIMD the authorization server offers no way to get a client ({}).",
+                    f.cause
+                )));
+            }
+        }
+        Ok(match outcome {
+            Outcome::Failed(first) if self.opts.continue_after_failure => {
+                Outcome::Failed(self.continue_past(url, first).await)
+            }
+            other => other,
+        })
+    }
+
+    /// `Some(reason)` when `f` is the AS refusing the harness's own loopback `http://127.0.0.1:…`
+    /// metadata document URL — which ChatGPT never presents (it presents `https://chatgpt.com/…`)
+    /// — rather than the document: the AS never fetched it, or fetched it and named the URL's
+    /// scheme or address as the problem. A document fetched and refused for anything else (its
+    /// auth method, its redirect URIs) is a real refusal ChatGPT would meet too.
+    fn cimd_untestable(&self, f: &Failure) -> Option<String> {
+        let at_as = matches!(f.kind, FailureKind::AuthorizeFailed | FailureKind::TokenFailed)
+            && matches!(f.phase, Phase::Authorize | Phase::Token);
+        let c = self.s.client.as_ref().filter(|c| at_as && c.kind == RegistrationKind::Cimd)?;
+        let host = self.host.as_ref()?;
+        let id = Url::parse(&c.client_id).ok()?;
+        if id.scheme() != "http" || !c.client_id.starts_with(host.origin()) {
+            return None;
+        }
+        let fetched = host.fetches().iter().any(|x| x.path == id.path() && x.status == 200);
+        // The AS's own words (the message carries its error and description; the cause also
+        // quotes our request URL, whose https redirect URI would match).
+        let words = f.message.replace(&c.client_id, "").to_ascii_lowercase();
+        // Words about the URL, not the document ("private_key_jwt" is about the document).
+        let about_url =
+            ["https", "loopback", "localhost", "private address", "private network", "private ip", "ssrf", "scheme"];
+        let names_url = about_url.iter().any(|w| words.contains(w));
+        if fetched && !names_url {
+            return None;
+        }
+        let how =
+            if fetched { "fetched it and refused its address" } else { "refused it without fetching the document" };
+        Some(format!(
+            "CIMD not testable here: the harness can only present a loopback http client id ({}), and the authorization server {how} ({}); ChatGPT presents https://chatgpt.com/oauth/…/client.json. Pass --cimd-base https://… (a public URL your tunnel serves to the harness's metadata host) to test CIMD. Meanwhile the flow goes on as ChatGPT's does without CIMD.",
+            c.client_id,
+            crate::continuation::one_line(&f.cause)
+        ))
+    }
+
+    /// Past the first failure, one smallest assumption at a time (bounded), recording each next
+    /// outcome on `first`. The exchanges sent are marked as continuation; the session left is the
+    /// last one's (connected, or stopped), for the steps that follow.
+    async fn continue_past(&mut self, url: &Url, first: Failure) -> Failure {
+        let mut out = first;
+        let mut last = out.clone();
+        for _ in 0..MAX_CONTINUATIONS {
+            let Some((assumed, edited)) = crate::continuation::past(&self.profile, &last, self.s.client.as_ref())
+            else {
+                break;
+            };
+            self.profile = edited;
+            self.rec.set_continuation(true);
+            self.s.client = None;
+            let from_seq = self.rec.next_seq();
+            let next = self.once(url).await.unwrap_or_else(Outcome::Failed);
+            // The same stop again: the assumption did not get past it, and there is no next.
+            let done = match &next {
+                Outcome::Failed(f) => {
+                    let same = f.kind == last.kind && f.phase == last.phase;
+                    last = f.clone();
+                    same
+                }
+                Outcome::Connected { .. } | Outcome::NotAttempted => true,
+            };
+            out.continued.push(crate::outcome::Continued { assumed, from_seq, next });
+            if done {
+                break;
+            }
+        }
+        out
     }
 
     async fn attempts(&mut self, url: &Url) -> Outcome {
@@ -280,6 +414,8 @@ impl Client {
             AuthMode::Oauth if self.profile.discovery.on_challenge.value => {
                 // The spec's flow: start the session unauthenticated; the first 401 starts OAuth.
             }
+            // No token first; the first 401 decides (see `call`).
+            AuthMode::Mixed => {}
             AuthMode::Oauth => self.discover_and_authorize(url, None).await?,
             AuthMode::StaticBearer => {
                 self.s.wire.token = self.opts.bearer_token.clone();
@@ -415,12 +551,17 @@ impl Client {
                 let ctx = ctx!(self, url);
                 crate::mcp::rpc(&ctx, phase, &self.s.wire, body, method).await?
             };
-            if reply.status == 401 && self.profile.auth_mode.value == AuthMode::Oauth && self.s.found.is_none() {
+            let mode = self.profile.auth_mode.value;
+            if reply.status == 401 && mode == AuthMode::Mixed && self.s.found.is_none() && self.s.wire.token.is_none() {
+                self.mixed(url, &reply).await?;
+                continue;
+            }
+            if reply.status == 401 && mode == AuthMode::Oauth && self.s.found.is_none() {
                 // Challenged before any authorization (the spec's flow): discover from this 401.
                 self.discover_and_authorize(url, reply.challenge.clone()).await?;
                 continue;
             }
-            let oauth = self.profile.auth_mode.value == AuthMode::Oauth && self.s.found.is_some();
+            let oauth = matches!(mode, AuthMode::Oauth | AuthMode::Mixed) && self.s.found.is_some();
             if reply.status == 401 && oauth {
                 if !refreshed && self.profile.refresh.value == RefreshRule::On401 && self.refresh_tokens(url).await? {
                     refreshed = true;
@@ -440,6 +581,48 @@ impl Client {
         }
         let ctx = ctx!(self, url);
         Err(ctx.generic(phase, format!("{method}: no success after refreshing and re-authorizing")))
+    }
+
+    /// Mixed mode's first 401: OAuth when the challenge names Protected Resource Metadata; on a
+    /// bare challenge, the profile's way (a token prompt, or OAuth discovery regardless), noted
+    /// with its evidence so the result says which way was taken and how well that is known.
+    async fn mixed(&mut self, url: &Url, reply: &RpcReply) -> Result<(), Failure> {
+        let challenge = reply.challenge.clone();
+        if challenge.as_ref().is_some_and(|c| c.param("resource_metadata").is_some()) {
+            return self.discover_and_authorize(url, challenge).await;
+        }
+        let fact = self.profile.mixed_bare_challenge.clone().expect("checked in connect");
+        let header = reply
+            .challenge
+            .as_ref()
+            .map(|c| {
+                let params: Vec<String> = c.params.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+                format!("`{}`", crate::continuation::one_line(&format!("{} {}", c.scheme, params.join(", "))))
+            })
+            .unwrap_or_else(|| "no Bearer challenge".to_owned());
+        let evidence = format!("{:?}", fact.evidence).to_lowercase();
+        let way = match fact.value {
+            BareChallenge::TokenPrompt => "prompts for a token and sends it as Authorization: Bearer",
+            BareChallenge::OauthDiscovery => "runs OAuth discovery anyway",
+        };
+        let note = format!(
+            "Mixed mode: the 401 carries {header}, naming no resource_metadata, so ChatGPT {way} (the profile's mixed_bare_challenge; evidence: {evidence}, {}{})",
+            fact.source,
+            fact.note.as_deref().map(|n| format!("; {n}")).unwrap_or_default()
+        );
+        self.rec.note(crate::transcript::NoteKind::MixedMode, note.clone());
+        match fact.value {
+            BareChallenge::TokenPrompt => {
+                let token = self.opts.bearer_token.clone().expect("checked in connect");
+                self.rec.secret(crate::transcript::SecretKind::Token, &token);
+                self.s.wire.token = Some(token);
+                Ok(())
+            }
+            BareChallenge::OauthDiscovery => self.discover_and_authorize(url, challenge).await.map_err(|mut f| {
+                f.cause = format!("{} — {note}", f.cause);
+                f
+            }),
+        }
     }
 
     /// Re-authorizes after a challenge. When the attempts run out, the user sees the linking loop

@@ -136,7 +136,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<D
         match root_result {
             Some(Ok(v)) => chosen = Some((root_url.clone(), v)),
             Some(Err((why, seq))) => {
-                return Err(no_oauth(format!("the root Protected Resource Metadata is required: {why}"), seq));
+                // Say where a valid document is (what the spec's clients use): the fix, and the
+                // way past this stop for the run's continuation.
+                let elsewhere = chosen
+                    .as_ref()
+                    .map(|(u, _)| format!("; {} {u}", crate::continuation::OTHER_PRM_VALID))
+                    .unwrap_or_default();
+                return Err(no_oauth(format!("{}: {why}{elsewhere}", crate::continuation::ROOT_PRM_REQUIRED), seq));
             }
             None => {}
         }
@@ -215,7 +221,7 @@ pub(crate) async fn as_metadata(ctx: &Ctx<'_>, found: &mut Discovered, with_mcp_
         && let Some((t, seq)) = partial
     {
         return Err(no_oauth(
-            format!("{t} serves a partial metadata document (no authorization or token endpoint)"),
+            format!("{t} {} (no authorization or token endpoint)", crate::continuation::PARTIAL_METADATA),
             Some(seq),
         ));
     }

@@ -49,6 +49,9 @@ pub enum ClientError {
     /// The whole flow took too long.
     #[error("the connect flow did not finish within {0} s")]
     FlowTimeout(u64),
+    /// What the run needs cannot be tested from here (a harness limit, not the server's failure).
+    #[error("not testable here: {0}")]
+    Untestable(String),
     /// Signing a client assertion failed.
     #[error("failed to sign the client assertion: {0}")]
     Signing(String),

@@ -138,6 +138,8 @@ pub struct Recorder {
     lookup: Arc<dyn Lookup>,
     /// The client of [`Recorder::isolated`], built once (building one loads the TLS roots).
     unpooled: Arc<std::sync::OnceLock<reqwest::Client>>,
+    /// Set while the client runs past a failure under an assumption: exchanges are marked.
+    continuation: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -167,6 +169,7 @@ impl Recorder {
             policy,
             lookup,
             unpooled: Default::default(),
+            continuation: Arc::new(false.into()),
         }
     }
 
@@ -200,6 +203,28 @@ impl Recorder {
     /// The attempt number.
     pub fn attempt(&self) -> u32 {
         self.attempt.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Marks the exchanges from now on as sent past a failure where the client stops (or not).
+    pub fn set_continuation(&self, on: bool) {
+        self.continuation.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether new exchanges are marked as continuation.
+    pub fn continuation(&self) -> bool {
+        self.continuation.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Adds a note (a decision or limit of the client) starting at the next exchange.
+    pub fn note(&self, kind: crate::transcript::NoteKind, text: impl Into<String>) {
+        let mut t = self.lock();
+        let from_seq = t.exchanges.len() as u32 + 1;
+        t.notes.push(crate::transcript::Note { kind, text: text.into(), from_seq });
+    }
+
+    /// The seq the next exchange will get.
+    pub fn next_seq(&self) -> u32 {
+        self.lock().exchanges.len() as u32 + 1
     }
 
     /// Registers a secret with the transcript.
@@ -262,6 +287,8 @@ impl Recorder {
             duration_ms: 0,
             error: None,
             secrets: Vec::new(),
+            // Probes are the harness's own requests, never part of a client's flow.
+            continuation: self.continuation() && phase != Phase::Probe,
         };
         let started = Instant::now();
         let result = async {
@@ -329,6 +356,7 @@ impl Recorder {
             duration_ms: 0,
             error: Some(e.to_string()),
             secrets: Vec::new(),
+            continuation: self.continuation() && phase != Phase::Probe,
         };
         self.lock().push(exchange);
     }

@@ -49,6 +49,23 @@ pub struct Failure {
     pub phase: Phase,
     /// The transcript entry that shows it, if one does.
     pub seq: Option<u32>,
+    /// What came after, when the harness assumed its way past this failure to find the next one
+    /// (the client itself stops here; see [`Continued`]). Empty on the later failures themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continued: Vec<Continued>,
+}
+
+/// One step past a failure where the profile's client stops: the smallest assumption that gets
+/// past it, and what the flow met next under it. Exchanges sent under it are marked
+/// [`crate::Exchange::continuation`], so nothing reads them as what the client does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Continued {
+    /// The assumption, as a clause: "ChatGPT used the path-inserted PRM …".
+    pub assumed: String,
+    /// The first transcript entry sent under it.
+    pub from_seq: u32,
+    /// What happened next: connected, or the next failure.
+    pub next: Outcome,
 }
 
 /// The result of a connect.
@@ -119,5 +136,5 @@ pub(crate) fn fail(
         message = message.replace(&format!("{{{k}}}"), v);
     }
     message = message.replace("{detail}", &cause).replace("{error}", "error").replace("{method}", "");
-    Failure { kind, message, cause, phase, seq }
+    Failure { kind, message, cause, phase, seq, continued: Vec::new() }
 }

@@ -69,6 +69,21 @@ pub enum AuthMode {
     QueryToken,
     /// No auth at all.
     None,
+    /// The connector form's "Mixed" (seed 000): no token first; a 401 decides — OAuth when its
+    /// challenge points at Protected Resource Metadata, else what [`Profile::mixed_bare_challenge`] says.
+    Mixed,
+}
+
+/// What Mixed mode does with a 401 whose Bearer challenge names no `resource_metadata` (a bare
+/// `Bearer realm="…"`, seed 000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BareChallenge {
+    /// Ask the user for a token and send it as `Authorization: Bearer`.
+    TokenPrompt,
+    /// Run OAuth discovery anyway (well-known PRM and AS metadata), failing with "does not
+    /// implement OAuth" when there is none.
+    OauthDiscovery,
 }
 
 /// Where Protected Resource Metadata is looked for.
@@ -383,6 +398,9 @@ pub struct Profile {
     pub base: bool,
     /// Connector auth mode.
     pub auth_mode: Fact<AuthMode>,
+    /// Mixed mode's way on a 401 with a bare challenge (needed when `auth_mode` is `mixed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mixed_bare_challenge: Option<Fact<BareChallenge>>,
     /// User-Agent of discovery, registration and token requests.
     pub user_agent_oauth: Fact<String>,
     /// User-Agent of MCP requests.
@@ -419,6 +437,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("chatgpt-bearer-token", include_str!("../profiles/chatgpt-bearer-token.yaml")),
     ("chatgpt-noauth-query-token", include_str!("../profiles/chatgpt-noauth-query-token.yaml")),
     ("mcp-spec-2025-11-25", include_str!("../profiles/mcp-spec-2025-11-25.yaml")),
+    ("chatgpt-2026-mixed", include_str!("../profiles/chatgpt-2026-mixed.yaml")),
     ("claude", include_str!("../profiles/claude.yaml")),
     ("static-client-id", include_str!("../profiles/static-client-id.yaml")),
 ];

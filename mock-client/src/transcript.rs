@@ -139,6 +139,11 @@ pub struct Exchange {
     pub error: Option<String>,
     /// Indices into [`Transcript::secrets`] of the secrets this exchange carries.
     pub secrets: Vec<usize>,
+    /// Sent only because the harness assumed its way past a failure where the profile's client
+    /// stops ([`crate::Continued`]): not what that client does, so checks of its behaviour must
+    /// not read it as such.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub continuation: bool,
 }
 
 impl Exchange {
@@ -163,6 +168,31 @@ pub struct Transcript {
     pub exchanges: Vec<Exchange>,
     /// Every secret value seen.
     pub secrets: Vec<Secret>,
+    /// What the client decided or could not test along the way, for checks and reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+/// What a [`Note`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// The authorization server refused the harness's loopback-http metadata document URL, which
+    /// ChatGPT never presents: its CIMD path is not testable here, and the flow went on without it.
+    CimdUntestable,
+    /// Mixed connector mode met a 401 and took the way the profile says.
+    MixedMode,
+}
+
+/// A decision or limit of the client, with the transcript entry it starts at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// What.
+    pub kind: NoteKind,
+    /// One or two sentences, for the report.
+    pub text: String,
+    /// The first transcript entry after the decision (the exchanges from here on follow it).
+    pub from_seq: u32,
 }
 
 impl Transcript {
@@ -287,6 +317,11 @@ impl Transcript {
                 let mut f = f.clone();
                 f.message = r.hide(&f.message);
                 f.cause = r.hide(&f.cause);
+                // What the harness met past the first stop quotes the server as well.
+                for c in &mut f.continued {
+                    c.assumed = r.hide(&c.assumed);
+                    c.next = self.redact_outcome(&c.next);
+                }
                 Outcome::Failed(f)
             }
             Outcome::NotAttempted => Outcome::NotAttempted,
@@ -329,6 +364,7 @@ mod tests {
             duration_ms: 1,
             error: None,
             secrets: vec![],
+            continuation: false,
         }
     }
 

@@ -2086,6 +2086,7 @@ mod tests {
             duration_ms: 1,
             error: None,
             secrets: vec![],
+            continuation: false,
         };
         assert_eq!(excerpt(&e), "POST http://127.0.0.1:1/token → 400 {\"error\": \"invalid_grant\"}");
         e.response_body = Some("<!DOCTYPE html><html><head><title>oops! something went wrong</title>".into());

@@ -7,7 +7,7 @@
 //! ChatGPT would show and why; the steps before it are SUCCESS, the steps after it were never
 //! reached and produce nothing.
 
-use mock_client::{Exchange, Failure, FailureKind, Outcome, Phase};
+use mock_client::{Exchange, Failure, FailureKind, NoteKind, Phase};
 use serde_json::{Value, json};
 
 use super::common::{
@@ -23,27 +23,80 @@ pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
         [gpt_01(v), gpt_02(v), gpt_12(v), gpt_13(v), gpt_16(v), gpt_18(v)].into_iter().flatten().collect();
     out.extend(gpt_11_probe(v));
     if v.is_chatgpt() && v.connect(Phase::Discovery).next().is_some() {
-        let f = Facts::of(v);
-        out.extend(
-            [
-                gpt_03(v, &f),
-                gpt_04(v, &f),
-                gpt_05(v, &f),
-                gpt_06(v, &f),
-                gpt_07(v, &f),
-                gpt_08(v, &f),
-                gpt_09(v, &f),
-                gpt_10(v, &f),
-                gpt_11(v, &f),
-                gpt_14(v, &f),
-                gpt_15(v, &f),
-                gpt_17(v, &f),
-            ]
-            .into_iter()
-            .flatten(),
-        );
+        out.extend(connect_part(v));
     }
     out
+}
+
+/// The GPT findings of the connect: ChatGPT's own flow, then each stretch the harness ran past a
+/// stop under an assumption ([`mock_client::Continued`]). A later stretch only adds what the
+/// earlier ones did not reach, each finding saying after which failure and under which assumption
+/// it was reached; the verdict stays the first stop's.
+fn connect_part(v: &View<'_>) -> Vec<Finding> {
+    let outcome = &v.record.outcome;
+    let continued = outcome.failure().map(|f| f.continued.as_slice()).unwrap_or_default();
+    let untestable = v.record.transcript.notes.iter().find(|n| n.kind == NoteKind::CimdUntestable);
+    let first_hi = continued.first().map(|c| c.from_seq).unwrap_or(u32::MAX);
+    let own = Span { lo: 0, flow_lo: untestable.map(|n| n.from_seq).unwrap_or(0), hi: first_hi };
+    let f = Facts::of(v, own, outcome.failure(), outcome.connected());
+    let mut out = findings_of(v, &f);
+    if let Some(n) = untestable
+        && !out.iter().any(|x| x.id == "GPT-09")
+    {
+        out.push(v.skipped("GPT-09", n.text.clone(), Vec::new(), json!({"note": n.kind})));
+    }
+    let mut after = f.blamed.map(str::to_owned).unwrap_or_else(|| "the first failure".into());
+    for (i, c) in continued.iter().enumerate() {
+        let hi = continued.get(i + 1).map(|n| n.from_seq).unwrap_or(u32::MAX);
+        let span = Span { lo: c.from_seq, flow_lo: c.from_seq, hi };
+        let g = Facts::of(v, span, c.next.failure(), c.next.connected());
+        for mut x in findings_of(v, &g) {
+            if out.iter().any(|y| y.id == x.id) {
+                continue;
+            }
+            let said = x.description.replacen("ChatGPT would fail:", "ChatGPT would then fail:", 1);
+            x.description = format!("After {after} (reached only by assuming {}): {said}", c.assumed);
+            if let Value::Object(m) = &mut x.details {
+                m.insert("continuation".into(), json!({"after": after, "assumed": c.assumed}));
+            } else {
+                x.details = json!({"continuation": {"after": after, "assumed": c.assumed}});
+            }
+            out.push(x);
+        }
+        if let Some(b) = g.blamed {
+            after = format!("{after}, then {b}");
+        }
+    }
+    out
+}
+
+fn findings_of(v: &View<'_>, f: &Facts<'_>) -> Vec<Finding> {
+    [
+        gpt_03(v, f),
+        gpt_04(v, f),
+        gpt_05(v, f),
+        gpt_06(v, f),
+        gpt_07(v, f),
+        gpt_08(v, f),
+        gpt_09(v, f),
+        gpt_10(v, f),
+        gpt_11(v, f),
+        gpt_14(v, f),
+        gpt_15(v, f),
+        gpt_17(v, f),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The stretch of the transcript one [`Facts`] reads: `[lo, hi)`, with registration, authorization
+/// and token read only from `flow_lo` on (after a CIMD attempt refused for the harness's own URL).
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    lo: u32,
+    flow_lo: u32,
+    hi: u32,
 }
 
 /// Whether a PRM answer is what ChatGPT accepts: 200, JSON, a non-empty `authorization_servers` of
@@ -338,8 +391,9 @@ fn gpt_18(v: &View<'_>) -> Option<Finding> {
     })
 }
 
-/// What the connect established, read once.
+/// What the connect (or one continued stretch of it) established, read once.
 struct Facts<'a> {
+    span: Span,
     failure: Option<&'a Failure>,
     /// The GPT ID the failure is attributed to.
     blamed: Option<&'static str>,
@@ -358,37 +412,31 @@ struct Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
-    fn of(v: &View<'a>) -> Facts<'a> {
+    fn of(v: &View<'a>, span: Span, failure: Option<&'a Failure>, connected: bool) -> Facts<'a> {
+        let in_span = move |e: &&Exchange| e.seq >= span.lo && e.seq < span.hi;
+        let in_flow = move |e: &&Exchange| e.seq >= span.flow_lo.max(span.lo) && e.seq < span.hi;
         let as_probes: Vec<&Exchange> =
-            v.connect(Phase::Discovery).filter(|e| e.label.contains("as metadata")).collect();
+            v.connect(Phase::Discovery).filter(in_span).filter(|e| e.label.contains("as metadata")).collect();
         let metadata = as_probes
             .iter()
             .filter(|e| e.method == "GET" && e.status == Some(200))
             .find_map(|e| body_json(e).filter(complete).map(|d| (*e, d)));
-        let dcr: Vec<&Exchange> =
-            v.connect(Phase::Registration).filter(|e| e.label == "dynamic client registration").collect();
-        let authorize: Vec<&Exchange> = v.connect(Phase::Authorize).collect();
+        let dcr: Vec<&Exchange> = v
+            .connect(Phase::Registration)
+            .filter(in_flow)
+            .filter(|e| e.label == "dynamic client registration")
+            .collect();
+        let authorize: Vec<&Exchange> = v.connect(Phase::Authorize).filter(in_flow).collect();
         let cimd = authorize.first().is_some_and(|e| {
             url::Url::parse(&e.url)
                 .ok()
                 .and_then(|u| u.query_pairs().find(|(k, _)| k == "client_id").map(|(_, v)| v.into_owned()))
                 .is_some_and(|id| id.starts_with("https://") || id.starts_with("http://"))
         });
-        let token = v.connect(Phase::Token).find(|e| e.label.contains("authorization_code"));
-        let refresh: Vec<&Exchange> = v.connect(Phase::Refresh).collect();
-        let failure = v.record.outcome.failure();
-        let mut f = Facts {
-            failure,
-            blamed: None,
-            connected: matches!(v.record.outcome, Outcome::Connected { .. }),
-            as_probes,
-            metadata,
-            dcr,
-            authorize,
-            token,
-            refresh,
-            cimd,
-        };
+        let token = v.connect(Phase::Token).filter(in_flow).find(|e| e.label.contains("authorization_code"));
+        let refresh: Vec<&Exchange> = v.connect(Phase::Refresh).filter(in_span).collect();
+        let mut f =
+            Facts { span, failure, blamed: None, connected, as_probes, metadata, dcr, authorize, token, refresh, cimd };
         f.blamed = failure.and_then(|x| attribute(v, &f, x));
         f
     }
@@ -407,6 +455,7 @@ fn attribute(v: &View<'_>, f: &Facts<'_>, x: &Failure) -> Option<&'static str> {
         FailureKind::NoOauth => {
             let root_ok = v
                 .connect(Phase::Discovery)
+                .filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi)
                 .find(|e| e.label == "root PRM")
                 .is_none_or(|e| chatgpt_valid_prm(e).is_ok());
             if root_ok { "GPT-03" } else { "GPT-01" }
@@ -429,7 +478,9 @@ fn attribute(v: &View<'_>, f: &Facts<'_>, x: &Failure) -> Option<&'static str> {
             let at = x.seq.and_then(|s| v.exchanges().iter().find(|e| e.seq == s));
             let after_token = f.token.map(|t| t.seq).unwrap_or(0);
             let auth_refused = at.is_some_and(refused)
-                || v.exchanges().iter().any(|e| e.phase == Phase::Mcp && e.seq > after_token && refused(e))
+                || v.exchanges()
+                    .iter()
+                    .any(|e| e.phase == Phase::Mcp && e.seq > after_token && e.seq < f.span.hi && refused(e))
                 || x.kind == FailureKind::RetryLimit;
             if auth_refused { "GPT-08" } else { "GPT-11" }
         }
@@ -444,7 +495,11 @@ fn blame(v: &View<'_>, f: &Facts<'_>, id: &str) -> Option<Finding> {
     let last_refusal = matches!(id, "GPT-08" | "GPT-11")
         .then(|| {
             v.exchanges().iter().rev().find(|e| {
-                matches!(e.phase, Phase::Mcp | Phase::StepUp) && v.is_mcp(e) && e.status.is_some_and(|s| s >= 400)
+                e.seq >= f.span.lo
+                    && e.seq < f.span.hi
+                    && matches!(e.phase, Phase::Mcp | Phase::StepUp)
+                    && v.is_mcp(e)
+                    && e.status.is_some_and(|s| s >= 400)
             })
         })
         .flatten()
@@ -573,7 +628,7 @@ fn gpt_08(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
     if !f.connected {
         return None;
     }
-    let calls = seqs(v.connect(Phase::Mcp));
+    let calls = seqs(v.connect(Phase::Mcp).filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi));
     let loose: Vec<&Exchange> = v
         .probes_prefixed(labels::NEGATIVE_TOKEN_PREFIX)
         .into_iter()
@@ -640,7 +695,10 @@ fn gpt_11(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
     if let Some(b) = blame(v, f, "GPT-11") {
         return Some(b);
     }
-    let init = v.connect(Phase::Mcp).find(|e| e.label == "initialize" && ok(e))?;
+    let init = v
+        .connect(Phase::Mcp)
+        .filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi)
+        .find(|e| e.label == "initialize" && ok(e))?;
     Some(v.pass(
         "GPT-11",
         "initialize with ChatGPT's clientInfo, protocol version and Accept succeeds.",

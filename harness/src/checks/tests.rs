@@ -32,6 +32,7 @@ impl Ex {
             duration_ms: 1,
             error: status.is_none().then(|| "timed out".into()),
             secrets: Vec::new(),
+            continuation: false,
         })
     }
     fn probe(label: &str, method: &str, status: u16) -> Ex {
@@ -241,6 +242,7 @@ fn gpt_11_blames_a_failed_initialize_that_is_not_about_auth() {
         cause: "initialize failed after authorization: HTTP 406".into(),
         phase: Phase::Mcp,
         seq: Some(2),
+        continued: Vec::new(),
     };
     let fs = super::run(&record("chatgpt-2026-cimd", "2025-11-25", Outcome::Failed(failure), list));
     let f = find(&fs, "GPT-11");
@@ -477,4 +479,45 @@ fn gpt_11_for_a_one_type_accept_is_info_while_no_chatgpt_profile_sends_one() {
     let g = find(&f, "GPT-11");
     assert_eq!(g.status, Status::Info, "{g:?}");
     assert!(g.description.contains("seed 003") && g.description.contains("2025"), "{}", g.description);
+}
+
+/// An AS that refused the harness's own loopback metadata document URL: GPT-09 is SKIPPED with the
+/// client's note (never a FAILURE), and the refused CIMD authorization before the note is not read
+/// as ChatGPT's client (GPT-04 is judged from the DCR flow after it).
+#[test]
+fn cimd_refused_for_the_harness_url_is_skipped_not_failed() {
+    let cimd_id = "http%3A%2F%2F127.0.0.1%3A9%2Foauth%2Fcb%2Fclient.json";
+    let list = vec![
+        Ex::new(Phase::Discovery, "root PRM", "GET", ROOT_PRM, Some(200))
+            .json(json!({"resource": T, "authorization_servers": ["https://as.example"]})),
+        Ex::new(
+            Phase::Authorize,
+            "authorization request",
+            "GET",
+            &format!("https://as.example/authorize?client_id={cimd_id}"),
+            Some(400),
+        ),
+        Ex::new(Phase::Registration, "dynamic client registration", "POST", "https://as.example/register", Some(201))
+            .json(json!({"client_id": "c1", "token_endpoint_auth_method": "client_secret_post"})),
+        Ex::new(
+            Phase::Authorize,
+            "authorization request",
+            "GET",
+            "https://as.example/authorize?client_id=c1",
+            Some(302),
+        ),
+        Ex::new(Phase::Token, "token (authorization_code)", "POST", "https://as.example/token", Some(200))
+            .send(&json!("client_id=c1&client_secret=s")),
+    ];
+    let mut r = record("chatgpt-2026-cimd", "2025-11-25", connected(), list);
+    r.transcript.notes.push(mock_client::Note {
+        kind: mock_client::NoteKind::CimdUntestable,
+        text: "CIMD not testable here: … pass --cimd-base https://…".into(),
+        from_seq: 3,
+    });
+    let fs = super::run(&r);
+    let f = find(&fs, "GPT-09");
+    assert_eq!(f.status, Status::Skipped, "{f:#?}");
+    assert!(f.description.contains("not testable here"), "{}", f.description);
+    assert!(find(&fs, "GPT-04").description.contains("dynamic registration"), "{:#?}", find(&fs, "GPT-04"));
 }

@@ -57,6 +57,7 @@ pub(crate) mod fixtures {
             duration_ms: 3,
             error: None,
             secrets: vec![],
+            continuation: false,
         }
     }
 
@@ -89,6 +90,7 @@ pub(crate) mod fixtures {
             cause: "root PRM http://127.0.0.1:8000/.well-known/oauth-protected-resource answered HTTP 404".into(),
             phase,
             seq,
+            continued: Vec::new(),
         })
     }
 

@@ -87,6 +87,11 @@ fn options(p: &Planned, idp: Option<&Arc<IdpHandle>>, token: Option<String>) -> 
             .map(|client_id| StaticCredentials { client_id, client_secret: c.client_secret.clone() }),
         bearer_token: token,
         cimd_rewrite: rewrite,
+        cimd_base: c.cimd_base.clone(),
+        cimd_port: c.cimd_port,
+        chatgpt_real_cimd: c.cimd_client_id.as_deref() == Some("chatgpt-real"),
+        // ChatGPT stops at the first failure; the run goes on to name the next ones too.
+        continue_after_failure: p.profile.starts_with("chatgpt"),
         ..Default::default()
     }
 }
@@ -195,6 +200,12 @@ async fn execute(
 ) -> Result<(), RunError> {
     let shared = settings.shared_idp.clone();
     let profile = mock_client::profile::load(&p.profile)?;
+    if let Some(v) = p.client.cimd_client_id.as_deref().filter(|v| !["harness", "chatgpt-real"].contains(v)) {
+        return Err(RunError::Step {
+            step: "client.cimd_client_id".into(),
+            reason: format!("`{v}` is not one of harness, chatgpt-real"),
+        });
+    }
     let idp = match (&p.idp, shared) {
         (_, Some(shared)) => Some(shared),
         (Some(cfg), None) => Some(Arc::new(MockIdp::with_config(cfg.clone()).start().await?)),

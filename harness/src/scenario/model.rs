@@ -111,6 +111,14 @@ pub struct ClientSettings {
     pub client_secret: Option<String>,
     /// A bearer token (bearer/query-token profiles); `mint` to mint a valid one from the mock IdP.
     pub token: Option<String>,
+    /// A public https URL (a tunnel) that reaches the client's metadata host, so a remote AS can
+    /// fetch the Client ID Metadata Document.
+    pub cimd_base: Option<String>,
+    /// The metadata host's port on 127.0.0.1 (what the tunnel forwards to).
+    pub cimd_port: Option<u16>,
+    /// `harness` (default: the harness's copy of the profile's document) or `chatgpt-real`
+    /// (ChatGPT's real `https://chatgpt.com/oauth/client.json`, authenticating with `none`).
+    pub cimd_client_id: Option<String>,
 }
 
 /// A step as written: a bare name (`connect`) or a one-key map (`call_tool: {name: whoami}`).
@@ -346,6 +354,9 @@ impl Loaded {
                 client.client_id = c.client_id.or(client.client_id);
                 client.client_secret = c.client_secret.or(client.client_secret);
                 client.token = c.token.or(client.token);
+                client.cimd_base = c.cimd_base.or(client.cimd_base);
+                client.cimd_port = c.cimd_port.or(client.cimd_port);
+                client.cimd_client_id = c.cimd_client_id.or(client.cimd_client_id);
             }
             let target = s.target.clone().unwrap_or(TargetSpec::Reference(ReferenceTarget::default()));
             let idp = match (&s.idp, &target) {
