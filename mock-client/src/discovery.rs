@@ -112,7 +112,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<D
                     (200, Some(v)) => {
                         valid_prm(&v).map(|_| v).map_err(|e| (format!("{label} {target}: {e}"), Some(r.seq)))
                     }
-                    (200, None) => Err((format!("{label} {target} is not JSON"), Some(r.seq))),
+                    (200, None) => Err((
+                        format!("{label} {target} is not JSON{}", crate::transcript::cut_note(r.truncated)),
+                        Some(r.seq),
+                    )),
                     (s, _) => Err((format!("{label} {target} answered HTTP {s}"), Some(r.seq))),
                 }
             }

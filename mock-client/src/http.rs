@@ -99,6 +99,8 @@ pub struct Resp {
     pub headers: Vec<(String, String)>,
     /// Body bytes (at most the limit).
     pub body: Vec<u8>,
+    /// The body was larger than the limit and was cut there.
+    pub truncated: bool,
     /// The transcript entry.
     pub seq: u32,
 }
@@ -179,8 +181,7 @@ impl Recorder {
     /// start of its answer (probes use this, so no probe changes another's answer). It shares the
     /// address policy, targets included.
     pub fn isolated(&self) -> Recorder {
-        let http =
-            self.unpooled.get_or_init(|| http_client(&self.limits, false, &self.policy, &self.lookup)).clone();
+        let http = self.unpooled.get_or_init(|| http_client(&self.limits, false, &self.policy, &self.lookup)).clone();
         Recorder { http, ..self.clone() }
     }
 
@@ -321,7 +322,7 @@ impl Recorder {
                 exchange.response_body = Some(String::from_utf8_lossy(&body).into_owned());
                 exchange.truncated = truncated;
                 let seq = self.lock().push(exchange);
-                Ok(Resp { status, headers, body, seq })
+                Ok(Resp { status, headers, body, truncated, seq })
             }
             Err(e) => {
                 let err = match net_policy::refusal_in(&e) {

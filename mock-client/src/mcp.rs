@@ -89,7 +89,9 @@ pub(crate) fn read(r: &Resp, id: Option<u64>) -> (Option<Value>, Option<String>)
     } else if text.trim().is_empty() {
         Ok(vec![])
     } else {
-        serde_json::from_str::<Value>(&text).map(|v| vec![v]).map_err(|e| format!("the body is not JSON: {e}"))
+        serde_json::from_str::<Value>(&text)
+            .map(|v| vec![v])
+            .map_err(|e| format!("the body is not JSON: {e}{}", crate::transcript::cut_note(r.truncated)))
     };
     match messages {
         Err(e) => (None, Some(e)),

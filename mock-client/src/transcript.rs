@@ -129,7 +129,7 @@ pub struct Exchange {
     pub status: Option<u16>,
     /// Response headers, in the order received.
     pub response_headers: Vec<(String, String)>,
-    /// Response body as text (truncated at the body limit).
+    /// Response body as text (truncated at the body limit; see [`cut_note`]).
     pub response_body: Option<String>,
     /// Whether the body was cut at the limit.
     pub truncated: bool,
@@ -338,6 +338,12 @@ fn carries(e: &Exchange, value: &str) -> bool {
         || e.request_headers.iter().chain(e.response_headers.iter()).any(|(_, v)| hit(v))
         || e.request_body.as_deref().is_some_and(hit)
         || e.response_body.as_deref().is_some_and(hit)
+}
+
+/// What to add where a body that was cut at the harness's size limit did not parse: then the
+/// server sent more than the harness reads, which is the finding — not (only) malformed JSON.
+pub fn cut_note(truncated: bool) -> &'static str {
+    if truncated { " (the body exceeded the harness's size limit and was cut there)" } else { "" }
 }
 
 #[cfg(test)]

@@ -105,7 +105,8 @@ fn chatgpt_valid_prm(e: &Exchange) -> Result<(), String> {
     if e.status != Some(200) {
         return Err(format!("{} answered {}", e.url, answer(e)));
     }
-    let d = body_json(e).ok_or_else(|| format!("{} is not JSON", e.url))?;
+    let d = body_json(e)
+        .ok_or_else(|| format!("{} is not JSON{}", e.url, mock_client::transcript::cut_note(e.truncated)))?;
     let list = d
         .get("authorization_servers")
         .and_then(Value::as_array)

@@ -22,7 +22,9 @@ fn document(e: &Exchange) -> Option<Value> {
 fn why_not(e: &Exchange) -> String {
     match (e.status, body_json(e)) {
         (Some(200), Some(_)) => format!("{} answered 200 with JSON that is not an object", e.url),
-        (Some(200), None) => format!("{} answered 200 but the body is not JSON", e.url),
+        (Some(200), None) => {
+            format!("{} answered 200 but the body is not JSON{}", e.url, mock_client::transcript::cut_note(e.truncated))
+        }
         _ => format!("{} answered {}", e.url, answer(e)),
     }
 }
