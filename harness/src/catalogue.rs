@@ -14,8 +14,12 @@ use crate::model::{SpecRef, Status};
 /// The catalogue file, embedded.
 pub const CATALOGUE_YAML: &str = include_str!("../requirements.yaml");
 
-/// The MCP revisions the catalogue knows, oldest first.
-pub const SPEC_VERSIONS: [&str; 2] = ["2025-06-18", "2025-11-25"];
+/// The MCP revisions the catalogue knows, oldest first. 2026-07-28 is catalogued (its IDs have a
+/// meaning) but not yet judged: the checks speak the two 2025 revisions.
+pub const SPEC_VERSIONS: [&str; 3] = ["2025-06-18", "2025-11-25", "2026-07-28"];
+
+/// The newest revision the checks judge: an unknown revision is judged as this one.
+const NEWEST_JUDGED: &str = "2025-11-25";
 
 /// How binding a requirement is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,7 +80,7 @@ pub struct Requirement {
 impl Requirement {
     /// Whether it applies under this MCP revision (an unknown revision is judged as the newest).
     pub fn applies_to(&self, spec_version: &str) -> bool {
-        let v = if SPEC_VERSIONS.contains(&spec_version) { spec_version } else { SPEC_VERSIONS[1] };
+        let v = if SPEC_VERSIONS.contains(&spec_version) { spec_version } else { NEWEST_JUDGED };
         self.versions.iter().any(|x| x == v)
     }
 
@@ -215,6 +219,12 @@ mod tests {
         add("AS", &[2, 4, 5, 6, 7, 8, 10, 11, 14, 15, 17, 18, 20, 22, 23]);
         add("C", &(1..=28).collect::<Vec<_>>());
         add("GPT", &(1..=18).collect::<Vec<_>>());
+        // New in 2026-07-28 (and ChatGPT since 2026-08): catalogued, not judged yet.
+        add("RS", &(21..=28).collect::<Vec<_>>());
+        add("H", &[21, 22, 23, 24, 25, 26, 27, 28, 29, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 44]);
+        add("AS", &(24..=28).collect::<Vec<_>>());
+        add("C", &[30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 42]);
+        add("GPT", &[19, 20, 21]);
         v
     }
 

@@ -26,7 +26,8 @@ const DROP_HEADERS: &[&str] = &[
     "keep-alive",
     "transfer-encoding",
 ];
-const TIME_KEYS: &[&str] = &["iat", "exp", "nbf", "auth_time", "client_id_issued_at", "expires_at", "timestamp"];
+const TIME_KEYS: &[&str] =
+    &["iat", "exp", "nbf", "auth_time", "client_id_issued_at", "client_secret_expires_at", "expires_at", "timestamp"];
 
 /// The normalised text of a run.
 pub fn render(verdict: &str, findings: &[Finding], transcript: &Transcript) -> String {
@@ -115,7 +116,8 @@ fn times(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(m) => {
             for (k, x) in m.iter_mut() {
-                if TIME_KEYS.contains(&k.as_str()) && x.is_number() {
+                // 0 is not a time but a fact ("never expires", RFC 7591 §3.2.1): kept.
+                if TIME_KEYS.contains(&k.as_str()) && x.is_number() && x.as_i64() != Some(0) {
                     *x = serde_json::Value::String("[time]".into());
                 } else {
                     times(x);

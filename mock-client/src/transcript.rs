@@ -252,6 +252,10 @@ impl Transcript {
             carried.dedup();
             e.secrets = carried;
         }
+        // Notes quote what the server answered (a refusal's error text may echo a code or state).
+        for n in &mut t.notes {
+            n.text = r.hide(&n.text);
+        }
         let mut counters: std::collections::HashMap<SecretKind, usize> = Default::default();
         for s in &mut t.secrets {
             let n = counters.entry(s.kind).or_default();
