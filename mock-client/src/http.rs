@@ -272,25 +272,7 @@ impl Recorder {
         if let Some(b) = &req.body {
             builder = builder.body(b.clone());
         }
-        let mut exchange = Exchange {
-            seq: 0,
-            phase,
-            attempt: self.attempt(),
-            label: req.label.clone(),
-            method: req.method.to_string(),
-            url: req.url.clone(),
-            request_headers: req.headers.clone(),
-            request_body: req.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
-            status: None,
-            response_headers: Vec::new(),
-            response_body: None,
-            truncated: false,
-            duration_ms: 0,
-            error: None,
-            secrets: Vec::new(),
-            // Probes are the harness's own requests, never part of a client's flow.
-            continuation: self.continuation() && phase != Phase::Probe,
-        };
+        let mut exchange = self.unsent(phase, &req);
         let started = Instant::now();
         let result = async {
             let mut resp = builder.send().await?;
@@ -339,9 +321,9 @@ impl Recorder {
         }
     }
 
-    /// Appends an exchange that was never sent: the URL the server named and the refusal.
-    fn record_refusal(&self, phase: Phase, req: &Req, e: &ClientError) {
-        let exchange = Exchange {
+    /// The exchange a request starts as, before any answer (its sequence number is set on push).
+    fn unsent(&self, phase: Phase, req: &Req) -> Exchange {
+        Exchange {
             seq: 0,
             phase,
             attempt: self.attempt(),
@@ -355,10 +337,17 @@ impl Recorder {
             response_body: None,
             truncated: false,
             duration_ms: 0,
-            error: Some(e.to_string()),
+            error: None,
             secrets: Vec::new(),
+            // Probes are the harness's own requests, never part of a client's flow.
             continuation: self.continuation() && phase != Phase::Probe,
-        };
+        }
+    }
+
+    /// Appends an exchange that was never sent: the URL the server named and the refusal.
+    fn record_refusal(&self, phase: Phase, req: &Req, e: &ClientError) {
+        let mut exchange = self.unsent(phase, req);
+        exchange.error = Some(e.to_string());
         self.lock().push(exchange);
     }
 }
