@@ -166,6 +166,21 @@ pub async fn full_flow(idp: &IdpHandle, method: Option<&str>) -> (Registered, Va
 pub const RS_ID: &str = "resource-server";
 pub const RS_SECRET: &str = "rs-secret";
 
+/// RFC 7662 introspection of `token`, authenticating as `id`/`secret` with HTTP Basic; the answer
+/// must be 200 whatever the token (an unknown one is `{"active": false}`).
+pub async fn introspect_with(
+    http: &reqwest::Client,
+    idp: &IdpHandle,
+    id: &str,
+    secret: Option<&str>,
+    token: &str,
+) -> serde_json::Value {
+    let r =
+        http.post(idp.endpoints().introspection).basic_auth(id, secret).form(&[("token", token)]).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    r.json().await.unwrap()
+}
+
 /// Adds a static client flagged `resource_server`: the one client that may introspect every token.
 pub fn with_resource_server(b: mock_idp::MockIdp) -> mock_idp::MockIdp {
     b.static_client(mock_idp::StaticClient {

@@ -7,7 +7,8 @@
 //! more than the IdP's work in a debug build).
 
 use crate::common::{
-    REDIRECT, RESOURCE, RS_ID, RS_SECRET, Registered, dcr_body, pkce, start, verify_with_jwks, with_resource_server,
+    REDIRECT, RESOURCE, RS_ID, RS_SECRET, Registered, dcr_body, introspect_with, pkce, start, verify_with_jwks,
+    with_resource_server,
 };
 use mock_idp::{IdpHandle, Limits, MockIdp, StoreSizes};
 use reqwest::StatusCode;
@@ -115,16 +116,7 @@ impl Soak {
 
     /// Introspection as the resource server, which may see every token.
     async fn introspect(&self, token: &str) -> Value {
-        let r = self
-            .http
-            .post(self.idp.endpoints().introspection)
-            .basic_auth(RS_ID, Some(RS_SECRET))
-            .form(&[("token", token)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        r.json().await.unwrap()
+        introspect_with(&self.http, &self.idp, RS_ID, Some(RS_SECRET), token).await
     }
 
     async fn get_ok(&self, url: &str) {

@@ -220,15 +220,7 @@ async fn refresh(idp: &mock_idp::IdpHandle, c: &Registered, rt: &str, extra: &[(
 
 /// Introspects as the resource server of [`with_resource_server`], which may see every token.
 pub async fn introspect(idp: &mock_idp::IdpHandle, token: &str) -> Value {
-    let r = http()
-        .post(idp.endpoints().introspection)
-        .basic_auth(RS_ID, Some(RS_SECRET))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.unwrap()
+    introspect_with(&http(), idp, RS_ID, Some(RS_SECRET), token).await
 }
 
 #[tokio::test]
@@ -367,15 +359,7 @@ async fn static_clients_work_like_seed_001s_oauth_client_id() {
 }
 
 async fn introspect_as(idp: &mock_idp::IdpHandle, c: &Registered, token: &str) -> Value {
-    let r = http()
-        .post(idp.endpoints().introspection)
-        .basic_auth(&c.client_id, c.client_secret.as_deref())
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.unwrap()
+    introspect_with(&http(), idp, &c.client_id, c.client_secret.as_deref(), token).await
 }
 
 /// RFC 7662 §4: only the token's own client, or a client configured as a resource server, learns
