@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::checks;
-use crate::model::{Finding, RunRecord, ScenarioResult, Status};
+use crate::model::{Finding, RunHead, RunRecord, ScenarioResult, Status};
 use crate::probes::{self, Probe, ProbeContext};
 use crate::trusted_idp::TrustedIdp;
 
@@ -69,25 +69,13 @@ pub async fn check(mut opts: CheckOptions, progress: &(dyn Fn(&str) + Sync)) -> 
     let started = Instant::now();
     let deadline = started + opts.deadline;
     let name = format!("check {}", opts.profile);
-    let mut result = ScenarioResult {
-        name: name.clone(),
-        file: "check".into(),
-        tags: Vec::new(),
-        run: RunRecord {
-            target: opts.target.clone(),
-            profile: opts.profile.clone(),
-            profile_display: opts.profile.clone(),
-            spec_version: opts.spec.clone(),
-            outcome: Outcome::NotAttempted,
-            transcript: Default::default(),
-        },
-        findings: Vec::new(),
-        expectations: Vec::new(),
-        verdict: String::new(),
-        duration_ms: 0,
-        error: None,
-        error_tier: Default::default(),
+    let head = RunHead {
+        target: opts.target.clone(),
+        profile: opts.profile.clone(),
+        profile_display: opts.profile.clone(),
+        spec_version: opts.spec.clone(),
     };
+    let mut result = ScenarioResult::not_run(name.clone(), "check".into(), Vec::new(), head);
     let profile = match mock_client::profile::load(&opts.profile) {
         Ok(p) => p,
         Err(e) => {

@@ -128,6 +128,19 @@ pub struct RunRecord {
     pub transcript: Transcript,
 }
 
+/// What a run is about before it starts: the [`RunRecord`] fields known up front.
+#[derive(Debug, Clone)]
+pub struct RunHead {
+    /// The MCP server URL (empty until a target is started).
+    pub target: String,
+    /// The client profile name.
+    pub profile: String,
+    /// Its display name (the name itself until the profile loads).
+    pub profile_display: String,
+    /// The MCP spec version judged against.
+    pub spec_version: String,
+}
+
 /// What a scenario expected about one finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpectationResult {
@@ -190,6 +203,30 @@ impl ErrorTier {
 }
 
 impl ScenarioResult {
+    /// A result before anything ran: no outcome yet ([`Outcome::NotAttempted`]), no findings, no
+    /// verdict. The runner and `check` both start from it, so neither can begin "connected".
+    pub fn not_run(name: String, file: String, tags: Vec<String>, run: RunHead) -> ScenarioResult {
+        ScenarioResult {
+            name,
+            file,
+            tags,
+            run: RunRecord {
+                target: run.target,
+                profile: run.profile,
+                profile_display: run.profile_display,
+                spec_version: run.spec_version,
+                outcome: Outcome::NotAttempted,
+                transcript: Default::default(),
+            },
+            findings: Vec::new(),
+            expectations: Vec::new(),
+            verdict: String::new(),
+            duration_ms: 0,
+            error: None,
+            error_tier: Default::default(),
+        }
+    }
+
     /// Whether the scenario is as expected: no harness error, every expectation held, and — for
     /// finding IDs the scenario did not name — no FAILURE or WARNING.
     pub fn passed(&self) -> bool {

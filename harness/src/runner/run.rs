@@ -6,7 +6,7 @@ use mock_idp::{IdpHandle, MockIdp};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::model::{ErrorTier, RunRecord, ScenarioResult};
+use crate::model::{ErrorTier, RunHead, ScenarioResult};
 use crate::probes::{Probe, ProbeContext};
 use crate::scenario::{Login, SendToken};
 use crate::scenario::{Planned, RawStep};
@@ -98,25 +98,13 @@ fn options(p: &Planned, idp: Option<&Arc<IdpHandle>>, token: Option<String>) -> 
 
 /// A result for `p` before anything ran: no outcome yet ([`Outcome::NotAttempted`]), no findings.
 fn blank_result(p: &Planned, display: String) -> ScenarioResult {
-    ScenarioResult {
-        name: p.name.clone(),
-        file: p.file.display().to_string(),
-        tags: p.tags.clone(),
-        run: RunRecord {
-            target: String::new(),
-            profile: p.profile.clone(),
-            profile_display: display,
-            spec_version: p.spec.clone(),
-            outcome: Outcome::NotAttempted,
-            transcript: Default::default(),
-        },
-        findings: Vec::new(),
-        expectations: Vec::new(),
-        verdict: String::new(),
-        duration_ms: 0,
-        error: None,
-        error_tier: Default::default(),
-    }
+    let head = RunHead {
+        target: String::new(),
+        profile: p.profile.clone(),
+        profile_display: display,
+        spec_version: p.spec.clone(),
+    };
+    ScenarioResult::not_run(p.name.clone(), p.file.display().to_string(), p.tags.clone(), head)
 }
 
 /// The result of a scenario whose run broke inside the harness (a panic in its task): a harness
