@@ -132,3 +132,21 @@ pub async fn oidc_provider() -> Option<(Child, String)> {
     let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
     Some((child, ready["issuer"].as_str().unwrap().to_owned()))
 }
+
+/// Runs the `connector-harness` binary from the repository root and waits for it.
+pub fn bin(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_connector-harness")).args(args).current_dir(repo()).output().unwrap()
+}
+
+/// Everything a run printed, stdout then stderr.
+pub fn text(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A fresh, empty temporary directory for this test process (`name` keeps tests apart).
+pub fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ch-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
