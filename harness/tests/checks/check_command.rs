@@ -24,13 +24,9 @@ fn options(target: &str, trusted: Option<Arc<TrustedIdp>>, deadline: Duration) -
     }
 }
 
-fn get<'a>(r: &'a ScenarioResult, id: &str) -> &'a Finding {
-    r.findings.iter().find(|f| f.id == id).unwrap_or_else(|| panic!("no {id}: {:#?}", r.findings))
-}
-
-#[tokio::test]
-async fn a_trusted_idp_lets_check_find_a_server_that_skips_the_audience_check() {
-    // The `connector-harness idp` the server trusts (fixed test keys, as the command runs it).
+/// A mock IdP (fixed test keys, as `connector-harness idp` runs it) and a reference server that
+/// trusts it but skips the audience check (RS-08's fault).
+async fn idp_and_audience_blind_server() -> (mock_idp::IdpHandle, harness::reference::ReferenceHandle) {
     let idp = MockIdp::builder().start().await.unwrap();
     let server = ReferenceServer::builder()
         .issuer(idp.issuer())
@@ -39,6 +35,17 @@ async fn a_trusted_idp_lets_check_find_a_server_that_skips_the_audience_check() 
         .start()
         .await
         .unwrap();
+    (idp, server)
+}
+
+fn get<'a>(r: &'a ScenarioResult, id: &str) -> &'a Finding {
+    r.findings.iter().find(|f| f.id == id).unwrap_or_else(|| panic!("no {id}: {:#?}", r.findings))
+}
+
+#[tokio::test]
+async fn a_trusted_idp_lets_check_find_a_server_that_skips_the_audience_check() {
+    // The `connector-harness idp` the server trusts (fixed test keys, as the command runs it).
+    let (idp, server) = idp_and_audience_blind_server().await;
     let trusted = Arc::new(TrustedIdp::connect(idp.issuer()).await.unwrap());
     let r = check(options(server.url(), Some(trusted), Duration::from_secs(60)), &|_| {}).await;
     assert!(r.error.is_none(), "{r:?}");
@@ -102,14 +109,7 @@ async fn a_server_that_never_answers_is_one_finding() {
 #[tokio::test]
 async fn run_with_a_target_uses_the_trusted_idp_or_skips_token_probes() {
     use harness::runner::{RunOptions, RunSettings, run_all};
-    let idp = MockIdp::builder().start().await.unwrap();
-    let server = ReferenceServer::builder()
-        .issuer(idp.issuer())
-        .jwks_uri(idp.jwks_uri())
-        .fault(Fault::SkipAudienceCheck)
-        .start()
-        .await
-        .unwrap();
+    let (idp, server) = idp_and_audience_blind_server().await;
     let scenario = harness::scenario::load_str(
         "token-probes",
         "name: token probes\nprofile: mcp-spec-2025-11-25\nsteps: [connect, {probes: [negative_tokens, insufficient_scope]}]\n",
