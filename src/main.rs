@@ -493,7 +493,7 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
             cimd_port: args.user.cimd_port,
             chatgpt_real_cimd: args.user.cimd_client_id == CimdClientIdArg::ChatgptReal,
             // ChatGPT stops at the first failure; the harness names the next ones too (marked).
-            continue_after_failure: profile.starts_with("chatgpt"),
+            continue_after_failure: mock_client::profile::is_chatgpt(profile),
             ..Default::default()
         };
         let opts = CheckOptions {
@@ -582,7 +582,7 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<Ending> {
         chatgpt_real_cimd: args.user.cimd_client_id == CimdClientIdArg::ChatgptReal,
         // ChatGPT stops at the first failure; the harness names the next ones too (marked as such).
         // Not under the official conformance suite, which judges the client's own behaviour.
-        continue_after_failure: profile.name.starts_with("chatgpt")
+        continue_after_failure: mock_client::profile::is_chatgpt(&profile.name)
             && std::env::var_os("MCP_CONFORMANCE_SCENARIO").is_none(),
         limits: mock_client::http::Limits {
             allow_private_addresses: args.net.allow_private_addresses,

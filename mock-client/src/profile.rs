@@ -442,6 +442,12 @@ const BUILTIN: &[(&str, &str)] = &[
     ("static-client-id", include_str!("../profiles/static-client-id.yaml")),
 ];
 
+/// Whether a profile (by name) is one of ChatGPT's: the GPT-* checks judge only those, and only
+/// those stop at the first failure while the harness goes on to name the next ones.
+pub fn is_chatgpt(name: &str) -> bool {
+    name.starts_with("chatgpt")
+}
+
 /// Names of the shipped, usable profiles.
 pub fn builtin_names() -> Vec<String> {
     BUILTIN

@@ -218,7 +218,7 @@ fn gpt_11_probe(v: &View<'_>) -> Option<Finding> {
 pub(crate) fn one_type_accept_profiles() -> Vec<String> {
     mock_client::profile::builtin_names()
         .into_iter()
-        .filter(|n| n.starts_with("chatgpt"))
+        .filter(|n| mock_client::profile::is_chatgpt(n))
         .filter(|n| {
             mock_client::profile::builtin(n).is_ok_and(|p| {
                 let a = p.mcp.accept.value.to_ascii_lowercase();

@@ -41,7 +41,7 @@ impl<'a> View<'a> {
 
     /// Whether the connect was made with a ChatGPT profile (the connect-based GPT checks need one).
     pub fn is_chatgpt(&self) -> bool {
-        self.record.profile.starts_with("chatgpt")
+        mock_client::profile::is_chatgpt(&self.record.profile)
     }
 
     /// The last probe exchange with exactly this label.

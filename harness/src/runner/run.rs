@@ -91,7 +91,7 @@ fn options(p: &Planned, idp: Option<&Arc<IdpHandle>>, token: Option<String>) -> 
         cimd_port: c.cimd_port,
         chatgpt_real_cimd: c.cimd_client_id.as_deref() == Some("chatgpt-real"),
         // ChatGPT stops at the first failure; the run goes on to name the next ones too.
-        continue_after_failure: p.profile.starts_with("chatgpt"),
+        continue_after_failure: mock_client::profile::is_chatgpt(&p.profile),
         ..Default::default()
     }
 }
