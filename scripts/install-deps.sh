@@ -10,6 +10,9 @@
 #                         conformance), which needs Node 22:
 #                         <deps>/node22/node_modules/node/bin/node \
 #                           <deps>/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js
+#   <deps>/conformance-next  The suite's 0.2.0 pre-release, which knows MCP 2026-07-28
+#                         (`--requirements 2026-07-28`), beside the 0.1.16 above; same
+#                         layout under <deps>/conformance-next, also run with Node 22.
 #   <deps>/oidc-provider  panva's oidc-provider, a real authorization server, run by
 #                         tests/servers/oidc_provider.mjs.
 #   <deps>/ts-sdk         The official MCP TypeScript SDK (@modelcontextprotocol/sdk)
@@ -18,6 +21,10 @@
 #                         starts it on loopback), and our resource server built from
 #                         the SDK's bearer-auth middleware
 #                         (tests/servers/ts_sdk_resource_server.mjs).
+#   <deps>/ts-sdk-v2      The official MCP TypeScript SDK v2 (@modelcontextprotocol/
+#                         server, which serves MCP 2026-07-28, with its Express and
+#                         Node adapters) and jose: tests/servers/ts_sdk_v2_server.mjs,
+#                         in its modern-only and its stateless-legacy mode.
 #
 # The npm parts are pinned by the package.json and package-lock.json in
 # scripts/npm/<part>/ (the complete resolved tree, with integrity hashes) and
@@ -35,6 +42,8 @@
 #   <deps>/node22/node_modules/node/bin/node --import ./tests/servers/loopback_only.mjs \
 #     <deps>/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js \
 #     client --suite auth --command "exec <client>" -o <dir>
+#   MCP_PORT=8000 IDP_ISSUER=... IDP_JWKS_URI=... <deps>/node22/node_modules/node/bin/node \
+#     tests/servers/ts_sdk_v2_server.mjs modern-only
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -202,8 +211,45 @@ check_ts_sdk_runs() {
         }'
 }
 
+conformance_next_cli="$deps/conformance-next/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+
+check_conformance_next_files() {
+    [[ -f "$conformance_next_cli" ]] \
+        && [[ "$(json_version "$(dirname "$(dirname "$conformance_next_cli")")/package.json")" \
+            == "$(pinned_version conformance-next @modelcontextprotocol/conformance)" ]]
+}
+
+check_conformance_next_runs() {
+    check_node22 && [[ "$("$node22" "$conformance_next_cli" --version)" \
+        == "$(pinned_version conformance-next @modelcontextprotocol/conformance)" ]]
+}
+
+# The four packages tests/servers/ts_sdk_v2_server.mjs imports, each at its pinned version.
+check_ts_sdk_v2_files() {
+    local modules="$deps/ts-sdk-v2/node_modules" package
+    for package in @modelcontextprotocol/server @modelcontextprotocol/express @modelcontextprotocol/node jose; do
+        [[ "$(json_version "$modules/$package/package.json")" == "$(pinned_version ts-sdk-v2 "$package")" ]] \
+            || return 1
+    done
+}
+
+# Imports what the v2 server uses, by package name from inside the install (their exports maps).
+check_ts_sdk_v2_runs() {
+    check_node22 && (
+        cd "$deps/ts-sdk-v2" \
+            && "$node22" --input-type=module -e '
+                const server = await import("@modelcontextprotocol/server");
+                await import("@modelcontextprotocol/express");
+                await import("@modelcontextprotocol/node");
+                await import("jose");
+                if (typeof server.createMcpHandler !== "function") throw new Error("no createMcpHandler");'
+    )
+}
+
 install_python
 install_npm_part node22 check_node22 check_node22
 install_npm_part conformance check_conformance_files check_conformance_runs
+install_npm_part conformance-next check_conformance_next_files check_conformance_next_runs
 install_npm_part oidc-provider check_oidc_provider_files check_oidc_provider_runs
 install_npm_part ts-sdk check_ts_sdk_files check_ts_sdk_runs
+install_npm_part ts-sdk-v2 check_ts_sdk_v2_files check_ts_sdk_v2_runs
