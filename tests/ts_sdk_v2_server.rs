@@ -20,27 +20,40 @@ const MODERN: &str = "2026-07-28";
 /// The installed Node 22 and SDK v2 packages, or `None` (skip, or fail under the test command).
 fn ts_sdk_v2() -> Option<std::path::PathBuf> {
     let node = node22()?;
-    for package in ["@modelcontextprotocol/server", "@modelcontextprotocol/express", "@modelcontextprotocol/node", "jose"]
+    for package in
+        ["@modelcontextprotocol/server", "@modelcontextprotocol/express", "@modelcontextprotocol/node", "jose"]
     {
         dep(&format!("ts-sdk-v2/node_modules/{package}/package.json"))?;
     }
     Some(node)
 }
 
-/// A 2026-07-28 request: the `MCP-Protocol-Version` and `Mcp-Method` headers and the `_meta`
-/// envelope the spec requires on every request.
+/// A 2026-07-28 request without parameters: see [`modern_call`].
 async fn modern(url: &str, token: Option<&str>, method: &str, id: u64) -> reqwest::Response {
+    modern_call(url, token, method, None, id).await
+}
+
+/// A 2026-07-28 request: the `MCP-Protocol-Version` and `Mcp-Method` headers and the `_meta`
+/// envelope the spec requires on every request; with `name`, a `tools/call` of that tool (no
+/// arguments) and its `Mcp-Name` header.
+async fn modern_call(url: &str, token: Option<&str>, method: &str, name: Option<&str>, id: u64) -> reqwest::Response {
     let meta = json!({
         "io.modelcontextprotocol/protocolVersion": MODERN,
         "io.modelcontextprotocol/clientCapabilities": {},
         "io.modelcontextprotocol/clientInfo": {"name": "connector-harness-test", "version": "0"},
     });
+    let mut params = json!({"_meta": meta});
     let mut req = http()
         .post(url)
         .header("accept", "application/json, text/event-stream")
         .header("mcp-protocol-version", MODERN)
-        .header("mcp-method", method)
-        .json(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"_meta": meta}}));
+        .header("mcp-method", method);
+    if let Some(name) = name {
+        params["name"] = json!(name);
+        params["arguments"] = json!({});
+        req = req.header("mcp-name", name);
+    }
+    req = req.json(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -114,10 +127,13 @@ async fn ts_sdk_v2_server_serves_2026_07_28_and_trusts_the_mock_idp() {
         assert_eq!(discover["result"]["resultType"], "complete", "{mode}: {discover}");
 
         // The token reaches the tools: whoami reports the token's subject.
-        let r = modern(&url, Some(&token), "tools/list", 3).await;
+        let minted = idp.mint_valid(&url, &["mcp:read"]).unwrap();
+        let r = modern_call(&url, Some(&minted.token), "tools/call", Some("whoami"), 3).await;
         assert_eq!(r.status(), StatusCode::OK, "{mode}");
-        let tools = message(r).await;
-        assert!(tools["result"]["tools"].as_array().is_some_and(|t| t.iter().any(|t| t["name"] == "whoami")), "{tools}");
+        let who = message(r).await;
+        let text = who["result"]["content"][0]["text"].as_str().unwrap_or_else(|| panic!("{mode}: {who}"));
+        let who: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(who["sub"], minted.claims["sub"], "{mode}: {who}");
 
         // A token for another audience is refused like no token, with invalid_token.
         let foreign = idp.mint_negative(NegativeToken::WrongAudience, &url, &["mcp:read"]).unwrap().token;
