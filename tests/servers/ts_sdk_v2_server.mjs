@@ -36,6 +36,9 @@
 //   MCP_REQUIRED_SCOPES  optional; scopes every request's token must hold (SDK `requiredScopes`,
 //                        403 insufficient_scope otherwise), space or comma separated. Default
 //                        "mcp:read"; set it empty for none.
+//   MCP_AUTH             optional; `none` serves /mcp without requireBearerAuth (the PRM is still
+//                        served), for the conformance suite's server leg, which sends no token.
+//                        Anything else, or unset: bearer auth as above.
 //   TS_SDK_V2_MODULES    optional; the node_modules holding the SDK v2 packages and jose (default
 //                        ${CONNECTOR_HARNESS_DEPS:-<repo>/.cache/deps}/ts-sdk-v2/node_modules).
 //
@@ -197,7 +200,8 @@ const auth = requireBearerAuth({
 const serve = toNodeHandler(handler, {
   onerror: (error) => process.stderr.write(`ts_sdk_v2_server.mjs: ${error?.stack ?? error}\n`),
 });
-app.all(MCP_PATH, auth, (req, res) => serve(req, res, req.body));
+const noAuth = (process.env.MCP_AUTH ?? '').trim() === 'none';
+app.all(MCP_PATH, ...(noAuth ? [] : [auth]), (req, res) => serve(req, res, req.body));
 
 const httpServer = app.listen(port, LOOPBACK, (error) => {
   if (error) fail(`cannot listen on ${LOOPBACK}:${port}: ${error.message}`);
