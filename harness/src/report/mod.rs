@@ -7,6 +7,8 @@
 //!   `checks.json`.
 //! - [`junit`]: JUnit XML for CI (`<failure>` for the server, `<error>` for the harness).
 //! - [`markdown`]: a Markdown report with a Mermaid sequence diagram per scenario.
+//! - [`sequence`]: the one Mermaid sequence-diagram writer (lanes as a parameter) the scenario
+//!   and certification reports share, with its escaping.
 //! - [`baseline`]: expected failures and the process exit code.
 //!
 //! Reports render only what the report holds: transcripts in a report are redacted before they
@@ -17,6 +19,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sanitize;
+pub mod sequence;
 mod shared;
 pub mod terminal;
 
