@@ -176,9 +176,7 @@ pub fn report(results: Vec<ScenarioResult>, started: Instant, started_at: String
 }
 
 /// Now, RFC 3339 (UTC): a report's `started_at`.
-pub fn now_rfc3339() -> String {
-    crate::report::json::now_rfc3339()
-}
+pub use crate::clock::now_rfc3339;
 
 /// Whether any request to the target's origin got an HTTP answer.
 fn answered(rec: &Recorder, target: &str) -> bool {

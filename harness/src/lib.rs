@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod certify;
 pub mod check;
 pub mod checks;
+pub mod clock;
 pub mod model;
 pub mod probes;
 pub mod reference;
