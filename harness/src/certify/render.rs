@@ -112,9 +112,11 @@ fn run_name(c: &Certification, key: &str) -> String {
 
 use crate::report::markdown::md;
 
-/// Inline code: backticks can't be escaped inside, so they become quotes.
+/// Inline code: sanitised and capped first (controls shown escaped, as everywhere else);
+/// backticks can't be escaped inside, so they become quotes.
 fn code(s: &str) -> String {
-    format!("`{}`", s.replace('`', "'").replace(['\n', '\r'], " "))
+    let s = crate::report::sanitize::line_capped(s, crate::report::sanitize::LINE_CAP);
+    format!("`{}`", s.replace('`', "'"))
 }
 
 /// The certification as Markdown.
@@ -187,7 +189,12 @@ pub fn markdown(c: &Certification) -> String {
                 .cimd_fetches
                 .iter()
                 .map(|f| {
-                    format!("{} {} ({})", code(&f.path), f.status, f.user_agent.as_deref().unwrap_or("no User-Agent"))
+                    format!(
+                        "{} {} ({})",
+                        code(&f.path),
+                        f.status,
+                        md(f.user_agent.as_deref().unwrap_or("no User-Agent"))
+                    )
                 })
                 .collect();
             let _ = writeln!(o, "The IdP fetched from the client's metadata host: {}\n", list.join(", "));
@@ -602,5 +609,60 @@ mod tests {
     fn sequence_diagrams() {
         insta::assert_snapshot!("happy", sequence_diagram(&run("happy", fixtures::happy_transcript())));
         insta::assert_snapshot!("nasty", sequence_diagram(&run("nasty", fixtures::nasty_transcript())));
+    }
+
+    /// A small certification with hostile text from the IdP in the issuer, a flow's verdict, a
+    /// check, evidence and the CIMD fetch log.
+    fn hostile() -> Certification {
+        use crate::catalogue::Level;
+        use fixtures::HOSTILE;
+        let mut flow = run("chatgpt-2026-cimd", fixtures::nasty_transcript());
+        flow.verdict = format!("would fail: {HOSTILE}");
+        flow.cimd_fetches =
+            vec![mock_client::CimdFetch { path: format!("/{HOSTILE}"), user_agent: Some(HOSTILE.into()), status: 200 }];
+        let item = Item {
+            id: "AS-18".into(),
+            name: format!("token endpoint {HOSTILE}"),
+            level: Level::Must,
+            summary: HOSTILE.into(),
+            how: "from the token response".into(),
+            maps_to: vec!["RS-03".into()],
+            status: Status::Failure,
+            untestable: false,
+            results: vec![super::super::model::ItemResult {
+                run: flow.key.clone(),
+                status: Status::Failure,
+                untestable: false,
+                checks: vec![fixtures::finding("AS-18", Status::Failure, HOSTILE, &[1, 2])],
+                evidence: vec![super::super::model::Evidence { seq: 1, excerpt: HOSTILE.into() }],
+            }],
+            remedies: vec![format!("fix {HOSTILE}")],
+        };
+        let mut c = Certification {
+            kind: "connector-harness idp certification".into(),
+            harness_version: "0.1.0".into(),
+            started_at: "2026-07-01T12:00:00Z".into(),
+            duration_ms: 1500,
+            issuer: format!("https://idp.example/{HOSTILE}"),
+            resource: fixtures::TARGET.into(),
+            login: "form".into(),
+            status: Status::Failure,
+            verdict: format!("not certified: {HOSTILE}"),
+            runs: vec![flow],
+            items: vec![item],
+            notes: vec![HOSTILE.into()],
+            totals: Default::default(),
+        };
+        c.totals = c.totals();
+        c
+    }
+
+    /// The Markdown, HTML and terminal forms of a certification: hostile text escaped per format.
+    #[test]
+    fn certification_snapshots() {
+        let c = hostile();
+        insta::assert_snapshot!("markdown", markdown(&c));
+        insta::assert_snapshot!("html", html(&c));
+        insta::assert_snapshot!("terminal", terminal(&c));
     }
 }

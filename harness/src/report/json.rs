@@ -113,6 +113,18 @@ mod tests {
         assert_eq!(v["results"][2]["findings"][1]["specReferences"][0]["id"], "RFC9728");
     }
 
+    /// The JSON report and the suite's `checks.json` over hostile text: JSON escaping only, the
+    /// text itself kept as the server sent it (the JSON is data, not a display).
+    #[test]
+    fn snapshots() {
+        let hostile = fixtures::hostile_report();
+        insta::assert_snapshot!("hostile", render(&hostile));
+        insta::assert_snapshot!(
+            "hostile_checks_json",
+            serde_json::to_string_pretty(&checks_json_at(&hostile.results[0], &hostile.started_at)).unwrap()
+        );
+    }
+
     #[test]
     fn checks_json_has_the_conformance_suite_shape() {
         let report = fixtures::report();

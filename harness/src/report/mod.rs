@@ -245,6 +245,44 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// Text a hostile server could put anywhere: a terminal escape, a bell, a NUL, a table pipe,
+    /// a script tag, backticks, Markdown emphasis, a CR LF and a Mermaid directive.
+    pub const HOSTILE: &str = "evil`code` | <script>alert(1)</script> **b** \u{1b}[2J\u{7}\u{0}\r\nnext %%{init}%%";
+
+    /// One failed scenario with [`HOSTILE`] in every field a reporter shows: name, file, target,
+    /// profile, verdict, error, finding ids and descriptions, expectations, exchange labels, URLs,
+    /// headers, bodies and transport errors.
+    pub fn hostile_report() -> RunReport {
+        let mut t = Transcript::default();
+        let mut e = exchange(Phase::Discovery, "POST", &format!("{TARGET}?q={HOSTILE}"), HOSTILE, Some(401));
+        e.response_headers.push(("www-authenticate".into(), format!("Bearer error=\"{HOSTILE}\"")));
+        e.response_body = Some(HOSTILE.into());
+        e.request_body = Some(format!("{{\"x\":\"{HOSTILE}\"}}"));
+        t.push(e);
+        let mut e = exchange(Phase::Mcp, HOSTILE, &format!("http://127.0.0.1:8000/{HOSTILE}"), "tools/list", None);
+        e.error = Some(HOSTILE.into());
+        e.response_body = None;
+        t.push(e);
+        let mut r =
+            result(&format!("hostile {HOSTILE}"), &format!("scenarios/{HOSTILE}.yaml"), t, failed(Phase::Mcp, Some(2)));
+        r.run.profile_display = format!("Client {HOSTILE}");
+        r.run.target = format!("{TARGET}#{HOSTILE}");
+        r.verdict = format!("would fail: {HOSTILE}");
+        r.error = Some(format!("the scenario cannot run: {HOSTILE}"));
+        r.error_tier = crate::model::ErrorTier::Input;
+        r.findings = vec![
+            finding(&format!("RS-{HOSTILE}"), Status::Failure, HOSTILE, &[1]),
+            finding("RS-01", Status::Warning, &format!("second {HOSTILE}"), &[1, 2]),
+        ];
+        r.expectations = vec![expect(&format!("outcome: {HOSTILE}"), HOSTILE, false)];
+        RunReport {
+            harness_version: format!("0.1.0 {HOSTILE}"),
+            started_at: "2026-07-01T12:00:00Z".into(),
+            duration_ms: 77,
+            results: vec![r],
+        }
+    }
+
     /// The secret values [`secret_report`]'s transcript carried before redaction.
     pub const SECRETS: [&str; 6] = [
         "eyJhbGciOiJSUzI1NiJ9.SECRET-ACCESS-TOKEN.sig",
