@@ -12,6 +12,7 @@ pub mod certify;
 pub mod check;
 pub mod checks;
 pub mod clock;
+mod findings;
 pub mod model;
 pub mod probes;
 pub mod reference;

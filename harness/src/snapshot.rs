@@ -221,14 +221,17 @@ pub fn read_content(path: &Path) -> Option<String> {
     Some(rest[end + 5..].to_owned())
 }
 
+/// Compares the result's snapshot `name` with the kept file under `dir` (default: beside the
+/// scenario), or writes it when `update`.
 pub(crate) fn check(
     p: &Planned,
     r: &ScenarioResult,
     name: &str,
-    settings: &crate::runner::RunSettings,
+    update: bool,
+    dir: Option<&Path>,
 ) -> ExpectationResult {
     let content = render(&r.verdict, &r.findings, &r.run.transcript);
-    let file = path(p, name, settings.snapshot_dir.as_deref());
+    let file = path(p, name, dir);
     let what = format!("snapshot: {name}");
     let write = |f: &Path| {
         if let Some(d) = f.parent() {
@@ -236,7 +239,7 @@ pub(crate) fn check(
         }
         std::fs::write(f, file_text(&p.file.display().to_string(), &content))
     };
-    if settings.update_snapshots {
+    if update {
         let _ = std::fs::remove_file(file.with_extension("snap.new"));
         return match write(&file) {
             Ok(()) => ExpectationResult { what, actual: format!("written to {}", file.display()), ok: true },

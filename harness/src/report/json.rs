@@ -23,7 +23,7 @@ pub fn parse(text: &str) -> Result<RunReport, serde_json::Error> {
 /// One scenario's findings as the conformance suite's `checks.json`: an array of
 /// `{id, name, description, status, timestamp, specReferences, details}`, every check stamped
 /// with the given RFC 3339 `timestamp` (the runner passes the report's `started_at`, which keeps
-/// saved files reproducible; `crate::clock::now_rfc3339` stamps it as the suite does).
+/// saved files reproducible; the clock module's `now_rfc3339` stamps it as the suite does).
 ///
 /// `details` is the finding's own (an object, or `{"value": …}` around anything else) plus, when
 /// the finding has them, `exchanges` (the transcript `seq`s that prove it) and `untestable`.
