@@ -29,15 +29,6 @@ const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// The shortest, so a tiny deadline still lets a healthy loopback server answer.
 const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The requirements only minted tokens test, and why each is not tested without them.
-const TOKEN_REQUIREMENTS: &[(&str, &str)] = &[
-    ("RS-08", "the wrong-audience tokens of the negative battery"),
-    ("RS-10", "a genuine token of the same IdP for another resource"),
-    ("RS-12", "the insufficient-scope probe (a token holding only mcp:read)"),
-    ("RS-13", "the insufficient-scope probe's step-up token"),
-    ("RS-17", "the insufficient-scope probe's 403 challenge"),
-];
-
 /// What to check.
 pub struct CheckOptions {
     /// The MCP server URL.
@@ -149,13 +140,13 @@ pub async fn check(mut opts: CheckOptions, progress: &(dyn Fn(&str) + Sync)) -> 
     if !findings.iter().any(|f| f.id == checks::TARGET) {
         skip_timed_out(&mut findings, &result.run, per_request);
         if opts.trusted.is_none() {
-            skip_token_requirements(&mut findings);
+            crate::findings::skip_token_requirements(&mut findings);
         }
         if !timed_out.is_empty() {
             findings.insert(0, deadline_finding(&timed_out, opts.deadline));
         }
     }
-    crate::runner::redact_findings(&raw, &mut findings);
+    crate::findings::redact(&raw, &mut findings);
     result.findings = findings;
     result.run.transcript = raw.redacted();
     result.run.outcome = raw.redact_outcome(&result.run.outcome);
@@ -176,9 +167,7 @@ pub fn report(results: Vec<ScenarioResult>, started: Instant, started_at: String
 }
 
 /// Now, RFC 3339 (UTC): a report's `started_at`.
-pub fn now_rfc3339() -> String {
-    crate::report::json::now_rfc3339()
-}
+pub use crate::clock::now_rfc3339;
 
 /// Whether any request to the target's origin got an HTTP answer.
 fn answered(rec: &Recorder, target: &str) -> bool {
@@ -265,29 +254,6 @@ fn skip_timed_out(findings: &mut [Finding], run: &RunRecord, per_request: Durati
             );
         }
     }
-}
-
-/// Without `--trusted-idp`, the token requirements nothing tested are SKIPPED naming the option.
-pub(crate) fn skip_token_requirements(findings: &mut Vec<Finding>) {
-    for (id, needs) in TOKEN_REQUIREMENTS {
-        if findings.iter().any(|f| f.id == *id) {
-            continue;
-        }
-        let req = crate::catalogue::get(id);
-        findings.push(Finding {
-            id: (*id).to_owned(),
-            name: req.map(|r| r.name.clone()).unwrap_or_else(|| (*id).to_owned()),
-            status: Status::Skipped,
-            description: format!(
-                "Not tested: needs {needs}, minted by an IdP the server trusts. Run `connector-harness idp`, make the server trust its issuer and JWKS, and pass `--trusted-idp ISSUER`."
-            ),
-            spec_refs: req.map(|r| r.spec_refs()).unwrap_or_default(),
-            details: serde_json::Value::Null,
-            exchanges: Vec::new(),
-            untestable: false,
-        });
-    }
-    findings.sort_by_key(|f| checks::CHECKED.iter().position(|id| *id == f.id).unwrap_or(usize::MAX));
 }
 
 /// The deadline cut the check short.

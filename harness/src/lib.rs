@@ -11,6 +11,8 @@ pub mod catalogue;
 pub mod certify;
 pub mod check;
 pub mod checks;
+pub mod clock;
+mod findings;
 pub mod model;
 pub mod probes;
 pub mod reference;

@@ -512,8 +512,7 @@ pub fn manifest_url(target: &str) -> Option<String> {
 /// The JSON-RPC messages of a response body: a JSON object or array, or the `message` events of an
 /// SSE stream (empty when neither parses).
 pub fn rpc_messages(content_type: Option<&str>, body: &str) -> Vec<Value> {
-    let sse = content_type.is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
-    if sse {
+    if content_type.is_some_and(mock_client::sse::is_event_stream) {
         return mock_client::sse::json_messages(body).unwrap_or_default();
     }
     match serde_json::from_str::<Value>(body) {

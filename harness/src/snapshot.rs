@@ -221,14 +221,17 @@ pub fn read_content(path: &Path) -> Option<String> {
     Some(rest[end + 5..].to_owned())
 }
 
+/// Compares the result's snapshot `name` with the kept file under `dir` (default: beside the
+/// scenario), or writes it when `update`.
 pub(crate) fn check(
     p: &Planned,
     r: &ScenarioResult,
     name: &str,
-    settings: &crate::runner::RunSettings,
+    update: bool,
+    dir: Option<&Path>,
 ) -> ExpectationResult {
     let content = render(&r.verdict, &r.findings, &r.run.transcript);
-    let file = path(p, name, settings.snapshot_dir.as_deref());
+    let file = path(p, name, dir);
     let what = format!("snapshot: {name}");
     let write = |f: &Path| {
         if let Some(d) = f.parent() {
@@ -236,7 +239,7 @@ pub(crate) fn check(
         }
         std::fs::write(f, file_text(&p.file.display().to_string(), &content))
     };
-    if settings.update_snapshots {
+    if update {
         let _ = std::fs::remove_file(file.with_extension("snap.new"));
         return match write(&file) {
             Ok(()) => ExpectationResult { what, actual: format!("written to {}", file.display()), ok: true },
@@ -270,33 +273,16 @@ pub(crate) fn check(
     }
 }
 
-/// A small line diff (longest common subsequence), bounded to keep huge changes readable.
+/// A line diff of `old` and `new` (`- ` and `+ ` lines, unchanged lines left out), at most 200
+/// lines shown; huge inputs get a coarser diff after a second rather than a long wait.
 pub fn diff(old: &str, new: &str) -> String {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
-    if a.len() * b.len() > 4_000_000 {
-        return format!("(too large to diff: {} vs {} lines)", a.len(), b.len());
-    }
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
-        }
-    }
-    let (mut i, mut j, mut out, mut shown) = (0, 0, String::new(), 0);
-    while (i < a.len() || j < b.len()) && shown < 200 {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            i += 1;
-            j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push_str(&format!("+ {}\n", b[j]));
-            j += 1;
-            shown += 1;
-        } else {
-            out.push_str(&format!("- {}\n", a[i]));
-            i += 1;
-            shown += 1;
-        }
+    let d = similar::TextDiff::configure().timeout(std::time::Duration::from_secs(1)).diff_slices(&a, &b);
+    let mut out = String::new();
+    for c in d.iter_all_changes().filter(|c| c.tag() != similar::ChangeTag::Equal).take(200) {
+        let sign = if c.tag() == similar::ChangeTag::Delete { '-' } else { '+' };
+        out.push_str(&format!("{sign} {}\n", c.value()));
     }
     out
 }
@@ -319,7 +305,9 @@ mod tests {
     fn json_times_and_diff() {
         assert_eq!(body("{\"exp\":1,\"a\":{\"iat\":2}}"), "{\"exp\":\"[time]\",\"a\":{\"iat\":\"[time]\"}}");
         let d = diff("a\nb\nc\n", "a\nx\nc\n");
-        assert_eq!(d, "+ x\n- b\n");
+        assert_eq!(d, "- b\n+ x\n");
+        assert_eq!(diff("a\nb", "a\nb\n"), "", "a missing last newline is no change");
+        assert_eq!(diff("", "x\ny\n"), "+ x\n+ y\n");
         assert!(!looks_random("hs256_with_public_key"));
         assert!(looks_random("aB3dE5fG7hJ9kL1mN3pQ5r"));
         assert!(looks_random("30b598f93162427b8361613258669638"), "hex ids with few letters");

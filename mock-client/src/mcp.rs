@@ -84,7 +84,7 @@ pub(crate) fn post(ctx: &Ctx<'_>, wire: &Wire, body: &Value, label: &str) -> Req
 pub(crate) fn read(r: &Resp, id: Option<u64>) -> (Option<Value>, Option<String>) {
     let ct = r.header("content-type").unwrap_or("").to_ascii_lowercase();
     let text = r.text();
-    let messages: Result<Vec<Value>, String> = if ct.starts_with("text/event-stream") {
+    let messages: Result<Vec<Value>, String> = if crate::sse::is_event_stream(&ct) {
         crate::sse::json_messages(&text)
     } else if text.trim().is_empty() {
         Ok(vec![])

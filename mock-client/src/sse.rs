@@ -77,9 +77,29 @@ pub fn json_messages(body: &str) -> Result<Vec<serde_json::Value>, String> {
         .collect()
 }
 
+/// Whether a `Content-Type` value names an SSE stream (`text/event-stream`, any case, any
+/// parameters), parsed as a media type. `mime` rejects whitespace before a `;` that RFC 9110
+/// allows, so when the whole value does not parse its type alone (before the first `;`) is
+/// parsed; a type that does not parse is not a stream.
+pub fn is_event_stream(content_type: &str) -> bool {
+    let parse = |s: &str| s.trim().parse::<mime::Mime>().ok();
+    let essence = content_type.split(';').next().unwrap_or_default();
+    parse(content_type).or_else(|| parse(essence)).is_some_and(|m| m.essence_str() == "text/event-stream")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_stream_media_types() {
+        for yes in ["text/event-stream", "Text/Event-Stream; charset=utf-8", " text/event-stream ;x=\"a;b\""] {
+            assert!(is_event_stream(yes), "{yes}");
+        }
+        for no in ["", "application/json", "text/event-streamx", "text/event", "text/event-stream/x", "event-stream"] {
+            assert!(!is_event_stream(no), "{no}");
+        }
+    }
 
     #[test]
     fn parses_events_skips_priming_and_comments() {

@@ -7,12 +7,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use mock_client::{Exchange, Phase};
+use mock_client::Exchange;
 use url::Url;
 
 use super::model::{Certification, Item, ProfileRun};
 use crate::model::Status;
-use crate::report::markdown::mermaid_text;
+use crate::report::sequence::{self, Block, Diagram, Lane, Message, Reply, host, origin, shorten as short};
 
 /// File names written by [`write`].
 pub const FILES: [&str; 3] = ["idp-certification.md", "idp-certification.json", "idp-certification.html"];
@@ -112,9 +112,11 @@ fn run_name(c: &Certification, key: &str) -> String {
 
 use crate::report::markdown::md;
 
-/// Inline code: backticks can't be escaped inside, so they become quotes.
+/// Inline code: sanitised and capped first (controls shown escaped, as everywhere else);
+/// backticks can't be escaped inside, so they become quotes.
 fn code(s: &str) -> String {
-    format!("`{}`", s.replace('`', "'").replace(['\n', '\r'], " "))
+    let s = crate::report::sanitize::line_capped(s, crate::report::sanitize::LINE_CAP);
+    format!("`{}`", s.replace('`', "'"))
 }
 
 /// The certification as Markdown.
@@ -187,7 +189,12 @@ pub fn markdown(c: &Certification) -> String {
                 .cimd_fetches
                 .iter()
                 .map(|f| {
-                    format!("{} {} ({})", code(&f.path), f.status, f.user_agent.as_deref().unwrap_or("no User-Agent"))
+                    format!(
+                        "{} {} ({})",
+                        code(&f.path),
+                        f.status,
+                        md(f.user_agent.as_deref().unwrap_or("no User-Agent"))
+                    )
                 })
                 .collect();
             let _ = writeln!(o, "The IdP fetched from the client's metadata host: {}\n", list.join(", "));
@@ -254,32 +261,6 @@ fn md_item(o: &mut String, c: &Certification, i: &Item) {
 
 // ── the sequence diagram ─────────────────────────────────────────────────────────────────
 
-fn origin(url: &str) -> Option<String> {
-    let o = Url::parse(url).ok()?.origin();
-    o.is_tuple().then(|| o.ascii_serialization())
-}
-
-fn host(origin: &str) -> String {
-    origin.split_once("://").map(|(_, h)| h.to_owned()).unwrap_or_else(|| origin.to_owned())
-}
-
-fn short(s: &str, max: usize) -> String {
-    if s.chars().count() <= max { s.to_owned() } else { s.chars().take(max - 1).chain(['…']).collect() }
-}
-
-fn phase_colour(p: Phase) -> &'static str {
-    match p {
-        Phase::Discovery => "rgb(232, 240, 254)",
-        Phase::Registration => "rgb(243, 232, 253)",
-        Phase::Authorize => "rgb(254, 243, 224)",
-        Phase::Token => "rgb(255, 236, 236)",
-        Phase::Mcp => "rgb(230, 246, 234)",
-        Phase::StepUp => "rgb(255, 249, 219)",
-        Phase::Refresh => "rgb(236, 246, 246)",
-        Phase::Probe => "rgb(240, 240, 240)",
-    }
-}
-
 /// One lane per origin: the first one the flow talks to is the authorization server.
 fn lanes(r: &ProfileRun) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -299,45 +280,36 @@ pub fn sequence_diagram(r: &ProfileRun) -> String {
         Some(0) | None => "IdP".to_owned(),
         Some(n) => format!("H{n}"),
     };
-    let mut out = String::from("sequenceDiagram\n");
-    let _ = writeln!(out, "    participant Client as {}", mermaid_text(&r.display));
-    for (n, l) in lanes.iter().enumerate() {
-        let name = if n == 0 { format!("Authorization server {}", host(l)) } else { format!("Host {}", host(l)) };
-        let _ = writeln!(out, "    participant {} as {}", id(l), mermaid_text(&name));
-    }
-    let last = lanes.last().map(|l| id(l)).unwrap_or_else(|| "IdP".into());
-    let ex = &r.transcript.exchanges;
-    let mut i = 0;
-    while i < ex.len() {
-        let phase = ex[i].phase;
-        let block: Vec<&Exchange> = ex[i..].iter().take_while(|e| e.phase == phase).collect();
-        i += block.len();
-        let _ = writeln!(out, "    rect {}", phase_colour(phase));
-        let _ = writeln!(out, "        Note over Client,{last}: {}", mermaid_text(&phase.to_string()));
-        for e in block {
-            let to = id(&origin(&e.url).unwrap_or_else(|| e.url.clone()));
-            let path = match Url::parse(&e.url) {
-                Ok(u) => format!("{}{}", short(u.path(), 70), if u.query().is_some() { "?…" } else { "" }),
-                Err(_) => short(&e.url, 70),
-            };
-            let _ = writeln!(
-                out,
-                "        Client->>{to}: {}",
-                mermaid_text(&format!("#{} {} {path} ({})", e.seq, e.method, short(&e.label, 50)))
-            );
-            match (e.status, &e.error) {
-                (Some(s), _) => {
-                    let _ = writeln!(out, "        {to}-->>Client: {s}");
-                }
-                (None, err) => {
-                    let why = err.as_deref().unwrap_or("no response");
-                    let _ = writeln!(out, "        Note over Client: {}", mermaid_text(&format!("no response: {why}")));
-                }
-            }
-        }
-        let _ = writeln!(out, "    end");
-    }
-    out
+    let list = lanes
+        .iter()
+        .enumerate()
+        .map(|(n, l)| {
+            let name = if n == 0 { format!("Authorization server {}", host(l)) } else { format!("Host {}", host(l)) };
+            Lane::new(id(l), name)
+        })
+        .collect();
+    let blocks = sequence::runs(&r.transcript.exchanges, |e| e.phase)
+        .into_iter()
+        .map(|run| Block {
+            colour: sequence::phase_colour(run[0].phase),
+            title: run[0].phase.to_string(),
+            messages: run
+                .iter()
+                .map(|e| {
+                    let path = match Url::parse(&e.url) {
+                        Ok(u) => format!("{}{}", short(u.path(), 70), if u.query().is_some() { "?…" } else { "" }),
+                        Err(_) => short(&e.url, 70),
+                    };
+                    Message {
+                        to: id(&origin(&e.url).unwrap_or_else(|| e.url.clone())),
+                        text: format!("#{} {} {path} ({})", e.seq, e.method, short(&e.label, 50)),
+                        reply: Reply::of(e),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Diagram { client: r.display.clone(), lanes: list, blocks }.mermaid()
 }
 
 fn response_summary(e: &Exchange) -> String {
@@ -610,4 +582,87 @@ fn details(e: &Exchange) -> String {
         let _ = write!(inner, "<div>Response body</div><pre>{}</pre>", h(&short(b, 4000)));
     }
     if inner.is_empty() { String::new() } else { format!("<details><summary>details</summary>{inner}</details>") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    fn run(key: &str, transcript: mock_client::Transcript) -> ProfileRun {
+        ProfileRun {
+            key: key.into(),
+            profile: "chatgpt-2026-cimd".into(),
+            display: fixtures::DISPLAY.into(),
+            purpose: "the connector's own flow".into(),
+            verdict: "would get a token".into(),
+            failure: None,
+            client: None,
+            cimd_fetches: vec![],
+            transcript,
+            duration_ms: 10,
+        }
+    }
+
+    /// The flow diagram: one lane per origin, the first the IdP; hostile labels and URLs escaped.
+    #[test]
+    fn sequence_diagrams() {
+        insta::assert_snapshot!("happy", sequence_diagram(&run("happy", fixtures::happy_transcript())));
+        insta::assert_snapshot!("nasty", sequence_diagram(&run("nasty", fixtures::nasty_transcript())));
+    }
+
+    /// A small certification with hostile text from the IdP in the issuer, a flow's verdict, a
+    /// check, evidence and the CIMD fetch log.
+    fn hostile() -> Certification {
+        use crate::catalogue::Level;
+        use fixtures::HOSTILE;
+        let mut flow = run("chatgpt-2026-cimd", fixtures::nasty_transcript());
+        flow.verdict = format!("would fail: {HOSTILE}");
+        flow.cimd_fetches =
+            vec![mock_client::CimdFetch { path: format!("/{HOSTILE}"), user_agent: Some(HOSTILE.into()), status: 200 }];
+        let item = Item {
+            id: "AS-18".into(),
+            name: format!("token endpoint {HOSTILE}"),
+            level: Level::Must,
+            summary: HOSTILE.into(),
+            how: "from the token response".into(),
+            maps_to: vec!["RS-03".into()],
+            status: Status::Failure,
+            untestable: false,
+            results: vec![super::super::model::ItemResult {
+                run: flow.key.clone(),
+                status: Status::Failure,
+                untestable: false,
+                checks: vec![fixtures::finding("AS-18", Status::Failure, HOSTILE, &[1, 2])],
+                evidence: vec![super::super::model::Evidence { seq: 1, excerpt: HOSTILE.into() }],
+            }],
+            remedies: vec![format!("fix {HOSTILE}")],
+        };
+        let mut c = Certification {
+            kind: "connector-harness idp certification".into(),
+            harness_version: "0.1.0".into(),
+            started_at: "2026-07-01T12:00:00Z".into(),
+            duration_ms: 1500,
+            issuer: format!("https://idp.example/{HOSTILE}"),
+            resource: fixtures::TARGET.into(),
+            login: "form".into(),
+            status: Status::Failure,
+            verdict: format!("not certified: {HOSTILE}"),
+            runs: vec![flow],
+            items: vec![item],
+            notes: vec![HOSTILE.into()],
+            totals: Default::default(),
+        };
+        c.totals = c.totals();
+        c
+    }
+
+    /// The Markdown, HTML and terminal forms of a certification: hostile text escaped per format.
+    #[test]
+    fn certification_snapshots() {
+        let c = hostile();
+        insta::assert_snapshot!("markdown", markdown(&c));
+        insta::assert_snapshot!("html", html(&c));
+        insta::assert_snapshot!("terminal", terminal(&c));
+    }
 }

@@ -239,7 +239,7 @@ fn is_loopback(u: &Url) -> bool {
 /// judged into items.
 pub async fn certify(cfg: &CertifyConfig) -> Result<Certification, CertifyError> {
     let started = Instant::now();
-    let started_at = crate::report::json::now_rfc3339();
+    let started_at = crate::clock::now_rfc3339();
     let check = mock_client::http::Recorder::new(cfg.limits.clone());
     if let Ok(u) = Url::parse(&cfg.issuer) {
         // The issuer is the target: allowed whatever address it has (what it names is checked).

@@ -2,8 +2,6 @@
 //! `--report-dir` saves and what can be re-rendered offline — and one scenario in the official
 //! MCP conformance suite's `checks.json` shape, so users can merge both suites' results.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde_json::{Map, Value, json};
 
 use super::shared;
@@ -23,14 +21,9 @@ pub fn parse(text: &str) -> Result<RunReport, serde_json::Error> {
 }
 
 /// One scenario's findings as the conformance suite's `checks.json`: an array of
-/// `{id, name, description, status, timestamp, specReferences, details}`, stamped with the
-/// current time as the suite stamps its checks. Use [`checks_json_at`] for a fixed stamp (the
-/// runner passes the report's `started_at`, which keeps saved files reproducible).
-pub fn checks_json(result: &ScenarioResult) -> Value {
-    checks_json_at(result, &now_rfc3339())
-}
-
-/// [`checks_json`] with the given RFC 3339 `timestamp` on every check.
+/// `{id, name, description, status, timestamp, specReferences, details}`, every check stamped
+/// with the given RFC 3339 `timestamp` (the runner passes the report's `started_at`, which keeps
+/// saved files reproducible; the clock module's `now_rfc3339` stamps it as the suite does).
 ///
 /// `details` is the finding's own (an object, or `{"value": …}` around anything else) plus, when
 /// the finding has them, `exchanges` (the transcript `seq`s that prove it) and `untestable`.
@@ -81,29 +74,6 @@ pub fn checks_json_at(result: &ScenarioResult, timestamp: &str) -> Value {
     Value::Array(checks)
 }
 
-/// Now as `2026-07-01T12:00:00.123Z`, the suite's `new Date().toISOString()` form.
-/// The current time as RFC 3339 UTC with milliseconds (no date crate for one function).
-pub(crate) fn now_rfc3339() -> String {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    rfc3339(d.as_secs(), d.subsec_millis())
-}
-
-fn rfc3339(secs: u64, millis: u32) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +113,18 @@ mod tests {
         assert_eq!(v["results"][2]["findings"][1]["specReferences"][0]["id"], "RFC9728");
     }
 
+    /// The JSON report and the suite's `checks.json` over hostile text: JSON escaping only, the
+    /// text itself kept as the server sent it (the JSON is data, not a display).
+    #[test]
+    fn snapshots() {
+        let hostile = fixtures::hostile_report();
+        insta::assert_snapshot!("hostile", render(&hostile));
+        insta::assert_snapshot!(
+            "hostile_checks_json",
+            serde_json::to_string_pretty(&checks_json_at(&hostile.results[0], &hostile.started_at)).unwrap()
+        );
+    }
+
     #[test]
     fn checks_json_has_the_conformance_suite_shape() {
         let report = fixtures::report();
@@ -161,14 +143,5 @@ mod tests {
         assert_eq!(arr[1]["specReferences"], json!([{ "id": "RFC9728", "url": "§3" }]));
         assert_eq!(arr[1]["details"], json!({ "expected": "x", "actual": "y", "exchanges": [2] }));
         assert!(arr[0].get("errorMessage").is_none());
-        let now = checks_json(&report.results[2]);
-        assert!(now[0]["timestamp"].as_str().unwrap().ends_with('Z'));
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339() {
-        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(951_782_400, 5), "2000-02-29T00:00:00.005Z");
-        assert_eq!(rfc3339(1_782_907_200, 123), "2026-07-01T12:00:00.123Z");
     }
 }

@@ -24,16 +24,16 @@ pub fn report(run: &RunReport) -> Report {
     // Suites in the order their files first appear (results are sorted by scenario name).
     let mut suites: Vec<TestSuite> = Vec::new();
     for r in &run.results {
-        let name = if r.file.is_empty() { REPORT_NAME } else { r.file.as_str() };
+        let name = if r.file.is_empty() { REPORT_NAME.to_owned() } else { line(&r.file) };
         let i = match suites.iter().position(|s| s.name.as_str() == name) {
             Some(i) => i,
             None => {
-                suites.push(TestSuite::new(name));
+                suites.push(TestSuite::new(name.as_str()));
                 suites.len() - 1
             }
         };
         let suite = &mut suites[i];
-        suite.add_test_case(case(r, name));
+        suite.add_test_case(case(r, &name));
         let t = suite.time.unwrap_or_default() + Duration::from_millis(r.duration_ms);
         suite.set_time(t);
     }
@@ -161,6 +161,16 @@ mod tests {
             props,
             [("profile", "chatgpt-2026-cimd"), ("target", "http://127.0.0.1:8000/mcp"), ("spec_version", "2025-11-25")]
         );
+    }
+
+    /// The XML over the fixture run and over hostile text (escaped, and no control characters
+    /// XML 1.0 cannot hold).
+    #[test]
+    fn snapshots() {
+        insta::assert_snapshot!("report", render(&fixtures::report()));
+        let hostile = render(&fixtures::hostile_report());
+        Report::deserialize_from_str(&hostile).expect("well-formed");
+        insta::assert_snapshot!("hostile", hostile);
     }
 
     #[test]

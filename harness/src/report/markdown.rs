@@ -7,13 +7,16 @@
 //! authorize/token requests go. Each exchange is an arrow and its reply (`Client->>MCP: POST /mcp
 //! (initialize)`, `MCP-->>Client: 401`); consecutive exchanges of one phase and attempt sit in a
 //! `rect` with a `Note over` naming them. Text Mermaid cannot hold (`;`, `#`, `:`, quotes, `<>`,
-//! `%`, backticks) is written as Mermaid entity codes (`#59;`).
+//! `%`, backticks) is written as Mermaid entity codes (`#59;`) by [`super::sequence`], which
+//! writes the diagram.
 
 use std::fmt::Write as _;
 
 use mock_client::{Exchange, Phase};
 use url::Url;
 
+pub use super::sequence::mermaid_text;
+use super::sequence::{self, Block, Diagram, Lane, Message, Reply, host, origin, shorten};
 use super::shared::{self, State};
 use crate::model::{RunReport, ScenarioResult};
 
@@ -29,9 +32,17 @@ pub fn render(report: &RunReport) -> String {
         shared::duration(report.duration_ms)
     );
     let _ = writeln!(out, "**{}** — {}\n", shared::summary_line(report), shared::status_counts_line(report));
-    let (_, _, errors) = shared::tally(report);
+    let with_error = || report.results.iter().filter(|r| r.error.is_some());
+    let errors = with_error().filter(|r| r.error_tier.is_harness()).count();
+    let input = with_error().count() - errors;
     if errors > 0 {
         let _ = writeln!(out, "{errors} scenario(s) hit a harness error: the harness broke, not the server.\n");
+    }
+    if input > 0 {
+        let _ = writeln!(
+            out,
+            "{input} scenario(s) hit a scenario error: the scenario or its server command is wrong, not the server.\n"
+        );
     }
     let _ = writeln!(out, "| Scenario | Profile | Verdict | Status |");
     let _ = writeln!(out, "| --- | --- | --- | --- |");
@@ -42,7 +53,7 @@ pub fn render(report: &RunReport) -> String {
             md(&r.name),
             md(&r.run.profile),
             md(&shared::verdict(r)),
-            state_label(State::of(r))
+            state_label(r)
         );
     }
     for r in &report.results {
@@ -52,17 +63,18 @@ pub fn render(report: &RunReport) -> String {
     out
 }
 
-fn state_label(s: State) -> &'static str {
-    match s {
+fn state_label(r: &ScenarioResult) -> &'static str {
+    match State::of(r) {
         State::Passed => "✅ passed",
         State::Failed => "❌ failed",
-        State::Error => "⚠️ harness error",
+        State::Error if r.error_tier.is_harness() => "⚠️ harness error",
+        State::Error => "⚠️ scenario error",
     }
 }
 
 fn scenario(out: &mut String, r: &ScenarioResult) {
     let _ = writeln!(out, "## {}\n", md(&r.name));
-    let _ = writeln!(out, "- Status: {}", state_label(State::of(r)));
+    let _ = writeln!(out, "- Status: {}", state_label(r));
     if !r.file.is_empty() {
         let _ = writeln!(out, "- File: {}", md(&r.file));
     }
@@ -136,45 +148,30 @@ pub(crate) fn md(s: &str) -> String {
 /// The Mermaid `sequenceDiagram` of one scenario's transcript (ends with a newline, no fence).
 pub fn sequence_diagram(r: &ScenarioResult) -> String {
     let lanes = Lanes::of(r);
-    let mut out = String::from("sequenceDiagram\n");
-    let _ = writeln!(out, "    participant Client as {}", mermaid_text(&r.run.profile_display));
-    let _ = writeln!(out, "    participant MCP as MCP server {}", mermaid_text(&host_list(&lanes.mcp_hosts)));
+    let mut list = vec![Lane::new("MCP", format!("MCP server {}", host_list(&lanes.mcp_hosts)))];
     if !lanes.as_hosts.is_empty() {
-        let _ =
-            writeln!(out, "    participant Auth as Authorization server {}", mermaid_text(&host_list(&lanes.as_hosts)));
+        list.push(Lane::new("Auth", format!("Authorization server {}", host_list(&lanes.as_hosts))));
     }
     if let Some(c) = &lanes.cimd {
-        let _ = writeln!(out, "    participant CIMD as Client metadata host {}", mermaid_text(&host(c)));
+        list.push(Lane::new("CIMD", format!("Client metadata host {}", host(c))));
     }
-    let last = lanes.last();
-
     let exchanges = &r.run.transcript.exchanges;
     let multi_attempt = exchanges.iter().any(|e| e.attempt > 1);
-    let mut i = 0;
-    while i < exchanges.len() {
-        let (phase, attempt) = (exchanges[i].phase, exchanges[i].attempt);
-        let block: Vec<&Exchange> =
-            exchanges[i..].iter().take_while(|e| e.phase == phase && e.attempt == attempt).collect();
-        i += block.len();
-        let _ = writeln!(out, "    rect {}", phase_colour(phase));
-        let title = if multi_attempt { format!("{phase}, attempt {attempt}") } else { phase.to_string() };
-        let _ = writeln!(out, "        Note over Client,{last}: {}", mermaid_text(&title));
-        for e in block {
-            let to = lanes.lane(&e.url);
-            let _ = writeln!(out, "        Client->>{to}: {}", mermaid_text(&request_text(e)));
-            match (e.status, &e.error) {
-                (Some(s), _) => {
-                    let _ = writeln!(out, "        {to}-->>Client: {s}");
-                }
-                (None, err) => {
-                    let why = err.as_deref().unwrap_or("no response");
-                    let _ = writeln!(out, "        Note over Client: {}", mermaid_text(&format!("no response: {why}")));
-                }
+    let blocks = sequence::runs(exchanges, |e| (e.phase, e.attempt))
+        .into_iter()
+        .map(|run| {
+            let (phase, attempt) = (run[0].phase, run[0].attempt);
+            Block {
+                colour: sequence::phase_colour(phase),
+                title: if multi_attempt { format!("{phase}, attempt {attempt}") } else { phase.to_string() },
+                messages: run
+                    .iter()
+                    .map(|e| Message { to: lanes.lane(&e.url).to_owned(), text: request_text(e), reply: Reply::of(e) })
+                    .collect(),
             }
-        }
-        let _ = writeln!(out, "    end");
-    }
-    out
+        })
+        .collect();
+    Diagram { client: r.run.profile_display.clone(), lanes: list, blocks }.mermaid()
 }
 
 /// `POST /mcp (initialize)`; a query is shown as `?…`, long paths are shortened.
@@ -189,38 +186,6 @@ fn request_text(e: &Exchange) -> String {
     }
     let label = shorten(&e.label, 60);
     if label.trim().is_empty() { format!("{} {path}", e.method) } else { format!("{} {path} ({label})", e.method) }
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max { s.to_owned() } else { s.chars().take(max - 1).chain(['…']).collect() }
-}
-
-/// Text safe in a Mermaid message, note or participant alias: every character the sequence
-/// lexer treats specially becomes an entity code, line breaks become spaces, and the result is
-/// never empty.
-pub fn mermaid_text(s: &str) -> String {
-    let s = super::sanitize::block_capped(s, super::sanitize::LINE_CAP);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            ';' => out.push_str("#59;"),
-            '#' => out.push_str("#35;"),
-            ':' => out.push_str("#58;"),
-            '"' => out.push_str("#34;"),
-            '\'' => out.push_str("#39;"),
-            '<' => out.push_str("#60;"),
-            '>' => out.push_str("#62;"),
-            '%' => out.push_str("#37;"),
-            '&' => out.push_str("#38;"),
-            '`' => out.push_str("#96;"),
-            '{' => out.push_str("#123;"),
-            '}' => out.push_str("#125;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    if out.trim().is_empty() { "-".to_owned() } else { out.trim().to_owned() }
 }
 
 /// Which participant an exchange talks to.
@@ -269,16 +234,6 @@ impl Lanes {
             "Auth"
         }
     }
-
-    fn last(&self) -> &'static str {
-        if self.cimd.is_some() {
-            "CIMD"
-        } else if !self.as_hosts.is_empty() {
-            "Auth"
-        } else {
-            "MCP"
-        }
-    }
 }
 
 /// A URL `client_id` in an exchange's query or form body: the client's metadata document.
@@ -293,32 +248,8 @@ fn url_client_id(e: &Exchange) -> Option<String> {
     from_query.into_iter().chain(from_body()).find(|id| id.starts_with("https://") || id.starts_with("http://"))
 }
 
-/// `http://127.0.0.1:8000` for a URL, if it has a tuple origin.
-fn origin(url: &str) -> Option<String> {
-    let o = Url::parse(url).ok()?.origin();
-    o.is_tuple().then(|| o.ascii_serialization())
-}
-
-/// `127.0.0.1:8000` from an origin.
-fn host(origin: &str) -> String {
-    origin.split_once("://").map(|(_, h)| h.to_owned()).unwrap_or_else(|| origin.to_owned())
-}
-
 fn host_list(hosts: &[String]) -> String {
     hosts.join(", ")
-}
-
-fn phase_colour(p: Phase) -> &'static str {
-    match p {
-        Phase::Discovery => "rgb(232, 240, 254)",
-        Phase::Registration => "rgb(243, 232, 253)",
-        Phase::Authorize => "rgb(254, 243, 224)",
-        Phase::Token => "rgb(255, 236, 236)",
-        Phase::Mcp => "rgb(230, 246, 234)",
-        Phase::StepUp => "rgb(255, 249, 219)",
-        Phase::Refresh => "rgb(236, 246, 246)",
-        Phase::Probe => "rgb(240, 240, 240)",
-    }
 }
 
 #[cfg(test)]
@@ -543,28 +474,24 @@ mod tests {
         validate(&d).unwrap();
     }
 
+    /// The whole Markdown report over the fixture run (a nasty transcript included), and the
+    /// diagram of a flow retried after registration.
     #[test]
-    fn summary_and_findings_tables() {
-        let md = render(&fixtures::report());
-        assert!(
-            md.contains("**2 passed, 3 failed** — findings: 9 SUCCESS, 2 FAILURE, 1 WARNING, 1 SKIPPED, 1 INFO"),
-            "{md}"
-        );
-        assert!(md.contains("| Scenario | Profile | Verdict | Status |\n| --- | --- | --- | --- |\n"));
-        assert!(md.contains(
-            "| cimd-happy-path\\[chatgpt-2026-cimd\\] | chatgpt-2026-cimd | ChatGPT (2026 CIMD profile) would connect (2 tools listed) | ✅ passed |"
-        ), "{md}");
-        assert!(
-            md.contains(
-                "| target-wont-start | chatgpt-2026-cimd | no verdict: the harness failed | ⚠️ harness error |"
-            ),
-            "{md}"
-        );
-        assert!(md.contains("**Harness error** (not a finding about the server): could not start the target: address 127.0.0.1:8000 in use &lt;&amp;&gt;\n"), "{md}");
-        assert!(md.contains("| RS-03 | FAILURE | root PRM answered 404 |"), "{md}");
-        assert!(md.contains("| RS-99 | SUCCESS | pipes \\| and<br>newlines &amp; &lt;tags&gt; |"), "{md}");
-        assert!(md.contains("### What failed\n\n- FAILURE  RS-03  root PRM answered 404\n- WARNING  RS-12"), "{md}");
-        assert!(md.contains("No exchanges were recorded."));
+    fn snapshots() {
+        insta::assert_snapshot!("report", render(&fixtures::report()));
+        let mut r = fixtures::report().results[0].clone();
+        for e in r.run.transcript.exchanges.iter_mut().skip(4) {
+            e.attempt = 2;
+        }
+        insta::assert_snapshot!("two_attempts", sequence_diagram(&r));
+        insta::assert_snapshot!("hostile", render(&fixtures::hostile_report()));
+    }
+
+    /// What the tables say is in the `report` snapshot; this checks their shape on every row,
+    /// the nasty and hostile texts' pipes included.
+    #[test]
+    fn every_table_row_has_as_many_cells_as_its_header() {
+        let md = render(&fixtures::report()) + &render(&fixtures::hostile_report());
         // Every table row has as many cells as its header.
         for line in md.lines().filter(|l| l.starts_with('|')) {
             let cells = line.replace("\\|", "").matches('|').count();

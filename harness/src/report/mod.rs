@@ -7,6 +7,8 @@
 //!   `checks.json`.
 //! - [`junit`]: JUnit XML for CI (`<failure>` for the server, `<error>` for the harness).
 //! - [`markdown`]: a Markdown report with a Mermaid sequence diagram per scenario.
+//! - [`sequence`]: the one Mermaid sequence-diagram writer (lanes as a parameter) the scenario
+//!   and certification reports share, with its escaping.
 //! - [`baseline`]: expected failures and the process exit code.
 //!
 //! Reports render only what the report holds: transcripts in a report are redacted before they
@@ -17,6 +19,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sanitize;
+pub mod sequence;
 mod shared;
 pub mod terminal;
 
@@ -239,6 +242,44 @@ pub(crate) mod fixtures {
             started_at: "2026-07-01T12:00:00Z".into(),
             duration_ms: 4321,
             results: vec![happy, nbf, no_prm, broken, weird],
+        }
+    }
+
+    /// Text a hostile server could put anywhere: a terminal escape, a bell, a NUL, a table pipe,
+    /// a script tag, backticks, Markdown emphasis, a CR LF and a Mermaid directive.
+    pub const HOSTILE: &str = "evil`code` | <script>alert(1)</script> **b** \u{1b}[2J\u{7}\u{0}\r\nnext %%{init}%%";
+
+    /// One failed scenario with [`HOSTILE`] in every field a reporter shows: name, file, target,
+    /// profile, verdict, error, finding ids and descriptions, expectations, exchange labels, URLs,
+    /// headers, bodies and transport errors.
+    pub fn hostile_report() -> RunReport {
+        let mut t = Transcript::default();
+        let mut e = exchange(Phase::Discovery, "POST", &format!("{TARGET}?q={HOSTILE}"), HOSTILE, Some(401));
+        e.response_headers.push(("www-authenticate".into(), format!("Bearer error=\"{HOSTILE}\"")));
+        e.response_body = Some(HOSTILE.into());
+        e.request_body = Some(format!("{{\"x\":\"{HOSTILE}\"}}"));
+        t.push(e);
+        let mut e = exchange(Phase::Mcp, HOSTILE, &format!("http://127.0.0.1:8000/{HOSTILE}"), "tools/list", None);
+        e.error = Some(HOSTILE.into());
+        e.response_body = None;
+        t.push(e);
+        let mut r =
+            result(&format!("hostile {HOSTILE}"), &format!("scenarios/{HOSTILE}.yaml"), t, failed(Phase::Mcp, Some(2)));
+        r.run.profile_display = format!("Client {HOSTILE}");
+        r.run.target = format!("{TARGET}#{HOSTILE}");
+        r.verdict = format!("would fail: {HOSTILE}");
+        r.error = Some(format!("the scenario cannot run: {HOSTILE}"));
+        r.error_tier = crate::model::ErrorTier::Input;
+        r.findings = vec![
+            finding(&format!("RS-{HOSTILE}"), Status::Failure, HOSTILE, &[1]),
+            finding("RS-01", Status::Warning, &format!("second {HOSTILE}"), &[1, 2]),
+        ];
+        r.expectations = vec![expect(&format!("outcome: {HOSTILE}"), HOSTILE, false)];
+        RunReport {
+            harness_version: format!("0.1.0 {HOSTILE}"),
+            started_at: "2026-07-01T12:00:00Z".into(),
+            duration_ms: 77,
+            results: vec![r],
         }
     }
 

@@ -44,7 +44,7 @@ pub(crate) fn evaluate(p: &Planned, r: &ScenarioResult, settings: &super::RunSet
         });
     }
     if let Some(name) = &e.snapshot {
-        out.push(crate::snapshot::check(p, r, name, settings));
+        out.push(crate::snapshot::check(p, r, name, settings.update_snapshots, settings.snapshot_dir.as_deref()));
     }
     out
 }

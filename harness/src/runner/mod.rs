@@ -7,6 +7,5 @@ mod run;
 mod target;
 
 pub use pool::{RunOptions, plan, run_all};
-pub(crate) use run::redact_findings;
 pub use run::{RunError, RunSettings, run_one};
 pub use target::{Target, TargetError, check_url};

@@ -68,7 +68,7 @@ pub async fn run_all(
     progress: impl Fn(&ScenarioResult) + Send + Sync + 'static,
 ) -> RunReport {
     let started = Instant::now();
-    let started_at = crate::report::json::now_rfc3339();
+    let started_at = crate::clock::now_rfc3339();
     let planned = plan(loaded, opts);
     let sem = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let progress = Arc::new(progress);

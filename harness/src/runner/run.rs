@@ -129,7 +129,15 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
         ..Default::default()
     });
     let mut token_probes_skipped = false;
-    match execute(p, &mut result, settings, &rec, &mut token_probes_skipped).await {
+    // Loaded once: the display name above, the flow and the verdict below all use this one.
+    let (profile, run) = match profile {
+        Ok(pr) => {
+            let run = execute(p, &pr, &mut result, settings, &rec, &mut token_probes_skipped).await;
+            (Some(pr), run)
+        }
+        Err(e) => (None, Err(RunError::from(e))),
+    };
+    match run {
         Ok(()) => {
             // Checks judge what was on the wire (RS-16 weighs the session ids themselves); every
             // text they produce is redacted below, before anything is rendered or snapshotted.
@@ -137,12 +145,11 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
             result.run.transcript = raw.clone();
             result.findings = crate::checks::run(&result.run);
             if token_probes_skipped {
-                crate::check::skip_token_requirements(&mut result.findings);
+                crate::findings::skip_token_requirements(&mut result.findings);
             }
             result.run.transcript = raw.redacted();
             result.run.outcome = raw.redact_outcome(&result.run.outcome);
-            redact_findings(&raw, &mut result.findings);
-            let profile = profile.ok();
+            crate::findings::redact(&raw, &mut result.findings);
             result.verdict = match &profile {
                 Some(pr) => result.run.outcome.verdict(pr),
                 None => String::new(),
@@ -167,27 +174,15 @@ pub async fn run_one(p: &Planned, settings: &super::run::RunSettings) -> Scenari
     result
 }
 
-/// Every text of the findings with the run's secrets hidden, in whatever encoding the server
-/// echoed them.
-pub(crate) fn redact_findings(raw: &mock_client::Transcript, findings: &mut [crate::model::Finding]) {
-    for f in findings {
-        f.name = raw.redact_text(&f.name);
-        f.description = raw.redact_text(&f.description);
-        if !f.details.is_null() {
-            f.details = raw.redact_value(&f.details);
-        }
-    }
-}
-
 async fn execute(
     p: &Planned,
+    profile: &mock_client::Profile,
     result: &mut ScenarioResult,
     settings: &RunSettings,
     rec: &Recorder,
     token_probes_skipped: &mut bool,
 ) -> Result<(), RunError> {
     let shared = settings.shared_idp.clone();
-    let profile = mock_client::profile::load(&p.profile)?;
     if let Some(v) = p.client.cimd_client_id.as_deref().filter(|v| !["harness", "chatgpt-real"].contains(v)) {
         return Err(RunError::Step {
             step: "client.cimd_client_id".into(),
@@ -251,14 +246,14 @@ async fn execute(
                     result.run.outcome = Outcome::Failed(f);
                 }
             }
-            RawStep::Probe(probe) => run_probe(probe, &client, rec, &url, &mut probe_env, &profile).await?,
+            RawStep::Probe(probe) => run_probe(probe, &client, rec, &url, &mut probe_env, profile).await?,
             RawStep::Probes(list) => {
                 for probe in list {
-                    run_probe(probe, &client, rec, &url, &mut probe_env, &profile).await?;
+                    run_probe(probe, &client, rec, &url, &mut probe_env, profile).await?;
                 }
             }
             RawStep::SendToken(SendToken::Negative(kind)) => {
-                run_probe(&Probe::NegativeToken(*kind), &client, rec, &url, &mut probe_env, &profile).await?;
+                run_probe(&Probe::NegativeToken(*kind), &client, rec, &url, &mut probe_env, profile).await?;
             }
             RawStep::SendToken(SendToken::Claims(claims)) => {
                 let idp = idp
