@@ -17,8 +17,10 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// The deadline every case gives `check`.
 const DEADLINE_S: u64 = 10;
-/// How much later than the deadline `check` may end (process start, report writing).
-const SLACK_S: u64 = 8;
+/// How much later than the deadline `check` may end (process start, report writing). Generous on purpose:
+/// 20 cases run at once, and under a loaded machine 8 s was seen to be too tight (18.9 s for a 10 s deadline).
+/// The bound exists to catch a deadline that is not enforced — the old behaviour ran 36–240 s.
+const SLACK_S: u64 = 20;
 /// `client`'s timeout for one request (it makes one connect; a stall ends it).
 const CLIENT_REQUEST_TIMEOUT_S: u64 = 15;
 /// Peak RSS the harness may reach against any hostile server.

@@ -80,6 +80,8 @@ pub fn render(verdict: &str, findings: &[Finding], transcript: &Transcript) -> S
 fn header_value(name: &str, v: &str) -> String {
     match name {
         "mcp-session-id" => "[session-id]".into(),
+        // Seconds until a rate-limit window resets: counts down in real time (IETF RateLimit headers).
+        "ratelimit-reset" | "x-ratelimit-reset" => "[seconds]".into(),
         "set-cookie" => {
             let mut parts = v.split(';').map(str::trim);
             let name = parts.next().and_then(|c| c.split_once('=')).map(|(n, _)| n).unwrap_or("");
