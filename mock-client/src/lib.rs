@@ -23,7 +23,26 @@ mod login;
 mod mcp;
 mod outcome;
 pub mod pkce;
-pub mod profile;
+/// The profiles (crate `client-profile`), with the loaders returning [`ClientError`] so callers
+/// that load a profile and then connect handle one error type.
+pub mod profile {
+    pub use client_profile::*;
+
+    use crate::ClientError;
+
+    /// A shipped profile by name.
+    pub fn builtin(name: &str) -> Result<Profile, ClientError> {
+        Ok(client_profile::builtin(name)?)
+    }
+    /// A profile from a file; `extends` may name a shipped profile or a sibling file (`NAME.yaml`).
+    pub fn from_file(path: &std::path::Path) -> Result<Profile, ClientError> {
+        Ok(client_profile::from_file(path)?)
+    }
+    /// A shipped profile name, or a path to a YAML file.
+    pub fn load(name_or_path: &str) -> Result<Profile, ClientError> {
+        Ok(client_profile::load(name_or_path)?)
+    }
+}
 pub mod redact;
 mod registration;
 pub mod sse;
