@@ -8,10 +8,11 @@ use url::Url;
 use crate::cimd_host::CimdHost;
 use crate::discovery::Discovered;
 use crate::error::ClientError;
+use crate::fail::{FailureExt, fail};
 use crate::http::{Limits, Recorder, Req, Resp};
 use crate::login::LoginDriver;
 use crate::mcp::{RpcReply, Wire};
-use crate::outcome::{Failure, FailureKind, Outcome, fail};
+use crate::outcome::{Failure, FailureKind, Outcome};
 use crate::profile::{AuthMode, BareChallenge, Cimd, Profile, RedirectRule, RefreshRule, RegistrationKind};
 use crate::registration::{RegisteredClient, StaticCredentials, fill};
 use crate::token::Tokens;
@@ -155,17 +156,6 @@ impl Ctx<'_> {
         host.put(parse(&client_id)?.path(), doc);
         host.put(parse(&jwks_uri)?.path(), crate::registration::cimd_jwks());
         Ok((client_id, jwks_uri))
-    }
-}
-
-impl Failure {
-    fn with_cause_prefix(mut self, target: &str) -> Failure {
-        self.cause = format!("{target}: {}", self.cause);
-        self
-    }
-    fn generic(mut self, p: &Profile) -> Failure {
-        self.message = p.messages.generic.value.replace("{detail}", &self.cause);
-        self
     }
 }
 

@@ -6,8 +6,9 @@ use url::Url;
 
 use crate::challenge::{self, Challenge};
 use crate::client::Ctx;
+use crate::fail::fail;
 use crate::http::Req;
-use crate::outcome::{Failure, FailureKind, fail};
+use crate::outcome::{Failure, FailureKind};
 use crate::profile::{AsRule, HttpMethod, PrmRule, PrmSource, ProbeTarget, WellKnown};
 use crate::transcript::Phase;
 

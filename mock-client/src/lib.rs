@@ -18,10 +18,10 @@ mod continuation;
 mod direct;
 mod discovery;
 mod error;
+mod fail;
 pub mod http;
 mod login;
 mod mcp;
-mod outcome;
 pub mod pkce;
 /// The profiles (crate `client-profile`), with the loaders returning [`ClientError`] so callers
 /// that load a profile and then connect handle one error type.
@@ -43,11 +43,9 @@ pub mod profile {
         Ok(client_profile::load(name_or_path)?)
     }
 }
-pub mod redact;
 mod registration;
 pub mod sse;
 mod token;
-pub mod transcript;
 
 pub use cimd_host::{CimdFetch, CimdHost};
 pub use client::{CimdRewrite, Client, ConnectOptions};
@@ -56,7 +54,10 @@ pub use discovery::Discovered;
 pub use error::ClientError;
 pub use login::LoginDriver;
 pub use mcp::tool_challenges;
-pub use outcome::{Continued, Failure, FailureKind, Outcome};
+// The transcript and outcome types live in the data crate `harness-transcript`; these keep the
+// `mock_client::transcript::…`, `mock_client::redact::…` paths and the root names working.
+pub use harness_transcript::outcome::{Continued, Failure, FailureKind, Outcome};
+pub use harness_transcript::{outcome, redact, transcript};
 pub use profile::Profile;
 pub use registration::{CIMD_KID, RegisteredClient, StaticCredentials, assertion, cimd_jwks};
 pub use token::Tokens;

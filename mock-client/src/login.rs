@@ -7,8 +7,9 @@ use tokio::io::AsyncReadExt as _;
 use url::Url;
 
 use crate::client::Ctx;
+use crate::fail::fail;
 use crate::http::Req;
-use crate::outcome::{Failure, FailureKind, fail};
+use crate::outcome::{Failure, FailureKind};
 use crate::transcript::{Phase, SecretKind};
 
 /// How the user's part goes.

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 
 use crate::client::Ctx;
 use crate::discovery::Discovered;
+use crate::fail::fail;
 use crate::http::Req;
-use crate::outcome::{Failure, FailureKind, fail};
+use crate::outcome::{Failure, FailureKind};
 use crate::profile::{DcrAuthRule, RegistrationKind};
 use crate::transcript::{Phase, SecretKind};
 

@@ -6,8 +6,9 @@ use serde_json::Value;
 
 use crate::client::Ctx;
 use crate::discovery::Discovered;
+use crate::fail::fail;
 use crate::http::Req;
-use crate::outcome::{Failure, FailureKind, fail};
+use crate::outcome::{Failure, FailureKind};
 use crate::registration::RegisteredClient;
 use crate::transcript::{Phase, SecretKind};
 
