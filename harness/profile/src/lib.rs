@@ -516,8 +516,7 @@ fn finish(name: &str, v: Value) -> Result<Profile, ProfileError> {
 
 /// A shipped profile by name.
 pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
-    let text =
-        builtin_text(name).ok_or_else(|| ProfileError::Unknown(name.into(), builtin_names().join(", ")))?;
+    let text = builtin_text(name).ok_or_else(|| ProfileError::Unknown(name.into(), builtin_names().join(", ")))?;
     finish(name, resolve(name, &text, &|n| builtin_text(n), 0)?)
 }
 
