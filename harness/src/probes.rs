@@ -15,6 +15,7 @@
 //! `probe:<name>:initialize`). Without a token and without the IdP those probes send nothing, and
 //! the checks that read them report nothing.
 
+use mcp_wire::jsonrpc;
 use mock_client::http::{Recorder, Req, Resp};
 use mock_client::{ClientError, Phase, SecretKind};
 use mock_idp::{IdpHandle, NegativeToken};
@@ -544,20 +545,11 @@ fn result_of(r: &Resp) -> Option<Value> {
     rpc_messages(r.header("content-type"), &r.text()).into_iter().find_map(|m| m.get("result").cloned())
 }
 
+/// The probes' `initialize` (the version is free text: `unknown_protocol_version` asks for one no
+/// revision has).
 fn initialize_body(version: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": version,
-        "capabilities": {},
-        "clientInfo": {"name": "connector-harness-probe", "version": env!("CARGO_PKG_VERSION")},
-    }})
-}
-
-fn request_body(id: u64, method: &str, params: Option<Value>) -> Value {
-    let mut b = json!({"jsonrpc": "2.0", "id": id, "method": method});
-    if let Some(p) = params {
-        b["params"] = p;
-    }
-    b
+    let client_info = json!({"name": "connector-harness-probe", "version": env!("CARGO_PKG_VERSION")});
+    jsonrpc::initialize(1, version, &json!({}), &client_info)
 }
 
 /// A session a probe can use.
@@ -796,12 +788,12 @@ impl Run<'_, '_> {
         let read = self.mint_valid(idp, &[READ_SCOPE])?;
         self.ctx.rec.secret(SecretKind::Token, &read);
         let Some(s) = self.initialize(labels::SCOPE_INITIALIZE, &read).await? else { return Ok(()) };
-        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let note = jsonrpc::initialized();
         self.send(self.post(labels::SCOPE_INITIALIZED, &note, Some(&read), Some(&s))).await?;
         let tool = match tool {
             Some(t) => t.to_owned(),
             None => {
-                let list = request_body(3, "tools/list", None);
+                let list = jsonrpc::tools_list(3);
                 let Some(r) = self.send(self.post(labels::SCOPE_LIST, &list, Some(&read), Some(&s))).await? else {
                     return Ok(());
                 };
@@ -814,11 +806,7 @@ impl Run<'_, '_> {
             }
         };
         let tool = tool.as_str();
-        let call = request_body(
-            2,
-            "tools/call",
-            Some(json!({"name": tool, "arguments": {"text": "connector-harness probe"}})),
-        );
+        let call = jsonrpc::tools_call(2, tool, json!({"text": "connector-harness probe"}));
         let Some(r) = self.send(self.post(labels::SCOPE_CALL, &call, Some(&read), Some(&s))).await? else {
             return Ok(());
         };
@@ -850,7 +838,7 @@ impl Run<'_, '_> {
         if s.id.is_none() {
             return Ok(());
         }
-        let body = request_body(3, "tools/list", None);
+        let body = jsonrpc::tools_list(3);
         self.send(self.post(labels::SESSION_WITHOUT_TOKEN, &body, None, Some(&s))).await?;
         Ok(())
     }
@@ -915,7 +903,7 @@ impl Run<'_, '_> {
 
     async fn notification(&self) -> Result<(), ProbeError> {
         let Some(s) = self.session(labels::NOTIFICATION_SETUP).await? else { return Ok(()) };
-        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let note = jsonrpc::initialized();
         self.send(self.post(labels::NOTIFICATION, &note, Some(&s.token), Some(&s))).await?;
         Ok(())
     }
@@ -946,7 +934,7 @@ impl Run<'_, '_> {
 
     async fn missing_session_id(&self) -> Result<(), ProbeError> {
         let Some(token) = self.valid_token()? else { return Ok(()) };
-        let body = request_body(4, "tools/list", None);
+        let body = jsonrpc::tools_list(4);
         let req = self
             .post(labels::MISSING_SESSION_ID, &body, Some(&token), None)
             .header("MCP-Protocol-Version", self.version());
@@ -965,7 +953,7 @@ impl Run<'_, '_> {
             .header("MCP-Protocol-Version", &s.version);
         let Some(r) = self.send(del).await? else { return Ok(()) };
         if r.ok() {
-            let body = request_body(5, "tools/list", None);
+            let body = jsonrpc::tools_list(5);
             self.send(self.post(labels::TERMINATED_REUSE, &body, Some(&token), Some(&s))).await?;
         }
         Ok(())
@@ -974,7 +962,7 @@ impl Run<'_, '_> {
     async fn invalid_protocol_version(&self) -> Result<(), ProbeError> {
         let Some(mut s) = self.session(labels::INVALID_VERSION_SETUP).await? else { return Ok(()) };
         s.version = INVALID_PROTOCOL_VERSION.into();
-        let body = request_body(6, "tools/list", None);
+        let body = jsonrpc::tools_list(6);
         self.send(self.post(labels::INVALID_PROTOCOL_VERSION, &body, Some(&s.token), Some(&s))).await?;
         Ok(())
     }

@@ -11,7 +11,6 @@
 //! ```
 
 mod authorize;
-pub mod challenge;
 mod cimd_host;
 mod client;
 mod continuation;
@@ -22,7 +21,6 @@ mod fail;
 pub mod http;
 mod login;
 mod mcp;
-pub mod pkce;
 /// The profiles (crate `client-profile`), with the loaders returning [`ClientError`] so callers
 /// that load a profile and then connect handle one error type.
 pub mod profile {
@@ -44,7 +42,6 @@ pub mod profile {
     }
 }
 mod registration;
-pub mod sse;
 mod token;
 
 pub use cimd_host::{CimdFetch, CimdHost};
@@ -58,6 +55,8 @@ pub use mcp::tool_challenges;
 // `mock_client::transcript::…`, `mock_client::redact::…` paths and the root names working.
 pub use harness_transcript::outcome::{Continued, Failure, FailureKind, Outcome};
 pub use harness_transcript::{outcome, redact, transcript};
+// The wire parsers and PKCE live in `mcp-wire`; re-exported so `mock_client::challenge::…` works.
+pub use mcp_wire::{challenge, pkce, sse};
 pub use profile::Profile;
 pub use registration::{CIMD_KID, RegisteredClient, StaticCredentials, assertion, cimd_jwks};
 pub use token::Tokens;

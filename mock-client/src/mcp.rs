@@ -42,11 +42,7 @@ pub struct Wire {
 /// The request for `initialize`.
 pub(crate) fn initialize_body(ctx: &Ctx<'_>, id: u64) -> Value {
     let m = &ctx.profile.mcp;
-    json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": {
-        "protocolVersion": m.protocol_version.value,
-        "capabilities": m.capabilities.value,
-        "clientInfo": m.client_info.value,
-    }})
+    mcp_wire::jsonrpc::initialize(id, &m.protocol_version.value, &m.capabilities.value, &m.client_info.value)
 }
 
 /// Builds a POST with the profile's headers.

@@ -169,22 +169,12 @@ pub(crate) fn sign(keys: &KeySet, claims: &Map<String, Value>, signing: Signing)
 
 /// Decodes the payload of a compact JWT without verifying it (for tests and reports).
 pub fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(m) => Some(m),
-        _ => None,
-    }
+    mcp_wire::jwt::peek(token).map(|p| p.claims)
 }
 
 /// Decodes the header of a compact JWT without verifying it.
 pub fn unverified_header(token: &str) -> Option<Map<String, Value>> {
-    let h = token.split('.').next()?;
-    let bytes = URL_SAFE_NO_PAD.decode(h).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(m) => Some(m),
-        _ => None,
-    }
+    mcp_wire::jwt::peek(token).map(|p| p.header)
 }
 
 #[cfg(test)]
