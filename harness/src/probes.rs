@@ -510,19 +510,7 @@ pub fn manifest_url(target: &str) -> Option<String> {
     origin_of(target).map(|o| format!("{o}{MANIFEST_PATH}"))
 }
 
-/// The JSON-RPC messages of a response body: a JSON object or array, or the `message` events of an
-/// SSE stream (empty when neither parses).
-pub fn rpc_messages(content_type: Option<&str>, body: &str) -> Vec<Value> {
-    let sse = content_type.is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
-    if sse {
-        return mock_client::sse::json_messages(body).unwrap_or_default();
-    }
-    match serde_json::from_str::<Value>(body) {
-        Ok(Value::Array(a)) => a,
-        Ok(v @ Value::Object(_)) => vec![v],
-        _ => Vec::new(),
-    }
-}
+pub use mcp_wire::jsonrpc::messages as rpc_messages;
 
 /// The first tool of a `tools/list` result whose `oauth2` security scheme (`securitySchemes`, or
 /// the Apps SDK's `_meta.securitySchemes`) names a scope outside `held`.

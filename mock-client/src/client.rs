@@ -697,7 +697,7 @@ impl Client {
             let reply = self.call(&url, Phase::Mcp, "tools/call", Some(params.clone()), false).await?;
             let result = reply.message.as_ref().and_then(|m| m.get("result")).cloned();
             let Some(result) = result else { return Err(self.mcp_failed(&url, &reply, &format!("tools/call {name}"))) };
-            let challenges = crate::mcp::tool_challenges(&result);
+            let challenges = crate::challenge::tool_challenges(&result);
             if round == 0
                 && !challenges.is_empty()
                 && self.profile.step_up.on_tool_challenge.value

@@ -50,7 +50,7 @@ pub use direct::{AuthVariant, Authorized, ProbeAuthorization};
 pub use discovery::Discovered;
 pub use error::ClientError;
 pub use login::LoginDriver;
-pub use mcp::tool_challenges;
+pub use mcp_wire::challenge::tool_challenges;
 // The transcript and outcome types live in the data crate `harness-transcript`; these keep the
 // `mock_client::transcript::…`, `mock_client::redact::…` paths and the root names working.
 pub use harness_transcript::outcome::{Continued, Failure, FailureKind, Outcome};

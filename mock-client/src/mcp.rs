@@ -122,17 +122,3 @@ pub(crate) async fn rpc(
     let (message, problem) = if (200..300).contains(&r.status) && id.is_some() { read(&r, id) } else { (None, None) };
     Ok(RpcReply { status: r.status, message, challenge, session_id, seq: r.seq, problem })
 }
-
-/// The challenges a tool result carries in `_meta["mcp/www_authenticate"]` (Apps SDK).
-pub fn tool_challenges(result: &Value) -> Vec<Challenge> {
-    let is_error = result.get("isError") == Some(&Value::Bool(true));
-    let list = result.get("_meta").and_then(|m| m.get("mcp/www_authenticate"));
-    if !is_error {
-        return Vec::new();
-    }
-    match list {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).filter_map(challenge::bearer).collect(),
-        Some(Value::String(s)) => challenge::bearer(s).into_iter().collect(),
-        _ => Vec::new(),
-    }
-}

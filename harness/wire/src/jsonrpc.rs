@@ -46,6 +46,20 @@ pub fn tools_call(id: u64, name: &str, arguments: Value) -> Value {
     request(id, "tools/call", Some(json!({"name": name, "arguments": arguments})))
 }
 
+/// The JSON-RPC messages of a response body: a JSON object or array, or the `message` events of an
+/// SSE stream (empty when neither parses).
+pub fn messages(content_type: Option<&str>, body: &str) -> Vec<Value> {
+    let sse = content_type.is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
+    if sse {
+        return crate::sse::json_messages(body).unwrap_or_default();
+    }
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Array(a)) => a,
+        Ok(v @ Value::Object(_)) => vec![v],
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,9 +12,11 @@ pub mod challenge;
 pub mod headers;
 pub mod jsonrpc;
 pub mod jwt;
+mod negative_token;
 pub mod paths;
 pub mod pkce;
 pub mod sse;
 mod version;
 
+pub use negative_token::NegativeToken;
 pub use version::{SpecVersion, UnknownSpecVersion};
