@@ -1,13 +1,13 @@
 //! What every check uses: a read-only view of the run record with lookups by probe label, and the
 //! constructors that turn a verdict into a [`Finding`] with the catalogue's name, level and sources.
 
-use mock_client::challenge::{self, Challenge};
-use mock_client::{Exchange, Phase};
+use harness_transcript::{Exchange, Phase};
+use mcp_wire::challenge::{self, Challenge};
 use serde_json::{Value, json};
 
 use crate::catalogue;
 use crate::model::{Finding, RunRecord, Status};
-use crate::probes;
+use crate::probe_record as probes;
 
 /// The run record as checks see it.
 pub(crate) struct View<'a> {
@@ -41,7 +41,7 @@ impl<'a> View<'a> {
 
     /// Whether the connect was made with a ChatGPT profile (the connect-based GPT checks need one).
     pub fn is_chatgpt(&self) -> bool {
-        mock_client::profile::is_chatgpt(&self.record.profile)
+        client_profile::is_chatgpt(&self.record.profile)
     }
 
     /// The last probe exchange with exactly this label.
@@ -225,7 +225,7 @@ pub(crate) fn www_authenticate(e: &Exchange) -> Option<String> {
 
 /// The JSON-RPC messages of the response.
 pub(crate) fn messages(e: &Exchange) -> Vec<Value> {
-    probes::rpc_messages(e.response_header("content-type"), e.response_body.as_deref().unwrap_or(""))
+    mcp_wire::jsonrpc::messages(e.response_header("content-type"), e.response_body.as_deref().unwrap_or(""))
 }
 
 /// The first JSON-RPC `result` of the response.
@@ -288,7 +288,7 @@ pub(crate) fn acceptable_metadata_url(url: &str) -> Result<url::Url, String> {
     let u = url::Url::parse(url).map_err(|e| format!("`{url}` is not an absolute URL ({e})"))?;
     match u.scheme() {
         "https" => Ok(u),
-        "http" if mock_client::http::is_loopback(&u) => Ok(u),
+        "http" if net_policy::host_is_loopback(&u) => Ok(u),
         "http" => Err(format!("`{url}` is plain http to a non-loopback host; RFC 9728 requires https")),
         s => Err(format!("`{url}` has scheme `{s}`, not https")),
     }

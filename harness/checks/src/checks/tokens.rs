@@ -2,14 +2,14 @@
 //! (RS-06), tokens for another audience are refused (RS-08), and only tokens for this resource pass
 //! (RS-10). Judged from the garbage-token probe and the mock IdP's negative battery.
 
-use mock_client::Exchange;
-use mock_idp::NegativeToken;
+use harness_transcript::Exchange;
+use mcp_wire::NegativeToken;
 use serde_json::json;
 
 use super::challenge::invalid_token_probes;
 use super::common::{View, answer, join, ok, seqs, summary};
 use crate::model::Finding;
-use crate::probes::{GARBAGE_TOKEN, labels};
+use crate::probe_record::{GARBAGE_TOKEN, labels};
 
 pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
     [rs_06(v), rs_08(v), rs_10(v)].into_iter().flatten().collect()

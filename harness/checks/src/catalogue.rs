@@ -1,7 +1,7 @@
 //! The requirement catalogue: every ID of `REQUIREMENTS.md` with its level, spec versions, sources,
 //! summary, how the harness checks it and, for GPT-*, what ChatGPT shows when it fails.
 //!
-//! The data lives in `harness/requirements.yaml`, embedded in the binary and parsed once. Checks take
+//! The data lives in `harness/checks/requirements.yaml`, embedded in the binary and parsed once. Checks take
 //! a finding's name, spec references and failing status from here, so a requirement's level is
 //! decided in one place: `must` → FAILURE, `should` → WARNING (the official conformance suite's
 //! mapping), `info` → never a problem.
@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn every_id_of_requirements_md_is_catalogued() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/REQUIREMENTS.md");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/REQUIREMENTS.md");
         let Ok(text) = std::fs::read_to_string(path) else {
             eprintln!("skipped: {path} is not present");
             return;
@@ -270,7 +270,7 @@ mod tests {
             assert!(ids.contains(&id), "{id} is no longer in REQUIREMENTS.md");
         }
         // C-01..C-28 are "as listed in the research §2.5": check against that table too.
-        let research = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/research/mcp-spec-and-conformance.md");
+        let research = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/research/mcp-spec-and-conformance.md");
         if let Ok(text) = std::fs::read_to_string(research) {
             for line in text.lines().filter(|l| l.starts_with("| C-")) {
                 let id = &line[2..6];

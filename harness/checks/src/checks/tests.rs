@@ -3,11 +3,11 @@
 //! INFO/SKIPPED/untestable paths, and version applicability. The end-to-end proofs are in
 //! `harness/tests/checks/`.
 
-use mock_client::{Exchange, Failure, FailureKind, Outcome, Phase, Transcript};
+use harness_transcript::{Exchange, Failure, FailureKind, Outcome, Phase, Transcript};
 use serde_json::{Value, json};
 
 use crate::model::{Finding, RunRecord, Status};
-use crate::probes::labels;
+use crate::probe_record::labels;
 
 const T: &str = "https://mcp.example/mcp";
 const ROOT_PRM: &str = "https://mcp.example/.well-known/oauth-protected-resource";
@@ -327,7 +327,7 @@ fn rs_05_and_rs_06_say_what_was_sent() {
     assert!(rs06.description.contains("negative battery were not sent"), "{}", rs06.description);
     let fs = run(vec![
         Ex::probe(labels::GARBAGE_TOKEN, "POST", 401),
-        Ex::probe(&labels::negative_token(mock_idp::NegativeToken::Expired), "POST", 401),
+        Ex::probe(&labels::negative_token(mcp_wire::NegativeToken::Expired), "POST", 401),
     ]);
     let rs06 = find(&fs, "RS-06");
     assert!(
@@ -510,8 +510,8 @@ fn cimd_refused_for_the_harness_url_is_skipped_not_failed() {
             .send(&json!("client_id=c1&client_secret=s")),
     ];
     let mut r = record("chatgpt-2026-cimd", "2025-11-25", connected(), list);
-    r.transcript.notes.push(mock_client::Note {
-        kind: mock_client::NoteKind::CimdUntestable,
+    r.transcript.notes.push(harness_transcript::Note {
+        kind: harness_transcript::NoteKind::CimdUntestable,
         text: "CIMD not testable here: … pass --cimd-base https://…".into(),
         from_seq: 3,
     });

@@ -7,7 +7,7 @@
 //! ChatGPT would show and why; the steps before it are SUCCESS, the steps after it were never
 //! reached and produce nothing.
 
-use mock_client::{Exchange, Failure, FailureKind, NoteKind, Phase};
+use harness_transcript::{Exchange, Failure, FailureKind, NoteKind, Phase};
 use serde_json::{Value, json};
 
 use super::common::{
@@ -16,7 +16,7 @@ use super::common::{
 };
 use super::tokens::{AUDIENCE_TOKENS, kind_of};
 use crate::model::{Finding, Status};
-use crate::probes::{self, CHATGPT_ORIGIN, labels};
+use crate::probe_record::{self as probes, CHATGPT_ORIGIN, labels};
 
 pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
     let mut out: Vec<Finding> =
@@ -29,7 +29,7 @@ pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
 }
 
 /// The GPT findings of the connect: ChatGPT's own flow, then each stretch the harness ran past a
-/// stop under an assumption ([`mock_client::Continued`]). A later stretch only adds what the
+/// stop under an assumption ([`harness_transcript::Continued`]). A later stretch only adds what the
 /// earlier ones did not reach, each finding saying after which failure and under which assumption
 /// it was reached; the verdict stays the first stop's.
 fn connect_part(v: &View<'_>) -> Vec<Finding> {
@@ -106,7 +106,7 @@ fn chatgpt_valid_prm(e: &Exchange) -> Result<(), String> {
         return Err(format!("{} answered {}", e.url, answer(e)));
     }
     let d = body_json(e)
-        .ok_or_else(|| format!("{} is not JSON{}", e.url, mock_client::transcript::cut_note(e.truncated)))?;
+        .ok_or_else(|| format!("{} is not JSON{}", e.url, harness_transcript::transcript::cut_note(e.truncated)))?;
     let list = d
         .get("authorization_servers")
         .and_then(Value::as_array)
@@ -216,11 +216,11 @@ fn gpt_11_probe(v: &View<'_>) -> Option<Finding> {
 
 /// The shipped ChatGPT profiles whose MCP `Accept` names one type only.
 pub(crate) fn one_type_accept_profiles() -> Vec<String> {
-    mock_client::profile::builtin_names()
+    client_profile::builtin_names()
         .into_iter()
-        .filter(|n| mock_client::profile::is_chatgpt(n))
+        .filter(|n| client_profile::is_chatgpt(n))
         .filter(|n| {
-            mock_client::profile::builtin(n).is_ok_and(|p| {
+            client_profile::builtin(n).is_ok_and(|p| {
                 let a = p.mcp.accept.value.to_ascii_lowercase();
                 !(a.contains("application/json") && a.contains("text/event-stream"))
             })
@@ -304,7 +304,7 @@ fn gpt_13(v: &View<'_>) -> Option<Finding> {
             ));
         }
         for s in values {
-            match mock_client::challenge::bearer(s) {
+            match mcp_wire::challenge::bearer(s) {
                 None => problems.push(format!("`{s}` is not a Bearer challenge")),
                 Some(c) => match c.param("resource_metadata") {
                     None => problems.push(format!("`{s}` names no resource_metadata")),
