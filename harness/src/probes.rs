@@ -15,7 +15,7 @@
 //! `probe:<name>:initialize`). Without a token and without the IdP those probes send nothing, and
 //! the checks that read them report nothing.
 
-use mcp_wire::jsonrpc;
+use mcp_wire::{SpecVersion, jsonrpc};
 // What a probe sends and how its exchanges are labelled is the record the checks read: it lives in
 // `harness-checks` and is re-exported here, so `harness::probes::labels` keeps working.
 pub use harness_checks::probe_record::{
@@ -35,7 +35,7 @@ use std::fmt;
 /// `accept_variants` varies it, so a server that insists on both types affects only that probe.
 pub const ACCEPT_BOTH: &str = "application/json, text/event-stream";
 /// The protocol version probes ask for when the connect negotiated none.
-pub const DEFAULT_PROTOCOL_VERSION: &str = "2025-11-25";
+pub const DEFAULT_PROTOCOL_VERSION: SpecVersion = SpecVersion::NEWEST_LEGACY;
 
 /// One probe, as scenario files name it: a bare name (`garbage_token`, `insufficient_scope`) or a
 /// one-key map for the ones with an argument (`negative_token: alg_none`,
@@ -471,7 +471,7 @@ impl Run<'_, '_> {
     }
 
     fn version(&self) -> &str {
-        self.ctx.protocol_version.unwrap_or(DEFAULT_PROTOCOL_VERSION)
+        self.ctx.protocol_version.unwrap_or(DEFAULT_PROTOCOL_VERSION.as_str())
     }
 
     fn mint_error(&self, source: mock_idp::IdpError) -> ProbeError {

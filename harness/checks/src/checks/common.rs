@@ -2,6 +2,7 @@
 //! constructors that turn a verdict into a [`Finding`] with the catalogue's name, level and sources.
 
 use harness_transcript::{Exchange, Phase};
+use mcp_wire::SpecVersion;
 use mcp_wire::challenge::{self, Challenge};
 use serde_json::{Value, json};
 
@@ -34,9 +35,10 @@ impl<'a> View<'a> {
         self.target.as_ref()
     }
 
-    /// Whether the run is judged under MCP 2025-06-18 (anything else is judged as 2025-11-25).
-    pub fn is_0618(&self) -> bool {
-        self.record.spec_version == "2025-06-18"
+    /// The revision the run is judged under; one the harness does not know is judged as the
+    /// newest with the `initialize` handshake.
+    pub fn spec(&self) -> SpecVersion {
+        SpecVersion::parse(&self.record.spec_version).unwrap_or(SpecVersion::NEWEST_LEGACY)
     }
 
     /// Whether the connect was made with a ChatGPT profile (the connect-based GPT checks need one).

@@ -166,7 +166,7 @@ fn rs_03(v: &View<'_>) -> Option<Finding> {
     });
     let mut ex = seqs(challenged.iter().copied());
     ex.extend(seqs(well_known.iter().copied()));
-    if v.is_0618() {
+    if v.spec() == mcp_wire::SpecVersion::V2025_06_18 {
         if challenged.is_empty() {
             let served = v.unauthenticated();
             return (!served.is_empty()).then(|| {

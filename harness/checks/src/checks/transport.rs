@@ -43,7 +43,7 @@ fn h_02(v: &View<'_>) -> Option<Finding> {
             details,
         ),
         Some(401) if !had_token => v.info("H-02", "Not judged: without a token the request was refused with 401 before Origin could matter.", ex, details),
-        Some(s) if s < 500 && v.is_0618() => {
+        Some(s) if s < 500 && v.spec() == mcp_wire::SpecVersion::V2025_06_18 => {
             v.pass("H-02", format!("A foreign Origin is refused (HTTP {s}; 2025-06-18 names no status)."), ex, details)
         }
         Some(s) if s < 500 => v.finding(
