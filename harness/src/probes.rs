@@ -24,6 +24,7 @@ pub use harness_checks::probe_record::{
     origin_of, path_prm_url, root_prm_url,
 };
 use mock_client::http::{Recorder, Req, Resp};
+use mock_client::transcript::ExchangeKind;
 use mock_client::{ClientError, Phase, SecretKind};
 use mock_idp::{IdpHandle, NegativeToken};
 use reqwest::Method;
@@ -391,6 +392,11 @@ fn initialize_body(version: &str) -> Value {
     jsonrpc::initialize(1, version, &json!({}), &client_info)
 }
 
+/// A probe request: its label (`probe:<name>[:<step>]`) and the matching [`ExchangeKind::Probe`].
+fn probe_req(method: Method, url: &str, label: &str) -> Req {
+    Req::new(method, url, label).kind(ExchangeKind::probe(label))
+}
+
 /// A session a probe can use.
 #[derive(Debug, Clone)]
 struct Session {
@@ -439,7 +445,7 @@ impl Run<'_, '_> {
     }
 
     fn get(&self, method: Method, url: &str, label: &str) -> Req {
-        Req::new(method, url, label).header("User-Agent", self.ctx.user_agent).header("Accept", "application/json")
+        probe_req(method, url, label).header("User-Agent", self.ctx.user_agent).header("Accept", "application/json")
     }
 
     /// A POST to the MCP endpoint with the probe's standard headers.
@@ -457,7 +463,7 @@ impl Run<'_, '_> {
         accept: &str,
     ) -> Req {
         let mut r =
-            Req::new(Method::POST, url, label).header("User-Agent", self.ctx.user_agent).header("Accept", accept);
+            probe_req(Method::POST, url, label).header("User-Agent", self.ctx.user_agent).header("Accept", accept);
         if let Some(t) = token {
             r = r.header("Authorization", format!("Bearer {t}"));
         }
@@ -709,7 +715,7 @@ impl Run<'_, '_> {
     }
 
     async fn cors_preflight(&self) -> Result<(), ProbeError> {
-        let req = Req::new(Method::OPTIONS, self.ctx.target, labels::CORS_PREFLIGHT)
+        let req = probe_req(Method::OPTIONS, self.ctx.target, labels::CORS_PREFLIGHT)
             .header("User-Agent", self.ctx.user_agent)
             .header("Origin", CHATGPT_ORIGIN)
             .header("Access-Control-Request-Method", "POST")
@@ -749,7 +755,7 @@ impl Run<'_, '_> {
 
     async fn get_stream(&self) -> Result<(), ProbeError> {
         let Some(s) = self.session(labels::GET_STREAM_SETUP).await? else { return Ok(()) };
-        let mut req = Req::new(Method::GET, self.ctx.target, labels::GET_STREAM)
+        let mut req = probe_req(Method::GET, self.ctx.target, labels::GET_STREAM)
             .header("User-Agent", self.ctx.user_agent)
             .header("Accept", "text/event-stream")
             .header("Authorization", format!("Bearer {}", s.token))
@@ -759,7 +765,12 @@ impl Run<'_, '_> {
         }
         // A server that offers the stream keeps it open; the recorder reads bodies to the end, so
         // the wait is cut short and a HEAD (same headers, no body: RFC 9110 §9.3.2) recorded instead.
-        let head = Req { method: Method::HEAD, label: labels::GET_STREAM_HEAD.into(), ..req.clone() };
+        let head = Req {
+            method: Method::HEAD,
+            label: labels::GET_STREAM_HEAD.into(),
+            kind: ExchangeKind::probe(labels::GET_STREAM_HEAD),
+            ..req.clone()
+        };
         match tokio::time::timeout(GET_STREAM_WAIT, self.send(req)).await {
             Ok(r) => {
                 r?;
@@ -785,7 +796,7 @@ impl Run<'_, '_> {
         let Some(token) = self.valid_token()? else { return Ok(()) };
         let Some(s) = self.initialize(labels::TERMINATED_INITIALIZE, &token).await? else { return Ok(()) };
         let Some(id) = &s.id else { return Ok(()) };
-        let del = Req::new(Method::DELETE, self.ctx.target, labels::TERMINATED_DELETE)
+        let del = probe_req(Method::DELETE, self.ctx.target, labels::TERMINATED_DELETE)
             .header("User-Agent", self.ctx.user_agent)
             .header("Authorization", format!("Bearer {token}"))
             .header("Mcp-Session-Id", id)
@@ -828,7 +839,7 @@ impl Run<'_, '_> {
             }
         }
         for id in ids {
-            let del = Req::new(Method::DELETE, self.ctx.target, labels::SESSION_IDS_DELETE)
+            let del = probe_req(Method::DELETE, self.ctx.target, labels::SESSION_IDS_DELETE)
                 .header("User-Agent", self.ctx.user_agent)
                 .header("Authorization", format!("Bearer {token}"))
                 .header("Mcp-Session-Id", id);

@@ -16,7 +16,7 @@ use crate::outcome::{Failure, FailureKind, Outcome};
 use crate::profile::{AuthMode, BareChallenge, Cimd, Profile, RedirectRule, RefreshRule, RegistrationKind};
 use crate::registration::{RegisteredClient, StaticCredentials, fill};
 use crate::token::Tokens;
-use crate::transcript::{Phase, Transcript};
+use crate::transcript::{ExchangeKind, Phase, Transcript};
 
 /// Called with `(from_prefix, to_prefix)` when the client serves its metadata document under a
 /// real URL (`https://chatgpt.com/`) that the authorization server must fetch from loopback.
@@ -723,6 +723,7 @@ impl Client {
     pub async fn close(&mut self) {
         let (Some(url), Some(sid)) = (self.s.mcp_url.clone(), self.s.wire.session_id.clone()) else { return };
         let mut req = Req::new(reqwest::Method::DELETE, url.as_str(), "end session")
+            .kind(ExchangeKind::EndSession)
             .header("User-Agent", &self.profile.user_agent_mcp.value);
         if let Some(t) = &self.s.wire.token {
             req = req.header("Authorization", format!("Bearer {t}"));

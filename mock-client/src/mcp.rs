@@ -7,7 +7,7 @@ use crate::challenge::{self, Challenge};
 use crate::client::Ctx;
 use crate::http::{Req, Resp};
 use crate::outcome::Failure;
-use crate::transcript::{Phase, SecretKind};
+use crate::transcript::{ExchangeKind, Phase, SecretKind};
 
 /// What one JSON-RPC exchange gave back.
 #[derive(Debug, Clone)]
@@ -54,7 +54,9 @@ pub(crate) fn post(ctx: &Ctx<'_>, wire: &Wire, body: &Value, label: &str) -> Req
     {
         url.query_pairs_mut().append_pair("token", t);
     }
+    let method = body.get("method").and_then(Value::as_str).unwrap_or_default();
     let mut req = Req::new(reqwest::Method::POST, url.as_str(), label)
+        .kind(ExchangeKind::mcp(method))
         .header("User-Agent", &p.user_agent_mcp.value)
         .header("Accept", &p.mcp.accept.value);
     if !wire.token_in_query

@@ -5,9 +5,10 @@
 //! I/O and depends on neither tokio nor reqwest, so "checks only read the transcript" holds by
 //! construction: a crate that depends only on this one cannot send a request.
 
+mod kind;
 pub mod outcome;
 pub mod redact;
 pub mod transcript;
 
 pub use outcome::{Continued, Failure, FailureKind, Outcome};
-pub use transcript::{Exchange, Note, NoteKind, Phase, Secret, SecretKind, Transcript};
+pub use transcript::{Exchange, ExchangeKind, Note, NoteKind, Phase, PrmLookup, Secret, SecretKind, Transcript};

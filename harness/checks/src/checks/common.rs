@@ -1,7 +1,7 @@
 //! What every check uses: a read-only view of the run record with lookups by probe label, and the
 //! constructors that turn a verdict into a [`Finding`] with the catalogue's name, level and sources.
 
-use harness_transcript::{Exchange, Phase};
+use harness_transcript::{Exchange, ExchangeKind, Phase};
 use mcp_wire::SpecVersion;
 use mcp_wire::challenge::{self, Challenge};
 use serde_json::{Value, json};
@@ -46,14 +46,26 @@ impl<'a> View<'a> {
         client_profile::is_chatgpt(&self.record.profile)
     }
 
-    /// The last probe exchange with exactly this label.
+    /// The last probe exchange of the kind this label names (`probe:<name>[:<step>]`).
     pub fn probe(&self, label: &str) -> Option<&'a Exchange> {
-        self.exchanges().iter().rev().find(|e| e.phase == Phase::Probe && e.label == label)
+        let kind = ExchangeKind::probe(label);
+        self.exchanges().iter().rev().find(|e| e.phase == Phase::Probe && e.kind == kind)
     }
 
-    /// Probe exchanges whose label starts with `prefix`, in order.
+    /// Probe exchanges of the probe `prefix` names whose step starts with its step part
+    /// (`probe:negative_token:` → every negative token), in order.
     pub fn probes_prefixed(&self, prefix: &str) -> Vec<&'a Exchange> {
-        self.exchanges().iter().filter(|e| e.phase == Phase::Probe && e.label.starts_with(prefix)).collect()
+        let wanted = ExchangeKind::probe(prefix);
+        let Some((name, step)) = probe_parts(&wanted) else { return Vec::new() };
+        self.exchanges()
+            .iter()
+            .filter(|e| e.phase == Phase::Probe)
+            .filter(|e| match (probe_parts(&e.kind), step) {
+                (Some((n, Some(s))), Some(want)) => n == name && s.starts_with(want),
+                (Some((n, _)), None) => n.starts_with(name),
+                _ => false,
+            })
+            .collect()
     }
 
     /// Connect exchanges (everything but probes) of one phase.
@@ -70,13 +82,14 @@ impl<'a> View<'a> {
     /// Requests to the MCP endpoint sent with no credentials at all (no Authorization header and no
     /// token in the query): the probes' unauthenticated initializes and the connect's first request.
     pub fn unauthenticated(&self) -> Vec<&'a Exchange> {
-        let probe_labels =
-            [probes::labels::UNAUTHENTICATED, probes::labels::REPEAT_FIRST, probes::labels::REPEAT_SECOND];
+        let probe_kinds =
+            [probes::labels::UNAUTHENTICATED, probes::labels::REPEAT_FIRST, probes::labels::REPEAT_SECOND]
+                .map(ExchangeKind::probe);
         self.exchanges()
             .iter()
             .filter(|e| e.status.is_some() && e.method == "POST" && self.is_mcp(e))
             .filter(|e| match e.phase {
-                Phase::Probe => probe_labels.contains(&e.label.as_str()),
+                Phase::Probe => probe_kinds.contains(&e.kind),
                 _ => e.request_header("authorization").is_none() && !e.url.contains("token="),
             })
             .collect()
@@ -84,19 +97,19 @@ impl<'a> View<'a> {
 
     /// Every PRM fetch (probe or connect) with the URL it fetched.
     pub fn prm_fetches(&self) -> Vec<&'a Exchange> {
-        let probe_labels = [
+        let probe_kinds = [
             probes::labels::PRM_ROOT_GET,
             probes::labels::PRM_PATH_GET,
             probes::labels::UNAUTHENTICATED_RESOURCE_METADATA,
             probes::labels::SCOPE_RESOURCE_METADATA,
-        ];
-        let connect_labels = ["root PRM", "path PRM", "PRM from WWW-Authenticate"];
+        ]
+        .map(ExchangeKind::probe);
         self.exchanges()
             .iter()
             .filter(|e| e.method == "GET")
             .filter(|e| match e.phase {
-                Phase::Probe => probe_labels.contains(&e.label.as_str()),
-                Phase::Discovery => connect_labels.contains(&e.label.as_str()),
+                Phase::Probe => probe_kinds.contains(&e.kind),
+                Phase::Discovery => matches!(e.kind, ExchangeKind::Prm { .. }),
                 _ => false,
             })
             .collect()
@@ -107,10 +120,20 @@ impl<'a> View<'a> {
         self.exchanges().iter().rev().find(|e| e.method == "GET" && e.url == url && e.status.is_some())
     }
 
-    /// Whether any exchange with this label (or `label:…`) exists: the probe ran.
+    /// Whether any exchange of the probe (or probe step) this label names exists: the probe ran.
     pub fn ran(&self, label: &str) -> bool {
-        let sub = format!("{label}:");
-        self.exchanges().iter().any(|e| e.phase == Phase::Probe && (e.label == label || e.label.starts_with(&sub)))
+        let wanted = ExchangeKind::probe(label);
+        let Some((name, step)) = probe_parts(&wanted) else { return false };
+        self.exchanges().iter().filter(|e| e.phase == Phase::Probe).filter_map(|e| probe_parts(&e.kind)).any(
+            |(n, s)| {
+                n == name
+                    && match (step, s) {
+                        (None, _) => true,
+                        (Some(want), Some(s)) => s == want || s.strip_prefix(want).is_some_and(|r| r.starts_with(':')),
+                        (Some(_), None) => false,
+                    }
+            },
+        )
     }
 
     /// Whether the server issues session ids (any answer carried `Mcp-Session-Id`).
@@ -318,4 +341,12 @@ pub(crate) fn same_resource(a: &str, b: &str) -> Option<bool> {
 /// The seqs of some exchanges.
 pub(crate) fn seqs<'e>(list: impl IntoIterator<Item = &'e Exchange>) -> Vec<u32> {
     list.into_iter().map(|e| e.seq).collect()
+}
+
+/// A probe kind's name and step.
+fn probe_parts(kind: &ExchangeKind) -> Option<(&str, Option<&str>)> {
+    match kind {
+        ExchangeKind::Probe { probe, step } => Some((probe.as_str(), step.as_deref())),
+        _ => None,
+    }
 }

@@ -3,7 +3,7 @@
 //! INFO/SKIPPED/untestable paths, and version applicability. The end-to-end proofs are in
 //! `harness/tests/checks/`.
 
-use harness_transcript::{Exchange, Failure, FailureKind, Outcome, Phase, Transcript};
+use harness_transcript::{Exchange, ExchangeKind, Failure, FailureKind, Outcome, Phase, Transcript};
 use serde_json::{Value, json};
 
 use crate::model::{Finding, RunRecord, Status};
@@ -11,6 +11,32 @@ use crate::probe_record::labels;
 
 const T: &str = "https://mcp.example/mcp";
 const ROOT_PRM: &str = "https://mcp.example/.well-known/oauth-protected-resource";
+
+/// The kind the client or the probes would give an exchange with this label: the fixtures name
+/// exchanges by their display labels, the checks match kinds.
+fn kind_for(phase: Phase, label: &str) -> ExchangeKind {
+    use harness_transcript::PrmLookup;
+    if phase == Phase::Probe {
+        return ExchangeKind::probe(label);
+    }
+    match label {
+        "root PRM" => ExchangeKind::Prm { lookup: PrmLookup::Root },
+        "path PRM" => ExchangeKind::Prm { lookup: PrmLookup::PathInserted },
+        "PRM from WWW-Authenticate" => ExchangeKind::Prm { lookup: PrmLookup::WwwAuthenticate },
+        "dynamic client registration" => ExchangeKind::Registration,
+        "unauthenticated initialize" => ExchangeKind::UnauthenticatedInitialize,
+        l if l.contains("as metadata") => ExchangeKind::AsMetadata {
+            method: client_profile::HttpMethod::Get,
+            well_known: client_profile::WellKnown::Oauth,
+            on: client_profile::ProbeTarget::Issuer,
+        },
+        l if l.starts_with("token (") => {
+            ExchangeKind::Token { grant: l.trim_start_matches("token (").trim_end_matches(')').to_owned() }
+        }
+        "initialize" | "notifications/initialized" | "tools/list" | "tools/call" => ExchangeKind::mcp(label),
+        _ => ExchangeKind::Unknown,
+    }
+}
 
 struct Ex(Exchange);
 
@@ -21,6 +47,7 @@ impl Ex {
             phase,
             attempt: 1,
             label: label.into(),
+            kind: kind_for(phase, label),
             method: method.into(),
             url: url.into(),
             request_headers: Vec::new(),

@@ -1,7 +1,7 @@
 //! Streamable HTTP as far as auth testing touches it (MCP `basic/transports`, `basic/lifecycle`):
 //! H-02, H-04, H-05, H-06, H-07, H-09, H-16, H-17, and RS-20 (informational).
 
-use harness_transcript::{Exchange, Phase};
+use harness_transcript::{Exchange, ExchangeKind, Phase};
 use serde_json::{Value, json};
 
 use super::common::{View, answer, client_error, join, ok, result, rpc_error, seqs, summary};
@@ -145,8 +145,9 @@ fn h_06(v: &View<'_>) -> Option<Finding> {
         .exchanges()
         .iter()
         .filter(|e| {
-            (e.phase == Phase::Probe && (e.label == labels::NOTIFICATION || e.label == labels::SCOPE_INITIALIZED))
-                || (e.phase == Phase::Mcp && e.label == "notifications/initialized")
+            (e.phase == Phase::Probe
+                && [labels::NOTIFICATION, labels::SCOPE_INITIALIZED].map(ExchangeKind::probe).contains(&e.kind))
+                || (e.phase == Phase::Mcp && e.kind.is_mcp("notifications/initialized"))
         })
         .filter(|e| e.status.is_some())
         .collect();
