@@ -461,10 +461,11 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<Ending> {
 
 async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
     use harness::check::{CheckOptions, DEFAULT_CONCURRENCY, check};
+    use harness::scenario::{JUDGED_SPECS, SpecVersion};
     use mock_client::{ConnectOptions, LoginDriver, StaticCredentials};
-    if !["2025-06-18", "2025-11-25"].contains(&args.spec.as_str()) {
-        return Err(usage("--spec must be 2025-06-18 or 2025-11-25"));
-    }
+    let spec = SpecVersion::parse(&args.spec)
+        .filter(|v| JUDGED_SPECS.contains(v))
+        .ok_or_else(|| usage("--spec must be 2025-06-18 or 2025-11-25"))?;
     target_url(&args.target)?;
     let profiles = if args.profiles.is_empty() { vec!["chatgpt-2026-cimd".to_owned()] } else { args.profiles.clone() };
     for profile in &profiles {
@@ -499,7 +500,7 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
         let opts = CheckOptions {
             target: args.target.clone(),
             profile: profile.clone(),
-            spec: args.spec.clone(),
+            spec: spec.as_str().to_owned(),
             connect,
             deadline: std::time::Duration::from_secs(args.timeout),
             concurrency: DEFAULT_CONCURRENCY,

@@ -15,147 +15,28 @@
 //! `probe:<name>:initialize`). Without a token and without the IdP those probes send nothing, and
 //! the checks that read them report nothing.
 
+use mcp_wire::{SpecVersion, jsonrpc};
+// What a probe sends and how its exchanges are labelled is the record the checks read: it lives in
+// `harness-checks` and is re-exported here, so `harness::probes::labels` keeps working.
+pub use harness_checks::probe_record::{
+    CHATGPT_ORIGIN, EVIL_ORIGIN, GARBAGE_TOKEN, GET_STREAM_WAIT, INVALID_PROTOCOL_VERSION, MANIFEST_PATH,
+    PRM_WELL_KNOWN, READ_SCOPE, SESSION_SAMPLES, UNKNOWN_PROTOCOL_VERSION, labels, manifest_url, negative_name,
+    origin_of, path_prm_url, root_prm_url,
+};
 use mock_client::http::{Recorder, Req, Resp};
+use mock_client::transcript::ExchangeKind;
 use mock_client::{ClientError, Phase, SecretKind};
 use mock_idp::{IdpHandle, NegativeToken};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::fmt;
-use std::time::Duration;
 
 /// The `Accept` every probe POST sends (Streamable HTTP: clients list both types). Only
 /// `accept_variants` varies it, so a server that insists on both types affects only that probe.
 pub const ACCEPT_BOTH: &str = "application/json, text/event-stream";
 /// The protocol version probes ask for when the connect negotiated none.
-pub const DEFAULT_PROTOCOL_VERSION: &str = "2025-11-25";
-/// The `Origin` of `bad_origin`.
-pub const EVIL_ORIGIN: &str = "https://evil.example";
-/// The `Origin` of `cors_preflight` (ChatGPT's, research §1.1).
-pub const CHATGPT_ORIGIN: &str = "https://chatgpt.com";
-/// The token `garbage_token` sends: valid RFC 6750 `b64token` syntax, not a token anyone issued.
-pub const GARBAGE_TOKEN: &str = "not-a-real-access-token-0000";
-/// The `MCP-Protocol-Version` of `invalid_protocol_version`.
-pub const INVALID_PROTOCOL_VERSION: &str = "1999-01-01";
-/// The `protocolVersion` `unknown_protocol_version` asks for.
-pub const UNKNOWN_PROTOCOL_VERSION: &str = "2099-01-01";
-/// The only scope of the token `insufficient_scope` starts with.
-pub const READ_SCOPE: &str = "mcp:read";
-/// How many sessions `session_ids` samples.
-pub const SESSION_SAMPLES: usize = 5;
-/// How long `get_stream` waits for the GET to finish before treating it as an open stream.
-pub const GET_STREAM_WAIT: Duration = Duration::from_secs(3);
-/// The path of the MCP manifest ChatGPT reads (seed 003).
-pub const MANIFEST_PATH: &str = "/.well-known/mcp/manifest.json";
-/// RFC 9728 §3's well-known path.
-pub const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
-
-/// The labels probe exchanges carry in the transcript. Checks look exchanges up by these.
-pub mod labels {
-    /// GET of the host-root PRM, `/.well-known/oauth-protected-resource`.
-    pub const PRM_ROOT_GET: &str = "probe:prm_fetch:root_get";
-    /// HEAD of the host-root PRM.
-    pub const PRM_ROOT_HEAD: &str = "probe:prm_fetch:root_head";
-    /// GET of the path-suffixed PRM, `/.well-known/oauth-protected-resource{path}` (not sent when
-    /// the MCP endpoint is at the root).
-    pub const PRM_PATH_GET: &str = "probe:prm_fetch:path_get";
-    /// HEAD of the path-suffixed PRM.
-    pub const PRM_PATH_HEAD: &str = "probe:prm_fetch:path_head";
-    /// POST initialize without credentials.
-    pub const UNAUTHENTICATED: &str = "probe:unauthenticated";
-    /// GET of the challenge's `resource_metadata` URL (when absolute and not fetched yet).
-    pub const UNAUTHENTICATED_RESOURCE_METADATA: &str = "probe:unauthenticated:resource_metadata";
-    /// The same unauthenticated request again (RS-14).
-    pub const REPEAT_FIRST: &str = "probe:repeat_challenge:first";
-    /// …and once more.
-    pub const REPEAT_SECOND: &str = "probe:repeat_challenge:second";
-    /// `Authorization: Bearer` with no token.
-    pub const MALFORMED_BEARER_ONLY: &str = "probe:malformed_authorization:bearer_only";
-    /// `Authorization: Bearer a b` (two tokens).
-    pub const MALFORMED_TWO_TOKENS: &str = "probe:malformed_authorization:two_tokens";
-    /// `Authorization: Basic …` (another scheme).
-    pub const MALFORMED_BASIC: &str = "probe:malformed_authorization:basic";
-    /// A syntactically valid token nobody issued.
-    pub const GARBAGE_TOKEN: &str = "probe:garbage_token";
-    /// Prefix of the negative-battery labels: `probe:negative_token:<kind>` (see
-    /// [`negative_token`]).
-    pub const NEGATIVE_TOKEN_PREFIX: &str = "probe:negative_token:";
-    /// initialize with an `mcp:read`-only token.
-    pub const SCOPE_INITIALIZE: &str = "probe:insufficient_scope:initialize";
-    /// notifications/initialized in that session.
-    pub const SCOPE_INITIALIZED: &str = "probe:insufficient_scope:initialized";
-    /// tools/list in that session, to pick a tool that needs more scope (when none is named).
-    pub const SCOPE_LIST: &str = "probe:insufficient_scope:list";
-    /// The tool call that needs more scope.
-    pub const SCOPE_CALL: &str = "probe:insufficient_scope:call";
-    /// GET of the 403 challenge's `resource_metadata` (when not fetched yet).
-    pub const SCOPE_RESOURCE_METADATA: &str = "probe:insufficient_scope:resource_metadata";
-    /// initialize with a token holding `mcp:read` plus the challenged scopes.
-    pub const SCOPE_STEP_UP_INITIALIZE: &str = "probe:insufficient_scope:step_up_initialize";
-    /// The same tool call with that token.
-    pub const SCOPE_STEP_UP_CALL: &str = "probe:insufficient_scope:step_up_call";
-    /// Setup: a session for `session_without_token` when the connect left none.
-    pub const SESSION_WITHOUT_TOKEN_SETUP: &str = "probe:session_without_token:initialize";
-    /// tools/list with a live session id and no Authorization.
-    pub const SESSION_WITHOUT_TOKEN: &str = "probe:session_without_token";
-    /// initialize with the token only in `?access_token=`.
-    pub const QUERY_ACCESS_TOKEN: &str = "probe:query_token:access_token";
-    /// initialize with the token only in `?token=`.
-    pub const QUERY_TOKEN: &str = "probe:query_token:token";
-    /// initialize with `Origin: https://evil.example`.
-    pub const BAD_ORIGIN: &str = "probe:bad_origin";
-    /// The same initialize without `Origin`, sent first: the control H-02 compares with, so a
-    /// status the server gives with or without the header is not blamed on Origin.
-    pub const BAD_ORIGIN_CONTROL: &str = "probe:bad_origin:control";
-    /// OPTIONS preflight from `https://chatgpt.com`.
-    pub const CORS_PREFLIGHT: &str = "probe:cors_preflight";
-    /// POST `[initialize]`.
-    pub const JSON_ARRAY_BODY: &str = "probe:json_array_body";
-    /// Setup for `notification`.
-    pub const NOTIFICATION_SETUP: &str = "probe:notification:initialize";
-    /// notifications/initialized in a live session.
-    pub const NOTIFICATION: &str = "probe:notification";
-    /// Setup for `get_stream`.
-    pub const GET_STREAM_SETUP: &str = "probe:get_stream:initialize";
-    /// GET with `Accept: text/event-stream`.
-    pub const GET_STREAM: &str = "probe:get_stream";
-    /// HEAD sent when the GET was still open after [`super::GET_STREAM_WAIT`].
-    pub const GET_STREAM_HEAD: &str = "probe:get_stream:head_after_timeout";
-    /// tools/list with a token and no session id.
-    pub const MISSING_SESSION_ID: &str = "probe:missing_session_id";
-    /// Setup: the session `terminated_session` ends.
-    pub const TERMINATED_INITIALIZE: &str = "probe:terminated_session:initialize";
-    /// DELETE of that session.
-    pub const TERMINATED_DELETE: &str = "probe:terminated_session:delete";
-    /// tools/list naming the deleted session.
-    pub const TERMINATED_REUSE: &str = "probe:terminated_session:reuse";
-    /// Setup for `invalid_protocol_version`.
-    pub const INVALID_VERSION_SETUP: &str = "probe:invalid_protocol_version:initialize";
-    /// tools/list with `MCP-Protocol-Version: 1999-01-01`.
-    pub const INVALID_PROTOCOL_VERSION: &str = "probe:invalid_protocol_version";
-    /// initialize asking for protocol version 2099-01-01.
-    pub const UNKNOWN_PROTOCOL_VERSION: &str = "probe:unknown_protocol_version";
-    /// Prefix of the session samples: `probe:session_ids:1` … `:5`.
-    pub const SESSION_IDS_PREFIX: &str = "probe:session_ids:";
-    /// DELETE of each sampled session.
-    pub const SESSION_IDS_DELETE: &str = "probe:session_ids:delete";
-    /// GET `/.well-known/mcp/manifest.json`.
-    pub const MANIFEST: &str = "probe:manifest";
-    /// initialize with `Accept: text/event-stream` only (ChatGPT's 2025 capture).
-    pub const ACCEPT_SSE_ONLY: &str = "probe:accept_variants:sse_only";
-    /// initialize with `Accept: application/json` only.
-    pub const ACCEPT_JSON_ONLY: &str = "probe:accept_variants:json_only";
-
-    /// `probe:negative_token:<kind>`, the kind in its snake_case name (`alg_none`).
-    pub fn negative_token(kind: mock_idp::NegativeToken) -> String {
-        format!("{NEGATIVE_TOKEN_PREFIX}{}", super::negative_name(kind))
-    }
-
-    /// `probe:session_ids:<n>` (from 1).
-    pub fn session_sample(n: usize) -> String {
-        format!("{SESSION_IDS_PREFIX}{n}")
-    }
-}
+pub const DEFAULT_PROTOCOL_VERSION: SpecVersion = SpecVersion::NEWEST_LEGACY;
 
 /// One probe, as scenario files name it: a bare name (`garbage_token`, `insufficient_scope`) or a
 /// one-key map for the ones with an argument (`negative_token: alg_none`,
@@ -481,46 +362,7 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext<'_>) -> Result<(), ProbeError
     }
 }
 
-/// The snake_case name of a negative token kind (`alg_none`).
-pub fn negative_name(kind: NegativeToken) -> String {
-    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| format!("{kind:?}"))
-}
-
-/// `scheme://host[:port]` of a URL.
-pub fn origin_of(target: &str) -> Option<String> {
-    let u = url::Url::parse(target).ok()?;
-    Some(u.origin().ascii_serialization()).filter(|o| o != "null")
-}
-
-/// The host-root PRM URL ChatGPT fetches (the path stripped): `{origin}/.well-known/oauth-protected-resource`.
-pub fn root_prm_url(target: &str) -> Option<String> {
-    origin_of(target).map(|o| format!("{o}{PRM_WELL_KNOWN}"))
-}
-
-/// The path-suffixed PRM URL (RFC 9728 §3.1), or `None` when the endpoint is at the root.
-pub fn path_prm_url(target: &str) -> Option<String> {
-    let u = url::Url::parse(target).ok()?;
-    let path = u.path().trim_end_matches('/');
-    (!path.is_empty()).then(|| format!("{}{PRM_WELL_KNOWN}{path}", u.origin().ascii_serialization()))
-}
-
-/// The MCP manifest URL (seed 003).
-pub fn manifest_url(target: &str) -> Option<String> {
-    origin_of(target).map(|o| format!("{o}{MANIFEST_PATH}"))
-}
-
-/// The JSON-RPC messages of a response body: a JSON object or array, or the `message` events of an
-/// SSE stream (empty when neither parses).
-pub fn rpc_messages(content_type: Option<&str>, body: &str) -> Vec<Value> {
-    if content_type.is_some_and(mock_client::sse::is_event_stream) {
-        return mock_client::sse::json_messages(body).unwrap_or_default();
-    }
-    match serde_json::from_str::<Value>(body) {
-        Ok(Value::Array(a)) => a,
-        Ok(v @ Value::Object(_)) => vec![v],
-        _ => Vec::new(),
-    }
-}
+pub use mcp_wire::jsonrpc::messages as rpc_messages;
 
 /// The first tool of a `tools/list` result whose `oauth2` security scheme (`securitySchemes`, or
 /// the Apps SDK's `_meta.securitySchemes`) names a scope outside `held`.
@@ -543,20 +385,16 @@ fn result_of(r: &Resp) -> Option<Value> {
     rpc_messages(r.header("content-type"), &r.text()).into_iter().find_map(|m| m.get("result").cloned())
 }
 
+/// The probes' `initialize` (the version is free text: `unknown_protocol_version` asks for one no
+/// revision has).
 fn initialize_body(version: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": version,
-        "capabilities": {},
-        "clientInfo": {"name": "connector-harness-probe", "version": env!("CARGO_PKG_VERSION")},
-    }})
+    let client_info = json!({"name": "connector-harness-probe", "version": env!("CARGO_PKG_VERSION")});
+    jsonrpc::initialize(1, version, &json!({}), &client_info)
 }
 
-fn request_body(id: u64, method: &str, params: Option<Value>) -> Value {
-    let mut b = json!({"jsonrpc": "2.0", "id": id, "method": method});
-    if let Some(p) = params {
-        b["params"] = p;
-    }
-    b
+/// A probe request: its label (`probe:<name>[:<step>]`) and the matching [`ExchangeKind::Probe`].
+fn probe_req(method: Method, url: &str, label: &str) -> Req {
+    Req::new(method, url, label).kind(ExchangeKind::probe(label))
 }
 
 /// A session a probe can use.
@@ -607,7 +445,7 @@ impl Run<'_, '_> {
     }
 
     fn get(&self, method: Method, url: &str, label: &str) -> Req {
-        Req::new(method, url, label).header("User-Agent", self.ctx.user_agent).header("Accept", "application/json")
+        probe_req(method, url, label).header("User-Agent", self.ctx.user_agent).header("Accept", "application/json")
     }
 
     /// A POST to the MCP endpoint with the probe's standard headers.
@@ -625,7 +463,7 @@ impl Run<'_, '_> {
         accept: &str,
     ) -> Req {
         let mut r =
-            Req::new(Method::POST, url, label).header("User-Agent", self.ctx.user_agent).header("Accept", accept);
+            probe_req(Method::POST, url, label).header("User-Agent", self.ctx.user_agent).header("Accept", accept);
         if let Some(t) = token {
             r = r.header("Authorization", format!("Bearer {t}"));
         }
@@ -639,7 +477,7 @@ impl Run<'_, '_> {
     }
 
     fn version(&self) -> &str {
-        self.ctx.protocol_version.unwrap_or(DEFAULT_PROTOCOL_VERSION)
+        self.ctx.protocol_version.unwrap_or(DEFAULT_PROTOCOL_VERSION.as_str())
     }
 
     fn mint_error(&self, source: mock_idp::IdpError) -> ProbeError {
@@ -795,12 +633,12 @@ impl Run<'_, '_> {
         let read = self.mint_valid(idp, &[READ_SCOPE])?;
         self.ctx.rec.secret(SecretKind::Token, &read);
         let Some(s) = self.initialize(labels::SCOPE_INITIALIZE, &read).await? else { return Ok(()) };
-        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let note = jsonrpc::initialized();
         self.send(self.post(labels::SCOPE_INITIALIZED, &note, Some(&read), Some(&s))).await?;
         let tool = match tool {
             Some(t) => t.to_owned(),
             None => {
-                let list = request_body(3, "tools/list", None);
+                let list = jsonrpc::tools_list(3);
                 let Some(r) = self.send(self.post(labels::SCOPE_LIST, &list, Some(&read), Some(&s))).await? else {
                     return Ok(());
                 };
@@ -813,11 +651,7 @@ impl Run<'_, '_> {
             }
         };
         let tool = tool.as_str();
-        let call = request_body(
-            2,
-            "tools/call",
-            Some(json!({"name": tool, "arguments": {"text": "connector-harness probe"}})),
-        );
+        let call = jsonrpc::tools_call(2, tool, json!({"text": "connector-harness probe"}));
         let Some(r) = self.send(self.post(labels::SCOPE_CALL, &call, Some(&read), Some(&s))).await? else {
             return Ok(());
         };
@@ -849,7 +683,7 @@ impl Run<'_, '_> {
         if s.id.is_none() {
             return Ok(());
         }
-        let body = request_body(3, "tools/list", None);
+        let body = jsonrpc::tools_list(3);
         self.send(self.post(labels::SESSION_WITHOUT_TOKEN, &body, None, Some(&s))).await?;
         Ok(())
     }
@@ -881,7 +715,7 @@ impl Run<'_, '_> {
     }
 
     async fn cors_preflight(&self) -> Result<(), ProbeError> {
-        let req = Req::new(Method::OPTIONS, self.ctx.target, labels::CORS_PREFLIGHT)
+        let req = probe_req(Method::OPTIONS, self.ctx.target, labels::CORS_PREFLIGHT)
             .header("User-Agent", self.ctx.user_agent)
             .header("Origin", CHATGPT_ORIGIN)
             .header("Access-Control-Request-Method", "POST")
@@ -914,14 +748,14 @@ impl Run<'_, '_> {
 
     async fn notification(&self) -> Result<(), ProbeError> {
         let Some(s) = self.session(labels::NOTIFICATION_SETUP).await? else { return Ok(()) };
-        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let note = jsonrpc::initialized();
         self.send(self.post(labels::NOTIFICATION, &note, Some(&s.token), Some(&s))).await?;
         Ok(())
     }
 
     async fn get_stream(&self) -> Result<(), ProbeError> {
         let Some(s) = self.session(labels::GET_STREAM_SETUP).await? else { return Ok(()) };
-        let mut req = Req::new(Method::GET, self.ctx.target, labels::GET_STREAM)
+        let mut req = probe_req(Method::GET, self.ctx.target, labels::GET_STREAM)
             .header("User-Agent", self.ctx.user_agent)
             .header("Accept", "text/event-stream")
             .header("Authorization", format!("Bearer {}", s.token))
@@ -931,7 +765,12 @@ impl Run<'_, '_> {
         }
         // A server that offers the stream keeps it open; the recorder reads bodies to the end, so
         // the wait is cut short and a HEAD (same headers, no body: RFC 9110 §9.3.2) recorded instead.
-        let head = Req { method: Method::HEAD, label: labels::GET_STREAM_HEAD.into(), ..req.clone() };
+        let head = Req {
+            method: Method::HEAD,
+            label: labels::GET_STREAM_HEAD.into(),
+            kind: ExchangeKind::probe(labels::GET_STREAM_HEAD),
+            ..req.clone()
+        };
         match tokio::time::timeout(GET_STREAM_WAIT, self.send(req)).await {
             Ok(r) => {
                 r?;
@@ -945,7 +784,7 @@ impl Run<'_, '_> {
 
     async fn missing_session_id(&self) -> Result<(), ProbeError> {
         let Some(token) = self.valid_token()? else { return Ok(()) };
-        let body = request_body(4, "tools/list", None);
+        let body = jsonrpc::tools_list(4);
         let req = self
             .post(labels::MISSING_SESSION_ID, &body, Some(&token), None)
             .header("MCP-Protocol-Version", self.version());
@@ -957,14 +796,14 @@ impl Run<'_, '_> {
         let Some(token) = self.valid_token()? else { return Ok(()) };
         let Some(s) = self.initialize(labels::TERMINATED_INITIALIZE, &token).await? else { return Ok(()) };
         let Some(id) = &s.id else { return Ok(()) };
-        let del = Req::new(Method::DELETE, self.ctx.target, labels::TERMINATED_DELETE)
+        let del = probe_req(Method::DELETE, self.ctx.target, labels::TERMINATED_DELETE)
             .header("User-Agent", self.ctx.user_agent)
             .header("Authorization", format!("Bearer {token}"))
             .header("Mcp-Session-Id", id)
             .header("MCP-Protocol-Version", &s.version);
         let Some(r) = self.send(del).await? else { return Ok(()) };
         if r.ok() {
-            let body = request_body(5, "tools/list", None);
+            let body = jsonrpc::tools_list(5);
             self.send(self.post(labels::TERMINATED_REUSE, &body, Some(&token), Some(&s))).await?;
         }
         Ok(())
@@ -973,7 +812,7 @@ impl Run<'_, '_> {
     async fn invalid_protocol_version(&self) -> Result<(), ProbeError> {
         let Some(mut s) = self.session(labels::INVALID_VERSION_SETUP).await? else { return Ok(()) };
         s.version = INVALID_PROTOCOL_VERSION.into();
-        let body = request_body(6, "tools/list", None);
+        let body = jsonrpc::tools_list(6);
         self.send(self.post(labels::INVALID_PROTOCOL_VERSION, &body, Some(&s.token), Some(&s))).await?;
         Ok(())
     }
@@ -1000,7 +839,7 @@ impl Run<'_, '_> {
             }
         }
         for id in ids {
-            let del = Req::new(Method::DELETE, self.ctx.target, labels::SESSION_IDS_DELETE)
+            let del = probe_req(Method::DELETE, self.ctx.target, labels::SESSION_IDS_DELETE)
                 .header("User-Agent", self.ctx.user_agent)
                 .header("Authorization", format!("Bearer {token}"))
                 .header("Mcp-Session-Id", id);
@@ -1104,8 +943,10 @@ mod tests {
 
     #[tokio::test]
     async fn probes_needing_the_idp_say_so_and_others_record_unreachable_servers() {
-        let rec =
-            Recorder::new(mock_client::http::Limits { request_timeout: Duration::from_secs(2), ..Default::default() });
+        let rec = Recorder::new(mock_client::http::Limits {
+            request_timeout: std::time::Duration::from_secs(2),
+            ..Default::default()
+        });
         // A closed port: every request fails at the transport, which is recorded, not an error.
         let target = "http://127.0.0.1:9/mcp";
         let ctx = ProbeContext::new(&rec, target, "probe-test");

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::client::Ctx;
 use crate::discovery::Discovered;
-use crate::outcome::{Failure, FailureKind, fail};
+use crate::fail::fail;
+use crate::outcome::{Failure, FailureKind};
 use crate::pkce::Pkce;
 use crate::profile::ScopeSource;
 use crate::registration::RegisteredClient;

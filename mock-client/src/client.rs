@@ -8,14 +8,15 @@ use url::Url;
 use crate::cimd_host::CimdHost;
 use crate::discovery::Discovered;
 use crate::error::ClientError;
+use crate::fail::{FailureExt, fail};
 use crate::http::{Limits, Recorder, Req, Resp};
 use crate::login::LoginDriver;
 use crate::mcp::{RpcReply, Wire};
-use crate::outcome::{Failure, FailureKind, Outcome, fail};
+use crate::outcome::{Failure, FailureKind, Outcome};
 use crate::profile::{AuthMode, BareChallenge, Cimd, Profile, RedirectRule, RefreshRule, RegistrationKind};
 use crate::registration::{RegisteredClient, StaticCredentials, fill};
 use crate::token::Tokens;
-use crate::transcript::{Phase, Transcript};
+use crate::transcript::{ExchangeKind, Phase, Transcript};
 
 /// Called with `(from_prefix, to_prefix)` when the client serves its metadata document under a
 /// real URL (`https://chatgpt.com/`) that the authorization server must fetch from loopback.
@@ -155,17 +156,6 @@ impl Ctx<'_> {
         host.put(parse(&client_id)?.path(), doc);
         host.put(parse(&jwks_uri)?.path(), crate::registration::cimd_jwks());
         Ok((client_id, jwks_uri))
-    }
-}
-
-impl Failure {
-    fn with_cause_prefix(mut self, target: &str) -> Failure {
-        self.cause = format!("{target}: {}", self.cause);
-        self
-    }
-    fn generic(mut self, p: &Profile) -> Failure {
-        self.message = p.messages.generic.value.replace("{detail}", &self.cause);
-        self
     }
 }
 
@@ -707,7 +697,7 @@ impl Client {
             let reply = self.call(&url, Phase::Mcp, "tools/call", Some(params.clone()), false).await?;
             let result = reply.message.as_ref().and_then(|m| m.get("result")).cloned();
             let Some(result) = result else { return Err(self.mcp_failed(&url, &reply, &format!("tools/call {name}"))) };
-            let challenges = crate::mcp::tool_challenges(&result);
+            let challenges = crate::challenge::tool_challenges(&result);
             if round == 0
                 && !challenges.is_empty()
                 && self.profile.step_up.on_tool_challenge.value
@@ -733,6 +723,7 @@ impl Client {
     pub async fn close(&mut self) {
         let (Some(url), Some(sid)) = (self.s.mcp_url.clone(), self.s.wire.session_id.clone()) else { return };
         let mut req = Req::new(reqwest::Method::DELETE, url.as_str(), "end session")
+            .kind(ExchangeKind::EndSession)
             .header("User-Agent", &self.profile.user_agent_mcp.value);
         if let Some(t) = &self.s.wire.token {
             req = req.header("Authorization", format!("Bearer {t}"));

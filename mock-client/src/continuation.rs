@@ -148,7 +148,7 @@ fn short_name(p: &Profile) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::fail;
+    use crate::fail::fail;
 
     fn failure(p: &Profile, kind: FailureKind, phase: Phase, cause: &str) -> Failure {
         fail(p, kind, phase, "http://127.0.0.1:1/mcp", &[], cause, None)

@@ -16,13 +16,14 @@ use crate::cimd_host::{CimdFetch, CimdHost};
 use crate::client::{Client, ConnectOptions, Ctx, Session};
 use crate::discovery::Discovered;
 use crate::error::ClientError;
+use crate::fail::fail;
 use crate::http::{Req, Resp};
 use crate::login::LoginDriver;
-use crate::outcome::{Failure, FailureKind, fail};
+use crate::outcome::{Failure, FailureKind};
 use crate::pkce::Pkce;
 use crate::registration::RegisteredClient;
 use crate::token::Tokens;
-use crate::transcript::{Phase, SecretKind};
+use crate::transcript::{ExchangeKind, Phase, SecretKind};
 
 /// What [`Client::authorize_at`] obtained.
 #[derive(Debug, Clone)]
@@ -367,6 +368,7 @@ impl Client {
             Err(f) => return Some(Err(f)),
         };
         let mut req = Req::new(reqwest::Method::POST, &endpoint, "token introspection")
+            .kind(ExchangeKind::Introspection)
             .header("User-Agent", &ctx.profile.user_agent_oauth.value)
             .header("Accept", "application/json")
             .header("Content-Type", "application/x-www-form-urlencoded");

@@ -6,10 +6,11 @@ use url::Url;
 
 use crate::challenge::{self, Challenge};
 use crate::client::Ctx;
+use crate::fail::fail;
 use crate::http::Req;
-use crate::outcome::{Failure, FailureKind, fail};
+use crate::outcome::{Failure, FailureKind};
 use crate::profile::{AsRule, HttpMethod, PrmRule, PrmSource, ProbeTarget, WellKnown};
-use crate::transcript::Phase;
+use crate::transcript::{ExchangeKind, Phase, PrmLookup};
 
 /// What discovery found.
 #[derive(Debug, Clone, Default)]
@@ -81,7 +82,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<D
     let mut found = Discovered { challenge, ..Default::default() };
 
     if p.discovery.initial_request.value && !challenged {
-        let r = ctx.send(Phase::Discovery, ctx.mcp_initialize_req(None, "unauthenticated initialize")).await?;
+        let r = ctx
+            .send(
+                Phase::Discovery,
+                ctx.mcp_initialize_req(None, "unauthenticated initialize")
+                    .kind(ExchangeKind::UnauthenticatedInitialize),
+            )
+            .await?;
         if r.status == 401 {
             found.challenge = r.headers_named("www-authenticate").find_map(challenge::bearer);
         }
@@ -96,17 +103,22 @@ pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<D
     let mut root_result: Option<Result<Value, (String, Option<u32>)>> = None;
     let mut reasons = Vec::new();
     for source in &p.discovery.prm_order.value {
-        let (target, label) = match source {
-            PrmSource::WwwAuthenticate => (header_url.clone(), "PRM from WWW-Authenticate"),
-            PrmSource::Path => (path_url.clone(), "path PRM"),
-            PrmSource::Root => (Some(root_url.clone()), "root PRM"),
+        let (target, label, lookup) = match source {
+            PrmSource::WwwAuthenticate => (header_url.clone(), "PRM from WWW-Authenticate", PrmLookup::WwwAuthenticate),
+            PrmSource::Path => (path_url.clone(), "path PRM", PrmLookup::PathInserted),
+            PrmSource::Root => (Some(root_url.clone()), "root PRM", PrmLookup::Root),
         };
         let Some(target) = target else { continue };
         let result = match ctx.check_url(&target) {
             Err(e) => Err((format!("{label} URL {target} refused: {e}"), None)),
             Ok(_) => {
                 let r = ctx
-                    .send(Phase::Discovery, Req::get(&target, label).header("User-Agent", &p.user_agent_oauth.value))
+                    .send(
+                        Phase::Discovery,
+                        Req::get(&target, label)
+                            .kind(ExchangeKind::Prm { lookup })
+                            .header("User-Agent", &p.user_agent_oauth.value),
+                    )
                     .await?;
                 match (r.status, r.json()) {
                     (200, Some(v)) => {
@@ -190,7 +202,12 @@ pub(crate) async fn as_metadata(ctx: &Ctx<'_>, found: &mut Discovered, with_mcp_
             HttpMethod::Head => reqwest::Method::HEAD,
         };
         let r = ctx
-            .send(Phase::Discovery, Req::new(method, &target, label).header("User-Agent", &p.user_agent_oauth.value))
+            .send(
+                Phase::Discovery,
+                Req::new(method, &target, label)
+                    .kind(ExchangeKind::as_metadata(probe))
+                    .header("User-Agent", &p.user_agent_oauth.value),
+            )
             .await?;
         if probe.method == HttpMethod::Head {
             continue;

@@ -56,3 +56,15 @@ pub enum ClientError {
     #[error("failed to sign the client assertion: {0}")]
     Signing(String),
 }
+
+impl From<client_profile::ProfileError> for ClientError {
+    fn from(e: client_profile::ProfileError) -> Self {
+        use client_profile::ProfileError as P;
+        match e {
+            P::Invalid { name, reason } => ClientError::Profile { name, reason },
+            P::Unknown(name, known) => ClientError::UnknownProfile(name, known),
+            // A kind added later reads as an invalid profile, with its own text.
+            other => ClientError::Profile { name: String::new(), reason: other.to_string() },
+        }
+    }
+}

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::error::ClientError;
-use crate::transcript::{Exchange, Phase, SecretKind, Transcript};
+use crate::transcript::{Exchange, ExchangeKind, Phase, SecretKind, Transcript};
 
 /// Limits on what the client will do.
 #[derive(Debug, Clone)]
@@ -58,18 +58,39 @@ pub struct Req {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Option<Vec<u8>>,
-    /// Few words on why.
+    /// Few words on why (display text).
     pub label: String,
+    /// What it is, for the checks (see [`ExchangeKind`]).
+    pub kind: ExchangeKind,
 }
 
 impl Req {
     /// A GET.
     pub fn get(url: impl Into<String>, label: impl Into<String>) -> Req {
-        Req { method: reqwest::Method::GET, url: url.into(), headers: Vec::new(), body: None, label: label.into() }
+        Req {
+            method: reqwest::Method::GET,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            label: label.into(),
+            kind: ExchangeKind::Unknown,
+        }
     }
     /// Any method.
     pub fn new(method: reqwest::Method, url: impl Into<String>, label: impl Into<String>) -> Req {
-        Req { method, url: url.into(), headers: Vec::new(), body: None, label: label.into() }
+        Req {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            label: label.into(),
+            kind: ExchangeKind::Unknown,
+        }
+    }
+    /// Says what the request is (the transcript's [`ExchangeKind`]).
+    pub fn kind(mut self, kind: ExchangeKind) -> Req {
+        self.kind = kind;
+        self
     }
     /// Adds a header.
     pub fn header(mut self, k: impl Into<String>, v: impl Into<String>) -> Req {
@@ -328,6 +349,7 @@ impl Recorder {
             phase,
             attempt: self.attempt(),
             label: req.label.clone(),
+            kind: req.kind.clone(),
             method: req.method.to_string(),
             url: req.url.clone(),
             request_headers: req.headers.clone(),

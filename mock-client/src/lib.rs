@@ -11,24 +11,38 @@
 //! ```
 
 mod authorize;
-pub mod challenge;
 mod cimd_host;
 mod client;
 mod continuation;
 mod direct;
 mod discovery;
 mod error;
+mod fail;
 pub mod http;
 mod login;
 mod mcp;
-mod outcome;
-pub mod pkce;
-pub mod profile;
-pub mod redact;
+/// The profiles (crate `client-profile`), with the loaders returning [`ClientError`] so callers
+/// that load a profile and then connect handle one error type.
+pub mod profile {
+    pub use client_profile::*;
+
+    use crate::ClientError;
+
+    /// A shipped profile by name.
+    pub fn builtin(name: &str) -> Result<Profile, ClientError> {
+        Ok(client_profile::builtin(name)?)
+    }
+    /// A profile from a file; `extends` may name a shipped profile or a sibling file (`NAME.yaml`).
+    pub fn from_file(path: &std::path::Path) -> Result<Profile, ClientError> {
+        Ok(client_profile::from_file(path)?)
+    }
+    /// A shipped profile name, or a path to a YAML file.
+    pub fn load(name_or_path: &str) -> Result<Profile, ClientError> {
+        Ok(client_profile::load(name_or_path)?)
+    }
+}
 mod registration;
-pub mod sse;
 mod token;
-pub mod transcript;
 
 pub use cimd_host::{CimdFetch, CimdHost};
 pub use client::{CimdRewrite, Client, ConnectOptions};
@@ -36,8 +50,13 @@ pub use direct::{AuthVariant, Authorized, ProbeAuthorization};
 pub use discovery::Discovered;
 pub use error::ClientError;
 pub use login::LoginDriver;
-pub use mcp::tool_challenges;
-pub use outcome::{Continued, Failure, FailureKind, Outcome};
+pub use mcp_wire::challenge::tool_challenges;
+// The transcript and outcome types live in the data crate `harness-transcript`; these keep the
+// `mock_client::transcript::…`, `mock_client::redact::…` paths and the root names working.
+pub use harness_transcript::outcome::{Continued, Failure, FailureKind, Outcome};
+pub use harness_transcript::{outcome, redact, transcript};
+// The wire parsers and PKCE live in `mcp-wire`; re-exported so `mock_client::challenge::…` works.
+pub use mcp_wire::{challenge, pkce, sse};
 pub use profile::Profile;
 pub use registration::{CIMD_KID, RegisteredClient, StaticCredentials, assertion, cimd_jwks};
 pub use token::Tokens;

@@ -7,9 +7,10 @@ use tokio::io::AsyncReadExt as _;
 use url::Url;
 
 use crate::client::Ctx;
+use crate::fail::fail;
 use crate::http::Req;
-use crate::outcome::{Failure, FailureKind, fail};
-use crate::transcript::{Phase, SecretKind};
+use crate::outcome::{Failure, FailureKind};
+use crate::transcript::{ExchangeKind, Phase, SecretKind};
 
 /// How the user's part goes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -92,7 +93,7 @@ pub(crate) async fn run_until(
         return manual(ctx, phase, auth_url, &target).await;
     }
     let mut jar = Jar::default();
-    let mut next = Req::get(auth_url, "authorization request");
+    let mut next = Req::get(auth_url, "authorization request").kind(ExchangeKind::Authorize);
     let max = ctx.rec.limits().max_redirects;
     for _ in 0..=max {
         let url = Url::parse(&next.url).map_err(|e| ctx.generic(phase, format!("bad URL {}: {e}", next.url)))?;
@@ -113,7 +114,7 @@ pub(crate) async fn run_until(
             if targets.iter().any(|t| is_redirect_target(&loc, t)) {
                 return Ok(loc);
             }
-            next = Req::get(loc.as_str(), "follow redirect");
+            next = Req::get(loc.as_str(), "follow redirect").kind(ExchangeKind::Authorize);
             continue;
         }
         if r.status != 200 {
@@ -203,13 +204,14 @@ fn submit(html: &str, page: &Url, values: &BTreeMap<String, String>) -> Result<(
     let label = format!("submit form {}", action.path());
     let req = if method == "post" {
         Req::new(reqwest::Method::POST, action.as_str(), label)
+            .kind(ExchangeKind::LoginForm)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Origin", crate::discovery::origin(page))
             .form(&pairs)
     } else {
         let mut u = action.clone();
         u.query_pairs_mut().clear().extend_pairs(&pairs);
-        Req::get(u.as_str(), label)
+        Req::get(u.as_str(), label).kind(ExchangeKind::LoginForm)
     };
     Ok((req, passwords))
 }

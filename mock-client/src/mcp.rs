@@ -7,7 +7,7 @@ use crate::challenge::{self, Challenge};
 use crate::client::Ctx;
 use crate::http::{Req, Resp};
 use crate::outcome::Failure;
-use crate::transcript::{Phase, SecretKind};
+use crate::transcript::{ExchangeKind, Phase, SecretKind};
 
 /// What one JSON-RPC exchange gave back.
 #[derive(Debug, Clone)]
@@ -42,11 +42,7 @@ pub struct Wire {
 /// The request for `initialize`.
 pub(crate) fn initialize_body(ctx: &Ctx<'_>, id: u64) -> Value {
     let m = &ctx.profile.mcp;
-    json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": {
-        "protocolVersion": m.protocol_version.value,
-        "capabilities": m.capabilities.value,
-        "clientInfo": m.client_info.value,
-    }})
+    mcp_wire::jsonrpc::initialize(id, &m.protocol_version.value, &m.capabilities.value, &m.client_info.value)
 }
 
 /// Builds a POST with the profile's headers.
@@ -58,7 +54,9 @@ pub(crate) fn post(ctx: &Ctx<'_>, wire: &Wire, body: &Value, label: &str) -> Req
     {
         url.query_pairs_mut().append_pair("token", t);
     }
+    let method = body.get("method").and_then(Value::as_str).unwrap_or_default();
     let mut req = Req::new(reqwest::Method::POST, url.as_str(), label)
+        .kind(ExchangeKind::mcp(method))
         .header("User-Agent", &p.user_agent_mcp.value)
         .header("Accept", &p.mcp.accept.value);
     if !wire.token_in_query
@@ -125,18 +123,4 @@ pub(crate) async fn rpc(
     }
     let (message, problem) = if (200..300).contains(&r.status) && id.is_some() { read(&r, id) } else { (None, None) };
     Ok(RpcReply { status: r.status, message, challenge, session_id, seq: r.seq, problem })
-}
-
-/// The challenges a tool result carries in `_meta["mcp/www_authenticate"]` (Apps SDK).
-pub fn tool_challenges(result: &Value) -> Vec<Challenge> {
-    let is_error = result.get("isError") == Some(&Value::Bool(true));
-    let list = result.get("_meta").and_then(|m| m.get("mcp/www_authenticate"));
-    if !is_error {
-        return Vec::new();
-    }
-    match list {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).filter_map(challenge::bearer).collect(),
-        Some(Value::String(s)) => challenge::bearer(s).into_iter().collect(),
-        _ => Vec::new(),
-    }
 }

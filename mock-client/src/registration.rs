@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 
 use crate::client::Ctx;
 use crate::discovery::Discovered;
+use crate::fail::fail;
 use crate::http::Req;
-use crate::outcome::{Failure, FailureKind, fail};
+use crate::outcome::{Failure, FailureKind};
 use crate::profile::{DcrAuthRule, RegistrationKind};
-use crate::transcript::{Phase, SecretKind};
+use crate::transcript::{ExchangeKind, Phase, SecretKind};
 
 const CIMD_KEY: &str = include_str!("../keys/cimd-client.pem");
 /// The `kid` of the client's assertion-signing key.
@@ -158,6 +159,7 @@ pub(crate) async fn run(
                 let body = fill(&p.registration.dcr_body.value, &[("redirect_uri", redirect_uri)]);
                 let requested = body.get("token_endpoint_auth_method").and_then(Value::as_str).map(str::to_owned);
                 let req = Req::new(reqwest::Method::POST, &endpoint, "dynamic client registration")
+                    .kind(ExchangeKind::Registration)
                     .header("User-Agent", &p.user_agent_oauth.value)
                     .header("Accept", "*/*")
                     .json(&body);

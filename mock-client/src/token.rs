@@ -6,10 +6,11 @@ use serde_json::Value;
 
 use crate::client::Ctx;
 use crate::discovery::Discovered;
+use crate::fail::fail;
 use crate::http::Req;
-use crate::outcome::{Failure, FailureKind, fail};
+use crate::outcome::{Failure, FailureKind};
 use crate::registration::RegisteredClient;
-use crate::transcript::{Phase, SecretKind};
+use crate::transcript::{ExchangeKind, Phase, SecretKind};
 
 /// Tokens from the AS.
 #[derive(Debug, Clone, Default)]
@@ -75,8 +76,10 @@ pub(crate) async fn request(
         params.push(("resource".into(), ctx.resource()));
     }
     let authorization = client_auth(ctx, phase, client, &endpoint, &mut params)?;
-    let label = params.iter().find(|(k, _)| k == "grant_type").map(|(_, v)| format!("token ({v})")).unwrap_or_default();
-    let mut req = Req::new(reqwest::Method::POST, &endpoint, label).form(&params);
+    let grant = params.iter().find(|(k, _)| k == "grant_type").map(|(_, v)| v.clone());
+    let label = grant.as_ref().map(|v| format!("token ({v})")).unwrap_or_default();
+    let kind = ExchangeKind::Token { grant: grant.unwrap_or_default() };
+    let mut req = Req::new(reqwest::Method::POST, &endpoint, label).kind(kind).form(&params);
     for (k, v) in &p.token_request.headers.value {
         let v = v.replace("{user_agent}", &p.user_agent_oauth.value).replace("{authorization}", &authorization);
         if !v.is_empty() {

@@ -26,69 +26,9 @@ pub enum Signing {
     ForeignKey,
 }
 
-/// The negative token battery: each is wrong in exactly one way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NegativeToken {
-    /// `alg: none`.
-    AlgNone,
-    /// HS256 with the RSA public key as secret.
-    Hs256WithPublicKey,
-    /// Unknown `kid`.
-    UnknownKid,
-    /// Signed by a foreign key.
-    ForeignKey,
-    /// `exp` an hour ago.
-    Expired,
-    /// `nbf` an hour ahead.
-    NotYetValid,
-    /// `iss` of another issuer.
-    WrongIssuer,
-    /// `aud` of another host's resource.
-    WrongAudience,
-    /// No `aud` claim.
-    MissingAudience,
-    /// `aud` is an array that does not contain the resource.
-    AudienceArrayWithoutResource,
-    /// A genuine token from the same IdP for another resource on the same host.
-    OtherResourceSameIdp,
-}
-
-impl NegativeToken {
-    /// The whole battery, in a stable order.
-    pub const ALL: [NegativeToken; 11] = [
-        NegativeToken::AlgNone,
-        NegativeToken::Hs256WithPublicKey,
-        NegativeToken::UnknownKid,
-        NegativeToken::ForeignKey,
-        NegativeToken::Expired,
-        NegativeToken::NotYetValid,
-        NegativeToken::WrongIssuer,
-        NegativeToken::WrongAudience,
-        NegativeToken::MissingAudience,
-        NegativeToken::AudienceArrayWithoutResource,
-        NegativeToken::OtherResourceSameIdp,
-    ];
-
-    /// One line for reports.
-    pub fn describe(self) -> &'static str {
-        match self {
-            NegativeToken::AlgNone => "unsigned token (alg: none)",
-            NegativeToken::Hs256WithPublicKey => "HS256 token keyed with the IdP's RSA public key",
-            NegativeToken::UnknownKid => "token whose kid is not in the JWKS",
-            NegativeToken::ForeignKey => "token signed by a key the IdP never published",
-            NegativeToken::Expired => "token that expired an hour ago",
-            NegativeToken::NotYetValid => "token whose nbf is an hour ahead",
-            NegativeToken::WrongIssuer => "token with a foreign iss",
-            NegativeToken::WrongAudience => "token for another host's resource",
-            NegativeToken::MissingAudience => "token without aud",
-            NegativeToken::AudienceArrayWithoutResource => "token whose aud array omits this resource",
-            NegativeToken::OtherResourceSameIdp => {
-                "genuine token from the same IdP for another resource on the same host"
-            }
-        }
-    }
-}
+// The battery's vocabulary is shared with the checks that judge the answers: it lives in
+// `mcp-wire` and is re-exported here.
+pub use mcp_wire::NegativeToken;
 
 /// A request to mint a token with arbitrary claims.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,22 +109,12 @@ pub(crate) fn sign(keys: &KeySet, claims: &Map<String, Value>, signing: Signing)
 
 /// Decodes the payload of a compact JWT without verifying it (for tests and reports).
 pub fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(m) => Some(m),
-        _ => None,
-    }
+    mcp_wire::jwt::peek(token).map(|p| p.claims)
 }
 
 /// Decodes the header of a compact JWT without verifying it.
 pub fn unverified_header(token: &str) -> Option<Map<String, Value>> {
-    let h = token.split('.').next()?;
-    let bytes = URL_SAFE_NO_PAD.decode(h).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(m) => Some(m),
-        _ => None,
-    }
+    mcp_wire::jwt::peek(token).map(|p| p.header)
 }
 
 #[cfg(test)]

@@ -2075,6 +2075,7 @@ mod tests {
             phase: Phase::Token,
             attempt: 1,
             label: "x".into(),
+            kind: Default::default(),
             method: "POST".into(),
             url: "http://127.0.0.1:1/token".into(),
             request_headers: vec![],

@@ -49,6 +49,7 @@ pub(crate) mod fixtures {
             phase,
             attempt: 1,
             label: label.into(),
+            kind: Default::default(),
             method: method.into(),
             url: url.into(),
             request_headers: vec![("accept".into(), "application/json".into())],

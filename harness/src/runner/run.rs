@@ -269,7 +269,11 @@ async fn execute(
                     .header("User-Agent", &profile.user_agent_mcp.value)
                     .header("Accept", "application/json, text/event-stream")
                     .header("Authorization", format!("Bearer {token}"))
-                    .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "connector-harness", "version": "0.1"}}}));
+                    .json(&mcp_wire::jsonrpc::initialize_as(
+                        1,
+                        mcp_wire::SpecVersion::V2025_06_18,
+                        &serde_json::json!({"name": "connector-harness", "version": "0.1"}),
+                    ));
                 let _ = rec.send(Phase::Probe, req).await;
             }
             RawStep::Raw(raw) => {

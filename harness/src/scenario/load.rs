@@ -265,6 +265,9 @@ mod tests {
             ("expect:\n  outcome: conected\n", "conected", "line 2"),
             ("spec: 2024-11-05\n", "2024-11-05", "line 1"),
             ("matrix:\n  - profile: claude\n    spec: 2026-01-01\n", "2026-01-01", "line 3"),
+            // Known to the wire vocabulary, not judged by the checks: still refused at load time.
+            ("spec: 2026-07-28\n", "2026-07-28", "line 1"),
+            ("matrix:\n  - profile: claude\n    spec: 2025-03-26\n", "2025-03-26", "line 3"),
             ("steps:\n  - raw: {method: \"P0ST /\"}\n", "P0ST /", "line 2"),
             ("expect: {findings: {RS-08: SUCESS}}\n", "SUCESS", "line 1"),
             ("steps:\n  - probe: garbage_tokn\n", "garbage_tokn", "line 2"),

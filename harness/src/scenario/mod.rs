@@ -9,7 +9,7 @@ mod select;
 
 pub use load::{LoadError, load_dir, load_embedded, load_file, load_str};
 pub use model::{
-    ClientSettings, CommandTarget, Expect, ExpectedOutcome, HttpMethod, Loaded, Login, MatrixEntry, Planned,
-    RawRequest, RawStep, ReferenceTarget, Scenario, SendToken, SpecVersion, Step, TargetSpec,
+    ClientSettings, CommandTarget, Expect, ExpectedOutcome, HttpMethod, JUDGED_SPECS, Loaded, Login, MatrixEntry,
+    Planned, RawRequest, RawStep, ReferenceTarget, Scenario, SendToken, SpecVersion, Step, TargetSpec,
 };
 pub use select::matches;

@@ -25,6 +25,7 @@ pub struct Scenario {
     /// Fragments merged underneath this file (paths relative to it).
     pub include: Vec<String>,
     /// The spec version findings are judged against (`2025-06-18` or `2025-11-25`).
+    #[serde(deserialize_with = "judged_spec")]
     pub spec: Option<SpecVersion>,
     /// The mock IdP's configuration (any `IdpConfig` field). Present → the mock IdP runs.
     pub idp: Option<IdpConfig>,
@@ -225,24 +226,20 @@ pub enum Login {
     Manual,
 }
 
-/// The MCP spec version findings are judged against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SpecVersion {
-    /// 2025-06-18.
-    #[serde(rename = "2025-06-18")]
-    V2025_06_18,
-    /// 2025-11-25.
-    #[serde(rename = "2025-11-25")]
-    V2025_11_25,
-}
+/// The MCP spec version findings are judged against: [`mcp_wire::SpecVersion`], of which scenario
+/// files may name the revisions the checks judge ([`JUDGED_SPECS`]).
+pub use mcp_wire::SpecVersion;
 
-impl SpecVersion {
-    /// The version as the spec names it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpecVersion::V2025_06_18 => "2025-06-18",
-            SpecVersion::V2025_11_25 => "2025-11-25",
-        }
+/// The revisions a scenario may be judged under: the checks speak the `initialize` revisions.
+pub const JUDGED_SPECS: [SpecVersion; 2] = [SpecVersion::V2025_06_18, SpecVersion::V2025_11_25];
+
+/// Reads `spec:`, refusing a revision the checks do not judge (at the value's line and column).
+fn judged_spec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SpecVersion>, D::Error> {
+    let v = SpecVersion::deserialize(d)?;
+    if JUDGED_SPECS.contains(&v) {
+        Ok(Some(v))
+    } else {
+        Err(serde::de::Error::custom(format!("spec {v} is not judged by the checks yet; use 2025-06-18 or 2025-11-25")))
     }
 }
 
@@ -297,6 +294,7 @@ pub struct MatrixEntry {
     /// Expectations (replace the scenario's).
     pub expect: Option<Expect>,
     /// Spec version override.
+    #[serde(deserialize_with = "judged_spec")]
     pub spec: Option<SpecVersion>,
 }
 

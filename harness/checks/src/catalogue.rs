@@ -1,13 +1,15 @@
 //! The requirement catalogue: every ID of `REQUIREMENTS.md` with its level, spec versions, sources,
 //! summary, how the harness checks it and, for GPT-*, what ChatGPT shows when it fails.
 //!
-//! The data lives in `harness/requirements.yaml`, embedded in the binary and parsed once. Checks take
+//! The data lives in `harness/checks/requirements.yaml`, embedded in the binary and parsed once. Checks take
 //! a finding's name, spec references and failing status from here, so a requirement's level is
 //! decided in one place: `must` → FAILURE, `should` → WARNING (the official conformance suite's
 //! mapping), `info` → never a problem.
 
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
+
+use mcp_wire::SpecVersion;
 
 use crate::model::{SpecRef, Status};
 
@@ -16,10 +18,11 @@ pub const CATALOGUE_YAML: &str = include_str!("../requirements.yaml");
 
 /// The MCP revisions the catalogue knows, oldest first. 2026-07-28 is catalogued (its IDs have a
 /// meaning) but not yet judged: the checks speak the two 2025 revisions.
-pub const SPEC_VERSIONS: [&str; 3] = ["2025-06-18", "2025-11-25", "2026-07-28"];
+pub const SPEC_VERSIONS: [SpecVersion; 3] = SpecVersion::CATALOGUED;
 
-/// The newest revision the checks judge: an unknown revision is judged as this one.
-const NEWEST_JUDGED: &str = "2025-11-25";
+/// The newest revision the checks judge (the newest with the `initialize` handshake): an unknown
+/// revision is judged as this one.
+const NEWEST_JUDGED: SpecVersion = SpecVersion::NEWEST_LEGACY;
 
 /// How binding a requirement is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,7 +68,7 @@ pub struct Requirement {
     /// How binding it is.
     pub level: Level,
     /// The MCP revisions it applies to.
-    pub versions: Vec<String>,
+    pub versions: Vec<SpecVersion>,
     /// Where it comes from.
     pub source: Vec<Source>,
     /// One line.
@@ -80,8 +83,8 @@ pub struct Requirement {
 impl Requirement {
     /// Whether it applies under this MCP revision (an unknown revision is judged as the newest).
     pub fn applies_to(&self, spec_version: &str) -> bool {
-        let v = if SPEC_VERSIONS.contains(&spec_version) { spec_version } else { NEWEST_JUDGED };
-        self.versions.iter().any(|x| x == v)
+        let v = SpecVersion::parse(spec_version).filter(|v| SPEC_VERSIONS.contains(v)).unwrap_or(NEWEST_JUDGED);
+        self.versions.contains(&v)
     }
 
     /// The status a violation gets.
@@ -122,8 +125,13 @@ pub fn parse(text: &str) -> Result<Vec<Requirement>, String> {
         if let Some(field) = empty {
             return Err(format!("{}: `{field}` is empty", r.id));
         }
-        if r.versions.is_empty() || r.versions.iter().any(|v| !SPEC_VERSIONS.contains(&v.as_str())) {
-            return Err(format!("{}: versions {:?} must be a non-empty subset of {SPEC_VERSIONS:?}", r.id, r.versions));
+        if r.versions.is_empty() || r.versions.iter().any(|v| !SPEC_VERSIONS.contains(v)) {
+            let known = SPEC_VERSIONS.map(SpecVersion::as_str);
+            return Err(format!(
+                "{}: versions {} must be a non-empty subset of {known:?}",
+                r.id,
+                versions_text(&r.versions)
+            ));
         }
         if r.source.is_empty() || r.source.iter().any(|s| s.id.trim().is_empty() || s.at.trim().is_empty()) {
             return Err(format!("{}: every requirement needs at least one complete source", r.id));
@@ -205,6 +213,11 @@ pub fn ids_in(text: &str) -> Vec<String> {
     out
 }
 
+/// Revisions as the catalogue writes them: `2025-06-18, 2025-11-25`.
+pub fn versions_text(versions: &[SpecVersion]) -> String {
+    versions.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,7 +269,7 @@ mod tests {
 
     #[test]
     fn every_id_of_requirements_md_is_catalogued() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/REQUIREMENTS.md");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/REQUIREMENTS.md");
         let Ok(text) = std::fs::read_to_string(path) else {
             eprintln!("skipped: {path} is not present");
             return;
@@ -270,7 +283,7 @@ mod tests {
             assert!(ids.contains(&id), "{id} is no longer in REQUIREMENTS.md");
         }
         // C-01..C-28 are "as listed in the research §2.5": check against that table too.
-        let research = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/research/mcp-spec-and-conformance.md");
+        let research = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/research/mcp-spec-and-conformance.md");
         if let Ok(text) = std::fs::read_to_string(research) {
             for line in text.lines().filter(|l| l.starts_with("| C-")) {
                 let id = &line[2..6];

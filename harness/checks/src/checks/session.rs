@@ -2,12 +2,12 @@
 //! a session never authenticates (RS-15), its id is unguessable (RS-16) and visible ASCII (H-12),
 //! a request without it gets 400 (H-13), a terminated one 404 (H-14), and DELETE ends it (H-15).
 
-use mock_client::Exchange;
+use harness_transcript::Exchange;
 use serde_json::{Value, json};
 
 use super::common::{View, answer, join, ok, seqs, summary};
 use crate::model::Finding;
-use crate::probes::{SESSION_SAMPLES, labels};
+use crate::probe_record::{SESSION_SAMPLES, labels};
 
 pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
     [rs_15(v), rs_16(v), h_12(v), h_13(v), h_14(v), h_15(v)].into_iter().flatten().collect()

@@ -9,6 +9,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use crate::kind::{ExchangeKind, PrmLookup};
+
 /// The step of the connector flow an exchange belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -117,6 +119,10 @@ pub struct Exchange {
     pub attempt: u32,
     /// Why this request was sent, in a few words (`root PRM`, `tools/list`).
     pub label: String,
+    /// What the exchange is, as a type: checks match this, never `label` (display text). Absent
+    /// in transcripts saved before kinds existed: those load as [`ExchangeKind::Unknown`].
+    #[serde(default, skip_serializing_if = "ExchangeKind::is_unknown")]
+    pub kind: ExchangeKind,
     /// Method.
     pub method: String,
     /// Full URL.
@@ -360,6 +366,7 @@ mod tests {
             phase: Phase::Token,
             attempt: 1,
             label: "t".into(),
+            kind: ExchangeKind::Token { grant: "authorization_code".into() },
             method: "POST".into(),
             url: url.into(),
             request_headers: vec![("authorization".into(), {
@@ -416,5 +423,14 @@ mod tests {
         let r = t.redacted();
         assert_eq!(r.exchanges[0].url, "http://x/?a=[token-1]&b=[token-2]");
         assert_eq!(r.secrets.len(), 2);
+    }
+
+    #[test]
+    fn an_exchange_saved_without_kind_loads_as_unknown() {
+        let mut v = serde_json::to_value(ex("https://as.example/token", "grant_type=authorization_code")).unwrap();
+        assert_eq!(v["kind"]["type"], "token");
+        v.as_object_mut().unwrap().remove("kind");
+        let back: Exchange = serde_json::from_value(v).unwrap();
+        assert_eq!(back.kind, ExchangeKind::Unknown);
     }
 }

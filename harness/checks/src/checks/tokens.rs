@@ -2,14 +2,14 @@
 //! (RS-06), tokens for another audience are refused (RS-08), and only tokens for this resource pass
 //! (RS-10). Judged from the garbage-token probe and the mock IdP's negative battery.
 
-use mock_client::Exchange;
-use mock_idp::NegativeToken;
+use harness_transcript::{Exchange, ExchangeKind};
+use mcp_wire::NegativeToken;
 use serde_json::json;
 
 use super::challenge::invalid_token_probes;
 use super::common::{View, answer, join, ok, seqs, summary};
 use crate::model::Finding;
-use crate::probes::{GARBAGE_TOKEN, labels};
+use crate::probe_record::{GARBAGE_TOKEN, labels};
 
 pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
     [rs_06(v), rs_08(v), rs_10(v)].into_iter().flatten().collect()
@@ -23,16 +23,15 @@ pub(crate) const AUDIENCE_TOKENS: [NegativeToken; 4] = [
     NegativeToken::OtherResourceSameIdp,
 ];
 
-/// The negative token an exchange carried, from its label.
+/// The negative token an exchange carried, from its kind.
 pub(crate) fn kind_of(e: &Exchange) -> Option<NegativeToken> {
-    let name = e.label.strip_prefix(labels::NEGATIVE_TOKEN_PREFIX)?;
-    serde_json::from_value(json!(name)).ok()
+    NegativeToken::ALL.into_iter().find(|k| e.kind == ExchangeKind::probe(&labels::negative_token(*k)))
 }
 
 fn what(e: &Exchange) -> String {
     match kind_of(e) {
         Some(k) => format!("the {}", k.describe()),
-        None if e.label == labels::GARBAGE_TOKEN => format!("the garbage token `{GARBAGE_TOKEN}`"),
+        None if e.kind == ExchangeKind::probe(labels::GARBAGE_TOKEN) => format!("the garbage token `{GARBAGE_TOKEN}`"),
         None => e.label.clone(),
     }
 }

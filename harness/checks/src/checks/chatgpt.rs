@@ -7,7 +7,7 @@
 //! ChatGPT would show and why; the steps before it are SUCCESS, the steps after it were never
 //! reached and produce nothing.
 
-use mock_client::{Exchange, Failure, FailureKind, NoteKind, Phase};
+use harness_transcript::{Exchange, ExchangeKind, Failure, FailureKind, NoteKind, Phase, PrmLookup};
 use serde_json::{Value, json};
 
 use super::common::{
@@ -16,7 +16,7 @@ use super::common::{
 };
 use super::tokens::{AUDIENCE_TOKENS, kind_of};
 use crate::model::{Finding, Status};
-use crate::probes::{self, CHATGPT_ORIGIN, labels};
+use crate::probe_record::{self as probes, CHATGPT_ORIGIN, labels};
 
 pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
     let mut out: Vec<Finding> =
@@ -29,7 +29,7 @@ pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
 }
 
 /// The GPT findings of the connect: ChatGPT's own flow, then each stretch the harness ran past a
-/// stop under an assumption ([`mock_client::Continued`]). A later stretch only adds what the
+/// stop under an assumption ([`harness_transcript::Continued`]). A later stretch only adds what the
 /// earlier ones did not reach, each finding saying after which failure and under which assumption
 /// it was reached; the verdict stays the first stop's.
 fn connect_part(v: &View<'_>) -> Vec<Finding> {
@@ -106,7 +106,7 @@ fn chatgpt_valid_prm(e: &Exchange) -> Result<(), String> {
         return Err(format!("{} answered {}", e.url, answer(e)));
     }
     let d = body_json(e)
-        .ok_or_else(|| format!("{} is not JSON{}", e.url, mock_client::transcript::cut_note(e.truncated)))?;
+        .ok_or_else(|| format!("{} is not JSON{}", e.url, harness_transcript::transcript::cut_note(e.truncated)))?;
     let list = d
         .get("authorization_servers")
         .and_then(Value::as_array)
@@ -216,11 +216,11 @@ fn gpt_11_probe(v: &View<'_>) -> Option<Finding> {
 
 /// The shipped ChatGPT profiles whose MCP `Accept` names one type only.
 pub(crate) fn one_type_accept_profiles() -> Vec<String> {
-    mock_client::profile::builtin_names()
+    client_profile::builtin_names()
         .into_iter()
-        .filter(|n| mock_client::profile::is_chatgpt(n))
+        .filter(|n| client_profile::is_chatgpt(n))
         .filter(|n| {
-            mock_client::profile::builtin(n).is_ok_and(|p| {
+            client_profile::builtin(n).is_ok_and(|p| {
                 let a = p.mcp.accept.value.to_ascii_lowercase();
                 !(a.contains("application/json") && a.contains("text/event-stream"))
             })
@@ -304,7 +304,7 @@ fn gpt_13(v: &View<'_>) -> Option<Finding> {
             ));
         }
         for s in values {
-            match mock_client::challenge::bearer(s) {
+            match mcp_wire::challenge::bearer(s) {
                 None => problems.push(format!("`{s}` is not a Bearer challenge")),
                 Some(c) => match c.param("resource_metadata") {
                     None => problems.push(format!("`{s}` names no resource_metadata")),
@@ -355,7 +355,7 @@ fn gpt_16(v: &View<'_>) -> Option<Finding> {
         if open {
             return Some(v.info("GPT-16", "Not judged: initialize is served without any token, so accepting one in the query cannot be told apart.", ex, Value::Null));
         }
-        let param = if e.label == labels::QUERY_TOKEN { "token" } else { "access_token" };
+        let param = if e.kind == ExchangeKind::probe(labels::QUERY_TOKEN) { "token" } else { "access_token" };
         v.violated(
             "GPT-16",
             format!(
@@ -416,17 +416,17 @@ impl<'a> Facts<'a> {
     fn of(v: &View<'a>, span: Span, failure: Option<&'a Failure>, connected: bool) -> Facts<'a> {
         let in_span = move |e: &&Exchange| e.seq >= span.lo && e.seq < span.hi;
         let in_flow = move |e: &&Exchange| e.seq >= span.flow_lo.max(span.lo) && e.seq < span.hi;
-        let as_probes: Vec<&Exchange> =
-            v.connect(Phase::Discovery).filter(in_span).filter(|e| e.label.contains("as metadata")).collect();
+        let as_probes: Vec<&Exchange> = v
+            .connect(Phase::Discovery)
+            .filter(in_span)
+            .filter(|e| matches!(e.kind, ExchangeKind::AsMetadata { .. }))
+            .collect();
         let metadata = as_probes
             .iter()
             .filter(|e| e.method == "GET" && e.status == Some(200))
             .find_map(|e| body_json(e).filter(complete).map(|d| (*e, d)));
-        let dcr: Vec<&Exchange> = v
-            .connect(Phase::Registration)
-            .filter(in_flow)
-            .filter(|e| e.label == "dynamic client registration")
-            .collect();
+        let dcr: Vec<&Exchange> =
+            v.connect(Phase::Registration).filter(in_flow).filter(|e| e.kind == ExchangeKind::Registration).collect();
         let authorize: Vec<&Exchange> = v.connect(Phase::Authorize).filter(in_flow).collect();
         let cimd = authorize.first().is_some_and(|e| {
             url::Url::parse(&e.url)
@@ -434,7 +434,7 @@ impl<'a> Facts<'a> {
                 .and_then(|u| u.query_pairs().find(|(k, _)| k == "client_id").map(|(_, v)| v.into_owned()))
                 .is_some_and(|id| id.starts_with("https://") || id.starts_with("http://"))
         });
-        let token = v.connect(Phase::Token).filter(in_flow).find(|e| e.label.contains("authorization_code"));
+        let token = v.connect(Phase::Token).filter(in_flow).find(|e| e.kind.is_token("authorization_code"));
         let refresh: Vec<&Exchange> = v.connect(Phase::Refresh).filter(in_span).collect();
         let mut f =
             Facts { span, failure, blamed: None, connected, as_probes, metadata, dcr, authorize, token, refresh, cimd };
@@ -457,7 +457,7 @@ fn attribute(v: &View<'_>, f: &Facts<'_>, x: &Failure) -> Option<&'static str> {
             let root_ok = v
                 .connect(Phase::Discovery)
                 .filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi)
-                .find(|e| e.label == "root PRM")
+                .find(|e| e.kind == ExchangeKind::Prm { lookup: PrmLookup::Root })
                 .is_none_or(|e| chatgpt_valid_prm(e).is_ok());
             if root_ok { "GPT-03" } else { "GPT-01" }
         }
@@ -699,7 +699,7 @@ fn gpt_11(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
     let init = v
         .connect(Phase::Mcp)
         .filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi)
-        .find(|e| e.label == "initialize" && ok(e))?;
+        .find(|e| e.kind.is_mcp("initialize") && ok(e))?;
     Some(v.pass(
         "GPT-11",
         "initialize with ChatGPT's clientInfo, protocol version and Accept succeeds.",

@@ -2,12 +2,12 @@
 //! (RS-01), listing authorization servers (RS-02), discoverable (RS-03), naming the canonical
 //! resource (RS-18), and the challenge's `resource_metadata` fetchable (RS-19).
 
-use mock_client::Exchange;
+use harness_transcript::Exchange;
 use serde_json::{Value, json};
 
 use super::common::{View, acceptable_metadata_url, answer, bearer, body_json, join, same_resource, seqs, summary};
 use crate::model::Finding;
-use crate::probes::{self, labels};
+use crate::probe_record::{self as probes, labels};
 
 pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
     [rs_01(v), rs_02(v), rs_03(v), rs_18(v), rs_19(v)].into_iter().flatten().collect()
@@ -23,7 +23,11 @@ fn why_not(e: &Exchange) -> String {
     match (e.status, body_json(e)) {
         (Some(200), Some(_)) => format!("{} answered 200 with JSON that is not an object", e.url),
         (Some(200), None) => {
-            format!("{} answered 200 but the body is not JSON{}", e.url, mock_client::transcript::cut_note(e.truncated))
+            format!(
+                "{} answered 200 but the body is not JSON{}",
+                e.url,
+                harness_transcript::transcript::cut_note(e.truncated)
+            )
         }
         _ => format!("{} answered {}", e.url, answer(e)),
     }
@@ -162,7 +166,7 @@ fn rs_03(v: &View<'_>) -> Option<Finding> {
     });
     let mut ex = seqs(challenged.iter().copied());
     ex.extend(seqs(well_known.iter().copied()));
-    if v.is_0618() {
+    if v.spec() == mcp_wire::SpecVersion::V2025_06_18 {
         if challenged.is_empty() {
             let served = v.unauthenticated();
             return (!served.is_empty()).then(|| {

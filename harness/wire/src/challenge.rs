@@ -1,5 +1,6 @@
 //! `WWW-Authenticate` parsing (RFC 9110 §11.6.1 auth-params, RFC 6750 §3 Bearer attributes).
 
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// One challenge: its scheme and parameters (names lower-cased).
@@ -90,6 +91,20 @@ pub fn parse(header: &str) -> Vec<Challenge> {
 /// The Bearer challenge of a header, if any.
 pub fn bearer(header: &str) -> Option<Challenge> {
     parse(header).into_iter().find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
+}
+
+/// The challenges a tool result carries in `_meta["mcp/www_authenticate"]` (Apps SDK).
+pub fn tool_challenges(result: &Value) -> Vec<Challenge> {
+    let is_error = result.get("isError") == Some(&Value::Bool(true));
+    let list = result.get("_meta").and_then(|m| m.get("mcp/www_authenticate"));
+    if !is_error {
+        return Vec::new();
+    }
+    match list {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).filter_map(bearer).collect(),
+        Some(Value::String(s)) => bearer(s).into_iter().collect(),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

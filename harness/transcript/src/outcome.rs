@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::profile::Profile;
 use crate::transcript::Phase;
+use client_profile::Profile;
 
 /// Why a connect failed, in the client's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,34 +107,4 @@ impl Outcome {
             Outcome::NotAttempted => format!("{}: no connect attempted, so no verdict on connecting", profile.display),
         }
     }
-}
-
-/// Builds a failure with the profile's message for `kind`.
-pub(crate) fn fail(
-    profile: &Profile,
-    kind: FailureKind,
-    phase: Phase,
-    url: &str,
-    vars: &[(&str, &str)],
-    cause: impl Into<String>,
-    seq: Option<u32>,
-) -> Failure {
-    let m = &profile.messages;
-    let template = match kind {
-        FailureKind::NoOauth => &m.no_oauth.value,
-        FailureKind::NoClient => &m.no_client.value,
-        FailureKind::AuthMethodMismatch => &m.auth_method_mismatch.value,
-        FailureKind::RegistrationFailed | FailureKind::AuthorizeFailed | FailureKind::TokenFailed => {
-            &m.oauth_error.value
-        }
-        FailureKind::McpFailed => &m.mcp_failed.value,
-        _ => &m.generic.value,
-    };
-    let cause = cause.into();
-    let mut message = template.replace("{url}", url);
-    for (k, v) in vars {
-        message = message.replace(&format!("{{{k}}}"), v);
-    }
-    message = message.replace("{detail}", &cause).replace("{error}", "error").replace("{method}", "");
-    Failure { kind, message, cause, phase, seq, continued: Vec::new() }
 }

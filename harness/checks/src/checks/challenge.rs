@@ -2,15 +2,15 @@
 //! MCP §Error Handling and §Scope Challenge Handling): RS-04, RS-05, RS-07, RS-09, RS-12, RS-13,
 //! RS-14, RS-17.
 
-use mock_client::Exchange;
-use mock_client::challenge::Challenge;
+use harness_transcript::Exchange;
+use mcp_wire::challenge::Challenge;
 use serde_json::{Value, json};
 
 use super::common::{
     View, answer, bearer, client_error, join, messages, ok, params, result, rpc_error, seqs, summary, www_authenticate,
 };
 use crate::model::Finding;
-use crate::probes::labels;
+use crate::probe_record::labels;
 
 pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
     [rs_04(v), rs_05(v), rs_07(v), rs_09(v), rs_12(v), rs_13(v), rs_14(v), rs_17(v)].into_iter().flatten().collect()
@@ -331,7 +331,7 @@ fn scope_challenge(e: &Exchange) -> Option<(Challenge, bool)> {
         return Some((c, false));
     }
     let r = result(e)?;
-    mock_client::tool_challenges(&r).into_iter().next().map(|c| (c, true))
+    mcp_wire::challenge::tool_challenges(&r).into_iter().next().map(|c| (c, true))
 }
 
 /// The untestable finding when the insufficient-scope probe could not make its call.
@@ -466,8 +466,8 @@ fn rs_13(v: &View<'_>) -> Option<Finding> {
     let ex = vec![call.seq, retry.seq];
     let details = json!({"challenge": params(&c), "retry": summary(retry)});
     let refused = !ok(retry) || scope_challenge(retry).is_some();
-    let mut held = vec![crate::probes::READ_SCOPE.to_owned()];
-    held.extend(named.iter().filter(|s| *s != crate::probes::READ_SCOPE).cloned());
+    let mut held = vec![crate::probe_record::READ_SCOPE.to_owned()];
+    held.extend(named.iter().filter(|s| *s != crate::probe_record::READ_SCOPE).cloned());
     Some(if refused {
         v.violated(
             "RS-13",
@@ -547,7 +547,7 @@ fn rs_17(v: &View<'_>) -> Option<Finding> {
 }
 
 /// The tool a `tools/call` exchange named.
-fn called_tool(e: &mock_client::Exchange) -> Option<String> {
+fn called_tool(e: &harness_transcript::Exchange) -> Option<String> {
     let body: Value = serde_json::from_str(e.request_body.as_deref()?).ok()?;
     body.pointer("/params/name").and_then(Value::as_str).map(str::to_owned)
 }
@@ -559,7 +559,7 @@ fn offered_tools(v: &View<'_>) -> Option<Vec<String>> {
         if body.get("method").and_then(Value::as_str) != Some("tools/list") {
             return None;
         }
-        let msgs = crate::probes::rpc_messages(e.response_header("content-type"), e.response_body.as_deref()?);
+        let msgs = mcp_wire::jsonrpc::messages(e.response_header("content-type"), e.response_body.as_deref()?);
         let tools = msgs.iter().find_map(|m| m.pointer("/result/tools").and_then(Value::as_array))?;
         Some(tools.iter().filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_owned)).collect())
     })

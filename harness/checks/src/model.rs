@@ -4,7 +4,7 @@
 //! checks → [`Finding`]s → [`ScenarioResult`] → reports. Reports and snapshots read these types
 //! and nothing else, so a saved JSON report can be re-checked and re-rendered offline.
 
-use mock_client::{Outcome, Transcript};
+use harness_transcript::{Outcome, Transcript};
 use serde::{Deserialize, Serialize};
 
 /// A finding's status. The names and meanings match the official conformance suite's

@@ -92,7 +92,7 @@ fn applicable(mut f: Finding, spec_version: &str) -> Finding {
     }
     f.description = format!(
         "Not judged under {spec_version} (the requirement is from {}): {}",
-        req.versions.join(", "),
+        catalogue::versions_text(&req.versions),
         f.description
     );
     f.status = Status::Skipped;

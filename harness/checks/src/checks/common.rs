@@ -1,13 +1,14 @@
 //! What every check uses: a read-only view of the run record with lookups by probe label, and the
 //! constructors that turn a verdict into a [`Finding`] with the catalogue's name, level and sources.
 
-use mock_client::challenge::{self, Challenge};
-use mock_client::{Exchange, Phase};
+use harness_transcript::{Exchange, ExchangeKind, Phase};
+use mcp_wire::SpecVersion;
+use mcp_wire::challenge::{self, Challenge};
 use serde_json::{Value, json};
 
 use crate::catalogue;
 use crate::model::{Finding, RunRecord, Status};
-use crate::probes;
+use crate::probe_record as probes;
 
 /// The run record as checks see it.
 pub(crate) struct View<'a> {
@@ -34,24 +35,37 @@ impl<'a> View<'a> {
         self.target.as_ref()
     }
 
-    /// Whether the run is judged under MCP 2025-06-18 (anything else is judged as 2025-11-25).
-    pub fn is_0618(&self) -> bool {
-        self.record.spec_version == "2025-06-18"
+    /// The revision the run is judged under; one the harness does not know is judged as the
+    /// newest with the `initialize` handshake.
+    pub fn spec(&self) -> SpecVersion {
+        SpecVersion::parse(&self.record.spec_version).unwrap_or(SpecVersion::NEWEST_LEGACY)
     }
 
     /// Whether the connect was made with a ChatGPT profile (the connect-based GPT checks need one).
     pub fn is_chatgpt(&self) -> bool {
-        mock_client::profile::is_chatgpt(&self.record.profile)
+        client_profile::is_chatgpt(&self.record.profile)
     }
 
-    /// The last probe exchange with exactly this label.
+    /// The last probe exchange of the kind this label names (`probe:<name>[:<step>]`).
     pub fn probe(&self, label: &str) -> Option<&'a Exchange> {
-        self.exchanges().iter().rev().find(|e| e.phase == Phase::Probe && e.label == label)
+        let kind = ExchangeKind::probe(label);
+        self.exchanges().iter().rev().find(|e| e.phase == Phase::Probe && e.kind == kind)
     }
 
-    /// Probe exchanges whose label starts with `prefix`, in order.
+    /// Probe exchanges of the probe `prefix` names whose step starts with its step part
+    /// (`probe:negative_token:` → every negative token), in order.
     pub fn probes_prefixed(&self, prefix: &str) -> Vec<&'a Exchange> {
-        self.exchanges().iter().filter(|e| e.phase == Phase::Probe && e.label.starts_with(prefix)).collect()
+        let wanted = ExchangeKind::probe(prefix);
+        let Some((name, step)) = probe_parts(&wanted) else { return Vec::new() };
+        self.exchanges()
+            .iter()
+            .filter(|e| e.phase == Phase::Probe)
+            .filter(|e| match (probe_parts(&e.kind), step) {
+                (Some((n, Some(s))), Some(want)) => n == name && s.starts_with(want),
+                (Some((n, _)), None) => n.starts_with(name),
+                _ => false,
+            })
+            .collect()
     }
 
     /// Connect exchanges (everything but probes) of one phase.
@@ -68,13 +82,14 @@ impl<'a> View<'a> {
     /// Requests to the MCP endpoint sent with no credentials at all (no Authorization header and no
     /// token in the query): the probes' unauthenticated initializes and the connect's first request.
     pub fn unauthenticated(&self) -> Vec<&'a Exchange> {
-        let probe_labels =
-            [probes::labels::UNAUTHENTICATED, probes::labels::REPEAT_FIRST, probes::labels::REPEAT_SECOND];
+        let probe_kinds =
+            [probes::labels::UNAUTHENTICATED, probes::labels::REPEAT_FIRST, probes::labels::REPEAT_SECOND]
+                .map(ExchangeKind::probe);
         self.exchanges()
             .iter()
             .filter(|e| e.status.is_some() && e.method == "POST" && self.is_mcp(e))
             .filter(|e| match e.phase {
-                Phase::Probe => probe_labels.contains(&e.label.as_str()),
+                Phase::Probe => probe_kinds.contains(&e.kind),
                 _ => e.request_header("authorization").is_none() && !e.url.contains("token="),
             })
             .collect()
@@ -82,19 +97,19 @@ impl<'a> View<'a> {
 
     /// Every PRM fetch (probe or connect) with the URL it fetched.
     pub fn prm_fetches(&self) -> Vec<&'a Exchange> {
-        let probe_labels = [
+        let probe_kinds = [
             probes::labels::PRM_ROOT_GET,
             probes::labels::PRM_PATH_GET,
             probes::labels::UNAUTHENTICATED_RESOURCE_METADATA,
             probes::labels::SCOPE_RESOURCE_METADATA,
-        ];
-        let connect_labels = ["root PRM", "path PRM", "PRM from WWW-Authenticate"];
+        ]
+        .map(ExchangeKind::probe);
         self.exchanges()
             .iter()
             .filter(|e| e.method == "GET")
             .filter(|e| match e.phase {
-                Phase::Probe => probe_labels.contains(&e.label.as_str()),
-                Phase::Discovery => connect_labels.contains(&e.label.as_str()),
+                Phase::Probe => probe_kinds.contains(&e.kind),
+                Phase::Discovery => matches!(e.kind, ExchangeKind::Prm { .. }),
                 _ => false,
             })
             .collect()
@@ -105,10 +120,20 @@ impl<'a> View<'a> {
         self.exchanges().iter().rev().find(|e| e.method == "GET" && e.url == url && e.status.is_some())
     }
 
-    /// Whether any exchange with this label (or `label:…`) exists: the probe ran.
+    /// Whether any exchange of the probe (or probe step) this label names exists: the probe ran.
     pub fn ran(&self, label: &str) -> bool {
-        let sub = format!("{label}:");
-        self.exchanges().iter().any(|e| e.phase == Phase::Probe && (e.label == label || e.label.starts_with(&sub)))
+        let wanted = ExchangeKind::probe(label);
+        let Some((name, step)) = probe_parts(&wanted) else { return false };
+        self.exchanges().iter().filter(|e| e.phase == Phase::Probe).filter_map(|e| probe_parts(&e.kind)).any(
+            |(n, s)| {
+                n == name
+                    && match (step, s) {
+                        (None, _) => true,
+                        (Some(want), Some(s)) => s == want || s.strip_prefix(want).is_some_and(|r| r.starts_with(':')),
+                        (Some(_), None) => false,
+                    }
+            },
+        )
     }
 
     /// Whether the server issues session ids (any answer carried `Mcp-Session-Id`).
@@ -225,7 +250,7 @@ pub(crate) fn www_authenticate(e: &Exchange) -> Option<String> {
 
 /// The JSON-RPC messages of the response.
 pub(crate) fn messages(e: &Exchange) -> Vec<Value> {
-    probes::rpc_messages(e.response_header("content-type"), e.response_body.as_deref().unwrap_or(""))
+    mcp_wire::jsonrpc::messages(e.response_header("content-type"), e.response_body.as_deref().unwrap_or(""))
 }
 
 /// The first JSON-RPC `result` of the response.
@@ -288,7 +313,7 @@ pub(crate) fn acceptable_metadata_url(url: &str) -> Result<url::Url, String> {
     let u = url::Url::parse(url).map_err(|e| format!("`{url}` is not an absolute URL ({e})"))?;
     match u.scheme() {
         "https" => Ok(u),
-        "http" if mock_client::http::is_loopback(&u) => Ok(u),
+        "http" if net_policy::host_is_loopback(&u) => Ok(u),
         "http" => Err(format!("`{url}` is plain http to a non-loopback host; RFC 9728 requires https")),
         s => Err(format!("`{url}` has scheme `{s}`, not https")),
     }
@@ -316,4 +341,12 @@ pub(crate) fn same_resource(a: &str, b: &str) -> Option<bool> {
 /// The seqs of some exchanges.
 pub(crate) fn seqs<'e>(list: impl IntoIterator<Item = &'e Exchange>) -> Vec<u32> {
     list.into_iter().map(|e| e.seq).collect()
+}
+
+/// A probe kind's name and step.
+fn probe_parts(kind: &ExchangeKind) -> Option<(&str, Option<&str>)> {
+    match kind {
+        ExchangeKind::Probe { probe, step } => Some((probe.as_str(), step.as_deref())),
+        _ => None,
+    }
 }

@@ -3,14 +3,40 @@
 //! INFO/SKIPPED/untestable paths, and version applicability. The end-to-end proofs are in
 //! `harness/tests/checks/`.
 
-use mock_client::{Exchange, Failure, FailureKind, Outcome, Phase, Transcript};
+use harness_transcript::{Exchange, ExchangeKind, Failure, FailureKind, Outcome, Phase, Transcript};
 use serde_json::{Value, json};
 
 use crate::model::{Finding, RunRecord, Status};
-use crate::probes::labels;
+use crate::probe_record::labels;
 
 const T: &str = "https://mcp.example/mcp";
 const ROOT_PRM: &str = "https://mcp.example/.well-known/oauth-protected-resource";
+
+/// The kind the client or the probes would give an exchange with this label: the fixtures name
+/// exchanges by their display labels, the checks match kinds.
+fn kind_for(phase: Phase, label: &str) -> ExchangeKind {
+    use harness_transcript::PrmLookup;
+    if phase == Phase::Probe {
+        return ExchangeKind::probe(label);
+    }
+    match label {
+        "root PRM" => ExchangeKind::Prm { lookup: PrmLookup::Root },
+        "path PRM" => ExchangeKind::Prm { lookup: PrmLookup::PathInserted },
+        "PRM from WWW-Authenticate" => ExchangeKind::Prm { lookup: PrmLookup::WwwAuthenticate },
+        "dynamic client registration" => ExchangeKind::Registration,
+        "unauthenticated initialize" => ExchangeKind::UnauthenticatedInitialize,
+        l if l.contains("as metadata") => ExchangeKind::AsMetadata {
+            method: client_profile::HttpMethod::Get,
+            well_known: client_profile::WellKnown::Oauth,
+            on: client_profile::ProbeTarget::Issuer,
+        },
+        l if l.starts_with("token (") => {
+            ExchangeKind::Token { grant: l.trim_start_matches("token (").trim_end_matches(')').to_owned() }
+        }
+        "initialize" | "notifications/initialized" | "tools/list" | "tools/call" => ExchangeKind::mcp(label),
+        _ => ExchangeKind::Unknown,
+    }
+}
 
 struct Ex(Exchange);
 
@@ -21,6 +47,7 @@ impl Ex {
             phase,
             attempt: 1,
             label: label.into(),
+            kind: kind_for(phase, label),
             method: method.into(),
             url: url.into(),
             request_headers: Vec::new(),
@@ -327,7 +354,7 @@ fn rs_05_and_rs_06_say_what_was_sent() {
     assert!(rs06.description.contains("negative battery were not sent"), "{}", rs06.description);
     let fs = run(vec![
         Ex::probe(labels::GARBAGE_TOKEN, "POST", 401),
-        Ex::probe(&labels::negative_token(mock_idp::NegativeToken::Expired), "POST", 401),
+        Ex::probe(&labels::negative_token(mcp_wire::NegativeToken::Expired), "POST", 401),
     ]);
     let rs06 = find(&fs, "RS-06");
     assert!(
@@ -510,8 +537,8 @@ fn cimd_refused_for_the_harness_url_is_skipped_not_failed() {
             .send(&json!("client_id=c1&client_secret=s")),
     ];
     let mut r = record("chatgpt-2026-cimd", "2025-11-25", connected(), list);
-    r.transcript.notes.push(mock_client::Note {
-        kind: mock_client::NoteKind::CimdUntestable,
+    r.transcript.notes.push(harness_transcript::Note {
+        kind: harness_transcript::NoteKind::CimdUntestable,
         text: "CIMD not testable here: … pass --cimd-base https://…".into(),
         from_seq: 3,
     });

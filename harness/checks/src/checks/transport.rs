@@ -1,12 +1,12 @@
 //! Streamable HTTP as far as auth testing touches it (MCP `basic/transports`, `basic/lifecycle`):
 //! H-02, H-04, H-05, H-06, H-07, H-09, H-16, H-17, and RS-20 (informational).
 
-use mock_client::{Exchange, Phase};
+use harness_transcript::{Exchange, ExchangeKind, Phase};
 use serde_json::{Value, json};
 
 use super::common::{View, answer, client_error, join, ok, result, rpc_error, seqs, summary};
 use crate::model::{Finding, Status};
-use crate::probes::{INVALID_PROTOCOL_VERSION, UNKNOWN_PROTOCOL_VERSION, labels};
+use crate::probe_record::{INVALID_PROTOCOL_VERSION, UNKNOWN_PROTOCOL_VERSION, labels};
 
 pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
     [h_02(v), h_04(v), h_05(v), h_06(v), h_07(v), h_09(v), h_16(v), h_17(v), rs_20(v)].into_iter().flatten().collect()
@@ -43,7 +43,7 @@ fn h_02(v: &View<'_>) -> Option<Finding> {
             details,
         ),
         Some(401) if !had_token => v.info("H-02", "Not judged: without a token the request was refused with 401 before Origin could matter.", ex, details),
-        Some(s) if s < 500 && v.is_0618() => {
+        Some(s) if s < 500 && v.spec() == mcp_wire::SpecVersion::V2025_06_18 => {
             v.pass("H-02", format!("A foreign Origin is refused (HTTP {s}; 2025-06-18 names no status)."), ex, details)
         }
         Some(s) if s < 500 => v.finding(
@@ -145,8 +145,9 @@ fn h_06(v: &View<'_>) -> Option<Finding> {
         .exchanges()
         .iter()
         .filter(|e| {
-            (e.phase == Phase::Probe && (e.label == labels::NOTIFICATION || e.label == labels::SCOPE_INITIALIZED))
-                || (e.phase == Phase::Mcp && e.label == "notifications/initialized")
+            (e.phase == Phase::Probe
+                && [labels::NOTIFICATION, labels::SCOPE_INITIALIZED].map(ExchangeKind::probe).contains(&e.kind))
+                || (e.phase == Phase::Mcp && e.kind.is_mcp("notifications/initialized"))
         })
         .filter(|e| e.status.is_some())
         .collect();
@@ -234,7 +235,7 @@ fn h_09(v: &View<'_>) -> Option<Finding> {
             let sse = head.response_header("content-type").is_some_and(|c| c.starts_with("text/event-stream"));
             let desc = format!(
                 "The GET stayed open for {} s (a server-initiated stream, which H-09 allows); a HEAD got {}{}.",
-                crate::probes::GET_STREAM_WAIT.as_secs(),
+                crate::probe_record::GET_STREAM_WAIT.as_secs(),
                 answer(head),
                 if sse { " with text/event-stream" } else { "" }
             );
@@ -364,7 +365,7 @@ fn h_17(v: &View<'_>) -> Option<Finding> {
 /// host is visible from here.
 fn rs_20(v: &View<'_>) -> Option<Finding> {
     let u = v.target_url()?;
-    let loopback = mock_client::http::is_loopback(u);
+    let loopback = net_policy::host_is_loopback(u);
     let desc = if loopback {
         format!(
             "The target {} is on loopback; a local server should listen only there (not checkable from a client).",

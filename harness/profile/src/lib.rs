@@ -1,7 +1,7 @@
 //! Behaviour profiles: what a client (ChatGPT at a given date, Claude, the spec) does, as data.
 //!
 //! Every behaviour is a [`Fact`]: its value, how well it is known ([`Evidence`]), when it was
-//! observed, and where that came from. Profiles are YAML files in `mock-client/profiles/`, shipped
+//! observed, and where that came from. Profiles are YAML files in `harness/profile/profiles/`, shipped
 //! inside the binary and loadable from disk; a profile may `extends:` another and override
 //! fields, so dated ChatGPT variants share what did not change. Adding a new ChatGPT behaviour
 //! means editing a profile, not Rust.
@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
 
-use crate::error::ClientError;
+mod error;
+pub use error::ProfileError;
 
 /// How well a fact is known (research notes' tags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -458,9 +459,9 @@ pub fn builtin_names() -> Vec<String> {
         .collect()
 }
 
-fn raw(name: &str, text: &str) -> Result<Value, ClientError> {
+fn raw(name: &str, text: &str) -> Result<Value, ProfileError> {
     serde_saphyr::from_str::<Value>(text)
-        .map_err(|e| ClientError::Profile { name: name.to_owned(), reason: e.to_string() })
+        .map_err(|e| ProfileError::Invalid { name: name.to_owned(), reason: e.to_string() })
 }
 
 /// Deep merge: objects merge key by key, everything else is replaced.
@@ -482,13 +483,13 @@ fn merge(base: &mut Value, over: Value) {
     }
 }
 
-fn resolve(name: &str, text: &str, lookup: &dyn Fn(&str) -> Option<String>, depth: u32) -> Result<Value, ClientError> {
+fn resolve(name: &str, text: &str, lookup: &dyn Fn(&str) -> Option<String>, depth: u32) -> Result<Value, ProfileError> {
     if depth > 8 {
-        return Err(ClientError::Profile { name: name.into(), reason: "`extends` chain is longer than 8".into() });
+        return Err(ProfileError::Invalid { name: name.into(), reason: "`extends` chain is longer than 8".into() });
     }
     let v = raw(name, text)?;
     let Some(parent) = v.get("extends").and_then(Value::as_str).map(str::to_owned) else { return Ok(v) };
-    let parent_text = lookup(&parent).ok_or_else(|| ClientError::Profile {
+    let parent_text = lookup(&parent).ok_or_else(|| ProfileError::Invalid {
         name: name.into(),
         reason: format!("extends unknown profile `{parent}`"),
     })?;
@@ -509,29 +510,28 @@ fn builtin_text(name: &str) -> Option<String> {
     BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string())
 }
 
-fn finish(name: &str, v: Value) -> Result<Profile, ClientError> {
-    serde_json::from_value(v).map_err(|e| ClientError::Profile { name: name.into(), reason: e.to_string() })
+fn finish(name: &str, v: Value) -> Result<Profile, ProfileError> {
+    serde_json::from_value(v).map_err(|e| ProfileError::Invalid { name: name.into(), reason: e.to_string() })
 }
 
 /// A shipped profile by name.
-pub fn builtin(name: &str) -> Result<Profile, ClientError> {
-    let text =
-        builtin_text(name).ok_or_else(|| ClientError::UnknownProfile(name.into(), builtin_names().join(", ")))?;
+pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
+    let text = builtin_text(name).ok_or_else(|| ProfileError::Unknown(name.into(), builtin_names().join(", ")))?;
     finish(name, resolve(name, &text, &|n| builtin_text(n), 0)?)
 }
 
 /// A profile from a file; `extends` may name a shipped profile or a sibling file (`NAME.yaml`).
-pub fn from_file(path: &Path) -> Result<Profile, ClientError> {
+pub fn from_file(path: &Path) -> Result<Profile, ProfileError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| ClientError::Profile { name: name.clone(), reason: e.to_string() })?;
+        .map_err(|e| ProfileError::Invalid { name: name.clone(), reason: e.to_string() })?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let lookup = move |n: &str| std::fs::read_to_string(dir.join(format!("{n}.yaml"))).ok().or_else(|| builtin_text(n));
     finish(&name, resolve(&name, &text, &lookup, 0)?)
 }
 
 /// A shipped profile name, or a path to a YAML file.
-pub fn load(name_or_path: &str) -> Result<Profile, ClientError> {
+pub fn load(name_or_path: &str) -> Result<Profile, ProfileError> {
     if name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml") || name_or_path.contains('/') {
         from_file(Path::new(name_or_path))
     } else {

@@ -1,0 +1,163 @@
+//! What the probes put in the transcript, as the checks read it: the label each probe exchange
+//! carries, the fixed values probes send (the garbage token, the bad protocol versions, the
+//! foreign origin) and the URLs they target. The probe executor (`harness::probes`) sends these;
+//! the checks find the exchanges by them. Kept here so the checks need nothing of the executor.
+
+use mcp_wire::NegativeToken;
+use std::time::Duration;
+
+/// The `Origin` of `bad_origin`.
+pub const EVIL_ORIGIN: &str = "https://evil.example";
+/// The `Origin` of `cors_preflight` (ChatGPT's, research §1.1).
+pub const CHATGPT_ORIGIN: &str = "https://chatgpt.com";
+/// The token `garbage_token` sends: valid RFC 6750 `b64token` syntax, not a token anyone issued.
+pub const GARBAGE_TOKEN: &str = "not-a-real-access-token-0000";
+/// The `MCP-Protocol-Version` of `invalid_protocol_version`.
+pub const INVALID_PROTOCOL_VERSION: &str = "1999-01-01";
+/// The `protocolVersion` `unknown_protocol_version` asks for.
+pub const UNKNOWN_PROTOCOL_VERSION: &str = "2099-01-01";
+/// The only scope of the token `insufficient_scope` starts with.
+pub const READ_SCOPE: &str = "mcp:read";
+/// How many sessions `session_ids` samples.
+pub const SESSION_SAMPLES: usize = 5;
+/// How long `get_stream` waits for the GET to finish before treating it as an open stream.
+pub const GET_STREAM_WAIT: Duration = Duration::from_secs(3);
+/// The path of the MCP manifest ChatGPT reads (seed 003).
+pub const MANIFEST_PATH: &str = "/.well-known/mcp/manifest.json";
+/// RFC 9728 §3's well-known path.
+pub const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+
+/// The labels probe exchanges carry in the transcript. Checks look exchanges up by these.
+pub mod labels {
+    /// GET of the host-root PRM, `/.well-known/oauth-protected-resource`.
+    pub const PRM_ROOT_GET: &str = "probe:prm_fetch:root_get";
+    /// HEAD of the host-root PRM.
+    pub const PRM_ROOT_HEAD: &str = "probe:prm_fetch:root_head";
+    /// GET of the path-suffixed PRM, `/.well-known/oauth-protected-resource{path}` (not sent when
+    /// the MCP endpoint is at the root).
+    pub const PRM_PATH_GET: &str = "probe:prm_fetch:path_get";
+    /// HEAD of the path-suffixed PRM.
+    pub const PRM_PATH_HEAD: &str = "probe:prm_fetch:path_head";
+    /// POST initialize without credentials.
+    pub const UNAUTHENTICATED: &str = "probe:unauthenticated";
+    /// GET of the challenge's `resource_metadata` URL (when absolute and not fetched yet).
+    pub const UNAUTHENTICATED_RESOURCE_METADATA: &str = "probe:unauthenticated:resource_metadata";
+    /// The same unauthenticated request again (RS-14).
+    pub const REPEAT_FIRST: &str = "probe:repeat_challenge:first";
+    /// …and once more.
+    pub const REPEAT_SECOND: &str = "probe:repeat_challenge:second";
+    /// `Authorization: Bearer` with no token.
+    pub const MALFORMED_BEARER_ONLY: &str = "probe:malformed_authorization:bearer_only";
+    /// `Authorization: Bearer a b` (two tokens).
+    pub const MALFORMED_TWO_TOKENS: &str = "probe:malformed_authorization:two_tokens";
+    /// `Authorization: Basic …` (another scheme).
+    pub const MALFORMED_BASIC: &str = "probe:malformed_authorization:basic";
+    /// A syntactically valid token nobody issued.
+    pub const GARBAGE_TOKEN: &str = "probe:garbage_token";
+    /// Prefix of the negative-battery labels: `probe:negative_token:<kind>` (see
+    /// [`negative_token`]).
+    pub const NEGATIVE_TOKEN_PREFIX: &str = "probe:negative_token:";
+    /// initialize with an `mcp:read`-only token.
+    pub const SCOPE_INITIALIZE: &str = "probe:insufficient_scope:initialize";
+    /// notifications/initialized in that session.
+    pub const SCOPE_INITIALIZED: &str = "probe:insufficient_scope:initialized";
+    /// tools/list in that session, to pick a tool that needs more scope (when none is named).
+    pub const SCOPE_LIST: &str = "probe:insufficient_scope:list";
+    /// The tool call that needs more scope.
+    pub const SCOPE_CALL: &str = "probe:insufficient_scope:call";
+    /// GET of the 403 challenge's `resource_metadata` (when not fetched yet).
+    pub const SCOPE_RESOURCE_METADATA: &str = "probe:insufficient_scope:resource_metadata";
+    /// initialize with a token holding `mcp:read` plus the challenged scopes.
+    pub const SCOPE_STEP_UP_INITIALIZE: &str = "probe:insufficient_scope:step_up_initialize";
+    /// The same tool call with that token.
+    pub const SCOPE_STEP_UP_CALL: &str = "probe:insufficient_scope:step_up_call";
+    /// Setup: a session for `session_without_token` when the connect left none.
+    pub const SESSION_WITHOUT_TOKEN_SETUP: &str = "probe:session_without_token:initialize";
+    /// tools/list with a live session id and no Authorization.
+    pub const SESSION_WITHOUT_TOKEN: &str = "probe:session_without_token";
+    /// initialize with the token only in `?access_token=`.
+    pub const QUERY_ACCESS_TOKEN: &str = "probe:query_token:access_token";
+    /// initialize with the token only in `?token=`.
+    pub const QUERY_TOKEN: &str = "probe:query_token:token";
+    /// initialize with `Origin: https://evil.example`.
+    pub const BAD_ORIGIN: &str = "probe:bad_origin";
+    /// The same initialize without `Origin`, sent first: the control H-02 compares with, so a
+    /// status the server gives with or without the header is not blamed on Origin.
+    pub const BAD_ORIGIN_CONTROL: &str = "probe:bad_origin:control";
+    /// OPTIONS preflight from `https://chatgpt.com`.
+    pub const CORS_PREFLIGHT: &str = "probe:cors_preflight";
+    /// POST `[initialize]`.
+    pub const JSON_ARRAY_BODY: &str = "probe:json_array_body";
+    /// Setup for `notification`.
+    pub const NOTIFICATION_SETUP: &str = "probe:notification:initialize";
+    /// notifications/initialized in a live session.
+    pub const NOTIFICATION: &str = "probe:notification";
+    /// Setup for `get_stream`.
+    pub const GET_STREAM_SETUP: &str = "probe:get_stream:initialize";
+    /// GET with `Accept: text/event-stream`.
+    pub const GET_STREAM: &str = "probe:get_stream";
+    /// HEAD sent when the GET was still open after [`super::GET_STREAM_WAIT`].
+    pub const GET_STREAM_HEAD: &str = "probe:get_stream:head_after_timeout";
+    /// tools/list with a token and no session id.
+    pub const MISSING_SESSION_ID: &str = "probe:missing_session_id";
+    /// Setup: the session `terminated_session` ends.
+    pub const TERMINATED_INITIALIZE: &str = "probe:terminated_session:initialize";
+    /// DELETE of that session.
+    pub const TERMINATED_DELETE: &str = "probe:terminated_session:delete";
+    /// tools/list naming the deleted session.
+    pub const TERMINATED_REUSE: &str = "probe:terminated_session:reuse";
+    /// Setup for `invalid_protocol_version`.
+    pub const INVALID_VERSION_SETUP: &str = "probe:invalid_protocol_version:initialize";
+    /// tools/list with `MCP-Protocol-Version: 1999-01-01`.
+    pub const INVALID_PROTOCOL_VERSION: &str = "probe:invalid_protocol_version";
+    /// initialize asking for protocol version 2099-01-01.
+    pub const UNKNOWN_PROTOCOL_VERSION: &str = "probe:unknown_protocol_version";
+    /// Prefix of the session samples: `probe:session_ids:1` … `:5`.
+    pub const SESSION_IDS_PREFIX: &str = "probe:session_ids:";
+    /// DELETE of each sampled session.
+    pub const SESSION_IDS_DELETE: &str = "probe:session_ids:delete";
+    /// GET `/.well-known/mcp/manifest.json`.
+    pub const MANIFEST: &str = "probe:manifest";
+    /// initialize with `Accept: text/event-stream` only (ChatGPT's 2025 capture).
+    pub const ACCEPT_SSE_ONLY: &str = "probe:accept_variants:sse_only";
+    /// initialize with `Accept: application/json` only.
+    pub const ACCEPT_JSON_ONLY: &str = "probe:accept_variants:json_only";
+
+    /// `probe:negative_token:<kind>`, the kind in its snake_case name (`alg_none`).
+    pub fn negative_token(kind: mcp_wire::NegativeToken) -> String {
+        format!("{NEGATIVE_TOKEN_PREFIX}{}", super::negative_name(kind))
+    }
+
+    /// `probe:session_ids:<n>` (from 1).
+    pub fn session_sample(n: usize) -> String {
+        format!("{SESSION_IDS_PREFIX}{n}")
+    }
+}
+
+/// The snake_case name of a negative token kind (`alg_none`).
+pub fn negative_name(kind: NegativeToken) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| format!("{kind:?}"))
+}
+
+/// `scheme://host[:port]` of a URL.
+pub fn origin_of(target: &str) -> Option<String> {
+    let u = url::Url::parse(target).ok()?;
+    Some(u.origin().ascii_serialization()).filter(|o| o != "null")
+}
+
+/// The host-root PRM URL ChatGPT fetches (the path stripped): `{origin}/.well-known/oauth-protected-resource`.
+pub fn root_prm_url(target: &str) -> Option<String> {
+    origin_of(target).map(|o| format!("{o}{PRM_WELL_KNOWN}"))
+}
+
+/// The path-suffixed PRM URL (RFC 9728 §3.1), or `None` when the endpoint is at the root.
+pub fn path_prm_url(target: &str) -> Option<String> {
+    let u = url::Url::parse(target).ok()?;
+    let path = u.path().trim_end_matches('/');
+    (!path.is_empty()).then(|| format!("{}{PRM_WELL_KNOWN}{path}", u.origin().ascii_serialization()))
+}
+
+/// The MCP manifest URL (seed 003).
+pub fn manifest_url(target: &str) -> Option<String> {
+    origin_of(target).map(|o| format!("{o}{MANIFEST_PATH}"))
+}
