@@ -714,7 +714,7 @@ struct CertifyIdpArgs {
     #[arg(long = "login-field", value_parser = parse_kv)]
     login_fields: Vec<(String, String)>,
     /// The RFC 8707 resource: your MCP server's canonical URL.
-    #[arg(long, default_value = harness::certify::run::DEFAULT_RESOURCE)]
+    #[arg(long, default_value = harness_certify::run::DEFAULT_RESOURCE)]
     resource: String,
     /// A pre-registered client id (then no profile registers one).
     #[arg(long)]
@@ -741,7 +741,7 @@ struct CertifyIdpArgs {
 }
 
 async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<Ending> {
-    use harness::certify::{render, run};
+    use harness_certify::{render, run};
     use mock_client::{LoginDriver, StaticCredentials};
     let mut cfg = run::CertifyConfig::new(args.issuer);
     cfg.profiles = args.profiles;

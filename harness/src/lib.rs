@@ -8,7 +8,6 @@
 
 pub mod builtin;
 pub mod catalogue;
-pub mod certify;
 pub mod check;
 pub mod checks;
 pub mod model;

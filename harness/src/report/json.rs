@@ -83,7 +83,7 @@ pub fn checks_json_at(result: &ScenarioResult, timestamp: &str) -> Value {
 
 /// Now as `2026-07-01T12:00:00.123Z`, the suite's `new Date().toISOString()` form.
 /// The current time as RFC 3339 UTC with milliseconds (no date crate for one function).
-pub(crate) fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     rfc3339(d.as_secs(), d.subsec_millis())
 }

@@ -12,7 +12,7 @@ use super::catalogue::{self, ITEMS};
 use super::model::{Certification, Evidence, Item, ItemResult, ProfileRun, combine};
 use super::run::{CertifyConfig, CimdMode, FOREIGN_RESOURCE, Obs, ProbeOutcome, RunKind, probe};
 use super::token::Signature;
-use crate::model::{Finding, Status};
+use harness::model::{Finding, Status};
 
 const STABLE_CALLBACK: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
 
@@ -26,8 +26,8 @@ struct J<'a> {
 fn finding(id: &str, status: Status, description: impl Into<String>, exchanges: Vec<u32>) -> Finding {
     let (name, _, _) = catalogue::get(id)
         .map(catalogue::describe)
-        .unwrap_or_else(|| (id.to_owned(), crate::catalogue::Level::Must, String::new()));
-    let spec_refs = crate::catalogue::get(id).map(|r| r.spec_refs()).unwrap_or_default();
+        .unwrap_or_else(|| (id.to_owned(), harness::catalogue::Level::Must, String::new()));
+    let spec_refs = harness::catalogue::get(id).map(|r| r.spec_refs()).unwrap_or_default();
     let mut exchanges = exchanges;
     exchanges.sort_unstable();
     exchanges.dedup();
@@ -1108,7 +1108,7 @@ impl<'a> J<'a> {
         let consequence = if gpt {
             format!(
                 " — an MCP server that validates aud (as it must) rejects the token, and ChatGPT shows \"{}\"",
-                crate::catalogue::get("GPT-08").and_then(|r| r.chatgpt_says("")).unwrap_or_default()
+                harness::catalogue::get("GPT-08").and_then(|r| r.chatgpt_says("")).unwrap_or_default()
             )
         } else {
             String::new()
@@ -1280,7 +1280,7 @@ impl<'a> J<'a> {
         );
         let Some(r) = &self.o.refresh else { return vec![self.untestable("GPT-15", "no refresh was attempted")] };
         let Some(first) = &r.first else {
-            let says = crate::catalogue::get("GPT-15").and_then(|r| r.chatgpt_says("")).unwrap_or_default();
+            let says = harness::catalogue::get("GPT-15").and_then(|r| r.chatgpt_says("")).unwrap_or_default();
             return vec![with_remedy(
                 self.f(
                     "GPT-15",

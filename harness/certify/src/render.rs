@@ -11,8 +11,8 @@ use mock_client::{Exchange, Phase};
 use url::Url;
 
 use super::model::{Certification, Item, ProfileRun};
-use crate::model::Status;
-use crate::report::markdown::mermaid_text;
+use harness::model::Status;
+use harness::report::markdown::mermaid_text;
 
 /// File names written by [`write`].
 pub const FILES: [&str; 3] = ["idp-certification.md", "idp-certification.json", "idp-certification.html"];
@@ -82,7 +82,7 @@ pub fn counts_line(c: &Certification) -> String {
 /// What the command prints: the verdict, every item that fails or warns (overall or under one
 /// flow), the sign-in problem or untested items, and the totals line.
 pub fn terminal(c: &Certification) -> String {
-    let clean = |s: &str| crate::report::sanitize::line_capped(s, 400).into_owned();
+    let clean = |s: &str| harness::report::sanitize::line_capped(s, 400).into_owned();
     let mut out = format!("{}\n", clean(&c.verdict));
     for i in &c.items {
         let own = |r: &super::model::ItemResult| {
@@ -110,7 +110,7 @@ fn run_name(c: &Certification, key: &str) -> String {
 
 // ── Markdown ───────────────────────────────────────────────────────────────────────────────
 
-use crate::report::markdown::md;
+use harness::report::markdown::md;
 
 /// Inline code: backticks can't be escaped inside, so they become quotes.
 fn code(s: &str) -> String {

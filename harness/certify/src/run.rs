@@ -1,6 +1,6 @@
 //! Driving the certification: one ChatGPT flow per profile straight at the issuer, then the
 //! requests a certification adds (token inspection, refreshes, negative probes), all recorded; the
-//! observations go to [`crate::certify::judge`].
+//! observations go to [`crate::judge`].
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -239,7 +239,7 @@ fn is_loopback(u: &Url) -> bool {
 /// judged into items.
 pub async fn certify(cfg: &CertifyConfig) -> Result<Certification, CertifyError> {
     let started = Instant::now();
-    let started_at = crate::report::json::now_rfc3339();
+    let started_at = harness::report::json::now_rfc3339();
     let check = mock_client::http::Recorder::new(cfg.limits.clone());
     if let Ok(u) = Url::parse(&cfg.issuer) {
         // The issuer is the target: allowed whatever address it has (what it names is checked).
@@ -418,7 +418,7 @@ fn loopback_refusal(o: &Obs) -> Option<String> {
          https://chatgpt.com/…). To test CIMD, pass --cimd-base https://… served by a tunnel to --cimd-port; this \
          flow ran again with ChatGPT's DCR fallback",
         c.client_id,
-        crate::certify::judge::one_line(&answer, 200)
+        crate::judge::one_line(&answer, 200)
     )))
 }
 
