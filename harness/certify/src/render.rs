@@ -341,7 +341,7 @@ pub fn sequence_diagram(r: &ProfileRun) -> String {
 }
 
 fn response_summary(e: &Exchange) -> String {
-    let full = super::judge::excerpt(e);
+    let full = crate::text::excerpt(e);
     match full.find(" → ") {
         Some(i) => full[i + " → ".len()..].to_owned(),
         None => full,
