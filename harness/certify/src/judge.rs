@@ -637,8 +637,7 @@ impl<'a> J<'a> {
         }
         let id_url = self.o.registered.as_ref().map(|c| c.client_id.clone()).unwrap_or_default();
         let path = url::Url::parse(&id_url).map(|u| u.path().to_owned()).unwrap_or_default();
-        let fetches: Vec<_> =
-            self.o.cimd_fetches.iter().filter(|f| f.path == path && f.status == 200).collect();
+        let fetches: Vec<_> = self.o.cimd_fetches.iter().filter(|f| f.path == path && f.status == 200).collect();
         let ex = self.seqs(Phase::Authorize);
         if let Some(first) = fetches.first() {
             return vec![self.f(
@@ -1307,10 +1306,7 @@ impl<'a> J<'a> {
                 self.f(
                     "GPT-15",
                     Status::Failure,
-                    format!(
-                        "the second refresh, with the refresh token the first returned, answered {}",
-                        refusal(f)
-                    ),
+                    format!("the second refresh, with the refresh token the first returned, answered {}", refusal(f)),
                     ex,
                 ),
                 remedy,
@@ -1381,10 +1377,7 @@ impl<'a> J<'a> {
         match r.replay.as_ref().map(|s| &s.result) {
             Some(Err(f)) => vec![judged(
                 true,
-                format!(
-                    "a new refresh token on every refresh, and the used one is refused ({})",
-                    refusal(f)
-                ),
+                format!("a new refresh token on every refresh, and the used one is refused ({})", refusal(f)),
             )],
             Some(Ok(again)) if public => vec![self.reuse_window(r, again, remedy)],
             Some(Ok(_)) => vec![judged(false, "rotated, but the used refresh token still works".into())],
@@ -1395,7 +1388,12 @@ impl<'a> J<'a> {
     /// AS-18 for a public client whose used refresh token was accepted again at once: a reuse
     /// window (INFO, with its length as far as observed) when a replay after the wait is refused;
     /// FAILURE when the used token still works after it.
-    fn reuse_window(&self, r: &super::observations::RefreshObs, again: &super::observations::TokensObs, remedy: &str) -> Finding {
+    fn reuse_window(
+        &self,
+        r: &super::observations::RefreshObs,
+        again: &super::observations::TokensObs,
+        remedy: &str,
+    ) -> Finding {
         let ex = self.refresh_seqs();
         let first_rt = r.first.as_ref().and_then(|s| s.result.as_ref().ok()).and_then(|t| t.refresh_token.clone());
         let handed = match (&again.refresh_token, &first_rt) {

@@ -173,7 +173,11 @@ pub struct TokensObs {
 
 impl From<&mock_client::Tokens> for TokensObs {
     fn from(t: &mock_client::Tokens) -> TokensObs {
-        TokensObs { access_token: t.access_token.clone(), refresh_token: t.refresh_token.clone(), scope: t.scope.clone() }
+        TokensObs {
+            access_token: t.access_token.clone(),
+            refresh_token: t.refresh_token.clone(),
+            scope: t.scope.clone(),
+        }
     }
 }
 

@@ -168,9 +168,7 @@ impl Obs {
                 tokens: TokensObs::from(&a.tokens),
                 token_seq: a.token_seq,
             }),
-            discovered: self
-                .discovered
-                .map(|d| DiscoveredObs { metadata: d.metadata, metadata_url: d.metadata_url }),
+            discovered: self.discovered.map(|d| DiscoveredObs { metadata: d.metadata, metadata_url: d.metadata_url }),
             registered: self.registered.as_ref().map(ClientObs::from),
             cimd: self.cimd,
             token: self.token,
@@ -569,7 +567,10 @@ async fn inspect(o: &mut Obs, auth: &Authorized) {
 async fn step(client: &mut Client, phase: Phase, rt: &str) -> Step {
     let first = client.next_seq();
     let result = client.refresh_with(phase, rt).await;
-    Step { result: result.map(|t| TokensObs::from(&t)), seq: (first < client.next_seq()).then(|| client.next_seq() - 1) }
+    Step {
+        result: result.map(|t| TokensObs::from(&t)),
+        seq: (first < client.next_seq()).then(|| client.next_seq() - 1),
+    }
 }
 
 async fn refreshes(cfg: &CertifyConfig, client: &mut Client, auth: &Authorized) -> RefreshObs {

@@ -45,7 +45,6 @@ pub(crate) fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max { s.to_owned() } else { s.chars().take(max - 1).chain(['…']).collect() }
 }
 
-
 /// The error part of a failed request's cause: `HTTP 400: invalid_grant (…)`.
 pub(crate) fn refusal(f: &Failure) -> String {
     match f.cause.find("answered ") {
@@ -53,4 +52,3 @@ pub(crate) fn refusal(f: &Failure) -> String {
         None => f.cause.clone(),
     }
 }
-
