@@ -11,10 +11,11 @@ use serde_json::{Value, json};
 use super::catalogue::{self, ITEMS};
 use super::model::{Certification, Evidence, Item, ItemResult, ProfileRun, combine};
 use super::observations::{
-    CimdMode, FOREIGN_RESOURCE, Login, Observations, ProbeOutcome, RunKind, RunObs, kind_name, probe,
+    CimdMode, FOREIGN_RESOURCE, Login, Observations, ProbeOutcome, RunKind, RunObs, Step, kind_name, probe,
 };
 use super::text::{excerpt, one_line_capped, refusal};
 use super::token::Signature;
+use harness::checks::chatgpt::{gpt_03_partial, gpt_10_rule, gpt_15_rule, gpt_17_rule};
 use harness::model::{Finding, Status};
 
 const STABLE_CALLBACK: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
@@ -461,6 +462,24 @@ impl<'a> J<'a> {
                     remedy,
                 ));
             }
+            _ if let Some(p) = gpt_03_partial(self.t.phase(Phase::Discovery)) => {
+                // The scenario checks' GPT-03 rule: a partial document at any probed location
+                // breaks ChatGPT, also when the client went on with another one.
+                out.push(with_remedy(
+                    self.f(
+                        "GPT-03",
+                        Status::Failure,
+                        format!(
+                            "{} serves a partial metadata document (no authorization_endpoint or token_endpoint)",
+                            p.url
+                        ),
+                        ex.clone(),
+                    ),
+                    "Serve complete metadata (with authorization_endpoint and token_endpoint) at every well-known \
+                     location you answer with 200, or answer 404 there: ChatGPT probes them all and gives up on a \
+                     partial document.",
+                ));
+            }
             _ if self.o.discovered.is_some() => {
                 let url = &self.o.discovered.as_ref().map(|d| d.metadata_url.clone()).unwrap_or_default();
                 out.push(self.f(
@@ -490,27 +509,31 @@ impl<'a> J<'a> {
         let remedy = "Advertise \"code_challenge_methods_supported\": [\"S256\"] in the authorization server metadata \
                       (and support S256 PKCE).";
         let refuse = if id == "GPT-10" { " — ChatGPT refuses to continue" } else { "" };
-        let f = match meta.get("code_challenge_methods_supported").and_then(Value::as_array) {
-            Some(m) if m.iter().any(|x| x == "S256") => self.f(
+        // The decision is the scenario checks' GPT-10 rule (AS-04 asks the same of the metadata).
+        let f = match gpt_10_rule(meta) {
+            Ok(()) => self.f(
                 id,
                 Status::Success,
-                format!("code_challenge_methods_supported: {}", Value::Array(m.clone())),
+                format!(
+                    "code_challenge_methods_supported: {}",
+                    meta.get("code_challenge_methods_supported").cloned().unwrap_or_default()
+                ),
                 self.meta_seq(),
             ),
-            Some(m) => with_remedy(
-                self.f(
-                    id,
-                    Status::Failure,
-                    format!("code_challenge_methods_supported is {}, without S256{refuse}", Value::Array(m.clone())),
-                    self.meta_seq(),
-                ),
-                remedy,
-            ),
-            None => with_remedy(
+            Err(Value::Null) => with_remedy(
                 self.f(
                     id,
                     Status::Failure,
                     format!("the metadata has no code_challenge_methods_supported{refuse}"),
+                    self.meta_seq(),
+                ),
+                remedy,
+            ),
+            Err(m) => with_remedy(
+                self.f(
+                    id,
+                    Status::Failure,
+                    format!("code_challenge_methods_supported is {m}, without S256{refuse}"),
                     self.meta_seq(),
                 ),
                 remedy,
@@ -801,7 +824,7 @@ impl<'a> J<'a> {
             return vec![self.f("GPT-17", Status::Skipped, "no registration was sent in this run", vec![])];
         }
         let ex: Vec<u32> = regs.iter().map(|e| e.seq).collect();
-        if let Some(e) = regs.iter().find(|e| e.status == Some(429)) {
+        if let Err(e) = gpt_17_rule(regs.iter().copied()) {
             let retry = e.response_header("retry-after").map(|r| format!(" (Retry-After: {r})")).unwrap_or_default();
             return vec![with_remedy(
                 self.f(
@@ -1272,6 +1295,17 @@ impl<'a> J<'a> {
             .collect()
     }
 
+    /// Whether a refresh failed ChatGPT, by the scenario checks' GPT-15 rule over its exchange
+    /// (the client's own refusal when no answer was recorded); what it answered.
+    fn refresh_refused(&self, step: &Step) -> Option<String> {
+        let answer = step.seq.and_then(|q| self.t.exchanges.iter().find(|e| e.seq == q));
+        match (answer.map(gpt_15_rule), &step.result) {
+            (Some(Ok(())), _) | (None, Ok(_)) => None,
+            (_, Err(f)) => Some(refusal(f)),
+            (Some(Err(got)), Ok(_)) => Some(got),
+        }
+    }
+
     fn gpt15(&self) -> Vec<Finding> {
         let Ok(a) = &self.o.result else { return vec![self.untestable("GPT-15", "no tokens were issued")] };
         let method = a.client.auth_method.clone();
@@ -1295,18 +1329,18 @@ impl<'a> J<'a> {
                 remedy,
             )];
         };
-        if let Err(f) = &first.result {
+        if let Some(got) = self.refresh_refused(first) {
             return vec![with_remedy(
-                self.f("GPT-15", Status::Failure, format!("the refresh grant answered {}", refusal(f)), ex),
+                self.f("GPT-15", Status::Failure, format!("the refresh grant answered {got}"), ex),
                 remedy,
             )];
         }
-        if let Some(Err(f)) = r.second.as_ref().map(|s| &s.result) {
+        if let Some(got) = r.second.as_ref().and_then(|s| self.refresh_refused(s)) {
             return vec![with_remedy(
                 self.f(
                     "GPT-15",
                     Status::Failure,
-                    format!("the second refresh, with the refresh token the first returned, answered {}", refusal(f)),
+                    format!("the second refresh, with the refresh token the first returned, answered {got}"),
                     ex,
                 ),
                 remedy,
