@@ -39,6 +39,6 @@ pub use login::LoginDriver;
 pub use mcp::tool_challenges;
 pub use outcome::{Continued, Failure, FailureKind, Outcome};
 pub use profile::Profile;
-pub use registration::{CIMD_KID, RegisteredClient, StaticCredentials, assertion, cimd_jwks};
+pub use registration::{CIMD_KID, CimdKey, RegisteredClient, StaticCredentials, assertion, cimd_jwks};
 pub use token::Tokens;
 pub use transcript::{Exchange, Note, NoteKind, Phase, SecretKind, Transcript};
