@@ -939,7 +939,7 @@ impl<'a> J<'a> {
             &format!(
                 "an authorization request with redirect_uri {}{}",
                 self.o.registered.as_ref().map(|c| c.redirect_uri.trim_end_matches('/')).unwrap_or_default(),
-                super::run::UNREGISTERED_SUFFIX
+                super::observations::UNREGISTERED_SUFFIX
             ),
             remedy,
         )]
@@ -1600,7 +1600,10 @@ impl<'a> J<'a> {
             out.push(self.probe_check(
                 "PCC-6",
                 probe::FOREIGN_REGISTRATION,
-                &format!("a registration with a redirect URI on a foreign host ({})", super::run::FOREIGN_REDIRECT),
+                &format!(
+                    "a registration with a redirect URI on a foreign host ({})",
+                    super::observations::FOREIGN_REDIRECT
+                ),
                 "",
             ));
         }

@@ -21,6 +21,11 @@ use crate::token::TokenView;
 /// A resource the user never authorizes (the AS-20 probe asks for a token for it).
 pub const FOREIGN_RESOURCE: &str = "https://foreign-resource.example/mcp";
 
+/// A redirect URI on a host that is not ChatGPT's (the registration-policy probe).
+pub const FOREIGN_REDIRECT: &str = "https://attacker.example/callback";
+/// The path segment appended to the client's redirect URI by the exact-match probe.
+pub const UNREGISTERED_SUFFIX: &str = "/connector-harness-unregistered";
+
 /// The format written by `--save-observations`; `--rejudge` refuses another.
 pub const FORMAT: &str = "connector-harness idp observations v1";
 

@@ -28,11 +28,7 @@ use super::token::{Signature, TokenView};
 pub const DEFAULT_PROFILES: [&str; 3] = ["chatgpt-2025-dcr", "chatgpt-2025-09-dcr-basic", "chatgpt-2026-cimd"];
 /// The resource asked for when none is given.
 pub const DEFAULT_RESOURCE: &str = "https://mcp.example.com/mcp";
-pub use super::observations::FOREIGN_RESOURCE;
-/// A redirect URI on a host that is not ChatGPT's (the registration-policy probe).
-pub const FOREIGN_REDIRECT: &str = "https://attacker.example/callback";
-/// The path segment appended to the client's redirect URI by the exact-match probe.
-pub const UNREGISTERED_SUFFIX: &str = "/connector-harness-unregistered";
+pub use super::observations::{FOREIGN_REDIRECT, FOREIGN_RESOURCE, UNREGISTERED_SUFFIX};
 /// The key of the public-client probe's run.
 pub const PUBLIC_RUN: &str = "public-client";
 
