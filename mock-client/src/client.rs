@@ -158,7 +158,11 @@ impl Ctx<'_> {
         let doc =
             fill(&cimd.document, &[("client_id", &client_id), ("redirect_uri", redirect_uri), ("jwks_uri", &jwks_uri)]);
         host.put(parse(&client_id)?.path(), doc);
-        let jwks = self.opts.cimd_key.jwks()?;
+        // Generating a key takes a moment of CPU: off the runtime, which also serves this host.
+        let key = self.opts.cimd_key.clone();
+        let jwks = tokio::task::spawn_blocking(move || key.jwks())
+            .await
+            .map_err(|e| ClientError::Signing(format!("generating the CIMD key: {e}")))??;
         host.put(parse(&jwks_uri)?.path(), jwks);
         Ok((client_id, jwks_uri))
     }

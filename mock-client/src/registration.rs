@@ -23,15 +23,21 @@ pub const CIMD_KID: &str = "connector-harness-cimd-1";
 /// The key that signs the client's `private_key_jwt` assertions, whose public half the client's
 /// metadata host serves as the document's JWKS.
 ///
-/// By default ([`CimdKey::per_run`]) a fresh RSA key, generated on first use and shared by the
-/// clones of one [`crate::ConnectOptions`] — never the committed one: `--cimd-base` exposes the
-/// JWKS to real IdPs, and a key anyone can read would let anyone sign as that client.
-/// [`CimdKey::test_key`] pins the committed key for tests that need the same bytes every run.
+/// By default ([`CimdKey::per_run`]) a fresh RSA key, generated on first use once per process
+/// (one run of the harness) — never the committed one: `--cimd-base` exposes the JWKS to real
+/// IdPs, and a key anyone can read would let anyone sign as that client. One key per process
+/// rather than per client: generating one costs a moment of CPU, and tests start dozens of
+/// clients at once. [`CimdKey::test_key`] pins the committed key for tests that need the same
+/// bytes every run.
 #[derive(Clone)]
 pub struct CimdKey {
     pinned: bool,
-    pair: std::sync::Arc<std::sync::OnceLock<Result<KeyPair, String>>>,
 }
+
+/// The key [`CimdKey::per_run`] signs with, made on first use.
+static PER_RUN: std::sync::OnceLock<Result<KeyPair, String>> = std::sync::OnceLock::new();
+/// The committed test key, parsed on first use.
+static TEST_KEY: std::sync::OnceLock<Result<KeyPair, String>> = std::sync::OnceLock::new();
 
 struct KeyPair {
     kid: String,
@@ -52,19 +58,20 @@ impl Default for CimdKey {
 }
 
 impl CimdKey {
-    /// A fresh key, generated when first needed (RSA 2048, a random `kid`).
+    /// This process's key, generated when first needed (RSA 2048, a random `kid`).
     pub fn per_run() -> CimdKey {
-        CimdKey { pinned: false, pair: Default::default() }
+        CimdKey { pinned: false }
     }
 
     /// The committed test key with `kid` [`CIMD_KID`]: deterministic, for tests only.
     pub fn test_key() -> CimdKey {
-        CimdKey { pinned: true, pair: Default::default() }
+        CimdKey { pinned: true }
     }
 
-    fn pair(&self) -> Result<&KeyPair, crate::ClientError> {
+    fn pair(&self) -> Result<&'static KeyPair, crate::ClientError> {
         use rsa::pkcs1::EncodeRsaPrivateKey;
-        let pair = self.pair.get_or_init(|| {
+        let cell = if self.pinned { &TEST_KEY } else { &PER_RUN };
+        let pair = cell.get_or_init(|| {
             let (kid, key) = if self.pinned {
                 let key = rsa::RsaPrivateKey::from_pkcs1_pem(CIMD_TEST_KEY).map_err(|e| e.to_string())?;
                 (CIMD_KID.to_owned(), key)
@@ -322,17 +329,16 @@ mod tests {
     }
 
     #[test]
-    fn each_client_signs_with_its_own_key_unless_a_test_pins_the_committed_one() {
-        let (a, b) = (CimdKey::per_run(), CimdKey::per_run());
-        let (ja, jb) = (a.jwks().unwrap(), b.jwks().unwrap());
-        assert_ne!(ja["keys"][0]["n"], jb["keys"][0]["n"], "two runs, two keys");
+    fn a_run_signs_with_a_key_of_its_own_unless_a_test_pins_the_committed_one() {
+        let a = CimdKey::per_run();
+        let ja = a.jwks().unwrap();
         assert_ne!(a.kid().unwrap(), CIMD_KID);
         assert_ne!(ja["keys"][0]["n"], cimd_jwks()["keys"][0]["n"], "never the committed key by default");
-        // A clone is the same client: the same key.
-        assert_eq!(a.clone().jwks().unwrap(), ja);
+        // The same run (process): the same key.
+        assert_eq!(CimdKey::per_run().jwks().unwrap(), ja);
         let signed = a.assertion("https://c.example/client.json", "https://idp.example/token").unwrap();
         assert!(verifies(&a, &signed));
-        assert!(!verifies(&b, &signed), "another run's JWKS does not verify it");
+        assert!(!verifies(&CimdKey::test_key(), &signed), "the committed key's JWKS does not verify it");
         // Pinned: the committed key, the same bytes every time.
         let pinned = CimdKey::test_key();
         assert_eq!(pinned.kid().unwrap(), CIMD_KID);
