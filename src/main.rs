@@ -701,8 +701,16 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
 #[derive(clap::Args)]
 struct CertifyIdpArgs {
     /// The issuer identifier, exactly as MCP servers and clients are configured with it.
-    #[arg(long)]
-    issuer: String,
+    #[arg(long, required_unless_present = "rejudge", conflicts_with = "rejudge")]
+    issuer: Option<String>,
+    /// Also write everything the certification observed (redacted) to this JSON file, for
+    /// --rejudge.
+    #[arg(long, value_name = "FILE", conflicts_with = "rejudge")]
+    save_observations: Option<PathBuf>,
+    /// Judge and render a file written by --save-observations again, offline (no request is
+    /// sent).
+    #[arg(long, value_name = "FILE")]
+    rejudge: Option<PathBuf>,
     /// Client profiles to certify with (repeatable; default: chatgpt-2025-dcr,
     /// chatgpt-2025-09-dcr-basic, chatgpt-2026-cimd).
     #[arg(long = "profile")]
@@ -715,7 +723,7 @@ struct CertifyIdpArgs {
     #[arg(long = "login-field", value_parser = parse_kv)]
     login_fields: Vec<(String, String)>,
     /// The RFC 8707 resource: your MCP server's canonical URL.
-    #[arg(long, default_value = harness::certify::run::DEFAULT_RESOURCE)]
+    #[arg(long, default_value = harness_certify::run::DEFAULT_RESOURCE)]
     resource: String,
     /// A pre-registered client id (then no profile registers one).
     #[arg(long)]
@@ -742,27 +750,14 @@ struct CertifyIdpArgs {
 }
 
 async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<Ending> {
-    use harness::certify::{render, run};
-    use mock_client::{LoginDriver, StaticCredentials};
-    let mut cfg = run::CertifyConfig::new(args.issuer);
-    cfg.profiles = args.profiles;
-    cfg.resource = args.resource;
-    cfg.login = match args.login {
-        LoginDriverArg::Auto => LoginDriver::Auto,
-        LoginDriverArg::Form => LoginDriver::Form { fields: args.login_fields.into_iter().collect() },
-        LoginDriverArg::Manual => LoginDriver::Manual,
-    };
-    cfg.static_client =
-        args.client_id.map(|client_id| StaticCredentials { client_id, client_secret: args.client_secret });
-    cfg.cimd_base = args.cimd_base;
-    cfg.cimd_port = args.cimd_port;
-    cfg.reuse_wait = std::time::Duration::from_secs(args.refresh_reuse_wait);
-    cfg.limits.allow_private_addresses = args.net.allow_private_addresses;
-    cfg.progress = Some(std::sync::Arc::new(|line: &str| eprintln!("{}", sanitize::line(line))));
-    let cert = match run::certify(&cfg).await {
-        Ok(c) => c,
-        Err(run::CertifyError::Usage(e)) => return Err(usage(e)),
-        Err(e @ run::CertifyError::Harness(_)) => return Err(e.into()),
+    use harness_certify::observations::Observations;
+    use harness_certify::{judge, render};
+    let cert = if let Some(file) = &args.rejudge {
+        let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let o = Observations::from_json(&text).map_err(|e| usage(format!("--rejudge {}: {e}", file.display())))?;
+        judge::certification(&o)
+    } else {
+        certify_live(args.issuer.clone().unwrap_or_default(), &args).await?
     };
     let paths = render::write(&cert, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
     let mut out = render::terminal(&cert);
@@ -772,4 +767,36 @@ async fn run_certify(args: CertifyIdpArgs) -> anyhow::Result<Ending> {
     emit(&out)?;
     let failed = cert.items.iter().any(|i| i.status == harness::model::Status::Failure);
     Ok(if failed { Ending::ServerFailed } else { Ending::AsExpected })
+}
+
+/// Observes and judges the issuer; writes the observations when asked to.
+async fn certify_live(issuer: String, args: &CertifyIdpArgs) -> anyhow::Result<harness_certify::model::Certification> {
+    use harness_certify::run;
+    use mock_client::{LoginDriver, StaticCredentials};
+    let mut cfg = run::CertifyConfig::new(issuer);
+    cfg.profiles = args.profiles.clone();
+    cfg.resource = args.resource.clone();
+    cfg.login = match args.login {
+        LoginDriverArg::Auto => LoginDriver::Auto,
+        LoginDriverArg::Form => LoginDriver::Form { fields: args.login_fields.iter().cloned().collect() },
+        LoginDriverArg::Manual => LoginDriver::Manual,
+    };
+    cfg.static_client = args
+        .client_id
+        .clone()
+        .map(|client_id| StaticCredentials { client_id, client_secret: args.client_secret.clone() });
+    cfg.cimd_base = args.cimd_base.clone();
+    cfg.cimd_port = args.cimd_port;
+    cfg.reuse_wait = std::time::Duration::from_secs(args.refresh_reuse_wait);
+    cfg.limits.allow_private_addresses = args.net.allow_private_addresses;
+    cfg.progress = Some(std::sync::Arc::new(|line: &str| eprintln!("{}", sanitize::line(line))));
+    let (observed, cert) = match run::certify_observed(&cfg).await {
+        Ok(c) => c,
+        Err(run::CertifyError::Usage(e)) => return Err(usage(e)),
+        Err(e @ run::CertifyError::Harness(_)) => return Err(e.into()),
+    };
+    if let Some(file) = &args.save_observations {
+        std::fs::write(file, observed.to_json()).with_context(|| format!("writing {}", file.display()))?;
+    }
+    Ok(cert)
 }

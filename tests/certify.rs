@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use harness::certify::model::Certification;
-use harness::certify::render;
-use harness::certify::run::{CertifyConfig, PUBLIC_RUN, Wait, certify};
 use harness::model::Status;
+use harness_certify::model::Certification;
+use harness_certify::render;
+use harness_certify::run::{CertifyConfig, PUBLIC_RUN, Wait, certify};
 use mock_client::LoginDriver;
 use mock_idp::{IdpHandle, LoginMode, MockIdp, Quirk};
 
@@ -608,7 +608,7 @@ async fn every_renderer_counts_every_badge_of_the_summary_table() {
     }
     assert!(results.get("WARNING").copied().unwrap_or(0) >= 1, "{results:?}");
     let line = |m: &std::collections::BTreeMap<String, usize>| {
-        harness::certify::model::LABELS
+        harness_certify::model::LABELS
             .iter()
             .filter_map(|l| m.get(*l).map(|n| format!("{n} {l}")))
             .collect::<Vec<_>>()
@@ -643,7 +643,7 @@ fn the_documentation_covers_every_item_and_quirk() {
     let start = readme.find("## Certifying an identity provider").expect("the README has the certification section");
     let end = readme[start + 3..].find("\n## ").map(|e| start + 3 + e).unwrap_or(readme.len());
     let doc = &readme[start..end];
-    for def in harness::certify::catalogue::ITEMS {
+    for def in harness_certify::catalogue::ITEMS {
         assert!(
             doc.contains(&format!("| {} |", def.id)),
             "the README's certification section lacks a row for {}",

@@ -11,7 +11,6 @@
 pub use harness_checks::{catalogue, checks, model};
 
 pub mod builtin;
-pub mod certify;
 pub mod check;
 pub mod clock;
 mod findings;

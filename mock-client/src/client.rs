@@ -14,6 +14,7 @@ use crate::login::LoginDriver;
 use crate::mcp::{RpcReply, Wire};
 use crate::outcome::{Failure, FailureKind, Outcome};
 use crate::profile::{AuthMode, BareChallenge, Cimd, Profile, RedirectRule, RefreshRule, RegistrationKind};
+use crate::registration::CimdKey;
 use crate::registration::{RegisteredClient, StaticCredentials, fill};
 use crate::token::Tokens;
 use crate::transcript::{ExchangeKind, Phase, Transcript};
@@ -49,6 +50,9 @@ pub struct ConnectOptions {
     pub tool_calls: Vec<(String, Value)>,
     /// Limits.
     pub limits: Limits,
+    /// The key that signs `private_key_jwt` assertions and whose public half the metadata host
+    /// serves (default: one generated for these options; tests may pin [`CimdKey::test_key`]).
+    pub cimd_key: CimdKey,
 }
 
 impl Default for ConnectOptions {
@@ -65,6 +69,7 @@ impl Default for ConnectOptions {
             continue_after_failure: false,
             tool_calls: Vec::new(),
             limits: Limits::default(),
+            cimd_key: CimdKey::per_run(),
         }
     }
 }
@@ -154,7 +159,12 @@ impl Ctx<'_> {
         let doc =
             fill(&cimd.document, &[("client_id", &client_id), ("redirect_uri", redirect_uri), ("jwks_uri", &jwks_uri)]);
         host.put(parse(&client_id)?.path(), doc);
-        host.put(parse(&jwks_uri)?.path(), crate::registration::cimd_jwks());
+        // Generating a key takes a moment of CPU: off the runtime, which also serves this host.
+        let key = self.opts.cimd_key.clone();
+        let jwks = tokio::task::spawn_blocking(move || key.jwks())
+            .await
+            .map_err(|e| ClientError::Signing(format!("generating the CIMD key: {e}")))??;
+        host.put(parse(&jwks_uri)?.path(), jwks);
         Ok((client_id, jwks_uri))
     }
 }

@@ -58,6 +58,6 @@ pub use harness_transcript::{outcome, redact, transcript};
 // The wire parsers and PKCE live in `mcp-wire`; re-exported so `mock_client::challenge::…` works.
 pub use mcp_wire::{challenge, pkce, sse};
 pub use profile::Profile;
-pub use registration::{CIMD_KID, RegisteredClient, StaticCredentials, assertion, cimd_jwks};
+pub use registration::{CIMD_KID, CimdKey, RegisteredClient, StaticCredentials, assertion, cimd_jwks};
 pub use token::Tokens;
 pub use transcript::{Exchange, Note, NoteKind, Phase, SecretKind, Transcript};

@@ -46,7 +46,10 @@ pub(crate) fn client_auth(
             params.push(("client_secret".into(), client.client_secret.clone().unwrap_or_default()));
         }
         "private_key_jwt" => {
-            let a = crate::registration::assertion(&client.client_id, endpoint)
+            let a = ctx
+                .opts
+                .cimd_key
+                .assertion(&client.client_id, endpoint)
                 .map_err(|e| ctx.generic(phase, e.to_string()))?;
             ctx.rec.secret(SecretKind::Assertion, &a);
             params.push(("client_id".into(), client.client_id.clone()));

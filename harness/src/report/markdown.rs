@@ -124,7 +124,7 @@ fn scenario(out: &mut String, r: &ScenarioResult) {
 /// Text for a Markdown paragraph or table cell: sanitised and capped first
 /// ([`super::sanitize`]: controls shown escaped), then Markdown and HTML specials escaped,
 /// newlines as `<br>`. Shared with the certification report.
-pub(crate) fn md(s: &str) -> String {
+pub fn md(s: &str) -> String {
     let s = super::sanitize::block_capped(s, super::sanitize::LINE_CAP);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -26,9 +26,10 @@ pub mod terminal;
 pub use baseline::{Baseline, BaselineEntry, BaselineError, BaselineVerdict, Ending, ending, exit_code};
 pub use terminal::{TerminalOptions, progress_line};
 
-/// Hand-made reports for the reporters' tests: a few scenarios over a small, realistic transcript.
-#[cfg(test)]
-pub(crate) mod fixtures {
+/// Hand-made reports for the reporters' tests (here and in `harness-certify`): a few scenarios over a
+/// small, realistic transcript. Not part of the API.
+#[doc(hidden)]
+pub mod fixtures {
     use mock_client::{Exchange, Failure, FailureKind, Outcome, Phase, SecretKind, Transcript};
 
     use crate::model::{ExpectationResult, Finding, RunRecord, RunReport, ScenarioResult, SpecRef, Status};

@@ -18,6 +18,46 @@ use super::tokens::{AUDIENCE_TOKENS, kind_of};
 use crate::model::{Finding, Status};
 use crate::probe_record::{self as probes, CHATGPT_ORIGIN, labels};
 
+// ── The GPT rules ──────────────────────────────────────────────────────────────────────────
+// One function per requirement's decision over what the transcript shows. These checks and
+// certify-idp (crate harness-certify) both call them, each wording the finding for its reader,
+// so the two cannot reach different verdicts from the same observation.
+
+/// GPT-10 (and AS-04): the AS metadata advertises S256 in `code_challenge_methods_supported`.
+/// `Err` carries what it advertises instead (`Null` when the member is absent).
+pub fn gpt_10_rule(metadata: &Value) -> Result<(), Value> {
+    let methods = metadata.get("code_challenge_methods_supported").cloned().unwrap_or(Value::Null);
+    if methods.as_array().is_some_and(|a| a.iter().any(|m| m == "S256")) { Ok(()) } else { Err(methods) }
+}
+
+/// GPT-03: the first probed metadata location that answered 200 with a JSON object lacking
+/// `authorization_endpoint` or `token_endpoint` — a partial document, which breaks ChatGPT's
+/// connector even when another location is complete (mgaitan/quilombo#140).
+pub fn gpt_03_partial<'a>(as_probes: impl IntoIterator<Item = &'a Exchange>) -> Option<&'a Exchange> {
+    as_probes.into_iter().find(|e| {
+        e.method == "GET" && e.status == Some(200) && body_json(e).is_some_and(|d| d.is_object() && !complete(&d))
+    })
+}
+
+/// GPT-15: a refresh-grant answer gives ChatGPT a new access token (200 with `access_token`).
+/// `Err` carries the answer and its `error`, if any.
+pub fn gpt_15_rule(refresh: &Exchange) -> Result<(), String> {
+    let token = body_json(refresh).is_some_and(|d| d.get("access_token").and_then(Value::as_str).is_some());
+    if refresh.status == Some(200) && token {
+        return Ok(());
+    }
+    let err = body_json(refresh).and_then(|d| d.get("error").cloned()).map(|x| format!(" ({x})")).unwrap_or_default();
+    Err(format!("{}{err}", answer(refresh)))
+}
+
+/// GPT-17: the first of ChatGPT's registrations that was rate-limited (429), if one was.
+pub fn gpt_17_rule<'a>(registrations: impl IntoIterator<Item = &'a Exchange>) -> Result<(), &'a Exchange> {
+    match registrations.into_iter().find(|e| e.status == Some(429)) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
     let mut out: Vec<Finding> =
         [gpt_01(v), gpt_02(v), gpt_12(v), gpt_13(v), gpt_16(v), gpt_18(v)].into_iter().flatten().collect();
@@ -530,10 +570,7 @@ fn gpt_03(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
         return None;
     }
     let ex = seqs(f.as_probes.iter().copied());
-    let partial = f.as_probes.iter().find(|e| {
-        e.method == "GET" && e.status == Some(200) && body_json(e).is_some_and(|d| d.is_object() && !complete(&d))
-    });
-    if let Some(p) = partial {
+    if let Some(p) = gpt_03_partial(f.as_probes.iter().copied()) {
         return Some(v.violated(
             "GPT-03",
             format!("{} serves a partial metadata document (no authorization_endpoint or token_endpoint), which breaks ChatGPT's connector even when another location is valid.{}", p.url, says(v, "GPT-03")),
@@ -677,17 +714,16 @@ fn gpt_10(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
         return Some(b);
     }
     let (e, d) = f.metadata.as_ref()?;
-    let methods = d.get("code_challenge_methods_supported").cloned().unwrap_or(Value::Null);
-    let s256 = methods.as_array().is_some_and(|a| a.iter().any(|m| m == "S256"));
-    Some(if s256 {
-        v.pass("GPT-10", "The AS advertises S256 in code_challenge_methods_supported.", vec![e.seq], Value::Null)
-    } else {
-        v.violated(
+    Some(match gpt_10_rule(d) {
+        Ok(()) => {
+            v.pass("GPT-10", "The AS advertises S256 in code_challenge_methods_supported.", vec![e.seq], Value::Null)
+        }
+        Err(methods) => v.violated(
             "GPT-10",
             format!("Expected code_challenge_methods_supported to include S256; it is {methods}."),
             vec![e.seq],
             Value::Null,
-        )
+        ),
     })
 }
 
@@ -739,21 +775,19 @@ fn gpt_15(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
         return Some(b);
     }
     let e = f.refresh.last()?;
-    let token = body_json(e).is_some_and(|d| d.get("access_token").and_then(Value::as_str).is_some());
-    Some(if e.status == Some(200) && token {
-        v.pass("GPT-15", "The refresh grant returns a new access token.", seqs(f.refresh.iter().copied()), Value::Null)
-    } else {
-        let err = body_json(e).and_then(|d| d.get("error").cloned()).map(|x| format!(" ({x})")).unwrap_or_default();
-        v.violated(
+    Some(match gpt_15_rule(e) {
+        Ok(()) => v.pass(
             "GPT-15",
-            format!(
-                "Expected the refresh grant to return a new access token; it got {}{err}.{}",
-                answer(e),
-                says(v, "GPT-15")
-            ),
+            "The refresh grant returns a new access token.",
+            seqs(f.refresh.iter().copied()),
+            Value::Null,
+        ),
+        Err(got) => v.violated(
+            "GPT-15",
+            format!("Expected the refresh grant to return a new access token; it got {got}.{}", says(v, "GPT-15")),
             seqs(f.refresh.iter().copied()),
             json!({"answer": summary(e)}),
-        )
+        ),
     })
 }
 
@@ -766,8 +800,8 @@ fn gpt_17(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
         return None;
     }
     let ex = seqs(f.dcr.iter().copied());
-    Some(match f.dcr.iter().find(|e| e.status == Some(429)) {
-        Some(e) => v.violated(
+    Some(match gpt_17_rule(f.dcr.iter().copied()) {
+        Err(e) => v.violated(
             "GPT-17",
             format!(
                 "Dynamic registration answered 429{}; ChatGPT registers a new client on every attempt from shared addresses.",
@@ -776,6 +810,6 @@ fn gpt_17(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
             ex,
             Value::Null,
         ),
-        None => v.pass("GPT-17", "Dynamic registration is not rate-limited.", ex, Value::Null),
+        Ok(()) => v.pass("GPT-17", "Dynamic registration is not rate-limited.", ex, Value::Null),
     })
 }

@@ -9,7 +9,7 @@
 //! runs them all.
 
 mod challenge;
-mod chatgpt;
+pub mod chatgpt;
 mod common;
 mod prm;
 mod session;

@@ -9,9 +9,19 @@
 //! 004 as PCC-1…PCC-9), each with its status, evidence and — on failure — what to change in the
 //! IdP; [`render`] writes the Markdown, JSON and self-contained HTML reports.
 
+//!
+//! The pipeline is observe → [`observations::Observations`] (serialisable, redacted) → judge →
+//! render: [`observe`] drives the live client and records, [`judge`] is pure (observations in,
+//! items out, no I/O), so a saved certification can be judged again offline.
+
 pub mod catalogue;
 pub mod judge;
 pub mod model;
+pub mod observations;
+pub mod observe;
 pub mod render;
 pub mod run;
+mod text;
 pub mod token;
+
+pub use text::excerpt;

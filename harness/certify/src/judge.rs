@@ -10,24 +10,28 @@ use serde_json::{Value, json};
 
 use super::catalogue::{self, ITEMS};
 use super::model::{Certification, Evidence, Item, ItemResult, ProfileRun, combine};
-use super::run::{CertifyConfig, CimdMode, FOREIGN_RESOURCE, Obs, ProbeOutcome, RunKind, probe};
+use super::observations::{
+    CimdMode, FOREIGN_RESOURCE, Login, Observations, ProbeOutcome, RunKind, RunObs, Step, kind_name, probe,
+};
+use super::text::{excerpt, one_line_capped, refusal};
 use super::token::Signature;
-use crate::model::{Finding, Status};
+use harness::checks::chatgpt::{gpt_03_partial, gpt_10_rule, gpt_15_rule, gpt_17_rule};
+use harness::model::{Finding, Status};
 
 const STABLE_CALLBACK: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
 
 /// Everything one run's checks need.
 struct J<'a> {
-    o: &'a Obs,
-    cfg: &'a CertifyConfig,
-    t: Transcript,
+    o: &'a RunObs,
+    cfg: &'a Observations,
+    t: &'a Transcript,
 }
 
 fn finding(id: &str, status: Status, description: impl Into<String>, exchanges: Vec<u32>) -> Finding {
     let (name, _, _) = catalogue::get(id)
         .map(catalogue::describe)
-        .unwrap_or_else(|| (id.to_owned(), crate::catalogue::Level::Must, String::new()));
-    let spec_refs = crate::catalogue::get(id).map(|r| r.spec_refs()).unwrap_or_default();
+        .unwrap_or_else(|| (id.to_owned(), harness::catalogue::Level::Must, String::new()));
+    let spec_refs = harness::catalogue::get(id).map(|r| r.spec_refs()).unwrap_or_default();
     let mut exchanges = exchanges;
     exchanges.sort_unstable();
     exchanges.dedup();
@@ -255,8 +259,8 @@ impl<'a> J<'a> {
             self.t.phase(Phase::Authorize).filter(|e| e.label.starts_with("submit form")).collect();
         let failing = f.seq.and_then(|s| self.t.exchanges.iter().find(|e| e.seq == s));
         let hint = match &self.cfg.login {
-            mock_client::LoginDriver::Manual => "sign in in the browser and paste the whole URL you are sent back to",
-            mock_client::LoginDriver::Form { fields } if fields.is_empty() => {
+            Login::Manual => "sign in in the browser and paste the whole URL you are sent back to",
+            Login::Form { fields } if fields.is_empty() => {
                 "check the --login-field values (none were given; field names as in the login page's HTML)"
             }
             _ => "check the --login-field values (field names as in the login page's HTML)",
@@ -273,7 +277,7 @@ impl<'a> J<'a> {
         // (oidc-provider answers the empty login with HTTP 500 on its next page). With values given,
         // only a refused submission itself counts, so an IdP that breaks after a good sign-in is
         // still judged.
-        let no_fields = matches!(&self.cfg.login, mock_client::LoginDriver::Form { fields } if fields.is_empty());
+        let no_fields = matches!(&self.cfg.login, Login::Form { fields } if fields.is_empty());
         if let (true, Some(first), Some(e)) = (no_fields, submits.first(), failing)
             && e.seq > first.seq
             && e.status.is_some_and(|s| s >= 400)
@@ -303,7 +307,7 @@ impl<'a> J<'a> {
             ));
         }
         if f.cause.contains("no redirect URL was pasted") || f.cause.contains("the pasted") {
-            return Some((format!("sign-in not completed: {} — {hint}", one_line(&f.cause, 200)), vec![]));
+            return Some((format!("sign-in not completed: {} — {hint}", one_line_capped(&f.cause, 200)), vec![]));
         }
         None
     }
@@ -458,6 +462,24 @@ impl<'a> J<'a> {
                     remedy,
                 ));
             }
+            _ if let Some(p) = gpt_03_partial(self.t.phase(Phase::Discovery)) => {
+                // The scenario checks' GPT-03 rule: a partial document at any probed location
+                // breaks ChatGPT, also when the client went on with another one.
+                out.push(with_remedy(
+                    self.f(
+                        "GPT-03",
+                        Status::Failure,
+                        format!(
+                            "{} serves a partial metadata document (no authorization_endpoint or token_endpoint)",
+                            p.url
+                        ),
+                        ex.clone(),
+                    ),
+                    "Serve complete metadata (with authorization_endpoint and token_endpoint) at every well-known \
+                     location you answer with 200, or answer 404 there: ChatGPT probes them all and gives up on a \
+                     partial document.",
+                ));
+            }
             _ if self.o.discovered.is_some() => {
                 let url = &self.o.discovered.as_ref().map(|d| d.metadata_url.clone()).unwrap_or_default();
                 out.push(self.f(
@@ -487,27 +509,31 @@ impl<'a> J<'a> {
         let remedy = "Advertise \"code_challenge_methods_supported\": [\"S256\"] in the authorization server metadata \
                       (and support S256 PKCE).";
         let refuse = if id == "GPT-10" { " — ChatGPT refuses to continue" } else { "" };
-        let f = match meta.get("code_challenge_methods_supported").and_then(Value::as_array) {
-            Some(m) if m.iter().any(|x| x == "S256") => self.f(
+        // The decision is the scenario checks' GPT-10 rule (AS-04 asks the same of the metadata).
+        let f = match gpt_10_rule(meta) {
+            Ok(()) => self.f(
                 id,
                 Status::Success,
-                format!("code_challenge_methods_supported: {}", Value::Array(m.clone())),
+                format!(
+                    "code_challenge_methods_supported: {}",
+                    meta.get("code_challenge_methods_supported").cloned().unwrap_or_default()
+                ),
                 self.meta_seq(),
             ),
-            Some(m) => with_remedy(
-                self.f(
-                    id,
-                    Status::Failure,
-                    format!("code_challenge_methods_supported is {}, without S256{refuse}", Value::Array(m.clone())),
-                    self.meta_seq(),
-                ),
-                remedy,
-            ),
-            None => with_remedy(
+            Err(Value::Null) => with_remedy(
                 self.f(
                     id,
                     Status::Failure,
                     format!("the metadata has no code_challenge_methods_supported{refuse}"),
+                    self.meta_seq(),
+                ),
+                remedy,
+            ),
+            Err(m) => with_remedy(
+                self.f(
+                    id,
+                    Status::Failure,
+                    format!("code_challenge_methods_supported is {m}, without S256{refuse}"),
                     self.meta_seq(),
                 ),
                 remedy,
@@ -601,7 +627,7 @@ impl<'a> J<'a> {
                         format!(
                             "CIMD is advertised, but none of the methods ChatGPT's document can use ({ours}) is in \
                              token_endpoint_auth_methods_supported ({theirs}); ChatGPT used {} instead",
-                            super::run::kind_name(c.kind)
+                            kind_name(c.kind)
                         ),
                         self.meta_seq(),
                     ),
@@ -634,8 +660,7 @@ impl<'a> J<'a> {
         }
         let id_url = self.o.registered.as_ref().map(|c| c.client_id.clone()).unwrap_or_default();
         let path = url::Url::parse(&id_url).map(|u| u.path().to_owned()).unwrap_or_default();
-        let fetches: Vec<_> =
-            self.o.client.cimd_fetches().into_iter().filter(|f| f.path == path && f.status == 200).collect();
+        let fetches: Vec<_> = self.o.cimd_fetches.iter().filter(|f| f.path == path && f.status == 200).collect();
         let ex = self.seqs(Phase::Authorize);
         if let Some(first) = fetches.first() {
             return vec![self.f(
@@ -705,7 +730,7 @@ impl<'a> J<'a> {
             (_, Some(c)) => vec![self.f(
                 "GPT-04",
                 Status::Success,
-                format!("ChatGPT got a {} client ({})", super::run::kind_name(c.kind), c.auth_method),
+                format!("ChatGPT got a {} client ({})", kind_name(c.kind), c.auth_method),
                 [self.seqs(Phase::Registration), self.meta_seq()].concat(),
             )],
             (Some(f), None) if f.phase == Phase::Registration => vec![self.f(
@@ -724,7 +749,7 @@ impl<'a> J<'a> {
                 Some(c) => self.f(
                     "GPT-05",
                     Status::Skipped,
-                    format!("{} got its client by {}, not DCR", self.o.profile.name, super::run::kind_name(c.kind)),
+                    format!("{} got its client by {}, not DCR", self.o.profile.name, kind_name(c.kind)),
                     vec![],
                 ),
                 None if self.failure().is_some_and(|f| f.kind == FailureKind::NoClient) => self.f(
@@ -799,7 +824,7 @@ impl<'a> J<'a> {
             return vec![self.f("GPT-17", Status::Skipped, "no registration was sent in this run", vec![])];
         }
         let ex: Vec<u32> = regs.iter().map(|e| e.seq).collect();
-        if let Some(e) = regs.iter().find(|e| e.status == Some(429)) {
+        if let Err(e) = gpt_17_rule(regs.iter().copied()) {
             let retry = e.response_header("retry-after").map(|r| format!(" (Retry-After: {r})")).unwrap_or_default();
             return vec![with_remedy(
                 self.f(
@@ -914,7 +939,7 @@ impl<'a> J<'a> {
             &format!(
                 "an authorization request with redirect_uri {}{}",
                 self.o.registered.as_ref().map(|c| c.redirect_uri.trim_end_matches('/')).unwrap_or_default(),
-                super::run::UNREGISTERED_SUFFIX
+                super::observations::UNREGISTERED_SUFFIX
             ),
             remedy,
         )]
@@ -1108,7 +1133,7 @@ impl<'a> J<'a> {
         let consequence = if gpt {
             format!(
                 " — an MCP server that validates aud (as it must) rejects the token, and ChatGPT shows \"{}\"",
-                crate::catalogue::get("GPT-08").and_then(|r| r.chatgpt_says("")).unwrap_or_default()
+                harness::catalogue::get("GPT-08").and_then(|r| r.chatgpt_says("")).unwrap_or_default()
             )
         } else {
             String::new()
@@ -1270,6 +1295,17 @@ impl<'a> J<'a> {
             .collect()
     }
 
+    /// Whether a refresh failed ChatGPT, by the scenario checks' GPT-15 rule over its exchange
+    /// (the client's own refusal when no answer was recorded); what it answered.
+    fn refresh_refused(&self, step: &Step) -> Option<String> {
+        let answer = step.seq.and_then(|q| self.t.exchanges.iter().find(|e| e.seq == q));
+        match (answer.map(gpt_15_rule), &step.result) {
+            (Some(Ok(())), _) | (None, Ok(_)) => None,
+            (_, Err(f)) => Some(refusal(f)),
+            (Some(Err(got)), Ok(_)) => Some(got),
+        }
+    }
+
     fn gpt15(&self) -> Vec<Finding> {
         let Ok(a) = &self.o.result else { return vec![self.untestable("GPT-15", "no tokens were issued")] };
         let method = a.client.auth_method.clone();
@@ -1280,7 +1316,7 @@ impl<'a> J<'a> {
         );
         let Some(r) = &self.o.refresh else { return vec![self.untestable("GPT-15", "no refresh was attempted")] };
         let Some(first) = &r.first else {
-            let says = crate::catalogue::get("GPT-15").and_then(|r| r.chatgpt_says("")).unwrap_or_default();
+            let says = harness::catalogue::get("GPT-15").and_then(|r| r.chatgpt_says("")).unwrap_or_default();
             return vec![with_remedy(
                 self.f(
                     "GPT-15",
@@ -1293,21 +1329,18 @@ impl<'a> J<'a> {
                 remedy,
             )];
         };
-        if let Err(f) = &first.result {
+        if let Some(got) = self.refresh_refused(first) {
             return vec![with_remedy(
-                self.f("GPT-15", Status::Failure, format!("the refresh grant answered {}", super::run::refusal(f)), ex),
+                self.f("GPT-15", Status::Failure, format!("the refresh grant answered {got}"), ex),
                 remedy,
             )];
         }
-        if let Some(Err(f)) = r.second.as_ref().map(|s| &s.result) {
+        if let Some(got) = r.second.as_ref().and_then(|s| self.refresh_refused(s)) {
             return vec![with_remedy(
                 self.f(
                     "GPT-15",
                     Status::Failure,
-                    format!(
-                        "the second refresh, with the refresh token the first returned, answered {}",
-                        super::run::refusal(f)
-                    ),
+                    format!("the second refresh, with the refresh token the first returned, answered {got}"),
                     ex,
                 ),
                 remedy,
@@ -1378,10 +1411,7 @@ impl<'a> J<'a> {
         match r.replay.as_ref().map(|s| &s.result) {
             Some(Err(f)) => vec![judged(
                 true,
-                format!(
-                    "a new refresh token on every refresh, and the used one is refused ({})",
-                    super::run::refusal(f)
-                ),
+                format!("a new refresh token on every refresh, and the used one is refused ({})", refusal(f)),
             )],
             Some(Ok(again)) if public => vec![self.reuse_window(r, again, remedy)],
             Some(Ok(_)) => vec![judged(false, "rotated, but the used refresh token still works".into())],
@@ -1392,7 +1422,12 @@ impl<'a> J<'a> {
     /// AS-18 for a public client whose used refresh token was accepted again at once: a reuse
     /// window (INFO, with its length as far as observed) when a replay after the wait is refused;
     /// FAILURE when the used token still works after it.
-    fn reuse_window(&self, r: &super::run::RefreshObs, again: &mock_client::Tokens, remedy: &str) -> Finding {
+    fn reuse_window(
+        &self,
+        r: &super::observations::RefreshObs,
+        again: &super::observations::TokensObs,
+        remedy: &str,
+    ) -> Finding {
         let ex = self.refresh_seqs();
         let first_rt = r.first.as_ref().and_then(|s| s.result.as_ref().ok()).and_then(|t| t.refresh_token.clone());
         let handed = match (&again.refresh_token, &first_rt) {
@@ -1440,7 +1475,7 @@ impl<'a> J<'a> {
                          was accepted again at once ({handed}) and refused {waited} s later ({}){family}. A short \
                          documented window (Auth0's reuse interval, Okta's grace period) is common; OAuth 2.1 \
                          §4.3.1 asks for none",
-                        super::run::refusal(f)
+                        refusal(f)
                     ),
                     ex,
                 )
@@ -1565,7 +1600,10 @@ impl<'a> J<'a> {
             out.push(self.probe_check(
                 "PCC-6",
                 probe::FOREIGN_REGISTRATION,
-                &format!("a registration with a redirect URI on a foreign host ({})", super::run::FOREIGN_REDIRECT),
+                &format!(
+                    "a registration with a redirect URI on a foreign host ({})",
+                    super::observations::FOREIGN_REDIRECT
+                ),
                 "",
             ));
         }
@@ -1717,7 +1755,7 @@ fn without_query(u: &str) -> String {
             u.set_fragment(None);
             u.to_string()
         }
-        Err(_) => one_line(u, 160),
+        Err(_) => one_line_capped(u, 160),
     }
 }
 
@@ -1727,14 +1765,7 @@ fn response_gist(e: &Exchange) -> Option<String> {
     let (_, rest) = x.split_once(" → ")?;
     let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit()).trim();
     let rest = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')).unwrap_or(rest);
-    (!rest.is_empty()).then(|| one_line(rest, 160))
-}
-
-/// Server text made fit for one line of any report: control characters (terminal escapes
-/// included) become spaces, whitespace runs collapse, and it is cut at `max` characters.
-pub(crate) fn one_line(s: &str, max: usize) -> String {
-    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    shorten(&clean.split_whitespace().collect::<Vec<_>>().join(" "), max)
+    (!rest.is_empty()).then(|| one_line_capped(rest, 160))
 }
 
 fn human_secs(s: i64) -> String {
@@ -1781,78 +1812,16 @@ fn mapped_check(pcc: &str, mapped: &str, r: &[Finding]) -> Finding {
     f
 }
 
-/// One line per exchange, for evidence: `POST http://…/token → 400 {"error":"invalid_grant",…}`.
-pub fn excerpt(e: &Exchange) -> String {
-    let mut s = format!("{} {}", e.method, shorten(&e.url, 160));
-    match (e.status, &e.error) {
-        (Some(st), _) => {
-            s.push_str(&format!(" → {st}"));
-            if let Some(l) = e.response_header("location") {
-                s.push_str(&format!(" Location: {}", shorten(l, 160)));
-            }
-            if let Some(b) = e.response_body.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
-                let lower = b.to_ascii_lowercase();
-                if lower.starts_with("<!doctype") || lower.starts_with("<html") || lower.contains("<body") {
-                    let title = lower
-                        .find("<title>")
-                        .and_then(|i| b.get(i + 7..).and_then(|r| r.split("</").next()))
-                        .map(|t| format!(": \"{}\"", t.trim()))
-                        .unwrap_or_default();
-                    s.push_str(&format!(" (HTML page{title})"));
-                } else {
-                    s.push(' ');
-                    s.push_str(&shorten(&b.split_whitespace().collect::<Vec<_>>().join(" "), 200));
-                }
-            }
-        }
-        (None, Some(err)) => s.push_str(&format!(" → no response: {err}")),
-        (None, None) => s.push_str(" → no response"),
-    }
-    s
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max { s.to_owned() } else { s.chars().take(max - 1).chain(['…']).collect() }
-}
-
-/// Replaces every secret any run handled, in every string of the certification (transcripts
-/// included), by `[redacted]`, in any encoding. Each text and transcript was already redacted with
-/// its own run's placeholders: this catches a value that strayed into another run's text (the AS
-/// echoing one run's credential in a later run's answer).
-fn scrub(c: &mut Certification, secrets: &[String]) {
-    fn walk(v: &mut Value, r: &mock_client::redact::Redactor) {
-        match v {
-            Value::String(s) => *s = r.hide(s),
-            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, r)),
-            Value::Object(m) => m.values_mut().for_each(|x| walk(x, r)),
-            _ => {}
-        }
-    }
-    let mut values: Vec<&String> = secrets.iter().filter(|s| s.len() >= 8).collect();
-    values.sort();
-    values.dedup();
-    let r = mock_client::redact::Redactor::new(values.into_iter().map(|s| (s.clone(), "[redacted]".to_owned())));
-    let Ok(mut v) = serde_json::to_value(&*c) else { return };
-    walk(&mut v, &r);
-    if let Ok(back) = serde_json::from_value(v) {
-        *c = back;
-    }
-}
-
 /// Judges every run and assembles the certification.
-pub(crate) fn certification(
-    cfg: &CertifyConfig,
-    runs: Vec<Obs>,
-    mut notes: Vec<String>,
-    started_at: String,
-    duration_ms: u64,
-) -> Certification {
+///
+/// Pure: reads only the observations (already redacted), so a saved certification judged again
+/// gives the same items.
+pub fn certification(cfg: &Observations) -> Certification {
+    let runs = &cfg.runs;
+    let mut notes = cfg.notes.clone();
     let mut per_run: Vec<BTreeMap<&'static str, Vec<Finding>>> = Vec::new();
-    let mut raw: Vec<Transcript> = Vec::new();
-    let mut redacted: Vec<Transcript> = Vec::new();
-    for o in &runs {
-        let t = o.client.transcript();
-        let j = J { o, cfg, t: t.clone() };
+    for o in runs {
+        let j = J { o, cfg, t: &o.transcript };
         let mut m = j.all();
         for def in ITEMS.iter().filter(|d| !d.maps_to.is_empty()) {
             let mut checks: Vec<Finding> = m.get(def.id).cloned().unwrap_or_default();
@@ -1865,18 +1834,7 @@ pub(crate) fn certification(
                 m.insert(def.id, checks);
             }
         }
-        for checks in m.values_mut() {
-            for f in checks.iter_mut() {
-                f.description = t.redact_text(&f.description);
-                f.name = t.redact_text(&f.name);
-                if !f.details.is_null() {
-                    f.details = t.redact_value(&f.details);
-                }
-            }
-        }
         per_run.push(m);
-        redacted.push(t.redacted());
-        raw.push(t);
     }
 
     let mut items = Vec::new();
@@ -1893,7 +1851,7 @@ pub(crate) fn certification(
             seqs.dedup();
             let evidence = seqs
                 .iter()
-                .filter_map(|s| redacted[i].exchanges.iter().find(|e| e.seq == *s))
+                .filter_map(|s| o.transcript.exchanges.iter().find(|e| e.seq == *s))
                 .map(|e| Evidence { seq: e.seq, excerpt: excerpt(e) })
                 .collect();
             results.push(ItemResult { run: o.key.clone(), status, untestable, checks: checks.clone(), evidence });
@@ -1927,25 +1885,18 @@ pub(crate) fn certification(
 
     let profile_runs: Vec<ProfileRun> = runs
         .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let t = &raw[i];
-            let failure = o.result.as_ref().err().map(|f| {
-                let mut f = f.clone();
-                f.message = t.redact_text(&f.message);
-                f.cause = t.redact_text(&f.cause);
-                f
-            });
+        .map(|o| {
+            let failure = o.result.as_ref().err().cloned();
             ProfileRun {
                 key: o.key.clone(),
                 profile: o.profile.name.clone(),
                 display: o.profile.display.clone(),
                 purpose: o.purpose.clone(),
-                verdict: t.redact_text(&super::run::verdict_line(o)),
+                verdict: o.verdict_line(),
                 failure,
-                client: o.registered.as_ref().map(|c| format!("{} {}", super::run::kind_name(c.kind), c.auth_method)),
-                cimd_fetches: o.client.cimd_fetches(),
-                transcript: redacted[i].clone(),
+                client: o.registered.as_ref().map(|c| format!("{} {}", kind_name(c.kind), c.auth_method)),
+                cimd_fetches: o.cimd_fetches.clone(),
+                transcript: o.transcript.clone(),
                 duration_ms: o.duration_ms,
             }
         })
@@ -1974,10 +1925,9 @@ pub(crate) fn certification(
     // A sign-in the harness could not pass comes first: until it works, the rest says little.
     let logins: Vec<(String, String)> = runs
         .iter()
-        .enumerate()
-        .filter_map(|(i, o)| {
-            let j = J { o, cfg, t: raw[i].clone() };
-            j.login_failure().map(|(l, _)| (o.key.clone(), raw[i].redact_text(&l)))
+        .filter_map(|o| {
+            let j = J { o, cfg, t: &o.transcript };
+            j.login_failure().map(|(l, _)| (o.key.clone(), l))
         })
         .collect();
     let verdict = match logins.first() {
@@ -2009,11 +1959,11 @@ pub(crate) fn certification(
     let mut cert = Certification {
         kind: "connector-harness idp certification".to_owned(),
         harness_version: env!("CARGO_PKG_VERSION").to_owned(),
-        started_at,
-        duration_ms,
+        started_at: cfg.started_at.clone(),
+        duration_ms: cfg.duration_ms,
         issuer: cfg.issuer.clone(),
         resource: cfg.resource.clone(),
-        login: cfg_login(cfg),
+        login: cfg.login.describe(),
         status,
         verdict,
         runs: profile_runs,
@@ -2022,20 +1972,7 @@ pub(crate) fn certification(
         totals: Default::default(),
     };
     cert.totals = cert.totals();
-    let secrets: Vec<String> = raw.iter().flat_map(|t| t.secrets.iter().map(|s| s.value.clone())).collect();
-    scrub(&mut cert, &secrets);
     cert
-}
-
-fn cfg_login(cfg: &CertifyConfig) -> String {
-    match &cfg.login {
-        mock_client::LoginDriver::Auto => "auto".into(),
-        mock_client::LoginDriver::Form { fields } => {
-            let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-            if names.is_empty() { "form".into() } else { format!("form ({})", names.join(", ")) }
-        }
-        mock_client::LoginDriver::Manual => "manual".into(),
-    }
 }
 
 #[cfg(test)]
@@ -2063,8 +2000,8 @@ mod tests {
 
     #[test]
     fn server_text_is_one_clean_line() {
-        assert_eq!(one_line("Invalid\x1b[31m  password\n\r\tplease", 80), "Invalid [31m password please");
-        assert_eq!(one_line(&"x".repeat(300), 10).chars().count(), 10);
+        assert_eq!(one_line_capped("Invalid\x1b[31m  password\n\r\tplease", 80), "Invalid\\x1b[31m password please");
+        assert_eq!(one_line_capped(&"x".repeat(300), 10), format!("{}… (300 bytes)", "x".repeat(10)));
         assert_eq!(without_query("http://127.0.0.1:1/login?session=abc#f"), "http://127.0.0.1:1/login");
     }
 

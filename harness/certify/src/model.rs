@@ -5,8 +5,8 @@
 use mock_client::{CimdFetch, Failure, Transcript};
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue::Level;
-use crate::model::{Finding, Status};
+use harness::catalogue::Level;
+use harness::model::{Finding, Status};
 
 /// A whole certification of one authorization server.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
-//! Driving the certification: one ChatGPT flow per profile straight at the issuer, then the
-//! requests a certification adds (token inspection, refreshes, negative probes), all recorded; the
-//! observations go to [`crate::certify::judge`].
+//! Observing: one ChatGPT flow per profile straight at the issuer, then the requests a
+//! certification adds (token inspection, refreshes, negative probes), all recorded, and turned
+//! into redacted [`Observations`] — the only thing [`crate::judge`] reads.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -12,24 +12,23 @@ use mock_client::http::{Limits, Req};
 use mock_client::profile::{DcrAuthRule, Profile, RegistrationKind};
 use mock_client::{
     AuthVariant, Authorized, Client, ConnectOptions, Discovered, Failure, FailureKind, LoginDriver, Phase,
-    ProbeAuthorization, RegisteredClient, SecretKind, StaticCredentials, Tokens,
+    ProbeAuthorization, RegisteredClient, SecretKind, StaticCredentials,
 };
 use serde_json::{Value, json};
 use url::Url;
 
-use super::model::Certification;
+use super::observations::{
+    AuthorizedObs, CimdMode, ClientObs, DiscoveredObs, Observations, Probe, ProbeOutcome, RefreshObs, RunKind, RunObs,
+    Step, TokensObs, probe,
+};
+use super::text::{excerpt, refusal};
 use super::token::{Signature, TokenView};
 
 /// ChatGPT's profiles, certified when none is named.
 pub const DEFAULT_PROFILES: [&str; 3] = ["chatgpt-2025-dcr", "chatgpt-2025-09-dcr-basic", "chatgpt-2026-cimd"];
 /// The resource asked for when none is given.
 pub const DEFAULT_RESOURCE: &str = "https://mcp.example.com/mcp";
-/// A resource the user never authorizes (the AS-20 probe asks for a token for it).
-pub const FOREIGN_RESOURCE: &str = "https://foreign-resource.example/mcp";
-/// A redirect URI on a host that is not ChatGPT's (the registration-policy probe).
-pub const FOREIGN_REDIRECT: &str = "https://attacker.example/callback";
-/// The path segment appended to the client's redirect URI by the exact-match probe.
-pub const UNREGISTERED_SUFFIX: &str = "/connector-harness-unregistered";
+pub use super::observations::{FOREIGN_REDIRECT, FOREIGN_RESOURCE, UNREGISTERED_SUFFIX};
 /// The key of the public-client probe's run.
 pub const PUBLIC_RUN: &str = "public-client";
 
@@ -128,81 +127,9 @@ pub enum CertifyError {
     Harness(String),
 }
 
-/// Why a run does or does not exercise Client ID Metadata Documents.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum CimdMode {
-    /// The profile does not use CIMD.
-    NotInProfile,
-    /// A static client was given; the profile uses it first.
-    StaticClient,
-    /// The IdP could not fetch the harness's document (not loopback, no `cimd_base`).
-    Unreachable(String),
-    /// The IdP refused the harness's loopback `http://` document URL without fetching it (an
-    /// https-only rule, as the CIMD draft's SSRF advice suggests): CIMD is not testable here, and
-    /// the profile ran again without it.
-    LoopbackRefused(String),
-    /// The profile may use CIMD.
-    Available,
-}
-
-/// Which kind of run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RunKind {
-    /// A ChatGPT profile's flow with every probe.
-    Profile,
-    /// The AS-18 public-client probe: the flow and the refreshes only.
-    PublicClient,
-}
-
-/// A negative probe's outcome, judged when it ran.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ProbeOutcome {
-    /// The IdP behaved as it must.
-    Pass(String),
-    /// It did not.
-    Fail(String),
-    /// Neither clearly (WARNING).
-    Unclear(String),
-    /// A page needs a person and the run may not involve one (SKIPPED).
-    NeedsUser(String),
-    /// The probe could not run (a prerequisite failed).
-    NotRun(String),
-    /// Recorded, not judged (INFO).
-    Info(String),
-}
-
-/// A probe: its outcome and the exchanges that show it.
-#[derive(Debug, Clone)]
-pub(crate) struct Probe {
-    pub outcome: ProbeOutcome,
-    pub seqs: Vec<u32>,
-}
-
-/// One token request of the refresh sequence.
-#[derive(Debug, Clone)]
-pub(crate) struct Step {
-    pub result: Result<Tokens, Failure>,
-    pub seq: Option<u32>,
-}
-
-/// The refresh sequence: refresh, refresh again with what the first returned, replay the first
-/// refresh token (when it was rotated) at once; for a public client whose replay was accepted,
-/// replay it again after [`CertifyConfig::reuse_wait`] and, when that is refused, try the newest
-/// refresh token (was the family revoked?).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct RefreshObs {
-    pub first: Option<Step>,
-    pub rotated: Option<bool>,
-    pub second: Option<Step>,
-    pub replay: Option<Step>,
-    /// Seconds waited before `late_replay`.
-    pub waited: u64,
-    pub late_replay: Option<Step>,
-    pub newest_after: Option<Step>,
-}
-
-/// Everything one run observed.
-pub(crate) struct Obs {
+/// Everything one run observed, with the live client still attached (for the probes that depend
+/// on what came before); [`Obs::finish`] makes it data.
+struct Obs {
     pub key: String,
     pub kind: RunKind,
     pub profile: Profile,
@@ -219,27 +146,76 @@ pub(crate) struct Obs {
     pub duration_ms: u64,
 }
 
-/// Probe names.
-pub(crate) mod probe {
-    pub const PLAIN: &str = "pkce-plain";
-    pub const VERIFIER: &str = "wrong-verifier";
-    pub const REDIRECT: &str = "redirect-mismatch";
-    pub const FOREIGN_RESOURCE: &str = "foreign-resource";
-    pub const CODE_REPLAY: &str = "code-replay";
-    pub const CIMD_ID_MISMATCH: &str = "cimd-client-id-mismatch";
-    pub const CIMD_NO_REDIRECTS: &str = "cimd-no-redirect-uris";
-    pub const FOREIGN_REGISTRATION: &str = "foreign-redirect-registration";
+impl Obs {
+    /// The run as data, with its raw transcript (whose secrets redact it).
+    fn finish(self) -> (RunObs, mock_client::Transcript) {
+        let t = self.client.transcript();
+        let run = RunObs {
+            key: self.key,
+            kind: self.kind,
+            profile: self.profile,
+            purpose: self.purpose,
+            transcript: t.redacted(),
+            cimd_fetches: self.client.cimd_fetches(),
+            result: self.result.map(|a| AuthorizedObs {
+                client: ClientObs::from(&a.client),
+                scopes: a.scopes,
+                callback: a.callback,
+                tokens: TokensObs::from(&a.tokens),
+                token_seq: a.token_seq,
+            }),
+            discovered: self.discovered.map(|d| DiscoveredObs { metadata: d.metadata, metadata_url: d.metadata_url }),
+            registered: self.registered.as_ref().map(ClientObs::from),
+            cimd: self.cimd,
+            token: self.token,
+            token_seqs: self.token_seqs,
+            refresh: self.refresh,
+            probes: self.probes.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            duration_ms: self.duration_ms,
+        };
+        (run, t)
+    }
+}
+
+/// Every string of `run` redacted with its transcript's placeholders (the transcript itself
+/// already is).
+fn redact_run(run: RunObs, t: &mock_client::Transcript) -> Result<RunObs, CertifyError> {
+    let v = serde_json::to_value(&run).map_err(|e| CertifyError::Harness(format!("observations: {e}")))?;
+    serde_json::from_value(t.redact_value(&v)).map_err(|e| CertifyError::Harness(format!("observations: {e}")))
+}
+
+/// Replaces every secret any run handled, in every string of the observations, by `[redacted]`,
+/// in any encoding. Each run was already redacted with its own placeholders: this catches a value
+/// that strayed into another run's text (the AS echoing one run's credential in a later run's
+/// answer).
+fn scrub(o: &mut Observations, secrets: &[String]) {
+    fn walk(v: &mut Value, r: &mock_client::redact::Redactor) {
+        match v {
+            Value::String(s) => *s = r.hide(s),
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, r)),
+            Value::Object(m) => m.values_mut().for_each(|x| walk(x, r)),
+            _ => {}
+        }
+    }
+    let mut values: Vec<&String> = secrets.iter().filter(|s| s.len() >= 8).collect();
+    values.sort();
+    values.dedup();
+    let r = mock_client::redact::Redactor::new(values.into_iter().map(|s| (s.clone(), "[redacted]".to_owned())));
+    let Ok(mut v) = serde_json::to_value(&*o) else { return };
+    walk(&mut v, &r);
+    if let Ok(back) = serde_json::from_value(v) {
+        *o = back;
+    }
 }
 
 fn is_loopback(u: &Url) -> bool {
     mock_client::http::is_loopback(u)
 }
 
-/// Certifies the issuer: every profile's flow and probes, the public-client probe when needed,
-/// judged into items.
-pub async fn certify(cfg: &CertifyConfig) -> Result<Certification, CertifyError> {
+/// Observes the issuer: every profile's flow and probes, the public-client probe when needed.
+pub async fn observe(cfg: &CertifyConfig) -> Result<Observations, CertifyError> {
     let started = Instant::now();
-    let started_at = crate::clock::now_rfc3339();
+    let started_at = harness::clock::now_rfc3339();
     let check = mock_client::http::Recorder::new(cfg.limits.clone());
     if let Ok(u) = Url::parse(&cfg.issuer) {
         // The issuer is the target: allowed whatever address it has (what it names is checked).
@@ -301,20 +277,22 @@ pub async fn certify(cfg: &CertifyConfig) -> Result<Certification, CertifyError>
             foreign_registration_done = probed_before;
             obs = run_one(cfg, key, RunKind::Profile, profile, purpose, mode, &mut foreign_registration_done).await?;
         }
-        cfg.say(&format!("  {}", verdict_line(&obs)));
-        runs.push(obs);
+        let (run, t) = obs.finish();
+        cfg.say(&format!("  {}", run.verdict_line()));
+        runs.push((run, t));
     }
 
     // AS-18 is about public clients: test one when no profile had one.
-    let public_tested = runs.iter().any(|o| {
+    let public_tested = runs.iter().map(|(o, _)| o).any(|o| {
         o.registered.as_ref().is_some_and(|c| c.auth_method == "none")
             && o.refresh.as_ref().is_some_and(|r| r.first.is_some())
     });
     let can_register = runs
         .iter()
+        .map(|(o, _)| o)
         .find_map(|o| o.discovered.as_ref().and_then(|d| d.meta("registration_endpoint")).map(|_| o.profile.clone()));
     if !public_tested && let Some(base) = can_register {
-        let profile = public_profile(base, &runs);
+        let profile = public_profile(base, runs.iter().map(|(o, _)| o));
         cfg.say(&format!("certifying {} with a public client (AS-18 refresh rotation)", cfg.issuer));
         let purpose = "AS-18: refresh-token rotation is required for public clients; no ChatGPT profile got one, so \
                        a public client (ChatGPT's DCR body with token_endpoint_auth_method none) is registered"
@@ -330,31 +308,29 @@ pub async fn certify(cfg: &CertifyConfig) -> Result<Certification, CertifyError>
             &mut done,
         )
         .await?;
-        cfg.say(&format!("  {}", verdict_line(&obs)));
-        runs.push(obs);
+        let (run, t) = obs.finish();
+        cfg.say(&format!("  {}", run.verdict_line()));
+        runs.push((run, t));
     }
 
-    Ok(super::judge::certification(cfg, runs, notes, started_at, started.elapsed().as_millis() as u64))
-}
-
-pub(crate) fn verdict_line(o: &Obs) -> String {
-    match &o.result {
-        Ok(a) => format!(
-            "{} would get a token from this IdP ({} client, {})",
-            o.profile.display,
-            kind_name(a.client.kind),
-            a.client.auth_method
-        ),
-        Err(f) => format!("{} would fail: \"{}\" — because {}", o.profile.display, f.message, f.cause),
+    let secrets: Vec<String> = runs.iter().flat_map(|(_, t)| t.secrets.iter().map(|s| s.value.clone())).collect();
+    let mut redacted = Vec::new();
+    for (run, t) in runs {
+        redacted.push(redact_run(run, &t)?);
     }
-}
-
-pub(crate) fn kind_name(k: RegistrationKind) -> &'static str {
-    match k {
-        RegistrationKind::Static => "static",
-        RegistrationKind::Cimd => "CIMD",
-        RegistrationKind::Dcr => "DCR",
-    }
+    let mut o = Observations {
+        format: super::observations::FORMAT.to_owned(),
+        harness_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        issuer: cfg.issuer.clone(),
+        resource: cfg.resource.clone(),
+        login: (&cfg.login).into(),
+        notes,
+        runs: redacted,
+    };
+    scrub(&mut o, &secrets);
+    Ok(o)
 }
 
 fn cimd_mode(cfg: &CertifyConfig, p: &Profile, issuer: &Url) -> CimdMode {
@@ -410,7 +386,7 @@ fn loopback_refusal(o: &Obs) -> Option<String> {
     if o.client.cimd_fetches().iter().any(|x| x.path == url.path()) {
         return None;
     }
-    let answer = super::judge::excerpt(e);
+    let answer = excerpt(e);
     let answer = answer.split_once(" → ").map(|(_, r)| r.to_owned()).unwrap_or(answer);
     Some(t.redact_text(&format!(
         "Client ID Metadata Documents not testable here: the IdP refused the harness's document URL {} without \
@@ -418,7 +394,7 @@ fn loopback_refusal(o: &Obs) -> Option<String> {
          https://chatgpt.com/…). To test CIMD, pass --cimd-base https://… served by a tunnel to --cimd-port; this \
          flow ran again with ChatGPT's DCR fallback",
         c.client_id,
-        crate::certify::judge::one_line(&answer, 200)
+        crate::text::one_line_capped(&answer, 200)
     )))
 }
 
@@ -437,9 +413,8 @@ fn rebase_cimd(p: &mut Profile, base: Option<&str>) {
 
 /// A public DCR client with ChatGPT's registration body: the first run's profile that registers
 /// with DCR (else the first run's), asking for `token_endpoint_auth_method: none`.
-fn public_profile(fallback: Profile, runs: &[Obs]) -> Profile {
+fn public_profile<'a>(fallback: Profile, runs: impl Iterator<Item = &'a RunObs>) -> Profile {
     let mut p = runs
-        .iter()
         .map(|o| o.profile.clone())
         .find(|p| p.registration.priority.value.contains(&RegistrationKind::Dcr))
         .unwrap_or(fallback);
@@ -543,14 +518,6 @@ async fn start_host(client: &mut Client, port: u16) -> Result<(), CertifyError> 
     Err(CertifyError::Harness(last))
 }
 
-/// The error part of a failed request's cause: `HTTP 400: invalid_grant (…)`.
-pub(crate) fn refusal(f: &Failure) -> String {
-    match f.cause.find("answered ") {
-        Some(i) => f.cause[i + "answered ".len()..].to_owned(),
-        None => f.cause.clone(),
-    }
-}
-
 /// The access token as an MCP server sees it: JWT header and claims, signature against the JWKS,
 /// or introspection for an opaque token.
 async fn inspect(o: &mut Obs, auth: &Authorized) {
@@ -596,7 +563,10 @@ async fn inspect(o: &mut Obs, auth: &Authorized) {
 async fn step(client: &mut Client, phase: Phase, rt: &str) -> Step {
     let first = client.next_seq();
     let result = client.refresh_with(phase, rt).await;
-    Step { result, seq: (first < client.next_seq()).then(|| client.next_seq() - 1) }
+    Step {
+        result: result.map(|t| TokensObs::from(&t)),
+        seq: (first < client.next_seq()).then(|| client.next_seq() - 1),
+    }
 }
 
 async fn refreshes(cfg: &CertifyConfig, client: &mut Client, auth: &Authorized) -> RefreshObs {
@@ -651,7 +621,7 @@ fn answered(client: &Client, f: &Failure) -> String {
     let t = client.transcript();
     match f.seq.and_then(|s| t.exchanges.iter().find(|e| e.seq == s)) {
         Some(e) if e.status.is_some() => {
-            let x = super::judge::excerpt(e);
+            let x = excerpt(e);
             x.split_once(" → ").map(|(_, r)| format!("HTTP {r}")).unwrap_or(x)
         }
         _ => refusal(f),
@@ -923,7 +893,7 @@ mod tests {
     #[test]
     fn the_public_client_probe_registers_with_none() {
         let base = mock_client::profile::builtin("chatgpt-2025-09-dcr-basic").unwrap();
-        let p = public_profile(base, &[]);
+        let p = public_profile(base, std::iter::empty());
         assert_eq!(p.registration.priority.value, [RegistrationKind::Dcr]);
         assert_eq!(p.registration.dcr_body.value["token_endpoint_auth_method"], "none");
         assert_eq!(p.registration.dcr_auth_rule.value, DcrAuthRule::RequireRequested);
@@ -946,9 +916,9 @@ mod tests {
             ),
             (CertifyConfig { cimd_base: Some("http://tunnel.example".into()), ..cfg("http://127.0.0.1:9") }, "https"),
         ] {
-            match certify(&c).await {
+            match observe(&c).await {
                 Err(CertifyError::Usage(e)) => assert!(e.contains(words), "{e}"),
-                other => panic!("{words}: {:?}", other.map(|c| c.verdict)),
+                other => panic!("{words}: {:?}", other.map(|c| c.issuer)),
             }
         }
     }

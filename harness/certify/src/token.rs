@@ -6,7 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 /// How the signature check went.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Signature {
     /// Verified with this key.
     Verified {
@@ -24,7 +25,7 @@ pub enum Signature {
 }
 
 /// What the harness learned about one access token.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenView {
     /// The JOSE header, when the token is a JWT.
     pub header: Option<Map<String, Value>>,
