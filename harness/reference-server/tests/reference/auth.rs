@@ -1,7 +1,7 @@
 //! Authentication of every MCP request: 401/400/403 challenges and token validation.
 
 use crate::common::*;
-use harness::reference::Tool;
+use reference_server::Tool;
 use mock_idp::NegativeToken;
 use reqwest::Method;
 use serde_json::json;

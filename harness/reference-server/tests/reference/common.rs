@@ -1,7 +1,7 @@
 //! Shared helpers: a mock IdP plus a reference server, a no-redirect client, JSON-RPC bodies and a
 //! `WWW-Authenticate` parser.
 
-use harness::reference::{ReferenceHandle, ReferenceServer};
+use reference_server::{ReferenceHandle, ReferenceServer};
 use mock_idp::{IdpHandle, MintRequest, MockIdp, Signing};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};

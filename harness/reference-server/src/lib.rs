@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use harness::reference::{Fault, ReferenceServer};
+//! use reference_server::{Fault, ReferenceServer};
 //! let idp = mock_idp::MockIdp::builder().start().await?;
 //! let server = ReferenceServer::builder().issuer(idp.issuer()).jwks_uri(idp.jwks_uri()).start().await?;
 //! let token = idp.mint_valid(server.url(), &["mcp:read"])?;
