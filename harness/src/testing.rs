@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::model::RunReport;
-use crate::reference::{ReferenceHandle, ReferenceServer};
+use reference_server::{ReferenceHandle, ReferenceServer};
 use crate::runner::{RunOptions, RunSettings};
 
 /// A running mock IdP with the default, spec-following configuration.

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
-use crate::reference::{ReferenceHandle, ReferenceServer};
+use reference_server::{ReferenceHandle, ReferenceServer};
 use crate::scenario::TargetSpec;
 
 /// The server under test could not be started (a harness error, not a finding).
