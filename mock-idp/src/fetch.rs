@@ -9,7 +9,8 @@
 
 use net_policy::resolver::{PolicyResolver, SystemLookup};
 use serde_json::Value;
-use std::sync::{Arc, RwLock};
+use parking_lot::RwLock;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Mutex, MutexGuard};
+use parking_lot::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::config::ReferenceConfig;
@@ -84,15 +84,6 @@ impl AppState {
     /// The path-suffixed PRM URL (RFC 9728 §3.1: the well-known segment inserted before the path).
     pub(crate) fn prm_url_path(&self) -> String {
         format!("{}{PRM_WELL_KNOWN}{}", self.origin, self.config.mcp_path)
-    }
-
-    pub(crate) fn sessions(&self) -> MutexGuard<'_, SessionStore> {
-        // A panic while holding the lock would be our bug; keep serving rather than cascade.
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn log(&self) -> MutexGuard<'_, RequestLog> {
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -105,7 +105,7 @@ async fn authenticate(st: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<P
     let Some(token) = token else {
         if st.faults.has(Fault::SessionAuthenticates)
             && let Ok(Some(id)) = session_header(headers)
-            && let Some(s) = st.sessions().get(&id)
+            && let Some(s) = st.sessions.lock().get(&id)
         {
             return Ok(s.principal.clone());
         }
@@ -116,7 +116,7 @@ async fn authenticate(st: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<P
             let owned = session_header(headers)
                 .ok()
                 .flatten()
-                .and_then(|id| st.sessions().get(&id).map(|s| !s.principal.is_anonymous()))
+                .and_then(|id| st.sessions.lock().get(&id).map(|s| !s.principal.is_anonymous()))
                 .unwrap_or(false);
             if !owned {
                 return Ok(Principal::anonymous());
@@ -290,7 +290,7 @@ fn process(st: &AppState, headers: &HeaderMap, msg: Message, who: &Principal) ->
             };
             if method == "notifications/initialized"
                 && let Some(id) = id
-                && let Some(s) = st.sessions().get_mut(&id)
+                && let Some(s) = st.sessions.lock().get_mut(&id)
             {
                 s.initialized = true;
             }
@@ -309,7 +309,7 @@ fn initialize(st: &AppState, id: Value, params: &Value, who: &Principal) -> Repl
         Ok(r) => r,
         Err((code, m)) => return Reply::Rpc { body: mcp::error_body(id, code, &m), session: None },
     };
-    let mut sessions = st.sessions();
+    let mut sessions = st.sessions.lock();
     let sid = sessions.new_id(&st.faults);
     sessions.insert(sid.clone(), Session { principal: who.clone(), protocol_version: version, initialized: false });
     Reply::Rpc { body: mcp::result_body(id, result), session: Some(sid) }
@@ -326,7 +326,7 @@ fn session_for(st: &AppState, headers: &HeaderMap, who: &Principal) -> Result<Op
         }
         Err(why) => return Err(Failure(StatusCode::BAD_REQUEST, mcp::INVALID_REQUEST, why.into())),
     };
-    match st.sessions().get(&id) {
+    match st.sessions.lock().get(&id) {
         // Another user's session is reported exactly like an unknown one.
         Some(s) if s.principal.sub == who.sub => Ok(Some(id)),
         _ => Err(session_not_found()),
@@ -349,7 +349,7 @@ fn delete(st: &AppState, headers: &HeaderMap, who: &Principal) -> Response {
         }
         Err(why) => return rpc_failure(StatusCode::BAD_REQUEST, mcp::INVALID_REQUEST, why),
     };
-    let mut sessions = st.sessions();
+    let mut sessions = st.sessions.lock();
     match sessions.get(&id) {
         Some(_) if st.faults.has(Fault::DeleteFails) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Some(s) if s.principal.sub == who.sub => {

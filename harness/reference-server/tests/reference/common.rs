@@ -48,14 +48,7 @@ pub fn token_with_sub(idp: &IdpHandle, srv: &ReferenceHandle, sub: &str) -> Stri
     idp.mint(&MintRequest { claims, signing: Signing::Valid }).expect("mint").token
 }
 
-pub fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .no_proxy()
-        .build()
-        .unwrap()
-}
+pub use server_kit::test_client::http;
 
 /// An HTTP answer, fully read.
 #[derive(Debug)]
