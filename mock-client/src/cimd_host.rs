@@ -6,9 +6,9 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
 use serde_json::Value;
 use std::collections::HashMap;
-use parking_lot::Mutex;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 

@@ -5,9 +5,9 @@ use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use server_kit::{BodyLimits, Served};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use server_kit::{BodyLimits, RequestHead, Served};
 
 use crate::config::{IdpConfig, LoginMode};
 use crate::error::{IdpError, OAuthError};
@@ -73,8 +73,9 @@ impl MockIdp {
         let config = self.config;
         config.validate()?;
         let keys = if config.generate_keys { KeySet::generate()? } else { KeySet::fixed()? };
-        let listener =
-            server_kit::bind_loopback(config.port).await.map_err(|e| IdpError::Bind { addr: e.addr, source: e.source })?;
+        let listener = server_kit::bind_loopback(config.port)
+            .await
+            .map_err(|e| IdpError::Bind { addr: e.addr, source: e.source })?;
         let local = listener
             .local_addr()
             .map_err(|source| IdpError::Bind { addr: format!("127.0.0.1:{}", config.port), source })?;
@@ -128,16 +129,7 @@ async fn log_and_limit(State(state): State<Arc<AppState>>, req: Request, next: N
         // Every logged value is cut to `max_logged_bytes`, so an entry is bounded whatever the
         // client sent.
         let max = state.config.limits.max_logged_bytes;
-        let head = RequestHead::of(ex.parts, |s| truncate(s, max));
-        let mut entry = LoggedRequest {
-            seq: 0,
-            method: head.method,
-            path: head.path,
-            query: head.query,
-            headers: head.headers,
-            body: truncate_bytes(body, max),
-            status: ex.status.as_u16(),
-        };
+        let mut entry = LoggedRequest::of(&ex, |s| truncate(s, max), truncate_bytes(body, max), ());
         let mut log = state.log.lock();
         entry.seq = log.pushed + 1;
         log.push(entry);

@@ -4,12 +4,12 @@
 //! uses them to know exactly which strings to hide. They never leave the process except through
 //! [`crate::IdpHandle::snapshot`].
 
+use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicI64, Ordering};
-use parking_lot::{Mutex, RwLock};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::IdpConfig;
@@ -134,24 +134,8 @@ pub struct TokenRecord {
     pub grant: String,
 }
 
-/// One HTTP request the IdP received.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LoggedRequest {
-    /// Order of arrival, from 1.
-    pub seq: u64,
-    /// Method.
-    pub method: String,
-    /// Path.
-    pub path: String,
-    /// Raw query string.
-    pub query: Option<String>,
-    /// Headers in arrival order.
-    pub headers: Vec<(String, String)>,
-    /// Body as text (lossy UTF-8).
-    pub body: String,
-    /// Response status.
-    pub status: u16,
-}
+/// One HTTP request the IdP received (every value cut to `max_logged_bytes`).
+pub type LoggedRequest = server_kit::LoggedRequest;
 
 /// A form-mode authorization waiting for login and consent.
 #[derive(Debug, Clone)]

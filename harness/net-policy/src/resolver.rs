@@ -6,12 +6,12 @@
 //! lookup fails with the [`Refusal`], which callers find again with [`crate::refusal_in`].
 
 use crate::policy::{Policy, Refusal};
+use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use parking_lot::RwLock;
 use std::sync::Arc;
 
 /// A policy shared between the code that updates it (adding the target) and the resolver.

@@ -49,5 +49,5 @@ pub use jwks::{FETCH_TIMEOUT, MAX_JWKS_BYTES, REFETCH_INTERVAL};
 pub use mcp::SERVER_NAME;
 pub use server::{BODY_TIMEOUT, MAX_BODY_BYTES, ReferenceHandle, ReferenceSnapshot};
 pub use session::{MAX_SESSIONS, SessionInfo};
-pub use state::{LoggedRequest, MAX_LOGGED_BODY_BYTES, MAX_LOGGED_REQUESTS};
+pub use state::{LoggedRequest, MAX_LOGGED_BODY_BYTES, MAX_LOGGED_REQUESTS, McpFacts};
 pub use transport::{PROTOCOL_VERSION_HEADER, SESSION_HEADER};

@@ -8,17 +8,17 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use serde_json::Value;
-use std::sync::atomic::AtomicU64;
 use parking_lot::Mutex;
+use serde_json::Value;
+use server_kit::{BodyError, BodyLimits, Exchange, Served};
 use std::sync::Arc;
-use server_kit::{BodyError, BodyLimits, Exchange, RequestHead, Served};
+use std::sync::atomic::AtomicU64;
 
 use super::config::ReferenceConfig;
 use super::error::ReferenceError;
 use super::faults::Faults;
 use super::jwks::JwksCache;
-use super::state::{AppState, LoggedRequest, MAX_LOGGED_BODY_BYTES, PRM_WELL_KNOWN, RequestLog};
+use super::state::{AppState, LoggedRequest, MAX_LOGGED_BODY_BYTES, McpFacts, PRM_WELL_KNOWN, RequestLog};
 use super::{mcp, prm, transport};
 
 /// Largest request body read; beyond it the answer is 400 with a JSON-RPC error.
@@ -88,7 +88,10 @@ async fn log_and_limit(State(st): State<Arc<AppState>>, req: Request, next: Next
 fn refuse(e: BodyError) -> Response {
     match e {
         BodyError::TimedOut => failure(StatusCode::REQUEST_TIMEOUT, "request body not received in time"),
-        _ => failure(StatusCode::BAD_REQUEST, &format!("request body larger than {MAX_BODY_BYTES} bytes (or unreadable)")),
+        _ => failure(
+            StatusCode::BAD_REQUEST,
+            &format!("request body larger than {MAX_BODY_BYTES} bytes (or unreadable)"),
+        ),
     }
 }
 
@@ -102,19 +105,8 @@ fn entry(ex: &Exchange<'_>) -> LoggedRequest {
     let rpc_method = serde_json::from_slice::<Value>(bytes)
         .ok()
         .and_then(|v| v.get("method").and_then(Value::as_str).map(str::to_owned));
-    let shown = &bytes[..bytes.len().min(MAX_LOGGED_BODY_BYTES)];
-    let head = RequestHead::of(ex.parts, |s| s);
-    LoggedRequest {
-        seq: 0,
-        method: head.method,
-        path: head.path,
-        query: head.query,
-        headers: head.headers,
-        body: String::from_utf8_lossy(shown).into_owned(),
-        carried_token,
-        rpc_method,
-        status: ex.status.as_u16(),
-    }
+    let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_LOGGED_BODY_BYTES)]).into_owned();
+    LoggedRequest::of(ex, |s| s, shown, McpFacts { carried_token, rpc_method })
 }
 
 /// A copy of what the reference server has recorded, taken at one moment.

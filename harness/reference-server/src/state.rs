@@ -1,9 +1,9 @@
 //! Shared server state and the request log a test or the runner can inspect.
 
+use parking_lot::Mutex;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicU64;
-use parking_lot::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::config::ReferenceConfig;
@@ -19,27 +19,17 @@ pub const MAX_LOGGED_BODY_BYTES: usize = 16 * 1024;
 /// The well-known path of RFC 9728 Protected Resource Metadata (§3).
 pub(crate) const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 
-/// One HTTP request the reference server received, in arrival order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LoggedRequest {
-    /// Order of arrival, from 1.
-    pub seq: u64,
-    /// HTTP method.
-    pub method: String,
-    /// Path.
-    pub path: String,
-    /// Raw query string.
-    pub query: Option<String>,
-    /// Headers in arrival order (values lossily decoded; secrets kept, as in mock-idp's log).
-    pub headers: Vec<(String, String)>,
-    /// Body as text (lossy UTF-8, cut at [`MAX_LOGGED_BODY_BYTES`]).
-    pub body: String,
+/// One HTTP request the reference server received, in arrival order (body cut at
+/// [`MAX_LOGGED_BODY_BYTES`]).
+pub type LoggedRequest = server_kit::LoggedRequest<McpFacts>;
+
+/// What the reference server's log notes about a request besides its head and body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct McpFacts {
     /// Whether the request carried a Bearer token in its `Authorization` header.
     pub carried_token: bool,
     /// The JSON-RPC `method`, when the body is a single JSON-RPC message.
     pub rpc_method: Option<String>,
-    /// The status the server answered.
-    pub status: u16,
 }
 
 #[derive(Debug, Default)]
@@ -104,8 +94,7 @@ mod tests {
             query: None,
             headers: vec![],
             body: String::new(),
-            carried_token: false,
-            rpc_method: None,
+            extra: McpFacts::default(),
             status: 200,
         }
     }

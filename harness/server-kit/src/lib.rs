@@ -17,5 +17,5 @@ pub mod serve;
 pub mod test_client;
 
 pub use body::{BodyError, BodyLimits, read_body};
-pub use record::{Exchange, RequestHead, buffer_and_record};
+pub use record::{Exchange, LoggedRequest, buffer_and_record};
 pub use serve::{BindError, Served, bind_loopback};

@@ -42,9 +42,8 @@ impl Served {
     /// Serves `app` on `listener` until shut down; `name` names the server in the warning logged
     /// when it does not stop in time.
     pub fn start(listener: TcpListener, app: Router, name: &'static str) -> Result<Served, BindError> {
-        let local = listener
-            .local_addr()
-            .map_err(|source| BindError { addr: "the bound listener".to_owned(), source })?;
+        let local =
+            listener.local_addr().map_err(|source| BindError { addr: "the bound listener".to_owned(), source })?;
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)

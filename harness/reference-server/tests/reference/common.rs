@@ -1,8 +1,8 @@
 //! Shared helpers: a mock IdP plus a reference server, a no-redirect client, JSON-RPC bodies and a
 //! `WWW-Authenticate` parser.
 
-use reference_server::{ReferenceHandle, ReferenceServer};
 use mock_idp::{IdpHandle, MintRequest, MockIdp, Signing};
+use reference_server::{ReferenceHandle, ReferenceServer};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};

@@ -3,8 +3,8 @@
 //! correct answer from the first and the broken one from the second.
 
 use crate::common::*;
-use reference_server::{Fault, ReferenceHandle};
 use mock_idp::{IdpHandle, MockIdp, NegativeToken};
+use reference_server::{Fault, ReferenceHandle};
 use reqwest::Method;
 use serde_json::{Value, json};
 
