@@ -73,21 +73,17 @@ impl MockIdp {
         let config = self.config;
         config.validate()?;
         let keys = if config.generate_keys { KeySet::generate()? } else { KeySet::fixed()? };
-        let listener = server_kit::bind_loopback(config.port)
+        let bound = server_kit::bind_loopback(config.port)
             .await
             .map_err(|e| IdpError::Bind { addr: e.addr, source: e.source })?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| IdpError::Bind { addr: format!("127.0.0.1:{}", config.port), source })?;
-        let origin = format!("http://127.0.0.1:{}", local.port());
+        let origin = bound.origin();
         let mut issuer = format!("{origin}{}", config.issuer_path);
         if config.has(Quirk::IssuerTrailingSlash) {
             issuer.push('/');
         }
         let http = crate::fetch::Fetcher::new(config.allow_private_fetch);
         let state = Arc::new(AppState::new(config, issuer, origin, keys, http));
-        let served = Served::start(listener, router(state.clone()), "mock IdP")
-            .map_err(|e| IdpError::Bind { addr: e.addr, source: e.source })?;
+        let served = Served::start(bound, router(state.clone()), "mock IdP");
         Ok(IdpHandle { state, served })
     }
 }

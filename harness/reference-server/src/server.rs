@@ -32,13 +32,10 @@ pub(crate) async fn start(config: ReferenceConfig) -> Result<ReferenceHandle, Re
     // choice explicit (a second install attempt is a harmless error).
     let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
     // RS-20: loopback only.
-    let listener = server_kit::bind_loopback(config.port)
+    let bound = server_kit::bind_loopback(config.port)
         .await
         .map_err(|e| ReferenceError::Bind { addr: e.addr, source: e.source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| ReferenceError::Bind { addr: format!("127.0.0.1:{}", config.port), source })?;
-    let origin = format!("http://127.0.0.1:{}", local.port());
+    let origin = bound.origin();
     let state = Arc::new(AppState {
         faults: Faults::new(&config.faults),
         resource: format!("{origin}{}", config.mcp_path),
@@ -49,8 +46,7 @@ pub(crate) async fn start(config: ReferenceConfig) -> Result<ReferenceHandle, Re
         challenges: AtomicU64::new(0),
         config,
     });
-    let served = Served::start(listener, router(state.clone()), "reference MCP server")
-        .map_err(|e| ReferenceError::Bind { addr: e.addr, source: e.source })?;
+    let served = Served::start(bound, router(state.clone()), "reference MCP server");
     Ok(ReferenceHandle { state, served })
 }
 

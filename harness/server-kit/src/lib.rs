@@ -18,4 +18,4 @@ pub mod test_client;
 
 pub use body::{BodyError, BodyLimits, read_body};
 pub use record::{Exchange, LoggedRequest, buffer_and_record};
-pub use serve::{BindError, Served, bind_loopback};
+pub use serve::{BindError, Bound, Served, bind_loopback};

@@ -21,11 +21,31 @@ pub struct BindError {
     pub source: std::io::Error,
 }
 
+/// A bound loopback listener, not yet serving: the server learns its origin (to build its URLs)
+/// before it builds its router.
+#[derive(Debug)]
+pub struct Bound {
+    listener: TcpListener,
+    local: SocketAddr,
+}
+
+impl Bound {
+    /// `http://127.0.0.1:PORT`.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.local)
+    }
+}
+
 /// Binds `127.0.0.1:port` (0 picks a free port). Loopback only: what these servers hold (keys,
 /// tokens, logs with secrets) must not be reachable from the network.
-pub async fn bind_loopback(port: u16) -> Result<TcpListener, BindError> {
+pub async fn bind_loopback(port: u16) -> Result<Bound, BindError> {
     let addr = format!("127.0.0.1:{port}");
-    TcpListener::bind(&addr).await.map_err(|source| BindError { addr, source })
+    let listener = match TcpListener::bind(&addr).await {
+        Ok(l) => l,
+        Err(source) => return Err(BindError { addr, source }),
+    };
+    let local = listener.local_addr().map_err(|source| BindError { addr, source })?;
+    Ok(Bound { listener, local })
 }
 
 /// A router being served on a loopback listener. Dropping it stops the server at once;
@@ -41,9 +61,8 @@ pub struct Served {
 impl Served {
     /// Serves `app` on `listener` until shut down; `name` names the server in the warning logged
     /// when it does not stop in time.
-    pub fn start(listener: TcpListener, app: Router, name: &'static str) -> Result<Served, BindError> {
-        let local =
-            listener.local_addr().map_err(|source| BindError { addr: "the bound listener".to_owned(), source })?;
+    pub fn start(bound: Bound, app: Router, name: &'static str) -> Served {
+        let Bound { listener, local } = bound;
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -52,7 +71,7 @@ impl Served {
                 })
                 .await;
         });
-        Ok(Served { local, name, shutdown: Some(tx), task: Some(task) })
+        Served { local, name, shutdown: Some(tx), task: Some(task) }
     }
 
     /// The bound address.
@@ -101,8 +120,10 @@ mod tests {
 
     #[tokio::test]
     async fn serves_on_loopback_and_stops() {
-        let listener = bind_loopback(0).await.unwrap();
-        let served = Served::start(listener, Router::new(), "test server").unwrap();
+        let bound = bind_loopback(0).await.unwrap();
+        let origin = bound.origin();
+        let served = Served::start(bound, Router::new(), "test server");
+        assert_eq!(served.origin(), origin);
         assert!(served.local_addr().ip().is_loopback());
         assert_ne!(served.port(), 0);
         assert_eq!(served.origin(), format!("http://127.0.0.1:{}", served.port()));
