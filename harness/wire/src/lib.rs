@@ -6,7 +6,9 @@
 //!
 //! This crate does no I/O and depends on neither tokio nor reqwest.
 
+pub mod errors;
 pub mod headers;
+pub mod meta;
 pub mod paths;
 mod version;
 
