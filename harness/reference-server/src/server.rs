@@ -44,6 +44,8 @@ pub(crate) async fn start(config: ReferenceConfig) -> Result<ReferenceHandle, Re
         sessions: Mutex::default(),
         log: Mutex::new(RequestLog::default()),
         challenges: AtomicU64::new(0),
+        handles: Mutex::default(),
+        list_calls: AtomicU64::new(0),
         config,
     });
     let served = Served::start(bound, router(state.clone()), "reference MCP server");

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::config::ReferenceConfig;
 use super::faults::Faults;
 use super::jwks::JwksCache;
+use super::modern::handles::HandleStore;
 use super::session::SessionStore;
 
 /// Requests kept in the log; older ones are dropped first.
@@ -63,6 +64,10 @@ pub(crate) struct AppState {
     pub log: Mutex<RequestLog>,
     /// Challenges issued so far (drives the `InconsistentChallenge` fault).
     pub challenges: AtomicU64,
+    /// 2026-07-28 state handles and their owners.
+    pub handles: Mutex<HandleStore>,
+    /// `tools/list` calls on the 2026-07-28 path (drives the `ToolOrderVaries` fault).
+    pub list_calls: AtomicU64,
 }
 
 impl AppState {

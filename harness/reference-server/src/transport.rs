@@ -15,7 +15,10 @@
 //!    anonymous caller instead of 401, unless it names a session an authenticated caller opened.
 //! 5. Method: POST and DELETE; anything else → 405 `Allow: POST, DELETE` (no server-initiated
 //!    SSE stream is offered, H-09).
-//! 6. `MCP-Protocol-Version`, when present, must be a supported version → else 400 (H-16).
+//! 6. A POST of one JSON object goes by era (`era_route`): a 2026-07-28 request to `modern` (its own
+//!    steps), `initialize` on a modern-only server to its refusal naming the versions,
+//!    `server/discover` on a legacy-only server to -32601; everything else continues here.
+//!    `MCP-Protocol-Version`, when present, must be a supported version → else 400 (H-16).
 //! 7. POST body: one JSON-RPC message; invalid JSON → 400 parse error; a JSON array → 400
 //!    (batching was removed in 2025-06-18, H-04); not JSON-RPC → 400.
 //! 8. For requests, `Accept` is negotiated before anything happens (406 only when neither JSON
@@ -37,10 +40,11 @@ use std::sync::Arc;
 
 use super::auth::{self, Credentials, Principal, Rules};
 use super::challenge::{self, Rejection};
-use super::config::{ResponseMode, SUPPORTED_PROTOCOL_VERSIONS};
+use super::config::{Era, ResponseMode, SUPPORTED_PROTOCOL_VERSIONS};
 use super::cors;
 use super::faults::Fault;
 use super::mcp::{self, Message, Outcome};
+use super::modern;
 use super::session::Session;
 use super::state::{AppState, now};
 
@@ -86,6 +90,10 @@ async fn handle(st: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, 
             r
         }
         Method::POST => post(st, headers, body, &who),
+        // 2026-07-28 has no sessions: a modern-only server answers DELETE 405 (H-32).
+        Method::DELETE if st.config.era == Era::Modern => {
+            (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "POST")]).into_response()
+        }
         Method::DELETE => delete(st, headers, &who),
         Method::GET if st.faults.has(Fault::GetAnswersJson) => json_response(StatusCode::OK, &json!({})),
         _ => (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "POST, DELETE")]).into_response(),
@@ -179,6 +187,9 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
 }
 
 fn post(st: &AppState, headers: &HeaderMap, body: &[u8], who: &Principal) -> Response {
+    if let Some(r) = era_route(st, headers, body, who) {
+        return r;
+    }
     if let Err(f) = check_protocol_version(st, headers) {
         return f.into_response();
     }
@@ -253,6 +264,21 @@ fn post_batch(st: &AppState, headers: &HeaderMap, items: &[Value], who: &Princip
     match format {
         Some(f) if !out.is_empty() => respond(f, &Value::Array(out), new_session.as_deref()),
         _ => accepted(st),
+    }
+}
+
+/// Which era answers a POST whose body is one JSON object (junk and arrays keep the legacy
+/// path's errors): a dual server sends 2026-07-28 requests to [`modern`] and the rest to the
+/// legacy steps; a modern-only one refuses `initialize` naming its versions and validates
+/// everything else as 2026-07-28; a legacy-only one does not know `server/discover`.
+fn era_route(st: &AppState, headers: &HeaderMap, body: &[u8], who: &Principal) -> Option<Response> {
+    let value: Value = serde_json::from_slice(body).ok().filter(Value::is_object)?;
+    let method = value.get("method").and_then(Value::as_str);
+    match st.config.era {
+        Era::Legacy => (method == Some("server/discover")).then(|| modern::discover_unknown(&value)),
+        Era::Dual => modern::is_modern(headers, &value).then(|| modern::post(st, headers, &value, who)),
+        Era::Modern if method == Some("initialize") => Some(modern::refuse_legacy(st, &value)),
+        Era::Modern => Some(modern::post(st, headers, &value, who)),
     }
 }
 
