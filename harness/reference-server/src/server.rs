@@ -46,6 +46,7 @@ pub(crate) async fn start(config: ReferenceConfig) -> Result<ReferenceHandle, Re
         challenges: AtomicU64::new(0),
         handles: Mutex::default(),
         list_calls: AtomicU64::new(0),
+        discovered: Mutex::default(),
         config,
     });
     let served = Served::start(bound, router(state.clone()), "reference MCP server");

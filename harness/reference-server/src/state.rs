@@ -2,7 +2,7 @@
 
 use parking_lot::Mutex;
 use serde::Serialize;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::AtomicU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -68,6 +68,8 @@ pub(crate) struct AppState {
     pub handles: Mutex<HandleStore>,
     /// `tools/list` calls on the 2026-07-28 path (drives the `ToolOrderVaries` fault).
     pub list_calls: AtomicU64,
+    /// Users who called `server/discover` (only under the `DiscoverRequiredFirst` fault).
+    pub discovered: Mutex<HashSet<String>>,
 }
 
 impl AppState {

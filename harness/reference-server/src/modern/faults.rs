@@ -30,6 +30,12 @@ crate::faults::faults! {
     /// H-26: an `=?base64?…?=` `Mcp-Name` is compared undecoded, so a correct encoded name is
     /// refused with -32020. Switch: `modern::header_value`.
     Base64NameNotDecoded => ["H-26"],
+    /// H-27: the `Mcp-Param-Region` header of `run_query` (its `region` is marked `x-mcp-header`)
+    /// is not compared with the body. Switch: `modern::tools::param_headers`.
+    ParamHeaderIgnored => ["H-27"],
+    /// H-40: `tools/list` is refused (400 -32600) unless the same user called `server/discover`
+    /// first — state carried between requests. Switch: `modern::dispatch`.
+    DiscoverRequiredFirst => ["H-40"],
     /// H-28: `Mcp-Method` is compared ignoring case (values are case-sensitive).
     /// Switch: `modern::validate`.
     MethodHeaderCaseInsensitive => ["H-28"],

@@ -133,11 +133,12 @@ pub(crate) fn post(st: &AppState, headers: &HeaderMap, value: &Value, who: &Prin
         // Notifications and responses: accepted, nothing to answer (no session to touch).
         return StatusCode::ACCEPTED.into_response();
     };
-    let mut resp = match validate(st, headers, &method, &params).and_then(|()| dispatch(st, &method, &params, who)) {
-        Ok(Answer::Result(result)) => json_response(StatusCode::OK, &mcp::result_body(id, result)),
-        Ok(Answer::Http(r)) => r,
-        Err(refusal) => refusal.respond(&id),
-    };
+    let mut resp =
+        match validate(st, headers, &method, &params).and_then(|()| dispatch(st, headers, &method, &params, who)) {
+            Ok(Answer::Result(result)) => json_response(StatusCode::OK, &mcp::result_body(id, result)),
+            Ok(Answer::Http(r)) => r,
+            Err(refusal) => refusal.respond(&id),
+        };
     if has(st, ModernFault::SessionIdOnModernResponses) {
         let sid = st.sessions.lock().new_id(&st.faults);
         if let Ok(v) = HeaderValue::from_str(&sid) {
@@ -229,11 +230,28 @@ pub(crate) enum Answer {
 }
 
 /// Step 7.
-fn dispatch(st: &AppState, method: &str, params: &Value, who: &Principal) -> Result<Answer, Refusal> {
+fn dispatch(
+    st: &AppState,
+    headers: &HeaderMap,
+    method: &str,
+    params: &Value,
+    who: &Principal,
+) -> Result<Answer, Refusal> {
     let answer = match method {
-        "server/discover" if !has(st, ModernFault::NoDiscover) => cached(st, discover(st), "public"),
+        "server/discover" if !has(st, ModernFault::NoDiscover) => {
+            if has(st, ModernFault::DiscoverRequiredFirst) {
+                let mut seen = st.discovered.lock();
+                if seen.len() < handles::MAX_HANDLES {
+                    seen.insert(who.sub.clone());
+                }
+            }
+            cached(st, discover(st), "public")
+        }
+        "tools/list" if has(st, ModernFault::DiscoverRequiredFirst) && !st.discovered.lock().contains(&who.sub) => {
+            return Err(Refusal::new(StatusCode::BAD_REQUEST, mcp::INVALID_REQUEST, "call server/discover first"));
+        }
         "tools/list" => cached(st, tools::list(st), "public"),
-        "tools/call" => return tools::call(st, params, who).map(|a| complete(st, a)),
+        "tools/call" => return tools::call(st, headers, params, who).map(|a| complete(st, a)),
         "resources/list" => cached(st, tools::resources(), "public"),
         "resources/read" => {
             let (r, scope) = tools::read_resource(st, params, who)?;
@@ -253,7 +271,7 @@ fn discover(st: &AppState) -> Value {
     json!({
         "supportedVersions": supported_versions(st.config.era),
         "capabilities": { "tools": {}, "resources": {} },
-        "instructions": "Reference MCP server of connector-harness (MCP 2026-07-28): tools whoami, echo, write_note, publish_note, open_cursor, read_cursor, confirm_action; resource notes://me.",
+        "instructions": "Reference MCP server of connector-harness (MCP 2026-07-28): tools whoami, echo, write_note, run_query, publish_note, open_cursor, read_cursor, confirm_action; resource notes://me.",
     })
 }
 

@@ -1,17 +1,19 @@
 //! What the 2026-07-28 path serves: the configured tools (through [`crate::mcp`]'s dispatch, so
 //! both eras run the same tool code), plus tools and a resource that exist to exercise rules only
 //! 2026-07-28 has — a per-user resource (RS-27), a state-handle pair (RS-25/RS-26), a tool needing
-//! two scopes (RS-22), one needing a client capability (H-34) — and the scope hierarchy (RS-24).
+//! two scopes (RS-22), one needing a client capability (H-34), one with an `x-mcp-header`
+//! parameter (H-27) — and the scope hierarchy (RS-24).
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use super::{Answer, ModernFault, Refusal, has};
+use super::{Answer, ModernFault, Refusal, has, header, header_value};
 use crate::auth::Principal;
 use crate::challenge;
 use crate::mcp::{self, Outcome};
 use crate::state::AppState;
 use mcp_wire::errors::{INVALID_PARAMS, MISSING_REQUIRED_CLIENT_CAPABILITY, RESOURCE_NOT_FOUND_2025};
+use mcp_wire::headers::MCP_PARAM_PREFIX;
 use mcp_wire::meta;
 
 /// The parent scope: a token holding it holds every `mcp:*` scope (RS-24).
@@ -20,12 +22,40 @@ pub const PARENT_SCOPE: &str = "mcp";
 pub const NOTES_URI: &str = "notes://me";
 
 /// The 2026-07-28-only tools: name, scopes needed, description.
-const EXTRA_TOOLS: [(&str, &[&str], &str); 4] = [
+const EXTRA_TOOLS: [(&str, &[&str], &str); 5] = [
+    ("run_query", &["mcp:read"], "Runs a query in a region; the region travels in the Mcp-Param-Region header too."),
     ("publish_note", &["mcp:read", "mcp:write"], "Publishes a note: needs both mcp:read and mcp:write."),
     ("open_cursor", &["mcp:read"], "Opens a cursor over the caller's notes and returns its state handle."),
     ("read_cursor", &["mcp:read"], "Reads the notes behind a state handle from open_cursor (its owner only)."),
     ("confirm_action", &["mcp:read"], "Asks the user to confirm: needs the elicitation client capability."),
 ];
+
+/// The `x-mcp-header` name of `run_query`'s `region`: sent as `Mcp-Param-Region`.
+pub const REGION_HEADER_NAME: &str = "Region";
+
+/// H-27: a recognised `Mcp-Param-*` header must match its argument (after base64 decoding), and
+/// must be there when the argument is; absent argument, no header expected. Fault switch:
+/// `ParamHeaderIgnored`.
+fn param_headers(st: &AppState, headers: &HeaderMap, args: &Value) -> Result<(), Refusal> {
+    if has(st, ModernFault::ParamHeaderIgnored) {
+        return Ok(());
+    }
+    let name = format!("{MCP_PARAM_PREFIX}{REGION_HEADER_NAME}");
+    let Some(body) = args.get("region").filter(|v| !v.is_null()) else { return Ok(()) };
+    let body = body.as_str().map(str::to_owned).unwrap_or_else(|| body.to_string());
+    let Some(raw) = header(headers, &name) else {
+        return Err(Refusal::mismatch(format!("required header {name} is missing or malformed")));
+    };
+    let sent = header_value(st, &raw).map_err(Refusal::mismatch)?;
+    if sent != body {
+        return Err(Refusal::mismatch(format!(
+            "Header mismatch: {name} header value '{}' does not match body value '{}'",
+            mcp::short(&sent),
+            mcp::short(&body)
+        )));
+    }
+    Ok(())
+}
 
 /// The caller with the scope hierarchy applied. Fault switch: `ScopeHierarchyIgnored`.
 fn effective(st: &AppState, who: &Principal) -> Principal {
@@ -48,6 +78,10 @@ pub(super) fn list(st: &AppState) -> Value {
         let schemes = json!([{ "type": "oauth2", "scopes": scopes }]);
         let schema = match *name {
             "read_cursor" => json!({ "type": "object", "properties": { "handle": { "type": "string" } }, "required": ["handle"] }),
+            "run_query" => json!({ "type": "object", "properties": {
+                "region": { "type": "string", "x-mcp-header": REGION_HEADER_NAME },
+                "query": { "type": "string" }
+            }, "required": ["region", "query"] }),
             _ => json!({ "type": "object", "properties": {} }),
         };
         json!({ "name": name, "description": description, "inputSchema": schema, "securitySchemes": schemes, "_meta": { "securitySchemes": schemes } })
@@ -60,7 +94,7 @@ pub(super) fn list(st: &AppState) -> Value {
 }
 
 /// `tools/call`.
-pub(super) fn call(st: &AppState, params: &Value, who: &Principal) -> Result<Answer, Refusal> {
+pub(super) fn call(st: &AppState, headers: &HeaderMap, params: &Value, who: &Principal) -> Result<Answer, Refusal> {
     let who = effective(st, who);
     let name = params.get("name").and_then(Value::as_str).unwrap_or_default();
     let Some((name, scopes, _)) = EXTRA_TOOLS.iter().find(|(n, _, _)| *n == name) else {
@@ -87,6 +121,10 @@ pub(super) fn call(st: &AppState, params: &Value, who: &Principal) -> Result<Ans
         )
     };
     Ok(match *name {
+        "run_query" => {
+            param_headers(st, headers, &args)?;
+            text("0 rows".into(), json!({ "rows": [] }))
+        }
         "publish_note" => text("published".into(), json!({ "published": true })),
         "open_cursor" => {
             let handle = st.handles.lock().mint(&who.sub, has(st, ModernFault::PredictableHandles));

@@ -164,6 +164,14 @@ async fn keeps_rule(fault: ModernFault, e: &Env) -> bool {
             let r = go(b, vec![(MCP_NAME, Some("=?base64?ZWNobw==?="))]).await;
             r.status == 200 && r.json()["result"]["isError"] == false
         }
+        ParamHeaderIgnored => {
+            let args = json!({ "name": "run_query", "arguments": { "region": "us-west1", "query": "q" } });
+            let wrong = go(body("tools/call", args.clone()), vec![("Mcp-Param-Region", Some("eu-north1"))]).await;
+            let missing = go(body("tools/call", args.clone()), vec![]).await;
+            let right = go(body("tools/call", args), vec![("Mcp-Param-Region", Some("=?base64?dXMtd2VzdDE=?="))]).await;
+            mismatch(&wrong) && mismatch(&missing) && right.status == 200
+        }
+        DiscoverRequiredFirst => go(list(), vec![]).await.status == 200,
         MethodHeaderCaseInsensitive => mismatch(&go(list(), vec![(MCP_METHOD, Some("TOOLS/LIST"))]).await),
         SessionIdOnModernResponses => go(list(), vec![]).await.header("mcp-session-id").is_none(),
         MissingMetaAccepted => {
