@@ -12,7 +12,8 @@
 
 use mock_client::http::{Limits, Recorder};
 use mock_client::{Client, ConnectOptions, Outcome};
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::checks;
@@ -212,7 +213,7 @@ async fn run_probes(
                 user_agent: &ua,
             };
             let r = probes::run(&probe, &ctx).await;
-            done.lock().unwrap_or_else(|p| p.into_inner()).push(probe.name().to_owned());
+            done.lock().push(probe.name().to_owned());
             (probe, r)
         });
     }
@@ -230,7 +231,7 @@ async fn run_probes(
     };
     if tokio::time::timeout(budget, collect).await.is_err() {
         set.abort_all();
-        let done = done.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let done = done.lock().clone();
         return list.iter().map(|p| p.name().to_owned()).filter(|n| !done.contains(n)).collect();
     }
     Vec::new()

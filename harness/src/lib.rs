@@ -15,10 +15,12 @@ pub mod check;
 pub mod clock;
 mod findings;
 pub mod probes;
-pub mod reference;
 pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod snapshot;
 pub mod testing;
 pub mod trusted_idp;
+
+/// The reference MCP server, now its own crate; re-exported so `harness::reference::…` paths keep working.
+pub use reference_server as reference;

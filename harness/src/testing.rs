@@ -18,8 +18,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::model::RunReport;
-use crate::reference::{ReferenceHandle, ReferenceServer};
 use crate::runner::{RunOptions, RunSettings};
+use reference_server::{ReferenceHandle, ReferenceServer};
 
 /// A running mock IdP with the default, spec-following configuration.
 pub async fn mock_idp() -> Arc<IdpHandle> {

@@ -6,9 +6,10 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use crate::error::ClientError;
@@ -71,12 +72,12 @@ impl CimdHost {
 
     /// Serves `doc` at `path`.
     pub fn put(&self, path: &str, doc: Value) {
-        self.docs.lock().unwrap_or_else(|p| p.into_inner()).insert(path.to_owned(), doc);
+        self.docs.lock().insert(path.to_owned(), doc);
     }
 
     /// Every request answered so far, in order.
     pub fn fetches(&self) -> Vec<CimdFetch> {
-        self.fetches.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.fetches.lock().clone()
     }
 }
 
@@ -90,9 +91,9 @@ impl Drop for CimdHost {
 
 async fn serve(State((docs, fetches)): State<(Docs, Fetches)>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
-    let doc = docs.lock().unwrap_or_else(|p| p.into_inner()).get(&path).cloned();
+    let doc = docs.lock().get(&path).cloned();
     let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let mut log = fetches.lock().unwrap_or_else(|p| p.into_inner());
+    let mut log = fetches.lock();
     // Bounded: a document host lives for one run.
     if log.len() < 1000 {
         log.push(CimdFetch { path, user_agent, status: if doc.is_some() { 200 } else { 404 } });

@@ -8,7 +8,8 @@
 //! driver follows them one hop at a time through [`Recorder::send`], so every hop is checked too.
 
 use net_policy::resolver::{Lookup, PolicyResolver, SharedPolicy, SystemLookup};
-use std::sync::{Arc, Mutex, RwLock};
+use parking_lot::{Mutex, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::ClientError;
@@ -209,7 +210,7 @@ impl Recorder {
     /// Allows the host of the URL the user pointed the harness at, whatever it is or resolves to
     /// (an internal target is the user's choice; what *it* names is still checked).
     pub fn add_target(&self, url: &url::Url) {
-        self.policy.write().unwrap_or_else(|p| p.into_inner()).add_target(url);
+        self.policy.write().add_target(url);
     }
 
     /// The limits in force.
@@ -239,35 +240,31 @@ impl Recorder {
 
     /// Adds a note (a decision or limit of the client) starting at the next exchange.
     pub fn note(&self, kind: crate::transcript::NoteKind, text: impl Into<String>) {
-        let mut t = self.lock();
+        let mut t = self.transcript.lock();
         let from_seq = t.exchanges.len() as u32 + 1;
         t.notes.push(crate::transcript::Note { kind, text: text.into(), from_seq });
     }
 
     /// The seq the next exchange will get.
     pub fn next_seq(&self) -> u32 {
-        self.lock().exchanges.len() as u32 + 1
+        self.transcript.lock().exchanges.len() as u32 + 1
     }
 
     /// Registers a secret with the transcript.
     pub fn secret(&self, kind: SecretKind, value: &str) {
-        self.lock().add_secret(kind, value);
+        self.transcript.lock().add_secret(kind, value);
     }
 
     /// A copy of the transcript so far.
     pub fn transcript(&self) -> Transcript {
-        self.lock().clone()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Transcript> {
-        self.transcript.lock().unwrap_or_else(|p| p.into_inner())
+        self.transcript.lock().clone()
     }
 
     /// Checks the URL against the address policy: http(s) only, `http` only to loopback when
     /// allowed, no IP-literal host of a refused class. Host names are checked once resolved.
     pub fn check_url(&self, url: &str) -> Result<url::Url, ClientError> {
         let u = url::Url::parse(url).map_err(|e| ClientError::BadUrl { url: url.to_owned(), reason: e.to_string() })?;
-        let verdict = self.policy.read().unwrap_or_else(|p| p.into_inner()).check_url(&u);
+        let verdict = self.policy.read().check_url(&u);
         match verdict {
             Ok(()) => Ok(u),
             Err(r) => Err(refused(url, r)),
@@ -324,7 +321,7 @@ impl Recorder {
                 exchange.response_headers = headers.clone();
                 exchange.response_body = Some(String::from_utf8_lossy(&body).into_owned());
                 exchange.truncated = truncated;
-                let seq = self.lock().push(exchange);
+                let seq = self.transcript.lock().push(exchange);
                 Ok(Resp { status, headers, body, truncated, seq })
             }
             Err(e) => {
@@ -336,7 +333,7 @@ impl Recorder {
                     ClientError::Transport { reason, .. } => reason.clone(),
                     other => other.to_string(),
                 });
-                self.lock().push(exchange);
+                self.transcript.lock().push(exchange);
                 Err(err)
             }
         }
@@ -370,7 +367,7 @@ impl Recorder {
     fn record_refusal(&self, phase: Phase, req: &Req, e: &ClientError) {
         let mut exchange = self.unsent(phase, req);
         exchange.error = Some(e.to_string());
-        self.lock().push(exchange);
+        self.transcript.lock().push(exchange);
     }
 }
 

@@ -14,7 +14,7 @@ use url::Url;
 use crate::config::LoginMode;
 use crate::error::OAuthError;
 use crate::quirks::Quirk;
-use crate::state::{AppState, AuthorizationRequestRecord, CodeRecord, PendingAuthorization, lock};
+use crate::state::{AppState, AuthorizationRequestRecord, CodeRecord, PendingAuthorization};
 use crate::store::truncate;
 
 /// Field names of the login and consent forms, fixed so form drivers can be configured against them.
@@ -45,7 +45,7 @@ fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
 fn record(state: &AppState, params: Vec<(String, String)>, outcome: &str) {
     let max = state.config.limits.max_logged_bytes;
     let params = params.into_iter().take(100).map(|(k, v)| (truncate(k, max), truncate(v, max))).collect();
-    lock(&state.auth_requests).push(AuthorizationRequestRecord { params, outcome: outcome.to_owned() });
+    state.auth_requests.lock().push(AuthorizationRequestRecord { params, outcome: outcome.to_owned() });
 }
 
 /// Shown to the user when the IdP must not redirect.
@@ -106,7 +106,7 @@ fn issue_code(state: &AppState, p: &PendingAuthorization, sub: &str) -> String {
         issued_at: now,
         redeemed: false,
     };
-    let mut codes = lock(&state.codes);
+    let mut codes = state.codes.lock();
     codes.insert(code.clone(), record);
     if codes.sweep_due() {
         let (ttl, keep) = (state.config.code_ttl as i64, code_retention(state));
@@ -260,7 +260,7 @@ pub(crate) async fn authorize(
             let id = crate::random::token(16);
             let logged_in = session_user(&state, &headers).is_some();
             {
-                let mut logins = lock(&state.logins);
+                let mut logins = state.logins.lock();
                 let now = state.now();
                 if logins.pending.sweep_due() {
                     logins.pending.retain(|p| p.created_at > now - PENDING_TTL);
@@ -351,7 +351,7 @@ fn session_user(state: &AppState, headers: &HeaderMap) -> Option<String> {
         .map(str::trim);
     let sid =
         cookies.filter_map(|c| c.split_once('=')).find(|(k, _)| *k == SESSION_COOKIE).map(|(_, v)| v.to_owned())?;
-    lock(&state.logins).sessions.get(&sid).cloned()
+    state.logins.lock().sessions.get(&sid).cloned()
 }
 
 fn form_of(body: &[u8]) -> Vec<(String, String)> {
@@ -363,7 +363,7 @@ fn field<'a>(form: &'a [(String, String)], k: &str) -> Option<&'a str> {
 }
 
 fn take_pending(state: &AppState, id: &str, remove: bool) -> Option<PendingAuthorization> {
-    let mut logins = lock(&state.logins);
+    let mut logins = state.logins.lock();
     let now = state.now();
     let p = logins.pending.get(id).filter(|p| p.created_at > now - PENDING_TTL).cloned();
     if remove || p.is_none() {
@@ -391,7 +391,7 @@ pub(crate) async fn login(State(state): State<Arc<AppState>>, body: axum::body::
     let sid = crate::random::token(24);
     {
         // Beyond the cap the oldest session is forgotten (its user signs in again).
-        lock(&state.logins).sessions.insert(sid.clone(), u.to_owned());
+        state.logins.lock().sessions.insert(sid.clone(), u.to_owned());
     }
     let mut r = consent_page(&state, &id, &pending);
     if let Ok(v) = HeaderValue::from_str(&format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax")) {

@@ -10,7 +10,7 @@ use crate::error::OAuthError;
 use crate::quirks::Quirk;
 use std::sync::Arc;
 
-use crate::state::{AppState, ClientSource, RegisteredClient, lock, rewrite};
+use crate::state::{AppState, ClientSource, RegisteredClient, rewrite};
 
 /// Whether a `client_id` is a metadata-document URL rather than an opaque id.
 pub(crate) fn is_document_url(client_id: &str) -> bool {
@@ -24,7 +24,7 @@ pub(crate) async fn resolve(state: &AppState, client_id: &str) -> Result<Arc<Reg
     }
     let now = state.now();
     let fetch_url = {
-        let mut caches = lock(&state.caches);
+        let mut caches = state.caches.lock();
         if let Some((c, until)) = caches.cimd_cache.get(client_id)
             && *until > now
         {
@@ -42,7 +42,7 @@ pub(crate) async fn resolve(state: &AppState, client_id: &str) -> Result<Arc<Reg
     {
         // Beyond `max_clients` the least recently used document is forgotten (and fetched again
         // when its client comes back).
-        let mut caches = lock(&state.caches);
+        let mut caches = state.caches.lock();
         caches.cimd_cache.insert(client_id.to_owned(), (client.clone(), now + ttl));
         if caches.cimd_cache.sweep_due() {
             caches.cimd_cache.retain(|(_, until)| *until > now);

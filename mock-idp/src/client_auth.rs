@@ -14,7 +14,7 @@ use crate::error::OAuthError;
 use crate::quirks::Quirk;
 use std::sync::Arc;
 
-use crate::state::{AppState, RegisteredClient, lock};
+use crate::state::{AppState, RegisteredClient};
 
 /// The `client_assertion_type` of RFC 7523 §2.2.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -181,7 +181,7 @@ async fn client_jwks(state: &AppState, client: &RegisteredClient) -> Result<Valu
     let uri = client.jwks_uri.as_deref().ok_or_else(|| OAuthError::invalid_client("client has no jwks_uri", false))?;
     let now = state.now();
     let fetch_url = {
-        let caches = lock(&state.caches);
+        let caches = state.caches.lock();
         if let Some((j, until)) = caches.jwks_cache.get(uri)
             && *until > now
         {
@@ -192,7 +192,7 @@ async fn client_jwks(state: &AppState, client: &RegisteredClient) -> Result<Valu
     let (jwks, _) = crate::fetch::json(&state.http, &fetch_url, state.config.allow_loopback_fetch)
         .await
         .map_err(|e| OAuthError::invalid_client(format!("client jwks_uri: {e}"), false))?;
-    let mut caches = lock(&state.caches);
+    let mut caches = state.caches.lock();
     caches.jwks_cache.insert(uri.to_owned(), (jwks.clone(), now + 300));
     if caches.jwks_cache.sweep_due() {
         caches.jwks_cache.retain(|(_, until)| *until > now);
@@ -249,7 +249,7 @@ async fn verify_assertion(state: &AppState, client: &RegisteredClient, assertion
                 // anyway); beyond the cap the oldest is forgotten.
                 let exp = time("exp").map(|e| e as i64).unwrap_or(now);
                 let key = format!("{}|{jti}", client.client_id);
-                let mut caches = lock(&state.caches);
+                let mut caches = state.caches.lock();
                 if caches.used_assertion_jtis.contains(&key) {
                     return Err(bad("jti was already used (replayed assertion)".into()));
                 }

@@ -8,8 +8,9 @@
 //! never; no redirects are followed; time and size are bounded.
 
 use net_policy::resolver::{PolicyResolver, SystemLookup};
+use parking_lot::RwLock;
 use serde_json::Value;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 

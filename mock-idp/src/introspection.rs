@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::client_auth::{authenticate, param};
 use crate::error::OAuthError;
-use crate::state::{AppState, TokenKind, lock};
+use crate::state::{AppState, TokenKind};
 
 /// `POST /introspect`. Callers authenticate like confidential clients (RFC 7662 §2.1); public
 /// clients may not introspect. A caller learns about its own tokens, or about every token when it
@@ -30,7 +30,7 @@ pub(crate) async fn introspect(
         }
         let token = param(&form, "token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         let now = state.now();
-        let tokens = lock(&state.tokens);
+        let tokens = state.tokens.lock();
         let Some(t) = tokens.get(token) else { return Ok(json!({ "active": false })) };
         let may_see = t.client_id == auth.client.client_id || state.resource_servers.contains(&auth.client.client_id);
         if !may_see || tokens.revoked(t) || t.expires_at <= now || (t.kind == TokenKind::Refresh && t.used) {
@@ -78,7 +78,7 @@ pub(crate) async fn revoke(
         let form = crate::token::parse_form(&headers, &body)?;
         let auth = authenticate(&state, &headers, &form).await?;
         let token = param(&form, "token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-        let mut tokens = lock(&state.tokens);
+        let mut tokens = state.tokens.lock();
         let found =
             tokens.get(token).filter(|t| t.client_id == auth.client.client_id).map(|t| (t.kind, t.family.clone()));
         match found {

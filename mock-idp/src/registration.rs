@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::error::OAuthError;
 use crate::quirks::Quirk;
-use crate::state::{AppState, ClientSource, RegisteredClient, lock};
+use crate::state::{AppState, ClientSource, RegisteredClient};
 
 /// Grant types this IdP supports.
 const GRANTS: [&str; 2] = ["authorization_code", "refresh_token"];
@@ -130,7 +130,7 @@ pub(crate) async fn register(
 fn handle(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
     if let Some((max, per)) = state.config.quirks.registration_rate_limit() {
         let now = state.now();
-        let mut caches = lock(&state.caches);
+        let mut caches = state.caches.lock();
         let window = &mut caches.registrations;
         while window.front().is_some_and(|t| *t <= now - per as i64) {
             window.pop_front();

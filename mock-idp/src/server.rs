@@ -1,22 +1,19 @@
 //! Starting, inspecting and stopping the mock IdP.
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use server_kit::{BodyLimits, Served};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use crate::config::{IdpConfig, LoginMode};
 use crate::error::{IdpError, OAuthError};
 use crate::keys::KeySet;
 use crate::quirks::Quirk;
-use crate::state::{AppState, IdpSnapshot, LoggedRequest, StoreSizes, lock};
+use crate::state::{AppState, IdpSnapshot, LoggedRequest, StoreSizes};
 use crate::store::{truncate, truncate_bytes};
 use crate::tokens::{MintRequest, MintedToken, NegativeToken, Signing, sign, standard_claims};
 
@@ -76,27 +73,18 @@ impl MockIdp {
         let config = self.config;
         config.validate()?;
         let keys = if config.generate_keys { KeySet::generate()? } else { KeySet::fixed()? };
-        let addr = format!("127.0.0.1:{}", config.port);
-        let listener =
-            TcpListener::bind(&addr).await.map_err(|source| IdpError::Bind { addr: addr.clone(), source })?;
-        let local = listener.local_addr().map_err(|source| IdpError::Bind { addr, source })?;
-        let origin = format!("http://127.0.0.1:{}", local.port());
+        let bound = server_kit::bind_loopback(config.port)
+            .await
+            .map_err(|e| IdpError::Bind { addr: e.addr, source: e.source })?;
+        let origin = bound.origin();
         let mut issuer = format!("{origin}{}", config.issuer_path);
         if config.has(Quirk::IssuerTrailingSlash) {
             issuer.push('/');
         }
         let http = crate::fetch::Fetcher::new(config.allow_private_fetch);
         let state = Arc::new(AppState::new(config, issuer, origin, keys, http));
-        let app = router(state.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(IdpHandle { state, shutdown: Some(tx), task: Some(task) })
+        let served = Served::start(bound, router(state.clone()), "mock IdP");
+        Ok(IdpHandle { state, served })
     }
 }
 
@@ -126,36 +114,23 @@ fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Buffers the body under the size limit, then records the exchange in the request log.
+/// Buffers the body under the size limit, then records the exchange in the request log (a body
+/// refused for its size is answered 413 and not logged).
 async fn log_and_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
     let limit = state.config.max_body_bytes;
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(_) => return OAuthError::too_large(limit).into_response(),
-    };
-    // Built before the lock is taken; every logged value is cut to `max_logged_bytes`, so an entry
-    // is bounded whatever the client sent.
-    let max = state.config.limits.max_logged_bytes;
-    let entry = LoggedRequest {
-        seq: 0,
-        method: parts.method.to_string(),
-        path: truncate(parts.uri.path().to_owned(), max),
-        query: parts.uri.query().map(|q| truncate(q.to_owned(), max)),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), truncate(String::from_utf8_lossy(v.as_bytes()).into_owned(), max)))
-            .collect(),
-        body: truncate_bytes(&bytes, max),
-        status: 0,
-    };
-    let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    let mut entry = LoggedRequest { status: resp.status().as_u16(), ..entry };
-    let mut log = lock(&state.log);
-    entry.seq = log.pushed + 1;
-    log.push(entry);
-    resp
+    let limits = BodyLimits { max_bytes: limit, deadline: None };
+    let refuse = |_| OAuthError::too_large(limit).into_response();
+    server_kit::buffer_and_record(req, next, limits, refuse, |ex| {
+        let Ok(body) = ex.body else { return };
+        // Every logged value is cut to `max_logged_bytes`, so an entry is bounded whatever the
+        // client sent.
+        let max = state.config.limits.max_logged_bytes;
+        let mut entry = LoggedRequest::of(&ex, |s| truncate(s, max), truncate_bytes(body, max), ());
+        let mut log = state.log.lock();
+        entry.seq = log.pushed + 1;
+        log.push(entry);
+    })
+    .await
 }
 
 /// Where everything is.
@@ -183,8 +158,7 @@ pub struct Endpoints {
 #[derive(Debug)]
 pub struct IdpHandle {
     state: Arc<AppState>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    served: Served,
 }
 
 impl IdpHandle {
@@ -198,7 +172,7 @@ impl IdpHandle {
     }
     /// The bound port.
     pub fn port(&self) -> u16 {
-        self.state.origin.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
+        self.served.port()
     }
     /// The configuration in force.
     pub fn config(&self) -> &IdpConfig {
@@ -253,7 +227,7 @@ impl IdpHandle {
     /// `https://chatgpt.com/oauth/` → the mock client's loopback server). The `client_id` is still
     /// compared with the original URL.
     pub fn add_fetch_rewrite(&self, from: impl Into<String>, to: impl Into<String>) {
-        lock(&self.state.caches).fetch_rewrites.insert(from.into(), to.into());
+        self.state.caches.lock().fetch_rewrites.insert(from.into(), to.into());
     }
     /// A genuine access token for `resource`, as `/token` would issue it, without a flow.
     pub fn mint_valid(&self, resource: &str, scope: &[&str]) -> Result<MintedToken, IdpError> {
@@ -333,32 +307,14 @@ impl IdpHandle {
         )
     }
 
-    /// Stops the server and waits for it.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take() {
-            // Bounded: in-flight requests finish quickly; a stuck one is abandoned.
-            if tokio::time::timeout(std::time::Duration::from_secs(5), t).await.is_err() {
-                tracing::warn!("mock IdP did not stop within 5 s");
-            }
-        }
+    /// Stops the server and waits (at most 5 s) for it: in-flight requests finish quickly; a
+    /// stuck one is abandoned.
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 
     /// The login mode in force.
     pub fn login_mode(&self) -> LoginMode {
         self.state.config.login
-    }
-}
-
-impl Drop for IdpHandle {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
     }
 }

@@ -4,11 +4,12 @@
 //! uses them to know exactly which strings to hide. They never leave the process except through
 //! [`crate::IdpHandle::snapshot`].
 
+use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::IdpConfig;
@@ -133,24 +134,8 @@ pub struct TokenRecord {
     pub grant: String,
 }
 
-/// One HTTP request the IdP received.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LoggedRequest {
-    /// Order of arrival, from 1.
-    pub seq: u64,
-    /// Method.
-    pub method: String,
-    /// Path.
-    pub path: String,
-    /// Raw query string.
-    pub query: Option<String>,
-    /// Headers in arrival order.
-    pub headers: Vec<(String, String)>,
-    /// Body as text (lossy UTF-8).
-    pub body: String,
-    /// Response status.
-    pub status: u16,
-}
+/// One HTTP request the IdP received (every value cut to `max_logged_bytes`).
+pub type LoggedRequest = server_kit::LoggedRequest;
 
 /// A form-mode authorization waiting for login and consent.
 #[derive(Debug, Clone)]
@@ -388,12 +373,6 @@ pub(crate) struct AppState {
     pub http: crate::fetch::Fetcher,
 }
 
-/// Locks a store. A panic while holding a lock would be a bug of ours; keep serving rather than
-/// cascade.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// How many entries each store holds right now, for tests and the soak that assert the caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StoreSizes {
@@ -458,12 +437,12 @@ impl AppState {
 
     /// The signing keys in force (a cheap handle; sign with it after every lock is released).
     pub fn keys(&self) -> Arc<KeySet> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.keys.read().clone()
     }
 
     /// Makes the next published key the active one.
     pub fn rotate_keys(&self) {
-        let mut w = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        let mut w = self.keys.write();
         let mut next = KeySet::clone(&w);
         next.rotate();
         *w = Arc::new(next);
@@ -495,7 +474,7 @@ impl AppState {
         if let Some(c) = self.static_clients.iter().find(|c| c.client_id == id) {
             return Some(c.clone());
         }
-        let mut clients = lock(&self.clients);
+        let mut clients = self.clients.lock();
         let c = clients.get(id).cloned()?;
         clients.touch(id);
         Some(c)
@@ -507,7 +486,7 @@ impl AppState {
         if self.static_clients.iter().any(|c| c.client_id == client.client_id) {
             return;
         }
-        let mut clients = lock(&self.clients);
+        let mut clients = self.clients.lock();
         if !clients.contains(&client.client_id) {
             clients.insert(client.client_id.clone(), client);
         }
@@ -515,37 +494,37 @@ impl AppState {
 
     pub fn snapshot(&self) -> IdpSnapshot {
         let mut clients: Vec<RegisteredClient> = self.static_clients.iter().map(|c| (**c).clone()).collect();
-        clients.extend(lock(&self.clients).in_creation_order().into_iter().map(|c| (**c).clone()));
-        let codes = lock(&self.codes).in_creation_order().into_iter().cloned().collect();
+        clients.extend(self.clients.lock().in_creation_order().into_iter().map(|c| (**c).clone()));
+        let codes = self.codes.lock().in_creation_order().into_iter().cloned().collect();
         IdpSnapshot {
             clients,
-            authorization_requests: lock(&self.auth_requests).iter().cloned().collect(),
+            authorization_requests: self.auth_requests.lock().iter().cloned().collect(),
             codes,
-            tokens: lock(&self.tokens).records(),
-            requests: lock(&self.log).iter().cloned().collect(),
+            tokens: self.tokens.lock().records(),
+            requests: self.log.lock().iter().cloned().collect(),
         }
     }
 
     pub fn sizes(&self) -> StoreSizes {
         let (tokens, token_families) = {
-            let t = lock(&self.tokens);
+            let t = self.tokens.lock();
             (t.len(), t.families())
         };
         let (pending_authorizations, sessions) = {
-            let l = lock(&self.logins);
+            let l = self.logins.lock();
             (l.pending.len(), l.sessions.len())
         };
         let (cimd_cache, jwks_cache, assertion_jtis) = {
-            let c = lock(&self.caches);
+            let c = self.caches.lock();
             (c.cimd_cache.len(), c.jwks_cache.len(), c.used_assertion_jtis.len())
         };
         StoreSizes {
-            clients: lock(&self.clients).len(),
-            codes: lock(&self.codes).len(),
+            clients: self.clients.lock().len(),
+            codes: self.codes.lock().len(),
             tokens,
             token_families,
-            requests: lock(&self.log).len(),
-            authorization_requests: lock(&self.auth_requests).len(),
+            requests: self.log.lock().len(),
+            authorization_requests: self.auth_requests.lock().len(),
             pending_authorizations,
             sessions,
             cimd_cache,

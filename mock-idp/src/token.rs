@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::client_auth::{Form, authenticate, param};
 use crate::error::OAuthError;
 use crate::quirks::Quirk;
-use crate::state::{AppState, RegisteredClient, TokenKind, TokenRecord, lock};
+use crate::state::{AppState, RegisteredClient, TokenKind, TokenRecord};
 use crate::tokens::{Signing, sign, standard_claims};
 
 pub(crate) fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
@@ -71,7 +71,7 @@ fn code_grant(
     let verifier = param(form, "code_verifier")?;
     let redirect_uri = param(form, "redirect_uri")?;
     let now = state.now();
-    let Some(rec) = lock(&state.codes).get(code).cloned() else {
+    let Some(rec) = state.codes.lock().get(code).cloned() else {
         return Err(OAuthError::invalid_grant("unknown authorization code"));
     };
     if rec.redeemed {
@@ -103,7 +103,7 @@ fn code_grant(
     // since the copy was taken. The family is reserved before the codes lock is released, so a
     // replay that sees `redeemed` finds a family to revoke.
     {
-        let mut codes = lock(&state.codes);
+        let mut codes = state.codes.lock();
         match codes.get_mut(code) {
             None => return Err(OAuthError::invalid_grant("unknown authorization code")),
             Some(c) if c.redeemed => {
@@ -112,7 +112,7 @@ fn code_grant(
             }
             Some(c) => c.redeemed = true,
         }
-        lock(&state.tokens).reserve(&rec.code);
+        state.tokens.lock().reserve(&rec.code);
     }
     let granted = if resources.is_empty() { rec.resources.clone() } else { resources };
     let grant = Grant { client, sub: &rec.sub, scope: &rec.scope, resources: &granted, family: &rec.code, now };
@@ -127,7 +127,7 @@ fn code_grant(
 
 /// RFC 6749 §4.1.2: a reused code SHOULD revoke what it produced.
 fn code_replayed(state: &AppState, code: &str) -> OAuthError {
-    lock(&state.tokens).revoke_family(code);
+    state.tokens.lock().revoke_family(code);
     OAuthError::invalid_grant("authorization code was already used; tokens issued from it are revoked")
 }
 
@@ -144,7 +144,7 @@ fn refresh_grant(
     // Check and rotate in one critical section, so two concurrent uses of one refresh token cannot
     // both succeed: the second sees `used` and revokes the family (OAuth 2.1 §4.3.1).
     let (rec, scope, granted) = {
-        let mut tokens = lock(&state.tokens);
+        let mut tokens = state.tokens.lock();
         let rec = match tokens.get(presented) {
             Some(t) if t.kind == TokenKind::Refresh => t.clone(),
             _ => return Err(OAuthError::invalid_grant("unknown refresh token")),
@@ -253,7 +253,7 @@ fn issue(state: &AppState, g: &Grant<'_>, grant: &str, new_refresh: bool) -> Res
         match sign(&keys, &claims, Signing::Valid) {
             Ok(t) => t,
             Err(e) => {
-                lock(&state.tokens).abort(g.family);
+                state.tokens.lock().abort(g.family);
                 return Err(OAuthError::invalid_request(e.to_string()));
             }
         }
@@ -290,5 +290,5 @@ fn issue(state: &AppState, g: &Grant<'_>, grant: &str, new_refresh: bool) -> Res
 /// Stores issued tokens; `false` when their family was revoked while they were being signed
 /// (then they are not stored and must not be handed out).
 fn commit(state: &AppState, g: &Grant<'_>, records: Vec<TokenRecord>) -> bool {
-    lock(&state.tokens).commit(g.family, records, g.now)
+    state.tokens.lock().commit(g.family, records, g.now)
 }

@@ -6,12 +6,13 @@
 //! lookup fails with the [`Refusal`], which callers find again with [`crate::refusal_in`].
 
 use crate::policy::{Policy, Refusal};
+use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// A policy shared between the code that updates it (adding the target) and the resolver.
 pub type SharedPolicy = Arc<RwLock<Policy>>;
@@ -107,7 +108,7 @@ impl PolicyResolver {
     /// The allowed addresses for `name`, or the refusal of the first answer when none is allowed.
     pub async fn allowed(&self, name: &str) -> Result<Vec<IpAddr>, ResolveError> {
         let answers = self.lookup.lookup(name.to_owned()).await.map_err(ResolveError::Lookup)?;
-        let policy = self.policy.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let policy = self.policy.read().clone();
         let mut allowed = Vec::new();
         let mut first_refusal = None;
         for a in &answers {
@@ -187,7 +188,7 @@ mod tests {
         let policy = Arc::new(RwLock::new(Policy::new(false)));
         let r = PolicyResolver::new(policy.clone(), Arc::new(dns));
         assert!(r.allowed("internal.corp").await.is_err());
-        policy.write().unwrap().add_target(&url::Url::parse("https://internal.corp/mcp").unwrap());
+        policy.write().add_target(&url::Url::parse("https://internal.corp/mcp").unwrap());
         assert!(r.allowed("internal.corp").await.is_ok());
     }
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
-use crate::reference::{ReferenceHandle, ReferenceServer};
 use crate::scenario::TargetSpec;
+use reference_server::{ReferenceHandle, ReferenceServer};
 
 /// The server under test could not be started (a harness error, not a finding).
 #[derive(Debug, thiserror::Error)]

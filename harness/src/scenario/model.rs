@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::model::Status;
 use crate::probes::Probe;
-use crate::reference::Fault;
+use reference_server::Fault;
 
 /// A scenario file. Every field is optional in the file (fragments supply parts); `name`
 /// defaults to the file stem.
@@ -62,7 +62,7 @@ pub struct ReferenceTarget {
     /// Faults to switch on.
     pub faults: Vec<Fault>,
     /// `json` or `sse` responses.
-    pub response_mode: Option<crate::reference::ResponseMode>,
+    pub response_mode: Option<reference_server::ResponseMode>,
     /// The Apps SDK's mixed authentication (seed 002): no token needed for `initialize`,
     /// `tools/list` and the `search` tool; protected tools answer with a tool-level
     /// `_meta["mcp/www_authenticate"]` challenge.

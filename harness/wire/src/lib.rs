@@ -9,9 +9,11 @@
 //! This crate does no I/O and depends on neither tokio nor reqwest.
 
 pub mod challenge;
+pub mod errors;
 pub mod headers;
 pub mod jsonrpc;
 pub mod jwt;
+pub mod meta;
 mod negative_token;
 pub mod paths;
 pub mod pkce;

@@ -11,14 +11,7 @@ use std::collections::HashMap;
 pub const REDIRECT: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
 pub const RESOURCE: &str = "http://127.0.0.1:9/mcp";
 
-pub fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .no_proxy()
-        .build()
-        .unwrap()
-}
+pub use server_kit::test_client::http;
 
 pub struct Registered {
     pub client_id: String,

@@ -9,10 +9,34 @@ use url::Url;
 
 use super::error::ReferenceError;
 use super::faults::Fault;
+use super::modern::ModernFault;
 
 /// The MCP protocol versions the server speaks, oldest first; the last is preferred
 /// (MCP 2025-11-25 lifecycle §Version Negotiation).
 pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-03-26", "2025-06-18", "2025-11-25"];
+
+/// Which MCP eras the server speaks on its one endpoint (MCP 2026-07-28 `basic/versioning`
+/// §Backward Compatibility with Initialization-Based Versions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Era {
+    /// Both: a request carrying 2026-07-28 `_meta` (or the 2026-07-28 version header, or
+    /// `server/discover`) is served statelessly; `initialize` opens a legacy session.
+    #[default]
+    Dual,
+    /// 2026-07-28 only: `initialize` is refused naming the supported versions, GET and DELETE
+    /// answer 405, no session id is ever minted.
+    Modern,
+    /// 2025-06-18 and 2025-11-25 only, as before 2026-07-28: `server/discover` is an unknown
+    /// method (-32601).
+    Legacy,
+}
+
+impl Era {
+    fn is_dual(&self) -> bool {
+        *self == Era::Dual
+    }
+}
 
 /// How the server answers a JSON-RPC request when the client accepts both forms
 /// (Streamable HTTP §Sending Messages: `application/json` or `text/event-stream`).
@@ -113,6 +137,12 @@ pub struct ReferenceConfig {
     /// Answer 406 unless `Accept` lists both `application/json` and `text/event-stream`, as seed
     /// 003 §3.1 advises. Clients must list both (T1125 L92-93), so this is correct, not a fault.
     pub require_both_accept_types: bool,
+    /// Which eras are served (default: both).
+    #[serde(skip_serializing_if = "Era::is_dual")]
+    pub era: Era,
+    /// Deliberate misbehaviours of the 2026-07-28 path (empty: correct).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub modern_faults: Vec<ModernFault>,
 }
 
 impl Default for ReferenceConfig {
@@ -140,6 +170,8 @@ impl Default for ReferenceConfig {
             manifest_schema_version: None,
             challenge_realm: None,
             require_both_accept_types: false,
+            era: Era::Dual,
+            modern_faults: Vec::new(),
         }
     }
 }
@@ -315,6 +347,16 @@ impl ReferenceServer {
     /// Adds a fault.
     pub fn fault(mut self, f: Fault) -> Self {
         self.config.faults.push(f);
+        self
+    }
+    /// Adds a 2026-07-28 fault.
+    pub fn modern_fault(mut self, f: ModernFault) -> Self {
+        self.config.modern_faults.push(f);
+        self
+    }
+    /// Which eras to serve.
+    pub fn era(mut self, era: Era) -> Self {
+        self.config.era = era;
         self
     }
     /// Require both types in `Accept` (see [`ReferenceConfig::require_both_accept_types`]).

@@ -141,8 +141,8 @@ async fn a_realm_comes_first_in_every_challenge() {
     // OwnSona's exact challenge: a realm and nothing else.
     let env = Env::start_with(|b| {
         b.challenge_realm("ownsona")
-            .fault(harness::reference::Fault::NoResourceMetadataInChallenge)
-            .fault(harness::reference::Fault::NoScopeInChallenge)
+            .fault(reference_server::Fault::NoResourceMetadataInChallenge)
+            .fault(reference_server::Fault::NoScopeInChallenge)
     })
     .await;
     assert_eq!(rpc(&env.srv, None, None, &init_body()).await.www_authenticate(), r#"Bearer realm="ownsona""#);

@@ -22,12 +22,21 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 use super::faults::Fault;
+use super::modern::{self, ModernFault};
 use super::state::AppState;
 
 /// The PRM document. Fault switches: `PrmWrongResource` (RS-18), `PrmWithoutAuthorizationServers` (RS-02),
-/// `PrmListsMetadataUrl` (GPT-03).
+/// `PrmListsMetadataUrl` (GPT-03); `OfflineAccessAdvertised` (RS-21) and `PrmResourceTrailingSlash`
+/// (RS-28) of the 2026-07-28 faults.
 pub(crate) fn document(st: &AppState) -> Value {
-    let resource = if st.faults.has(Fault::PrmWrongResource) { st.origin.clone() } else { st.resource.clone() };
+    let mut resource = if st.faults.has(Fault::PrmWrongResource) { st.origin.clone() } else { st.resource.clone() };
+    if modern::has(st, ModernFault::PrmResourceTrailingSlash) {
+        resource.push('/');
+    }
+    let mut scopes = st.config.scopes_supported.clone();
+    if modern::has(st, ModernFault::OfflineAccessAdvertised) {
+        scopes.push("offline_access".into());
+    }
     let server = if st.faults.has(Fault::PrmListsMetadataUrl) {
         format!("{}/.well-known/oauth-authorization-server", st.config.issuer.trim_end_matches('/'))
     } else {
@@ -36,7 +45,7 @@ pub(crate) fn document(st: &AppState) -> Value {
     let mut doc = json!({
         "resource": resource,
         "authorization_servers": [server],
-        "scopes_supported": st.config.scopes_supported,
+        "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
         "resource_name": st.config.resource_name,
     });

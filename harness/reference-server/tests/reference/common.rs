@@ -1,8 +1,8 @@
 //! Shared helpers: a mock IdP plus a reference server, a no-redirect client, JSON-RPC bodies and a
 //! `WWW-Authenticate` parser.
 
-use harness::reference::{ReferenceHandle, ReferenceServer};
 use mock_idp::{IdpHandle, MintRequest, MockIdp, Signing};
+use reference_server::{ReferenceHandle, ReferenceServer};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
@@ -48,14 +48,7 @@ pub fn token_with_sub(idp: &IdpHandle, srv: &ReferenceHandle, sub: &str) -> Stri
     idp.mint(&MintRequest { claims, signing: Signing::Valid }).expect("mint").token
 }
 
-pub fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .no_proxy()
-        .build()
-        .unwrap()
-}
+pub use server_kit::test_client::http;
 
 /// An HTTP answer, fully read.
 #[derive(Debug)]

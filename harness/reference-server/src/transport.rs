@@ -15,7 +15,10 @@
 //!    anonymous caller instead of 401, unless it names a session an authenticated caller opened.
 //! 5. Method: POST and DELETE; anything else → 405 `Allow: POST, DELETE` (no server-initiated
 //!    SSE stream is offered, H-09).
-//! 6. `MCP-Protocol-Version`, when present, must be a supported version → else 400 (H-16).
+//! 6. A POST of one JSON object goes by era (`era_route`): a 2026-07-28 request to `modern` (its own
+//!    steps), `initialize` on a modern-only server to its refusal naming the versions,
+//!    `server/discover` on a legacy-only server to -32601; everything else continues here.
+//!    `MCP-Protocol-Version`, when present, must be a supported version → else 400 (H-16).
 //! 7. POST body: one JSON-RPC message; invalid JSON → 400 parse error; a JSON array → 400
 //!    (batching was removed in 2025-06-18, H-04); not JSON-RPC → 400.
 //! 8. For requests, `Accept` is negotiated before anything happens (406 only when neither JSON
@@ -37,10 +40,11 @@ use std::sync::Arc;
 
 use super::auth::{self, Credentials, Principal, Rules};
 use super::challenge::{self, Rejection};
-use super::config::{ResponseMode, SUPPORTED_PROTOCOL_VERSIONS};
+use super::config::{Era, ResponseMode, SUPPORTED_PROTOCOL_VERSIONS};
 use super::cors;
 use super::faults::Fault;
 use super::mcp::{self, Message, Outcome};
+use super::modern;
 use super::session::Session;
 use super::state::{AppState, now};
 
@@ -86,6 +90,10 @@ async fn handle(st: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, 
             r
         }
         Method::POST => post(st, headers, body, &who),
+        // 2026-07-28 has no sessions: a modern-only server answers DELETE 405 (H-32).
+        Method::DELETE if st.config.era == Era::Modern => {
+            (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "POST")]).into_response()
+        }
         Method::DELETE => delete(st, headers, &who),
         Method::GET if st.faults.has(Fault::GetAnswersJson) => json_response(StatusCode::OK, &json!({})),
         _ => (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "POST, DELETE")]).into_response(),
@@ -105,7 +113,7 @@ async fn authenticate(st: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<P
     let Some(token) = token else {
         if st.faults.has(Fault::SessionAuthenticates)
             && let Ok(Some(id)) = session_header(headers)
-            && let Some(s) = st.sessions().get(&id)
+            && let Some(s) = st.sessions.lock().get(&id)
         {
             return Ok(s.principal.clone());
         }
@@ -116,7 +124,7 @@ async fn authenticate(st: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<P
             let owned = session_header(headers)
                 .ok()
                 .flatten()
-                .and_then(|id| st.sessions().get(&id).map(|s| !s.principal.is_anonymous()))
+                .and_then(|id| st.sessions.lock().get(&id).map(|s| !s.principal.is_anonymous()))
                 .unwrap_or(false);
             if !owned {
                 return Ok(Principal::anonymous());
@@ -179,6 +187,9 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
 }
 
 fn post(st: &AppState, headers: &HeaderMap, body: &[u8], who: &Principal) -> Response {
+    if let Some(r) = era_route(st, headers, body, who) {
+        return r;
+    }
     if let Err(f) = check_protocol_version(st, headers) {
         return f.into_response();
     }
@@ -256,6 +267,21 @@ fn post_batch(st: &AppState, headers: &HeaderMap, items: &[Value], who: &Princip
     }
 }
 
+/// Which era answers a POST whose body is one JSON object (junk and arrays keep the legacy
+/// path's errors): a dual server sends 2026-07-28 requests to [`modern`] and the rest to the
+/// legacy steps; a modern-only one refuses `initialize` naming its versions and validates
+/// everything else as 2026-07-28; a legacy-only one does not know `server/discover`.
+fn era_route(st: &AppState, headers: &HeaderMap, body: &[u8], who: &Principal) -> Option<Response> {
+    let value: Value = serde_json::from_slice(body).ok().filter(Value::is_object)?;
+    let method = value.get("method").and_then(Value::as_str);
+    match st.config.era {
+        Era::Legacy => (method == Some("server/discover")).then(|| modern::discover_unknown(&value)),
+        Era::Dual => modern::is_modern(headers, &value).then(|| modern::post(st, headers, &value, who)),
+        Era::Modern if method == Some("initialize") => Some(modern::refuse_legacy(st, &value)),
+        Era::Modern => Some(modern::post(st, headers, &value, who)),
+    }
+}
+
 enum Reply {
     /// A JSON-RPC response, and the new session id when it answers `initialize`.
     Rpc { body: Value, session: Option<String> },
@@ -290,7 +316,7 @@ fn process(st: &AppState, headers: &HeaderMap, msg: Message, who: &Principal) ->
             };
             if method == "notifications/initialized"
                 && let Some(id) = id
-                && let Some(s) = st.sessions().get_mut(&id)
+                && let Some(s) = st.sessions.lock().get_mut(&id)
             {
                 s.initialized = true;
             }
@@ -309,7 +335,7 @@ fn initialize(st: &AppState, id: Value, params: &Value, who: &Principal) -> Repl
         Ok(r) => r,
         Err((code, m)) => return Reply::Rpc { body: mcp::error_body(id, code, &m), session: None },
     };
-    let mut sessions = st.sessions();
+    let mut sessions = st.sessions.lock();
     let sid = sessions.new_id(&st.faults);
     sessions.insert(sid.clone(), Session { principal: who.clone(), protocol_version: version, initialized: false });
     Reply::Rpc { body: mcp::result_body(id, result), session: Some(sid) }
@@ -326,7 +352,7 @@ fn session_for(st: &AppState, headers: &HeaderMap, who: &Principal) -> Result<Op
         }
         Err(why) => return Err(Failure(StatusCode::BAD_REQUEST, mcp::INVALID_REQUEST, why.into())),
     };
-    match st.sessions().get(&id) {
+    match st.sessions.lock().get(&id) {
         // Another user's session is reported exactly like an unknown one.
         Some(s) if s.principal.sub == who.sub => Ok(Some(id)),
         _ => Err(session_not_found()),
@@ -349,7 +375,7 @@ fn delete(st: &AppState, headers: &HeaderMap, who: &Principal) -> Response {
         }
         Err(why) => return rpc_failure(StatusCode::BAD_REQUEST, mcp::INVALID_REQUEST, why),
     };
-    let mut sessions = st.sessions();
+    let mut sessions = st.sessions.lock();
     match sessions.get(&id) {
         Some(_) if st.faults.has(Fault::DeleteFails) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Some(s) if s.principal.sub == who.sub => {

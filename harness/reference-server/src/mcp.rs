@@ -230,7 +230,7 @@ fn tool_result(text: &str, structured: Option<Value>, is_error: bool) -> Value {
 }
 
 /// A client-supplied name echoed in an error, cut short.
-fn short(s: &str) -> String {
+pub(crate) fn short(s: &str) -> String {
     s.chars().take(100).collect()
 }
 

@@ -1,8 +1,8 @@
 //! Authentication of every MCP request: 401/400/403 challenges and token validation.
 
 use crate::common::*;
-use harness::reference::Tool;
 use mock_idp::NegativeToken;
+use reference_server::Tool;
 use reqwest::Method;
 use serde_json::json;
 
@@ -214,7 +214,7 @@ async fn the_request_log_records_order_and_whether_a_token_came() {
     initialize(srv, &t).await;
     let log = srv.requests();
     let seen: Vec<_> =
-        log.iter().map(|r| (r.seq, r.method.as_str(), r.path.as_str(), r.carried_token, r.status)).collect();
+        log.iter().map(|r| (r.seq, r.method.as_str(), r.path.as_str(), r.extra.carried_token, r.status)).collect();
     assert_eq!(
         seen,
         [
@@ -223,7 +223,7 @@ async fn the_request_log_records_order_and_whether_a_token_came() {
             (3, "POST", "/mcp", true, 200)
         ]
     );
-    assert_eq!(log[2].rpc_method.as_deref(), Some("initialize"));
+    assert_eq!(log[2].extra.rpc_method.as_deref(), Some("initialize"));
     let snap = srv.snapshot();
     assert_eq!(snap.requests, log);
     assert_eq!(snap.sessions.len(), 1);

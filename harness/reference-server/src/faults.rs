@@ -10,31 +10,34 @@ use serde::{Deserialize, Serialize};
 /// Declares [`Fault`], [`Fault::ALL`] and [`Fault::requirements`] from one list, so a new variant
 /// cannot be forgotten in `ALL` or left without a requirement ID.
 macro_rules! faults {
-    ($( $(#[$doc:meta])* $name:ident => [$($id:literal),+] ),+ $(,)?) => {
-        /// One deliberate misbehaviour of the reference server. Serialized in `snake_case`
-        /// (`no_prm`, `skip_audience_check`, …) for scenario and config files.
+    ($(#[$edoc:meta])* $enum:ident; $( $(#[$doc:meta])* $name:ident => [$($id:literal),+] ),+ $(,)?) => {
+        $(#[$edoc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum Fault {
+        pub enum $enum {
             $( $(#[$doc])* $name, )+
         }
 
-        impl Fault {
+        impl $enum {
             /// Every fault, in declaration order.
-            pub const ALL: &'static [Fault] = &[$(Fault::$name),+];
+            pub const ALL: &'static [$enum] = &[$($enum::$name),+];
 
             /// The requirement IDs this fault violates; the first is the one it exists for, any
             /// others follow from it (e.g. a missing `resource_metadata` also fails GPT-02).
             pub fn requirements(self) -> &'static [&'static str] {
                 match self {
-                    $(Fault::$name => &[$($id),+],)+
+                    $($enum::$name => &[$($id),+],)+
                 }
             }
         }
     };
 }
+pub(crate) use faults;
 
 faults! {
+    /// One deliberate misbehaviour of the reference server. Serialized in `snake_case`
+    /// (`no_prm`, `skip_audience_check`, …) for scenario and config files.
+    Fault;
     /// RS-01: no Protected Resource Metadata at either well-known location (both 404).
     /// Switch: `prm::serve`.
     NoPrm => ["RS-01", "GPT-01"],

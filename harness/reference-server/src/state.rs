@@ -1,14 +1,15 @@
 //! Shared server state and the request log a test or the runner can inspect.
 
+use parking_lot::Mutex;
 use serde::Serialize;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::config::ReferenceConfig;
 use super::faults::Faults;
 use super::jwks::JwksCache;
+use super::modern::handles::HandleStore;
 use super::session::SessionStore;
 
 /// Requests kept in the log; older ones are dropped first.
@@ -19,27 +20,17 @@ pub const MAX_LOGGED_BODY_BYTES: usize = 16 * 1024;
 /// The well-known path of RFC 9728 Protected Resource Metadata (§3).
 pub(crate) const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 
-/// One HTTP request the reference server received, in arrival order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LoggedRequest {
-    /// Order of arrival, from 1.
-    pub seq: u64,
-    /// HTTP method.
-    pub method: String,
-    /// Path.
-    pub path: String,
-    /// Raw query string.
-    pub query: Option<String>,
-    /// Headers in arrival order (values lossily decoded; secrets kept, as in mock-idp's log).
-    pub headers: Vec<(String, String)>,
-    /// Body as text (lossy UTF-8, cut at [`MAX_LOGGED_BODY_BYTES`]).
-    pub body: String,
+/// One HTTP request the reference server received, in arrival order (body cut at
+/// [`MAX_LOGGED_BODY_BYTES`]).
+pub type LoggedRequest = server_kit::LoggedRequest<McpFacts>;
+
+/// What the reference server's log notes about a request besides its head and body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct McpFacts {
     /// Whether the request carried a Bearer token in its `Authorization` header.
     pub carried_token: bool,
     /// The JSON-RPC `method`, when the body is a single JSON-RPC message.
     pub rpc_method: Option<String>,
-    /// The status the server answered.
-    pub status: u16,
 }
 
 #[derive(Debug, Default)]
@@ -73,6 +64,12 @@ pub(crate) struct AppState {
     pub log: Mutex<RequestLog>,
     /// Challenges issued so far (drives the `InconsistentChallenge` fault).
     pub challenges: AtomicU64,
+    /// 2026-07-28 state handles and their owners.
+    pub handles: Mutex<HandleStore>,
+    /// `tools/list` calls on the 2026-07-28 path (drives the `ToolOrderVaries` fault).
+    pub list_calls: AtomicU64,
+    /// Users who called `server/discover` (only under the `DiscoverRequiredFirst` fault).
+    pub discovered: Mutex<HashSet<String>>,
 }
 
 impl AppState {
@@ -84,15 +81,6 @@ impl AppState {
     /// The path-suffixed PRM URL (RFC 9728 §3.1: the well-known segment inserted before the path).
     pub(crate) fn prm_url_path(&self) -> String {
         format!("{}{PRM_WELL_KNOWN}{}", self.origin, self.config.mcp_path)
-    }
-
-    pub(crate) fn sessions(&self) -> MutexGuard<'_, SessionStore> {
-        // A panic while holding the lock would be our bug; keep serving rather than cascade.
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn log(&self) -> MutexGuard<'_, RequestLog> {
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -113,8 +101,7 @@ mod tests {
             query: None,
             headers: vec![],
             body: String::new(),
-            carried_token: false,
-            rpc_method: None,
+            extra: McpFacts::default(),
             status: 200,
         }
     }

@@ -2,25 +2,23 @@
 //! request-log middleware, and [`ReferenceHandle`].
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use parking_lot::Mutex;
 use serde_json::Value;
+use server_kit::{BodyError, BodyLimits, Exchange, Served};
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::config::ReferenceConfig;
 use super::error::ReferenceError;
 use super::faults::Faults;
 use super::jwks::JwksCache;
-use super::state::{AppState, LoggedRequest, MAX_LOGGED_BODY_BYTES, PRM_WELL_KNOWN, RequestLog};
+use super::state::{AppState, LoggedRequest, MAX_LOGGED_BODY_BYTES, McpFacts, PRM_WELL_KNOWN, RequestLog};
 use super::{mcp, prm, transport};
 
 /// Largest request body read; beyond it the answer is 400 with a JSON-RPC error.
@@ -34,11 +32,10 @@ pub(crate) async fn start(config: ReferenceConfig) -> Result<ReferenceHandle, Re
     // choice explicit (a second install attempt is a harmless error).
     let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
     // RS-20: loopback only.
-    let addr = format!("127.0.0.1:{}", config.port);
-    let listener =
-        TcpListener::bind(&addr).await.map_err(|source| ReferenceError::Bind { addr: addr.clone(), source })?;
-    let local = listener.local_addr().map_err(|source| ReferenceError::Bind { addr, source })?;
-    let origin = format!("http://127.0.0.1:{}", local.port());
+    let bound = server_kit::bind_loopback(config.port)
+        .await
+        .map_err(|e| ReferenceError::Bind { addr: e.addr, source: e.source })?;
+    let origin = bound.origin();
     let state = Arc::new(AppState {
         faults: Faults::new(&config.faults),
         resource: format!("{origin}{}", config.mcp_path),
@@ -47,18 +44,13 @@ pub(crate) async fn start(config: ReferenceConfig) -> Result<ReferenceHandle, Re
         sessions: Mutex::default(),
         log: Mutex::new(RequestLog::default()),
         challenges: AtomicU64::new(0),
+        handles: Mutex::default(),
+        list_calls: AtomicU64::new(0),
+        discovered: Mutex::default(),
         config,
     });
-    let app = router(state.clone());
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
-    Ok(ReferenceHandle { state, shutdown: Some(tx), task: Some(task) })
+    let served = Served::start(bound, router(state.clone()), "reference MCP server");
+    Ok(ReferenceHandle { state, served })
 }
 
 fn router(state: Arc<AppState>) -> Router {
@@ -87,43 +79,33 @@ pub(crate) fn not_found() -> Response {
 /// Buffers the body under [`MAX_BODY_BYTES`] and within [`BODY_TIMEOUT`], then records the
 /// exchange in the request log.
 async fn log_and_limit(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES)).await;
-    let (bytes, resp) = match read {
-        Ok(Ok(b)) => {
-            let resp = next.run(Request::from_parts(parts.clone(), Body::from(b.clone()))).await;
-            (b, resp)
-        }
-        Ok(Err(_)) => {
-            let msg = format!("request body larger than {MAX_BODY_BYTES} bytes (or unreadable)");
-            (Default::default(), failure(StatusCode::BAD_REQUEST, &msg))
-        }
-        Err(_) => (Default::default(), failure(StatusCode::REQUEST_TIMEOUT, "request body not received in time")),
-    };
-    let carried_token = parts.headers.get_all(AUTHORIZATION).iter().any(|v| {
+    let limits = BodyLimits { max_bytes: MAX_BODY_BYTES, deadline: Some(BODY_TIMEOUT) };
+    server_kit::buffer_and_record(req, next, limits, refuse, |ex| st.log.lock().push(entry(&ex))).await
+}
+
+/// The answer to a body that could not be read: 400 when too large, 408 when too slow.
+fn refuse(e: BodyError) -> Response {
+    match e {
+        BodyError::TimedOut => failure(StatusCode::REQUEST_TIMEOUT, "request body not received in time"),
+        _ => failure(
+            StatusCode::BAD_REQUEST,
+            &format!("request body larger than {MAX_BODY_BYTES} bytes (or unreadable)"),
+        ),
+    }
+}
+
+/// The log entry of one exchange (numbered by the log).
+fn entry(ex: &Exchange<'_>) -> LoggedRequest {
+    let bytes = ex.body.unwrap_or_default();
+    let carried_token = ex.parts.headers.get_all(AUTHORIZATION).iter().any(|v| {
         let v = v.as_bytes();
         v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer ") && v[7..].iter().any(|b| *b != b' ')
     });
-    let rpc_method = serde_json::from_slice::<Value>(&bytes)
+    let rpc_method = serde_json::from_slice::<Value>(bytes)
         .ok()
         .and_then(|v| v.get("method").and_then(Value::as_str).map(str::to_owned));
-    let shown = &bytes[..bytes.len().min(MAX_LOGGED_BODY_BYTES)];
-    st.log().push(LoggedRequest {
-        seq: 0,
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect(),
-        body: String::from_utf8_lossy(shown).into_owned(),
-        carried_token,
-        rpc_method,
-        status: resp.status().as_u16(),
-    });
-    resp
+    let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_LOGGED_BODY_BYTES)]).into_owned();
+    LoggedRequest::of(ex, |s| s, shown, McpFacts { carried_token, rpc_method })
 }
 
 /// A copy of what the reference server has recorded, taken at one moment.
@@ -139,8 +121,7 @@ pub struct ReferenceSnapshot {
 #[derive(Debug)]
 pub struct ReferenceHandle {
     state: Arc<AppState>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    served: Served,
 }
 
 impl ReferenceHandle {
@@ -167,7 +148,7 @@ impl ReferenceHandle {
     }
     /// The bound port.
     pub fn port(&self) -> u16 {
-        self.state.origin.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
+        self.served.port()
     }
     /// The configuration in force.
     pub fn config(&self) -> &ReferenceConfig {
@@ -179,36 +160,18 @@ impl ReferenceHandle {
     }
     /// Every request received so far (the latest [`super::state::MAX_LOGGED_REQUESTS`]), in order.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.state.log().entries.iter().cloned().collect()
+        self.state.log.lock().entries.iter().cloned().collect()
     }
     /// Live sessions.
     pub fn session_count(&self) -> usize {
-        self.state.sessions().len()
+        self.state.sessions.lock().len()
     }
     /// The live sessions, oldest first.
     pub fn sessions(&self) -> Vec<super::session::SessionInfo> {
-        self.state.sessions().list()
+        self.state.sessions.lock().list()
     }
     /// Stops the server and waits (at most 5 s) for it.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take()
-            && tokio::time::timeout(std::time::Duration::from_secs(5), t).await.is_err()
-        {
-            tracing::warn!("reference MCP server did not stop within 5 s");
-        }
-    }
-}
-
-impl Drop for ReferenceHandle {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }

@@ -3,8 +3,8 @@
 //! correct answer from the first and the broken one from the second.
 
 use crate::common::*;
-use harness::reference::{Fault, ReferenceHandle};
 use mock_idp::{IdpHandle, MockIdp, NegativeToken};
+use reference_server::{Fault, ReferenceHandle};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -435,12 +435,12 @@ fn every_fault_has_a_test() {
 #[tokio::test]
 async fn faults_combine_and_come_from_config_files() {
     let idp = MockIdp::builder().start().await.unwrap();
-    let cfg: harness::reference::ReferenceConfig = serde_json::from_value(json!({
+    let cfg: reference_server::ReferenceConfig = serde_json::from_value(json!({
         "issuer": idp.issuer(), "jwks_uri": idp.jwks_uri(),
         "faults": ["no_prm", "skip_audience_check"]
     }))
     .unwrap();
-    let srv = harness::reference::ReferenceServer::with_config(cfg).start().await.unwrap();
+    let srv = reference_server::ReferenceServer::with_config(cfg).start().await.unwrap();
     assert_eq!(get(&srv.prm_url_root()).await.status, 404);
     assert_eq!(accepts_negative(&idp, &srv, NegativeToken::WrongAudience).await, 200);
     let _: Value = get(&srv.prm_url_path()).await.json();

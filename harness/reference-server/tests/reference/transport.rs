@@ -1,7 +1,7 @@
 //! Streamable HTTP behaviour: sessions, notifications, methods, Accept, Origin/CORS, versions.
 
 use crate::common::*;
-use harness::reference::{Fault, ReferenceConfig, ReferenceError, ReferenceServer, ResponseMode};
+use reference_server::{Fault, ReferenceConfig, ReferenceError, ReferenceServer, ResponseMode};
 use reqwest::Method;
 use serde_json::json;
 

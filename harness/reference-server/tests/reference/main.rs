@@ -6,5 +6,6 @@ mod common;
 mod auth;
 mod faults;
 mod mixed;
+mod modern;
 mod prm;
 mod transport;
