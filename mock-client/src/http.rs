@@ -381,9 +381,7 @@ fn refused(url: &str, r: net_policy::Refusal) -> ClientError {
             ClientError::BadUrl { url: url.to_owned(), reason: r.to_string() }
         }
         // Address, name and resolution refusals, and any later kind: refused by policy.
-        _ => {
-            ClientError::Refused { url: url.to_owned(), refusal: r }
-        }
+        _ => ClientError::Refused { url: url.to_owned(), refusal: r },
     }
 }
 
