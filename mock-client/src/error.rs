@@ -3,6 +3,7 @@
 
 /// The client could not run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// A URL the client was asked to use is not acceptable.
     #[error("refusing URL `{url}`: {reason}")]

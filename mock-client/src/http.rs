@@ -380,9 +380,8 @@ fn refused(url: &str, r: net_policy::Refusal) -> ClientError {
         Refusal::Scheme(_) | Refusal::PlainHttp | Refusal::NoHost => {
             ClientError::BadUrl { url: url.to_owned(), reason: r.to_string() }
         }
-        Refusal::Address { .. } | Refusal::Name { .. } | Refusal::Unresolved { .. } => {
-            ClientError::Refused { url: url.to_owned(), refusal: r }
-        }
+        // Address, name and resolution refusals, and any later kind: refused by policy.
+        _ => ClientError::Refused { url: url.to_owned(), refusal: r },
     }
 }
 

@@ -8,6 +8,7 @@
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
 use std::sync::Arc;
 use url::Url;
 
@@ -292,16 +293,21 @@ pub(crate) fn check_resource(state: &AppState, r: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+/// Text from the client (its ID, scope, resource, redirect host) made safe to print: control
+/// characters become spaces. Escaping `&<>"` is maud's job, by construction.
+fn clean(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
-fn page(title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\n<body><h1>{t}</h1>\n{body}\n</body></html>\n",
-        t = escape(title)
-    );
-    let mut r = Html(html).into_response();
+fn page(title: &str, body: Markup) -> Response {
+    let html = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { (title) } }
+            body { h1 { (title) } (body) }
+        }
+    };
+    let mut r = Html(html.into_string()).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // The pages must not be framed (clickjacking on consent: RFC 9700 §4.16).
     r.headers_mut().insert("x-frame-options", HeaderValue::from_static("DENY"));
@@ -309,17 +315,17 @@ fn page(title: &str, body: &str) -> Response {
 }
 
 fn login_page(state: &AppState, id: &str, error: Option<&str>) -> Response {
-    let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>\n", escape(e))).unwrap_or_default();
     page(
         "Sign in to mock-idp",
-        &format!(
-            "{err}<form method=\"post\" action=\"{action}\">\n<input type=\"hidden\" name=\"{rid}\" value=\"{id}\">\n<label>Username <input type=\"text\" name=\"{u}\" autocomplete=\"username\"></label>\n<label>Password <input type=\"password\" name=\"{p}\" autocomplete=\"current-password\"></label>\n<button type=\"submit\">Sign in</button>\n</form>",
-            action = escape(&format!("{}/login", state.config.issuer_path)),
-            rid = fields::REQUEST_ID,
-            id = escape(id),
-            u = fields::USERNAME,
-            p = fields::PASSWORD,
-        ),
+        html! {
+            @if let Some(e) = error { p.error role="alert" { (clean(e)) } }
+            form method="post" action={ (state.config.issuer_path) "/login" } {
+                input type="hidden" name=(fields::REQUEST_ID) value=(clean(id));
+                label { "Username " input type="text" name=(fields::USERNAME) autocomplete="username"; }
+                label { "Password " input type="password" name=(fields::PASSWORD) autocomplete="current-password"; }
+                button type="submit" { "Sign in" }
+            }
+        },
     )
 }
 
@@ -328,17 +334,18 @@ fn consent_page(state: &AppState, id: &str, p: &PendingAuthorization) -> Respons
     let host = Url::parse(&p.redirect_uri).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
     page(
         "Authorize access",
-        &format!(
-            "<p>Client <code>{client}</code> asks for <code>{scope}</code> on <code>{res}</code>.</p>\n<p>You will be sent back to <strong>{host}</strong>.</p>\n<form method=\"post\" action=\"{action}\">\n<input type=\"hidden\" name=\"{rid}\" value=\"{id}\">\n<button type=\"submit\" name=\"{d}\" value=\"approve\">Allow</button>\n<button type=\"submit\" name=\"{d}\" value=\"deny\">Deny</button>\n</form>",
-            client = escape(&p.client_id),
-            scope = escape(&p.scope.join(" ")),
-            res = escape(&p.resources.join(" ")),
-            host = escape(&host),
-            action = escape(&format!("{}/consent", state.config.issuer_path)),
-            rid = fields::REQUEST_ID,
-            id = escape(id),
-            d = fields::DECISION,
-        ),
+        html! {
+            p {
+                "Client " code { (clean(&p.client_id)) } " asks for " code { (clean(&p.scope.join(" "))) }
+                " on " code { (clean(&p.resources.join(" "))) } "."
+            }
+            p { "You will be sent back to " strong { (clean(&host)) } "." }
+            form method="post" action={ (state.config.issuer_path) "/consent" } {
+                input type="hidden" name=(fields::REQUEST_ID) value=(clean(id));
+                button type="submit" name=(fields::DECISION) value="approve" { "Allow" }
+                button type="submit" name=(fields::DECISION) value="deny" { "Deny" }
+            }
+        },
     )
 }
 
@@ -379,7 +386,7 @@ pub(crate) async fn login(State(state): State<Arc<AppState>>, body: axum::body::
     let Some(pending) = take_pending(&state, &id, false) else {
         return page(
             "Sign-in expired",
-            "<p>This authorization request is unknown or has expired. Start again from the application.</p>",
+            html! { p { "This authorization request is unknown or has expired. Start again from the application." } },
         )
         .map_status(StatusCode::BAD_REQUEST);
     };
@@ -409,10 +416,10 @@ pub(crate) async fn consent(
     let form = form_of(&body);
     let id = field(&form, fields::REQUEST_ID).unwrap_or_default().to_owned();
     let Some(user) = session_user(&state, &headers) else {
-        return page("Not signed in", "<p>Sign in first.</p>").map_status(StatusCode::UNAUTHORIZED);
+        return page("Not signed in", html! { p { "Sign in first." } }).map_status(StatusCode::UNAUTHORIZED);
     };
     let Some(pending) = take_pending(&state, &id, true) else {
-        return page("Request expired", "<p>This authorization request is unknown or has expired.</p>")
+        return page("Request expired", html! { p { "This authorization request is unknown or has expired." } })
             .map_status(StatusCode::BAD_REQUEST);
     };
     match field(&form, fields::DECISION) {

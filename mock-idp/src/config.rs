@@ -13,6 +13,7 @@ use crate::quirks::{Quirk, Quirks};
 /// How the user's part of `/authorize` goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LoginMode {
     /// Approve at once with a 302 to the redirect URI: headless runs.
     #[default]
@@ -27,6 +28,7 @@ pub enum LoginMode {
 /// path-appending form the MCP spec lists for OIDC issuers with a path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MetadataLocation {
     /// `/.well-known/oauth-authorization-server{path}`.
     Oauth,

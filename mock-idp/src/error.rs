@@ -10,6 +10,7 @@ use serde_json::json;
 
 /// A failure of the mock IdP as a library: nothing to do with the server under test.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IdpError {
     /// The listener could not be bound.
     #[error("failed to bind the mock IdP to {addr}")]

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// One misbehaviour. Unit variants are written as a bare name, the others as a one-key map.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Quirk {
     /// No `registration_endpoint` in metadata and no `/register` route (OwnerRez, GitHub as AS: seed 001).
     NoRegistrationEndpoint,

@@ -19,6 +19,7 @@ use crate::store::{Bounded, Ring};
 /// Where a client came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ClientSource {
     /// Configured before start.
     Static,
@@ -94,6 +95,7 @@ pub struct CodeRecord {
 /// Access or refresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TokenKind {
     /// An access token.
     Access,

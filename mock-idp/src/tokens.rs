@@ -13,6 +13,7 @@ use crate::keys::KeySet;
 /// How a minted token is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Signing {
     /// RS256 with the IdP's active key: a genuine signature.
     Valid,

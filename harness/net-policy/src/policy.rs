@@ -15,6 +15,7 @@ pub const OPT_IN_FLAG: &str = "--allow-private-addresses";
 
 /// Why a URL or address is refused. Displayed after "refused to contact URL: ".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Refusal {
     /// Not http or https.
     #[error("scheme `{0}` is not http(s)")]

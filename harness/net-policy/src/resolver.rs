@@ -129,6 +129,7 @@ impl PolicyResolver {
 
 /// Why a name yields no address to connect to.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResolveError {
     /// DNS failed.
     #[error("{0}")]

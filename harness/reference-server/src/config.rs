@@ -19,6 +19,7 @@ pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-03-26", "2025-06-18", 
 /// §Backward Compatibility with Initialization-Based Versions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Era {
     /// Both: a request carrying 2026-07-28 `_meta` (or the 2026-07-28 version header, or
     /// `server/discover`) is served statelessly; `initialize` opens a legacy session.
@@ -42,6 +43,7 @@ impl Era {
 /// (Streamable HTTP §Sending Messages: `application/json` or `text/event-stream`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ResponseMode {
     /// One `application/json` body.
     #[default]
@@ -53,6 +55,7 @@ pub enum ResponseMode {
 /// The built-in tools. Their behaviour is fixed; their required scopes are configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Tool {
     /// Returns `sub`, `client_id` and the scopes of the caller's token.
     Whoami,

@@ -2,6 +2,7 @@
 
 /// Why the reference server could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReferenceError {
     /// The listening socket could not be bound.
     #[error("failed to bind the reference MCP server to {addr}")]

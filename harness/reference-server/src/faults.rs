@@ -14,6 +14,7 @@ macro_rules! faults {
         $(#[$edoc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
         pub enum $enum {
             $( $(#[$doc])* $name, )+
         }

@@ -52,6 +52,7 @@ impl fmt::Display for Phase {
 /// What kind of secret a value is; names the placeholder it is redacted to (`[token-1]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum SecretKind {
     /// An access token.
     Token,
@@ -182,6 +183,7 @@ pub struct Transcript {
 /// What a [`Note`] records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NoteKind {
     /// The authorization server refused the harness's loopback-http metadata document URL, which
     /// ChatGPT never presents: its CIMD path is not testable here, and the flow went on without it.

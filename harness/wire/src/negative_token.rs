@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The negative token battery: each is wrong in exactly one way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NegativeToken {
     /// `alg: none`.
     AlgNone,

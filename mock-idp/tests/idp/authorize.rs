@@ -244,3 +244,31 @@ async fn form_mode_login_then_consent_then_redirect() {
         .unwrap();
     assert_eq!(query_map(&location(&r))["error"], "access_denied");
 }
+
+/// The consent page prints the client's own text (its ID) escaped and without control characters:
+/// maud escapes markup, the page's `clean` replaces the controls maud would let through.
+#[tokio::test]
+async fn consent_page_prints_a_hostile_client_id_inert() {
+    const HOSTILE: &str = "<script>alert(1)</script>\"x\u{7}\u{1b}[2J";
+    let client = mock_idp::StaticClient {
+        client_id: HOSTILE.into(),
+        redirect_uris: vec![REDIRECT.into()],
+        token_endpoint_auth_method: Some("none".into()),
+        ..Default::default()
+    };
+    let idp = start(MockIdp::builder().login(LoginMode::Form).static_client(client)).await;
+    let p = pkce();
+    let html = authorize(&idp, &auth_params(HOSTILE, &p)).await.text().await.unwrap();
+    let rid = hidden(&html, form_fields::REQUEST_ID);
+    let ok = http()
+        .post(format!("{}/login", idp.issuer()))
+        .form(&[("request_id", rid.as_str()), ("username", "alice"), ("password", "wonderland")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let consent = ok.text().await.unwrap();
+    assert!(consent.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;x"), "{consent}");
+    assert!(!consent.contains("<script"), "{consent}");
+    assert!(!consent.chars().any(|c| c.is_control() && c != '\n'), "a control character reached the page: {consent:?}");
+}

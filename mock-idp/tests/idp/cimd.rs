@@ -190,36 +190,13 @@ async fn code(idp: &IdpHandle, p: &Pkce) -> String {
 
 /// The code exchange, authenticated with a client assertion.
 async fn redeem_jwt(idp: &IdpHandle, code: &str, p: &Pkce, assertion: &str) -> (StatusCode, HeaderMap, Value) {
-    token_raw(
-        idp,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("code_verifier", &p.verifier),
-            ("redirect_uri", REDIRECT),
-            ("resource", RESOURCE),
-            ("client_assertion_type", JWT_BEARER_ASSERTION),
-            ("client_assertion", assertion),
-        ],
-        Auth::Nothing,
-    )
-    .await
+    let assertion = [("client_assertion_type", JWT_BEARER_ASSERTION), ("client_assertion", assertion)];
+    redeem(idp, code, p, &assertion, Auth::Nothing).await
 }
 
 /// The code exchange as a public client (`none`: client_id in the body, no secret).
 async fn redeem_none(idp: &IdpHandle, code: &str, p: &Pkce) -> (StatusCode, HeaderMap, Value) {
-    token_raw(
-        idp,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("code_verifier", &p.verifier),
-            ("redirect_uri", REDIRECT),
-            ("resource", RESOURCE),
-        ],
-        Auth::None(CLIENT_ID),
-    )
-    .await
+    redeem(idp, code, p, &[], Auth::None(CLIENT_ID)).await
 }
 
 fn assert_invalid_client(s: StatusCode, body: &Value, what: &str) {

@@ -132,18 +132,27 @@ pub fn auth_for(c: &Registered) -> Auth<'_> {
 }
 
 pub async fn exchange(idp: &IdpHandle, c: &Registered, code: &str, p: &Pkce) -> (StatusCode, HeaderMap, Value) {
-    token_raw(
-        idp,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("code_verifier", &p.verifier),
-            ("redirect_uri", REDIRECT),
-            ("resource", RESOURCE),
-        ],
-        auth_for(c),
-    )
-    .await
+    redeem(idp, code, p, &[], auth_for(c)).await
+}
+
+/// The authorization-code exchange with the test's redirect URI and resource, any `extra` form
+/// fields (a client assertion, say) and the given client authentication.
+pub async fn redeem(
+    idp: &IdpHandle,
+    code: &str,
+    p: &Pkce,
+    extra: &[(&str, &str)],
+    auth: Auth<'_>,
+) -> (StatusCode, HeaderMap, Value) {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("code_verifier", p.verifier.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("resource", RESOURCE),
+    ];
+    form.extend_from_slice(extra);
+    token_raw(idp, &form, auth).await
 }
 
 /// Register → authorize → token; returns the client and the token response.
@@ -188,18 +197,23 @@ pub async fn start(b: mock_idp::MockIdp) -> IdpHandle {
     b.start().await.expect("mock IdP starts")
 }
 
-/// Verifies a JWT against the IdP's JWKS the way a resource server would.
-pub async fn verify_with_jwks(idp: &IdpHandle, token: &str, aud: &str) -> Result<Value, String> {
+/// The IdP's published RSA key with this `kid`, fetched from its JWKS as a resource server would;
+/// `Err("unknown kid")` when the JWKS has none.
+pub async fn jwks_key(idp: &IdpHandle, kid: Option<&str>) -> Result<jsonwebtoken::DecodingKey, String> {
     let jwks: Value = http().get(idp.jwks_uri()).send().await.unwrap().json().await.unwrap();
-    let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
     let key = jwks["keys"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|k| Some(k["kid"].as_str().unwrap()) == header.kid.as_deref())
-        .ok_or("kid not in JWKS")?;
-    let dk =
-        jsonwebtoken::DecodingKey::from_rsa_components(key["n"].as_str().unwrap(), key["e"].as_str().unwrap()).unwrap();
+        .find(|k| Some(k["kid"].as_str().unwrap()) == kid)
+        .ok_or("unknown kid")?;
+    Ok(jsonwebtoken::DecodingKey::from_rsa_components(key["n"].as_str().unwrap(), key["e"].as_str().unwrap()).unwrap())
+}
+
+/// Verifies a JWT against the IdP's JWKS the way a resource server would.
+pub async fn verify_with_jwks(idp: &IdpHandle, token: &str, aud: &str) -> Result<Value, String> {
+    let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+    let dk = jwks_key(idp, header.kid.as_deref()).await?;
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     v.set_audience(&[aud]);
     v.set_issuer(&[idp.issuer()]);

@@ -5,7 +5,6 @@
 
 use mock_idp::{IdpConfig, IdpHandle, MockIdp, Quirk, StaticClient, unverified_claims, unverified_header};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use rstest::rstest;
 use serde_json::{Value, json};
 
@@ -56,25 +55,6 @@ async fn metadata(idp: &IdpHandle) -> Value {
     let r = http().get(format!("{}/.well-known/oauth-authorization-server", idp.origin())).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     r.json().await.unwrap()
-}
-
-/// The authorization-code exchange with extra form fields and the given client authentication.
-async fn redeem(
-    idp: &IdpHandle,
-    code: &str,
-    p: &Pkce,
-    extra: &[(&str, &str)],
-    auth: Auth<'_>,
-) -> (StatusCode, HeaderMap, Value) {
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("code_verifier", p.verifier.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("resource", RESOURCE),
-    ];
-    form.extend_from_slice(extra);
-    token_raw(idp, &form, auth).await
 }
 
 async fn refresh(idp: &IdpHandle, client_id: &str, rt: &str) -> (StatusCode, Value) {

@@ -366,6 +366,7 @@ async fn demonstrate(fault: Fault) {
             assert_ne!(b.0, 204);
             assert_eq!(b.1, None);
         }
+        _ => panic!("no demonstration written yet for {fault:?}"),
     }
 }
 

@@ -248,6 +248,7 @@ async fn keeps_rule(fault: ModernFault, e: &Env) -> bool {
             r.json()["result"]["cacheScope"] == "private"
         }
         PrmResourceTrailingSlash => get(&srv.prm_url_root()).await.json()["resource"] == srv.url(),
+        _ => panic!("no demonstration written yet for {fault:?}"),
     }
 }
 
