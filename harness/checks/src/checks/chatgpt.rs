@@ -58,14 +58,14 @@ pub fn gpt_17_rule<'a>(registrations: impl IntoIterator<Item = &'a Exchange>) ->
     }
 }
 
-pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
-    let mut out: Vec<Finding> =
-        [gpt_01(v), gpt_02(v), gpt_12(v), gpt_13(v), gpt_16(v), gpt_18(v)].into_iter().flatten().collect();
-    out.extend(gpt_11_probe(v));
-    if v.is_chatgpt() && v.connect(Phase::Discovery).next().is_some() {
-        out.extend(connect_part(v));
-    }
-    out
+/// The findings of ChatGPT's connect for `id`, in the order the connect reached them. The connect
+/// is judged as a whole (a failure is attributed to one ID, the steps after it produce nothing),
+/// once per run: the view keeps the result, and each GPT rule takes its own ID's part.
+pub(super) fn connect_findings(v: &View<'_>, id: &str) -> Vec<Finding> {
+    let all = v.connect_findings.get_or_init(|| {
+        if v.is_chatgpt() && v.connect(Phase::Discovery).next().is_some() { connect_part(v) } else { Vec::new() }
+    });
+    all.iter().filter(|f| f.id == id).cloned().collect()
 }
 
 /// The GPT findings of the connect: ChatGPT's own flow, then each stretch the harness ran past a
@@ -172,7 +172,7 @@ fn says(v: &View<'_>, id: &str) -> String {
 }
 
 /// GPT-01: ChatGPT strips the path and requires valid PRM at the host root (kernel#91).
-fn gpt_01(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_01(v: &View<'_>) -> Option<Finding> {
     let e = root_prm(v)?;
     let details = json!({"root_prm": summary(e)});
     Some(match chatgpt_valid_prm(e) {
@@ -191,7 +191,7 @@ fn gpt_01(v: &View<'_>) -> Option<Finding> {
 
 /// GPT-02: the 401's `resource_metadata` names the host-root PRM (seed 003: "ChatGPT rejects /mcp
 /// suffixes"). Single-source evidence, hence a SHOULD.
-fn gpt_02(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_02(v: &View<'_>) -> Option<Finding> {
     let root = probes::root_prm_url(v.target())?;
     let challenged: Vec<&Exchange> =
         v.unauthenticated().into_iter().filter(|e| client_error(e) && bearer(e).is_some()).collect();
@@ -223,7 +223,7 @@ fn gpt_02(v: &View<'_>) -> Option<Finding> {
 /// `application/json, text/event-stream` and the current profiles send both. Refusing the one-type
 /// header is therefore INFO — unless a shipped ChatGPT profile sends one type, in which case that
 /// client would fail: WARNING.
-fn gpt_11_probe(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_11_probe(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::ACCEPT_SSE_ONLY)?;
     let details = json!({"answer": summary(e)});
     let one_type_profiles = one_type_accept_profiles();
@@ -270,7 +270,7 @@ pub(crate) fn one_type_accept_profiles() -> Vec<String> {
 
 /// GPT-12: a preflight from `https://chatgpt.com` is allowed (Fetch §CORS-preflight; research §1.1).
 /// `Access-Control-Allow-Headers: *` does not cover `Authorization` (Fetch), so it must be named.
-fn gpt_12(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_12(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::CORS_PREFLIGHT)?;
     let details = json!({"answer": summary(e), "headers": e.response_headers.iter().filter(|(k, _)| k.to_ascii_lowercase().starts_with("access-control-")).collect::<Vec<_>>()});
     let list = |name: &str| -> Vec<String> {
@@ -314,7 +314,7 @@ fn gpt_12(v: &View<'_>) -> Option<Finding> {
 
 /// GPT-13: tool-level `_meta["mcp/www_authenticate"]` challenges (Apps SDK, seed 002) are
 /// well-formed, and the call works after ChatGPT re-authorizes.
-fn gpt_13(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_13(v: &View<'_>) -> Option<Finding> {
     let calls: Vec<(&Exchange, Value)> = v
         .exchanges()
         .iter()
@@ -382,7 +382,7 @@ fn gpt_13(v: &View<'_>) -> Option<Finding> {
 
 /// GPT-16: a token taken from the query string leaks into access logs (seed 000; the spec forbids
 /// clients to send it there, A1125 L457).
-fn gpt_16(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_16(v: &View<'_>) -> Option<Finding> {
     let tries: Vec<&Exchange> =
         [labels::QUERY_ACCESS_TOKEN, labels::QUERY_TOKEN].iter().filter_map(|l| v.probe(l)).collect();
     if tries.is_empty() {
@@ -411,7 +411,7 @@ fn gpt_16(v: &View<'_>) -> Option<Finding> {
 }
 
 /// GPT-18: where served, the MCP manifest names schemaVersion 2025-06-18 (seed 003; low evidence).
-fn gpt_18(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_18(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::MANIFEST)?;
     let details = json!({"answer": summary(e)});
     if e.status != Some(200) {

@@ -14,11 +14,13 @@ use crate::probe_record as probes;
 pub(crate) struct View<'a> {
     pub record: &'a RunRecord,
     target: Option<url::Url>,
+    /// ChatGPT's connect judged as a whole, once; see `chatgpt::connect_findings`.
+    pub(super) connect_findings: std::cell::OnceCell<Vec<Finding>>,
 }
 
 impl<'a> View<'a> {
     pub fn new(record: &'a RunRecord) -> View<'a> {
-        View { record, target: url::Url::parse(&record.target).ok() }
+        View { record, target: url::Url::parse(&record.target).ok(), connect_findings: std::cell::OnceCell::new() }
     }
 
     pub fn exchanges(&self) -> &'a [Exchange] {
