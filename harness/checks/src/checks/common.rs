@@ -37,10 +37,9 @@ impl<'a> View<'a> {
         self.target.as_ref()
     }
 
-    /// The revision the run is judged under; one the harness does not know is judged as the
-    /// newest with the `initialize` handshake.
+    /// The revision the run is judged under.
     pub fn spec(&self) -> SpecVersion {
-        SpecVersion::parse(&self.record.spec_version).unwrap_or(SpecVersion::NEWEST_LEGACY)
+        self.record.spec_version
     }
 
     /// Whether the connect was made with a ChatGPT profile (the connect-based GPT checks need one).

@@ -4,6 +4,7 @@
 use super::common::View;
 use crate::catalogue;
 use crate::model::{Finding, RunRecord, Status, collapse};
+use mcp_wire::SpecVersion;
 
 /// All findings for a run, one per requirement ID (the worst, as the conformance suite collapses
 /// them; INFO findings are all kept). A requirement that does not apply to the run's spec version
@@ -14,7 +15,7 @@ pub fn run(record: &RunRecord) -> Vec<Finding> {
         return f;
     }
     let all = super::registry::RULES.iter().flat_map(|r| (r.judge)(&v));
-    let mut out = collapse(all.map(|f| applicable(f, &record.spec_version)).collect());
+    let mut out = collapse(all.map(|f| applicable(f, record.spec_version)).collect());
     out.sort_by_key(|f| super::registry::order(&f.id));
     out
 }
@@ -70,9 +71,9 @@ fn unreachable(v: &View<'_>) -> Option<Vec<Finding>> {
     Some(out)
 }
 
-fn applicable(mut f: Finding, spec_version: &str) -> Finding {
+fn applicable(mut f: Finding, spec_version: SpecVersion) -> Finding {
     let Some(req) = catalogue::get(&f.id) else { return f };
-    if req.applies_to(spec_version) || matches!(f.status, Status::Info | Status::Skipped) {
+    if req.applies_to(spec_version.as_str()) || matches!(f.status, Status::Info | Status::Skipped) {
         return f;
     }
     f.description = format!(

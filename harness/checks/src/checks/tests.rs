@@ -98,7 +98,7 @@ fn record(profile: &str, version: &str, outcome: Outcome, list: Vec<Ex>) -> RunR
         target: T.into(),
         profile: profile.into(),
         profile_display: profile.into(),
-        spec_version: version.into(),
+        spec_version: mcp_wire::SpecVersion::parse(version).expect("a known spec version"),
         outcome,
         transcript: t,
     }
