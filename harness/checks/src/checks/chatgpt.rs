@@ -58,6 +58,45 @@ pub fn gpt_17_rule<'a>(registrations: impl IntoIterator<Item = &'a Exchange>) ->
     }
 }
 
+/// What GPT-14 concludes about the callback ChatGPT uses, from the AS metadata and whether the
+/// client used (or, for certify, would use) the stable callback without RFC 9207.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Gpt14 {
+    /// RFC 9207 is advertised: ChatGPT uses the stable callback and checks `iss` (judged apart).
+    Advertised,
+    /// Not advertised, and ChatGPT then uses its per-connector relay. Connecting works, but the
+    /// Apps submission builder rejects the relay ("Missing OAuth callback data", research
+    /// 2026-07-28 §ChatGPT): a WARNING.
+    PerConnectorRelay,
+    /// Not advertised, and this client uses the stable callback regardless, checking `iss` only
+    /// when advertised: nothing about RFC 9207 was observed, so INFO.
+    StableWithoutIss,
+}
+
+impl Gpt14 {
+    /// The status both the checks and certify give it (`Advertised` is decided by the `iss`).
+    pub fn status(self) -> Option<Status> {
+        match self {
+            Gpt14::Advertised => None,
+            Gpt14::PerConnectorRelay => Some(Status::Warning),
+            Gpt14::StableWithoutIss => Some(Status::Info),
+        }
+    }
+}
+
+/// GPT-14: whether the AS advertises RFC 9207 (`authorization_response_iss_parameter_supported:
+/// true`) and, when it does not, which callback ChatGPT falls back to.
+pub fn gpt_14_rule(metadata: &Value, stable_without_iss: bool) -> Gpt14 {
+    if metadata.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true)) {
+        Gpt14::Advertised
+    } else if stable_without_iss {
+        Gpt14::StableWithoutIss
+    } else {
+        Gpt14::PerConnectorRelay
+    }
+}
+
 /// The findings of ChatGPT's connect for `id`, in the order the connect reached them. The connect
 /// is judged as a whole (a failure is attributed to one ID, the steps after it produce nothing),
 /// once per run: the view keeps the result, and each GPT rule takes its own ID's part.
@@ -752,21 +791,39 @@ fn gpt_14(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
     let t = f.token?;
     let first = f.authorize.first()?;
     let stable = first.url.contains("connector_platform_oauth_redirect");
-    let advertised = f
-        .metadata
-        .as_ref()
-        .is_some_and(|(_, d)| d.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true)));
-    let desc = match (stable, advertised) {
-        (true, true) => "The AS implements RFC 9207 (advertised, exact iss), so ChatGPT uses its stable callback.",
-        (true, false) => "ChatGPT uses the stable callback (this profile always does); the callback was accepted.",
-        (false, _) => "The AS does not advertise RFC 9207, so ChatGPT uses its per-connector callback, which works.",
-    };
-    Some(v.pass(
-        "GPT-14",
-        desc,
-        vec![first.seq, t.seq],
-        json!({"stable_callback": stable, "iss_advertised": advertised}),
-    ))
+    let meta = f.metadata.as_ref().map(|(_, d)| d.clone()).unwrap_or(Value::Null);
+    let verdict = gpt_14_rule(&meta, stable);
+    let ex = vec![first.seq, t.seq];
+    let details = json!({"stable_callback": stable, "iss_advertised": verdict == Gpt14::Advertised});
+    Some(match verdict {
+        Gpt14::Advertised => v.pass(
+            "GPT-14",
+            "The AS implements RFC 9207 (advertised, exact iss), so ChatGPT uses its stable callback.",
+            ex,
+            details,
+        ),
+        Gpt14::StableWithoutIss => v.info(
+            "GPT-14",
+            "RFC 9207 is not advertised; this profile uses the stable callback regardless and checks iss only when advertised, and the callback was accepted.",
+            ex,
+            details,
+        ),
+        Gpt14::PerConnectorRelay => v.finding(
+            "GPT-14",
+            Status::Warning,
+            format!(
+                "RFC 9207 is not advertised, so ChatGPT uses its per-connector callback ({}): connecting works, but the Apps submission builder rejects it (\"Missing OAuth callback data\"). Advertise authorization_response_iss_parameter_supported: true and send an exact iss.",
+                redirect_of(first).unwrap_or_else(|| "https://chatgpt.com/connector/oauth/{id}".into())
+            ),
+            ex,
+            details,
+        ),
+    })
+}
+
+/// The `redirect_uri` an authorization request carried.
+fn redirect_of(e: &Exchange) -> Option<String> {
+    url::Url::parse(&e.url).ok()?.query_pairs().find(|(k, _)| k == "redirect_uri").map(|(_, v)| v.into_owned())
 }
 
 /// GPT-15: the refresh grant works (research §1.7: "Your <App> connection has expired").
