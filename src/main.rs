@@ -500,7 +500,7 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
         let opts = CheckOptions {
             target: args.target.clone(),
             profile: profile.clone(),
-            spec: spec.as_str().to_owned(),
+            spec,
             connect,
             deadline: std::time::Duration::from_secs(args.timeout),
             concurrency: DEFAULT_CONCURRENCY,

@@ -37,7 +37,7 @@ pub struct CheckOptions {
     /// The client profile (a shipped name or a file).
     pub profile: String,
     /// The spec version to judge against.
-    pub spec: String,
+    pub spec: mcp_wire::SpecVersion,
     /// How the connect signs in (login driver, pre-registered client, bearer token).
     pub connect: ConnectOptions,
     /// The whole check's deadline.
@@ -65,7 +65,7 @@ pub async fn check(mut opts: CheckOptions, progress: &(dyn Fn(&str) + Sync)) -> 
         target: opts.target.clone(),
         profile: opts.profile.clone(),
         profile_display: opts.profile.clone(),
-        spec_version: opts.spec.clone(),
+        spec_version: opts.spec,
     };
     let mut result = ScenarioResult::not_run(name.clone(), "check".into(), Vec::new(), head);
     let profile = match mock_client::profile::load(&opts.profile) {

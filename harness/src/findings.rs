@@ -7,25 +7,16 @@ use mock_client::Transcript;
 use crate::checks;
 use crate::model::{Finding, Status};
 
-/// The requirements only minted tokens test, and why each is not tested without them.
-const TOKEN_REQUIREMENTS: &[(&str, &str)] = &[
-    ("RS-08", "the wrong-audience tokens of the negative battery"),
-    ("RS-10", "a genuine token of the same IdP for another resource"),
-    ("RS-12", "the insufficient-scope probe (a token holding only mcp:read)"),
-    ("RS-13", "the insufficient-scope probe's step-up token"),
-    ("RS-17", "the insufficient-scope probe's 403 challenge"),
-];
-
 /// Without `--trusted-idp`, the token requirements nothing tested are SKIPPED naming the option.
 pub(crate) fn skip_token_requirements(findings: &mut Vec<Finding>) {
-    for (id, needs) in TOKEN_REQUIREMENTS {
-        if findings.iter().any(|f| f.id == *id) {
+    for (id, needs) in checks::RULES.iter().filter_map(|r| Some((r.id, r.needs_minted_tokens?))) {
+        if findings.iter().any(|f| f.id == id) {
             continue;
         }
         let req = crate::catalogue::get(id);
         findings.push(Finding {
-            id: (*id).to_owned(),
-            name: req.map(|r| r.name.clone()).unwrap_or_else(|| (*id).to_owned()),
+            id: id.to_owned(),
+            name: req.map(|r| r.name.clone()).unwrap_or_else(|| id.to_owned()),
             status: Status::Skipped,
             description: format!(
                 "Not tested: needs {needs}, minted by an IdP the server trusts. Run `connector-harness idp`, make the server trust its issuer and JWKS, and pass `--trusted-idp ISSUER`."
@@ -36,7 +27,7 @@ pub(crate) fn skip_token_requirements(findings: &mut Vec<Finding>) {
             untestable: false,
         });
     }
-    findings.sort_by_key(|f| checks::CHECKED.iter().position(|id| *id == f.id).unwrap_or(usize::MAX));
+    findings.sort_by_key(|f| checks::registry::order(&f.id));
 }
 
 /// Every text of the findings with the run's secrets hidden, in whatever encoding the server

@@ -15,7 +15,7 @@ use super::observations::{
 };
 use super::text::{excerpt, one_line_capped, refusal};
 use super::token::Signature;
-use harness::checks::chatgpt::{gpt_03_partial, gpt_10_rule, gpt_15_rule, gpt_17_rule};
+use harness::checks::chatgpt::{Gpt14, gpt_03_partial, gpt_10_rule, gpt_14_rule, gpt_15_rule, gpt_17_rule};
 use harness::model::{Finding, Status};
 
 const STABLE_CALLBACK: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
@@ -1612,20 +1612,20 @@ impl<'a> J<'a> {
 
     fn gpt14(&self) -> Vec<Finding> {
         let Some(meta) = self.meta() else { return vec![self.untestable("GPT-14", "no metadata was found")] };
-        let advertised = meta.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true));
+        let stable_without_iss = self.o.profile.redirect_uri.value.rule == RedirectRule::Stable;
+        let verdict = gpt_14_rule(meta, stable_without_iss);
         let issuer = meta.get("issuer").and_then(Value::as_str).unwrap_or_default().to_owned();
         let ex = [self.meta_seq(), self.seqs(Phase::Authorize).last().copied().into_iter().collect()].concat();
         let remedy = format!(
             "Send iss={issuer} (exactly the metadata's issuer) on every authorization response and advertise \
              authorization_response_iss_parameter_supported: true (RFC 9207)."
         );
-        if !advertised {
-            let rule = self.o.profile.redirect_uri.value.rule;
-            return vec![if rule == RedirectRule::StableIfIss {
+        if let Some(status) = verdict.status() {
+            return vec![if verdict == Gpt14::PerConnectorRelay {
                 with_remedy(
                     self.f(
                         "GPT-14",
-                        Status::Warning,
+                        status,
                         format!(
                             "RFC 9207 is not advertised, so ChatGPT uses a per-connector callback ({}) instead of the \
                              stable {STABLE_CALLBACK}: every connector brings a new redirect URI",
@@ -1640,7 +1640,7 @@ impl<'a> J<'a> {
                     remedy,
                 )
             } else {
-                self.f("GPT-14", Status::Info, "RFC 9207 is not advertised (this profile uses the stable callback and checks iss only when advertised)", ex)
+                self.f("GPT-14", status, "RFC 9207 is not advertised (this profile uses the stable callback and checks iss only when advertised)", ex)
             }];
         }
         if let Some(f) = self.failure().filter(|f| f.kind == FailureKind::IssMismatch) {

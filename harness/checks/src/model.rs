@@ -5,6 +5,7 @@
 //! and nothing else, so a saved JSON report can be re-checked and re-rendered offline.
 
 use harness_transcript::{Outcome, Transcript};
+use mcp_wire::SpecVersion;
 use serde::{Deserialize, Serialize};
 
 /// A finding's status. The names and meanings match the official conformance suite's
@@ -120,8 +121,9 @@ pub struct RunRecord {
     pub profile: String,
     /// Its display name ("ChatGPT (2026 CIMD profile)").
     pub profile_display: String,
-    /// The MCP spec version the run is judged against (`2025-06-18` or `2025-11-25`).
-    pub spec_version: String,
+    /// The MCP spec version the run is judged against (`2025-06-18` or `2025-11-25`); the same
+    /// string as before on the wire, so saved records read back unchanged.
+    pub spec_version: SpecVersion,
     /// How the connect ended.
     pub outcome: Outcome,
     /// Every exchange, redacted.
@@ -138,7 +140,7 @@ pub struct RunHead {
     /// Its display name (the name itself until the profile loads).
     pub profile_display: String,
     /// The MCP spec version judged against.
-    pub spec_version: String,
+    pub spec_version: SpecVersion,
 }
 
 /// What a scenario expected about one finding.

@@ -78,7 +78,7 @@ fn case(r: &ScenarioResult, classname: &str) -> TestCase {
         .add_properties([
             Property::new("profile", line(&r.run.profile)),
             Property::new("target", line(&r.run.target)),
-            Property::new("spec_version", line(&r.run.spec_version)),
+            Property::new("spec_version", line(r.run.spec_version.as_str())),
         ]);
     case
 }

@@ -80,7 +80,7 @@ fn scenario(out: &mut String, r: &ScenarioResult) {
     }
     let _ = writeln!(out, "- Target: {}", md(&r.run.target));
     let _ = writeln!(out, "- Profile: {} ({})", md(&r.run.profile_display), md(&r.run.profile));
-    let _ = writeln!(out, "- Spec version: {}", md(&r.run.spec_version));
+    let _ = writeln!(out, "- Spec version: {}", md(r.run.spec_version.as_str()));
     let _ = writeln!(out, "- Duration: {}\n", shared::duration(r.duration_ms));
     let _ = writeln!(out, "> {}\n", md(&shared::verdict(r)));
     if let Some(e) = &r.error {

@@ -114,7 +114,7 @@ pub mod fixtures {
                 target: TARGET.into(),
                 profile: "chatgpt-2026-cimd".into(),
                 profile_display: DISPLAY.into(),
-                spec_version: "2025-11-25".into(),
+                spec_version: mcp_wire::SpecVersion::V2025_11_25,
                 outcome,
                 transcript,
             },

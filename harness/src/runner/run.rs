@@ -98,12 +98,8 @@ fn options(p: &Planned, idp: Option<&Arc<IdpHandle>>, token: Option<String>) -> 
 
 /// A result for `p` before anything ran: no outcome yet ([`Outcome::NotAttempted`]), no findings.
 fn blank_result(p: &Planned, display: String) -> ScenarioResult {
-    let head = RunHead {
-        target: String::new(),
-        profile: p.profile.clone(),
-        profile_display: display,
-        spec_version: p.spec.clone(),
-    };
+    let head =
+        RunHead { target: String::new(), profile: p.profile.clone(), profile_display: display, spec_version: p.spec };
     ScenarioResult::not_run(p.name.clone(), p.file.display().to_string(), p.tags.clone(), head)
 }
 

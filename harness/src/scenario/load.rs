@@ -279,7 +279,7 @@ mod tests {
         let ok = load_str("x", "client: {login: form}\nspec: 2025-06-18\nexpect: {outcome: not_attempted}\n").unwrap();
         let p = &ok.plan()[0];
         assert_eq!(p.client.login, Some(crate::scenario::Login::Form));
-        assert_eq!(p.spec, "2025-06-18");
+        assert_eq!(p.spec, mcp_wire::SpecVersion::V2025_06_18);
         assert_eq!(p.expect.outcome, Some(crate::scenario::ExpectedOutcome::NotAttempted));
     }
 

@@ -321,7 +321,7 @@ pub struct Planned {
     /// Requirement IDs.
     pub requirements: Vec<String>,
     /// Spec version.
-    pub spec: String,
+    pub spec: SpecVersion,
     /// Mock IdP config, when the IdP runs.
     pub idp: Option<IdpConfig>,
     /// Target.
@@ -371,7 +371,7 @@ impl Loaded {
                 file: self.file.clone(),
                 tags: s.tags.clone(),
                 requirements: s.requirements.clone(),
-                spec: entry.and_then(|e| e.spec).or(s.spec).unwrap_or(SpecVersion::V2025_11_25).as_str().to_owned(),
+                spec: entry.and_then(|e| e.spec).or(s.spec).unwrap_or(SpecVersion::V2025_11_25),
                 idp,
                 target,
                 profile,

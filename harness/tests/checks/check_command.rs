@@ -15,7 +15,7 @@ fn options(target: &str, trusted: Option<Arc<TrustedIdp>>, deadline: Duration) -
     CheckOptions {
         target: target.into(),
         profile: "mcp-spec-2025-11-25".into(),
-        spec: "2025-11-25".into(),
+        spec: mcp_wire::SpecVersion::V2025_11_25,
         connect: Default::default(),
         deadline,
         concurrency: 4,

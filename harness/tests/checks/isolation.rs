@@ -90,7 +90,7 @@ async fn a_server_answering_before_the_body_gives_the_same_findings_in_20_runs()
             target: target.clone(),
             profile: "mcp-spec-2025-11-25".into(),
             profile_display: "spec".into(),
-            spec_version: "2025-11-25".into(),
+            spec_version: mcp_wire::SpecVersion::V2025_11_25,
             outcome: Outcome::Connected { tools: vec![], protocol_version: None },
             transcript: rec.transcript().redacted(),
         };

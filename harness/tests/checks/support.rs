@@ -131,14 +131,14 @@ pub async fn run(setup: Setup) -> Judged {
         target: server.url().to_owned(),
         profile: setup.profile.to_owned(),
         profile_display: client.profile().display.clone(),
-        spec_version: "2025-11-25".into(),
+        spec_version: mcp_wire::SpecVersion::V2025_11_25,
         outcome,
         // Checks judge the unredacted run, as the runner does (RS-16 weighs the session ids).
         transcript: client.transcript(),
     };
     let mut by_version = Vec::new();
     for v in ["2025-11-25", "2025-06-18"] {
-        let r = RunRecord { spec_version: v.into(), ..record.clone() };
+        let r = RunRecord { spec_version: mcp_wire::SpecVersion::parse(v).unwrap(), ..record.clone() };
         by_version.push((v, checks::run(&r)));
     }
     let j = Judged { record, by_version };

@@ -43,7 +43,7 @@ async fn call_protected_tool(fault: Option<Fault>) -> (RunRecord, serde_json::Va
         target: server.url().to_owned(),
         profile: "chatgpt-2026-cimd".into(),
         profile_display: client.profile().display.clone(),
-        spec_version: "2025-11-25".into(),
+        spec_version: mcp_wire::SpecVersion::V2025_11_25,
         outcome,
         transcript: client.transcript().redacted(),
     };

@@ -12,12 +12,8 @@ use super::common::{
 use crate::model::Finding;
 use crate::probe_record::labels;
 
-pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
-    [rs_04(v), rs_05(v), rs_07(v), rs_09(v), rs_12(v), rs_13(v), rs_14(v), rs_17(v)].into_iter().flatten().collect()
-}
-
 /// RS-04: the 401 challenge names a `scope` (A1125 L103-107), so clients know what to ask for.
-fn rs_04(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_04(v: &View<'_>) -> Option<Finding> {
     let challenged: Vec<(&Exchange, Challenge)> =
         v.unauthenticated().into_iter().filter(|e| client_error(e)).filter_map(|e| bearer(e).map(|c| (e, c))).collect();
     if challenged.is_empty() {
@@ -48,7 +44,7 @@ fn rs_04(v: &View<'_>) -> Option<Finding> {
 /// RS-05: 401 without a token, 400 or 401 for a malformed `Authorization`, 403 for insufficient
 /// scope (A0618 L279-285; A1125 L487-493; RFC 6750 §3.1). A request that is served is another
 /// requirement's business (RS-15, RS-12), except an unauthenticated initialize, recorded as INFO.
-fn rs_05(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_05(v: &View<'_>) -> Option<Finding> {
     let mut problems = Vec::new();
     let mut checked = Vec::new();
     let mut served_unauthenticated = Vec::new();
@@ -137,7 +133,7 @@ fn rs_05(v: &View<'_>) -> Option<Finding> {
 /// L362-364; A1125 L469-470, L686-688): no JSON-RPC `result`, and — in whatever shape the body has
 /// (plain text, HTML, a JSON document of its own) — none of the tool names, tool results or
 /// resource contents the authorized session got back.
-fn rs_07(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_07(v: &View<'_>) -> Option<Finding> {
     let rejected: Vec<&Exchange> = v.exchanges().iter().filter(|e| client_error(e) && v.is_mcp(e)).collect();
     if rejected.is_empty() {
         return None;
@@ -289,7 +285,7 @@ pub(super) fn invalid_token_probes<'a>(v: &View<'a>) -> Vec<&'a Exchange> {
 
 /// RS-09: a 401 for a token that failed validation says `error="invalid_token"` (A0618 L265-267;
 /// A1125 L473-475; RFC 6750 §3.1). Statuses other than 401 are RS-06's.
-fn rs_09(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_09(v: &View<'_>) -> Option<Finding> {
     let probes = invalid_token_probes(v);
     if probes.is_empty() {
         return None;
@@ -364,7 +360,7 @@ fn scope_call_missing(v: &View<'_>, id: &str) -> Option<Finding> {
 
 /// RS-12: insufficient scope is answered 403 with `error="insufficient_scope"` and a `scope`
 /// (A1125 L504-512).
-fn rs_12(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_12(v: &View<'_>) -> Option<Finding> {
     let Some(e) = v.probe(labels::SCOPE_CALL) else { return scope_call_missing(v, "RS-12") };
     let ex = vec![e.seq];
     let details = json!({"call": summary(e)});
@@ -436,7 +432,7 @@ fn rs_12(v: &View<'_>) -> Option<Finding> {
 }
 
 /// RS-13: the challenged `scope` satisfies the request — a token with it succeeds (A1125 L514-516).
-fn rs_13(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_13(v: &View<'_>) -> Option<Finding> {
     let Some(call) = v.probe(labels::SCOPE_CALL) else { return scope_call_missing(v, "RS-13") };
     let (c, _) = scope_challenge(call)?;
     let named = c.scopes();
@@ -487,7 +483,7 @@ fn rs_13(v: &View<'_>) -> Option<Finding> {
 
 /// RS-14: the same request gets the same challenge (A1125 L526): status and parameters, the
 /// free-text `error_description` aside.
-fn rs_14(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_14(v: &View<'_>) -> Option<Finding> {
     let same: Vec<&Exchange> = [labels::UNAUTHENTICATED, labels::REPEAT_FIRST, labels::REPEAT_SECOND]
         .iter()
         .filter_map(|l| v.probe(l))
@@ -523,7 +519,7 @@ fn rs_14(v: &View<'_>) -> Option<Finding> {
 }
 
 /// RS-17: the 403 challenge carries `resource_metadata` too (A1125 L511).
-fn rs_17(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_17(v: &View<'_>) -> Option<Finding> {
     let Some(call) = v.probe(labels::SCOPE_CALL) else { return scope_call_missing(v, "RS-17") };
     let (c, _) = scope_challenge(call)?;
     let details = json!({"challenge": params(&c)});

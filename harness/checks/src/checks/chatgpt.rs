@@ -58,14 +58,53 @@ pub fn gpt_17_rule<'a>(registrations: impl IntoIterator<Item = &'a Exchange>) ->
     }
 }
 
-pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
-    let mut out: Vec<Finding> =
-        [gpt_01(v), gpt_02(v), gpt_12(v), gpt_13(v), gpt_16(v), gpt_18(v)].into_iter().flatten().collect();
-    out.extend(gpt_11_probe(v));
-    if v.is_chatgpt() && v.connect(Phase::Discovery).next().is_some() {
-        out.extend(connect_part(v));
+/// What GPT-14 concludes about the callback ChatGPT uses, from the AS metadata and whether the
+/// client used (or, for certify, would use) the stable callback without RFC 9207.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Gpt14 {
+    /// RFC 9207 is advertised: ChatGPT uses the stable callback and checks `iss` (judged apart).
+    Advertised,
+    /// Not advertised, and ChatGPT then uses its per-connector relay. Connecting works, but the
+    /// Apps submission builder rejects the relay ("Missing OAuth callback data", research
+    /// 2026-07-28 §ChatGPT): a WARNING.
+    PerConnectorRelay,
+    /// Not advertised, and this client uses the stable callback regardless, checking `iss` only
+    /// when advertised: nothing about RFC 9207 was observed, so INFO.
+    StableWithoutIss,
+}
+
+impl Gpt14 {
+    /// The status both the checks and certify give it (`Advertised` is decided by the `iss`).
+    pub fn status(self) -> Option<Status> {
+        match self {
+            Gpt14::Advertised => None,
+            Gpt14::PerConnectorRelay => Some(Status::Warning),
+            Gpt14::StableWithoutIss => Some(Status::Info),
+        }
     }
-    out
+}
+
+/// GPT-14: whether the AS advertises RFC 9207 (`authorization_response_iss_parameter_supported:
+/// true`) and, when it does not, which callback ChatGPT falls back to.
+pub fn gpt_14_rule(metadata: &Value, stable_without_iss: bool) -> Gpt14 {
+    if metadata.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true)) {
+        Gpt14::Advertised
+    } else if stable_without_iss {
+        Gpt14::StableWithoutIss
+    } else {
+        Gpt14::PerConnectorRelay
+    }
+}
+
+/// The findings of ChatGPT's connect for `id`, in the order the connect reached them. The connect
+/// is judged as a whole (a failure is attributed to one ID, the steps after it produce nothing),
+/// once per run: the view keeps the result, and each GPT rule takes its own ID's part.
+pub(super) fn connect_findings(v: &View<'_>, id: &str) -> Vec<Finding> {
+    let all = v.connect_findings.get_or_init(|| {
+        if v.is_chatgpt() && v.connect(Phase::Discovery).next().is_some() { connect_part(v) } else { Vec::new() }
+    });
+    all.iter().filter(|f| f.id == id).cloned().collect()
 }
 
 /// The GPT findings of the connect: ChatGPT's own flow, then each stretch the harness ran past a
@@ -172,7 +211,7 @@ fn says(v: &View<'_>, id: &str) -> String {
 }
 
 /// GPT-01: ChatGPT strips the path and requires valid PRM at the host root (kernel#91).
-fn gpt_01(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_01(v: &View<'_>) -> Option<Finding> {
     let e = root_prm(v)?;
     let details = json!({"root_prm": summary(e)});
     Some(match chatgpt_valid_prm(e) {
@@ -191,7 +230,7 @@ fn gpt_01(v: &View<'_>) -> Option<Finding> {
 
 /// GPT-02: the 401's `resource_metadata` names the host-root PRM (seed 003: "ChatGPT rejects /mcp
 /// suffixes"). Single-source evidence, hence a SHOULD.
-fn gpt_02(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_02(v: &View<'_>) -> Option<Finding> {
     let root = probes::root_prm_url(v.target())?;
     let challenged: Vec<&Exchange> =
         v.unauthenticated().into_iter().filter(|e| client_error(e) && bearer(e).is_some()).collect();
@@ -223,7 +262,7 @@ fn gpt_02(v: &View<'_>) -> Option<Finding> {
 /// `application/json, text/event-stream` and the current profiles send both. Refusing the one-type
 /// header is therefore INFO — unless a shipped ChatGPT profile sends one type, in which case that
 /// client would fail: WARNING.
-fn gpt_11_probe(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_11_probe(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::ACCEPT_SSE_ONLY)?;
     let details = json!({"answer": summary(e)});
     let one_type_profiles = one_type_accept_profiles();
@@ -270,7 +309,7 @@ pub(crate) fn one_type_accept_profiles() -> Vec<String> {
 
 /// GPT-12: a preflight from `https://chatgpt.com` is allowed (Fetch §CORS-preflight; research §1.1).
 /// `Access-Control-Allow-Headers: *` does not cover `Authorization` (Fetch), so it must be named.
-fn gpt_12(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_12(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::CORS_PREFLIGHT)?;
     let details = json!({"answer": summary(e), "headers": e.response_headers.iter().filter(|(k, _)| k.to_ascii_lowercase().starts_with("access-control-")).collect::<Vec<_>>()});
     let list = |name: &str| -> Vec<String> {
@@ -314,7 +353,7 @@ fn gpt_12(v: &View<'_>) -> Option<Finding> {
 
 /// GPT-13: tool-level `_meta["mcp/www_authenticate"]` challenges (Apps SDK, seed 002) are
 /// well-formed, and the call works after ChatGPT re-authorizes.
-fn gpt_13(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_13(v: &View<'_>) -> Option<Finding> {
     let calls: Vec<(&Exchange, Value)> = v
         .exchanges()
         .iter()
@@ -382,7 +421,7 @@ fn gpt_13(v: &View<'_>) -> Option<Finding> {
 
 /// GPT-16: a token taken from the query string leaks into access logs (seed 000; the spec forbids
 /// clients to send it there, A1125 L457).
-fn gpt_16(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_16(v: &View<'_>) -> Option<Finding> {
     let tries: Vec<&Exchange> =
         [labels::QUERY_ACCESS_TOKEN, labels::QUERY_TOKEN].iter().filter_map(|l| v.probe(l)).collect();
     if tries.is_empty() {
@@ -411,7 +450,7 @@ fn gpt_16(v: &View<'_>) -> Option<Finding> {
 }
 
 /// GPT-18: where served, the MCP manifest names schemaVersion 2025-06-18 (seed 003; low evidence).
-fn gpt_18(v: &View<'_>) -> Option<Finding> {
+pub(super) fn gpt_18(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::MANIFEST)?;
     let details = json!({"answer": summary(e)});
     if e.status != Some(200) {
@@ -752,21 +791,39 @@ fn gpt_14(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
     let t = f.token?;
     let first = f.authorize.first()?;
     let stable = first.url.contains("connector_platform_oauth_redirect");
-    let advertised = f
-        .metadata
-        .as_ref()
-        .is_some_and(|(_, d)| d.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true)));
-    let desc = match (stable, advertised) {
-        (true, true) => "The AS implements RFC 9207 (advertised, exact iss), so ChatGPT uses its stable callback.",
-        (true, false) => "ChatGPT uses the stable callback (this profile always does); the callback was accepted.",
-        (false, _) => "The AS does not advertise RFC 9207, so ChatGPT uses its per-connector callback, which works.",
-    };
-    Some(v.pass(
-        "GPT-14",
-        desc,
-        vec![first.seq, t.seq],
-        json!({"stable_callback": stable, "iss_advertised": advertised}),
-    ))
+    let meta = f.metadata.as_ref().map(|(_, d)| d.clone()).unwrap_or(Value::Null);
+    let verdict = gpt_14_rule(&meta, stable);
+    let ex = vec![first.seq, t.seq];
+    let details = json!({"stable_callback": stable, "iss_advertised": verdict == Gpt14::Advertised});
+    Some(match verdict {
+        Gpt14::Advertised => v.pass(
+            "GPT-14",
+            "The AS implements RFC 9207 (advertised, exact iss), so ChatGPT uses its stable callback.",
+            ex,
+            details,
+        ),
+        Gpt14::StableWithoutIss => v.info(
+            "GPT-14",
+            "RFC 9207 is not advertised; this profile uses the stable callback regardless and checks iss only when advertised, and the callback was accepted.",
+            ex,
+            details,
+        ),
+        Gpt14::PerConnectorRelay => v.finding(
+            "GPT-14",
+            Status::Warning,
+            format!(
+                "RFC 9207 is not advertised, so ChatGPT uses its per-connector callback ({}): connecting works, but the Apps submission builder rejects it (\"Missing OAuth callback data\"). Advertise authorization_response_iss_parameter_supported: true and send an exact iss.",
+                redirect_of(first).unwrap_or_else(|| "https://chatgpt.com/connector/oauth/{id}".into())
+            ),
+            ex,
+            details,
+        ),
+    })
+}
+
+/// The `redirect_uri` an authorization request carried.
+fn redirect_of(e: &Exchange) -> Option<String> {
+    url::Url::parse(&e.url).ok()?.query_pairs().find(|(k, _)| k == "redirect_uri").map(|(_, v)| v.into_owned())
 }
 
 /// GPT-15: the refresh grant works (research §1.7: "Your <App> connection has expired").

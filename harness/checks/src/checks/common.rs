@@ -14,11 +14,13 @@ use crate::probe_record as probes;
 pub(crate) struct View<'a> {
     pub record: &'a RunRecord,
     target: Option<url::Url>,
+    /// ChatGPT's connect judged as a whole, once; see `chatgpt::connect_findings`.
+    pub(super) connect_findings: std::cell::OnceCell<Vec<Finding>>,
 }
 
 impl<'a> View<'a> {
     pub fn new(record: &'a RunRecord) -> View<'a> {
-        View { record, target: url::Url::parse(&record.target).ok() }
+        View { record, target: url::Url::parse(&record.target).ok(), connect_findings: std::cell::OnceCell::new() }
     }
 
     pub fn exchanges(&self) -> &'a [Exchange] {
@@ -35,10 +37,9 @@ impl<'a> View<'a> {
         self.target.as_ref()
     }
 
-    /// The revision the run is judged under; one the harness does not know is judged as the
-    /// newest with the `initialize` handshake.
+    /// The revision the run is judged under.
     pub fn spec(&self) -> SpecVersion {
-        SpecVersion::parse(&self.record.spec_version).unwrap_or(SpecVersion::NEWEST_LEGACY)
+        self.record.spec_version
     }
 
     /// Whether the connect was made with a ChatGPT profile (the connect-based GPT checks need one).

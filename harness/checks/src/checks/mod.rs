@@ -5,13 +5,14 @@
 //!
 //! One file per area: `prm` (RS-01/02/03/18/19), `challenge` (RS-04/05/07/09/12/13/14/17),
 //! `tokens` (RS-06/08/10), `session` (RS-15/16, H-12/13/14/15), `transport` (H-02/04/05/06/07/09/
-//! 16/17, RS-20), `chatgpt` (GPT-*); `common` holds the lookups and finding constructors, `suite`
-//! runs them all.
+//! 16/17, RS-20), `chatgpt` (GPT-*); `common` holds the lookups and finding constructors, `registry`
+//! maps each requirement ID to its judge, `suite` runs the registry.
 
 mod challenge;
 pub mod chatgpt;
 mod common;
 mod prm;
+pub mod registry;
 mod session;
 mod suite;
 mod tokens;
@@ -22,4 +23,5 @@ use chatgpt::one_type_accept_profiles as chatgpt_one_type_accept_profiles;
 #[cfg(test)]
 mod tests;
 
-pub use suite::{CHECKED, TARGET, run};
+pub use registry::{RULES, Rule};
+pub use suite::{TARGET, run};

@@ -9,10 +9,6 @@ use super::common::{View, acceptable_metadata_url, answer, bearer, body_json, jo
 use crate::model::Finding;
 use crate::probe_record::{self as probes, labels};
 
-pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
-    [rs_01(v), rs_02(v), rs_03(v), rs_18(v), rs_19(v)].into_iter().flatten().collect()
-}
-
 /// A served PRM document: 200 and a JSON object (RFC 9728 §3.2).
 fn document(e: &Exchange) -> Option<Value> {
     body_json(e).filter(|d| e.status == Some(200) && d.is_object())
@@ -51,7 +47,7 @@ fn documents<'a>(v: &View<'a>) -> Vec<(&'a Exchange, Value)> {
 /// RS-01: RFC 9728 metadata is served somewhere a client looks (A0618 L61, L76-78; A1125 L63,
 /// L80-82). HEAD answers are recorded only: RFC 9110 wants HEAD to match GET, but MCP does not
 /// require HEAD.
-fn rs_01(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_01(v: &View<'_>) -> Option<Finding> {
     let fetches = v.prm_fetches();
     if fetches.is_empty() {
         return None;
@@ -99,7 +95,7 @@ fn no_document(v: &View<'_>, id: &str) -> Option<Finding> {
 
 /// RS-02: `authorization_servers` lists at least one AS, each an absolute URL (A0618 L77-78;
 /// A1125 L81-82; RFC 9728 §2).
-fn rs_02(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_02(v: &View<'_>) -> Option<Finding> {
     let docs = documents(v);
     if docs.is_empty() {
         return no_document(v, "RS-02");
@@ -142,7 +138,7 @@ fn rs_02(v: &View<'_>) -> Option<Finding> {
 /// RS-03: the PRM can be discovered. 2025-06-18 (A0618 L87-88): the 401's `WWW-Authenticate`
 /// carries `resource_metadata`. 2025-11-25 (A1125 L93-99): that, or a well-known URL. Whether
 /// the named URL works is RS-19's question.
-fn rs_03(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_03(v: &View<'_>) -> Option<Finding> {
     let challenged: Vec<&Exchange> =
         v.unauthenticated().into_iter().filter(|e| e.status.is_some_and(|s| s >= 400)).collect();
     let in_header: Vec<&Exchange> = challenged
@@ -212,7 +208,7 @@ fn rs_03(v: &View<'_>) -> Option<Finding> {
 }
 
 /// RS-18: the PRM `resource` is the MCP server's canonical URI (RFC 9728 §3.3; A1125 L411-413).
-fn rs_18(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_18(v: &View<'_>) -> Option<Finding> {
     let docs = documents(v);
     if docs.is_empty() {
         return no_document(v, "RS-18");
@@ -250,7 +246,7 @@ fn rs_18(v: &View<'_>) -> Option<Finding> {
 
 /// RS-19: every `resource_metadata` a challenge names is absolute, https (http only on loopback),
 /// fetchable, and a JSON object (RFC 9728 §5.1; A1125 L95).
-fn rs_19(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_19(v: &View<'_>) -> Option<Finding> {
     let challenged: Vec<&Exchange> =
         v.exchanges().iter().filter(|e| matches!(e.status, Some(401 | 403)) && v.is_mcp(e)).collect();
     let mut urls: Vec<(String, u32)> = Vec::new();

@@ -9,10 +9,6 @@ use super::common::{View, answer, join, ok, seqs, summary};
 use crate::model::Finding;
 use crate::probe_record::{SESSION_SAMPLES, labels};
 
-pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
-    [rs_15(v), rs_16(v), h_12(v), h_13(v), h_14(v), h_15(v)].into_iter().flatten().collect()
-}
-
 /// What happened to a probe's own `initialize`, when its main request is missing: `Skipped` when
 /// the server answered without a session id (it has no sessions), `Untestable` otherwise.
 fn setup_outcome(v: &View<'_>, id: &str, setup: &Exchange, what: &str) -> Finding {
@@ -34,7 +30,7 @@ fn setup_outcome(v: &View<'_>, id: &str, setup: &Exchange, what: &str) -> Findin
 
 /// RS-15: a live session id without a token is refused — sessions are not authentication (best
 /// practices L575-576; every request carries the token, A1125 L447-455).
-fn rs_15(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_15(v: &View<'_>) -> Option<Finding> {
     let Some(e) = v.probe(labels::SESSION_WITHOUT_TOKEN) else {
         let setup = v.probe(labels::SESSION_WITHOUT_TOKEN_SETUP)?;
         return Some(setup_outcome(v, "RS-15", setup, "no session could be reused"));
@@ -106,7 +102,7 @@ fn common_affixes(ids: &[&str]) -> (usize, usize) {
 
 /// RS-16: session ids are unguessable (best practices L578-579, transports L201-202). Statistical
 /// over [`SESSION_SAMPLES`] ids, so WARNING at most.
-fn rs_16(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_16(v: &View<'_>) -> Option<Finding> {
     let samples: Vec<&Exchange> = (1..=SESSION_SAMPLES).filter_map(|n| v.probe(&labels::session_sample(n))).collect();
     if samples.is_empty() {
         return None;
@@ -171,7 +167,7 @@ fn rs_16(v: &View<'_>) -> Option<Finding> {
 }
 
 /// H-12: session ids are visible ASCII, 0x21-0x7E (T1125 L198-205).
-fn h_12(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_12(v: &View<'_>) -> Option<Finding> {
     let with_id: Vec<(&Exchange, &str)> =
         v.exchanges().iter().filter_map(|e| e.response_header("mcp-session-id").map(|id| (e, id))).collect();
     if with_id.is_empty() {
@@ -192,7 +188,7 @@ fn h_12(v: &View<'_>) -> Option<Finding> {
 }
 
 /// H-13: without `Mcp-Session-Id`, a server that uses sessions answers 400 (T1125 L206-210).
-fn h_13(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_13(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::MISSING_SESSION_ID)?;
     let details = json!({"answer": summary(e)});
     if !v.issues_sessions() {
@@ -219,7 +215,7 @@ fn h_13(v: &View<'_>) -> Option<Finding> {
 }
 
 /// H-14: after DELETE ended a session, requests naming it get 404 (T1125 L211-215).
-fn h_14(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_14(v: &View<'_>) -> Option<Finding> {
     let Some(del) = v.probe(labels::TERMINATED_DELETE) else {
         let setup = v.probe(labels::TERMINATED_INITIALIZE)?;
         return Some(setup_outcome(v, "H-14", setup, "there was no session to terminate"));
@@ -275,7 +271,7 @@ fn h_14(v: &View<'_>) -> Option<Finding> {
 }
 
 /// H-15: DELETE with a session id ends it (2xx) or is refused with 405 (T1125 L216-220).
-fn h_15(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_15(v: &View<'_>) -> Option<Finding> {
     let deletes: Vec<&Exchange> = v
         .exchanges()
         .iter()

@@ -98,7 +98,7 @@ fn record(profile: &str, version: &str, outcome: Outcome, list: Vec<Ex>) -> RunR
         target: T.into(),
         profile: profile.into(),
         profile_display: profile.into(),
-        spec_version: version.into(),
+        spec_version: mcp_wire::SpecVersion::parse(version).expect("a known spec version"),
         outcome,
         transcript: t,
     }
@@ -130,7 +130,7 @@ fn nothing_run_means_nothing_reported() {
     assert_eq!(fs.len(), 1, "{fs:#?}");
     assert_eq!(find(&fs, "RS-20").status, Status::Info);
     assert!(find(&fs, "RS-20").description.contains("remote"));
-    for id in super::CHECKED {
+    for id in super::registry::ids() {
         assert!(crate::catalogue::get(id).is_some(), "{id} is not catalogued");
     }
 }
@@ -329,7 +329,7 @@ fn an_unreachable_target_is_one_finding_and_every_requirement_skipped() {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert_eq!(problems[0].id, super::TARGET);
     assert!(problems[0].description.contains("3 requests: connection failed"), "{}", problems[0].description);
-    for id in super::CHECKED {
+    for id in super::registry::ids() {
         assert_eq!(status(&fs, id), Some(Status::Skipped), "{id}");
     }
     // One answer, even a 500, is a target that speaks HTTP: the requirements are judged.

@@ -11,10 +11,6 @@ use super::common::{View, answer, join, ok, seqs, summary};
 use crate::model::Finding;
 use crate::probe_record::{GARBAGE_TOKEN, labels};
 
-pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
-    [rs_06(v), rs_08(v), rs_10(v)].into_iter().flatten().collect()
-}
-
 /// The battery members that are wrong only in their audience: their acceptance is RS-08's finding.
 pub(crate) const AUDIENCE_TOKENS: [NegativeToken; 4] = [
     NegativeToken::WrongAudience,
@@ -39,7 +35,7 @@ fn what(e: &Exchange) -> String {
 /// RS-06: invalid, expired, forged and foreign-issuer tokens get 401 — never 2xx, never 5xx
 /// (A0618 L267-268; A1125 L475-476). The audience tokens count here only for their status when
 /// refused.
-fn rs_06(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_06(v: &View<'_>) -> Option<Finding> {
     let probes = invalid_token_probes(v);
     if probes.is_empty() {
         return None;
@@ -117,7 +113,7 @@ fn refused_all(v: &View<'_>, id: &str, kinds: &[NegativeToken], ok_text: &str, e
 
 /// RS-08: the audience is validated (A0618 L263-264; A1125 L471-472; RFC 8707 §2): genuine tokens
 /// of the trusted IdP for another resource, or without `aud`, are refused.
-fn rs_08(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_08(v: &View<'_>) -> Option<Finding> {
     refused_all(
         v,
         "RS-08",
@@ -129,7 +125,7 @@ fn rs_08(v: &View<'_>) -> Option<Finding> {
 
 /// RS-10: only tokens issued for this resource are accepted — the same IdP's token for another
 /// resource on the same host is refused (A1125 L480-483).
-fn rs_10(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_10(v: &View<'_>) -> Option<Finding> {
     refused_all(
         v,
         "RS-10",

@@ -8,12 +8,8 @@ use super::common::{View, answer, client_error, join, ok, result, rpc_error, seq
 use crate::model::{Finding, Status};
 use crate::probe_record::{INVALID_PROTOCOL_VERSION, UNKNOWN_PROTOCOL_VERSION, labels};
 
-pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
-    [h_02(v), h_04(v), h_05(v), h_06(v), h_07(v), h_09(v), h_16(v), h_17(v), rs_20(v)].into_iter().flatten().collect()
-}
-
 /// H-02: a foreign `Origin` is refused, with 403 under 2025-11-25 (T1125 L78-80; T0618 L76).
-fn h_02(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_02(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::BAD_ORIGIN)?;
     let ex = vec![e.seq];
     let details = json!({"answer": summary(e)});
@@ -58,7 +54,7 @@ fn h_02(v: &View<'_>) -> Option<Finding> {
 }
 
 /// H-04: a JSON array body is refused (T1125 L88-94). The MUST binds clients, hence WARNING.
-fn h_04(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_04(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::JSON_ARRAY_BODY)?;
     let ex = vec![e.seq];
     let details = json!({"answer": summary(e)});
@@ -79,7 +75,7 @@ fn h_04(v: &View<'_>) -> Option<Finding> {
 /// H-05: clients list both types (T1125 L92-93), so a server may require both: a 406 (or another
 /// 4xx) for a one-type `Accept` is correct, and seed 003 recommends exactly that. What is wrong is
 /// an answer in a type the request did not accept (the client cannot read it) or a server error.
-fn h_05(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_05(v: &View<'_>) -> Option<Finding> {
     let variants: Vec<(&Exchange, &str)> =
         [(labels::ACCEPT_SSE_ONLY, "text/event-stream"), (labels::ACCEPT_JSON_ONLY, "application/json")]
             .iter()
@@ -140,7 +136,7 @@ fn h_05(v: &View<'_>) -> Option<Finding> {
 }
 
 /// H-06: an accepted notification gets 202 with no body (T1125 L95-100).
-fn h_06(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_06(v: &View<'_>) -> Option<Finding> {
     let notes: Vec<&Exchange> = v
         .exchanges()
         .iter()
@@ -197,7 +193,7 @@ fn is_request(e: &Exchange) -> bool {
 }
 
 /// H-07: a request is answered with `application/json` or `text/event-stream` (T1125 L101-104).
-fn h_07(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_07(v: &View<'_>) -> Option<Finding> {
     let answered: Vec<&Exchange> =
         v.exchanges().iter().filter(|e| e.method == "POST" && ok(e) && v.is_mcp(e) && is_request(e)).collect();
     if answered.is_empty() {
@@ -229,7 +225,7 @@ fn h_07(v: &View<'_>) -> Option<Finding> {
 }
 
 /// H-09: GET with `Accept: text/event-stream` opens a stream or answers 405 (T1125 L135-153).
-fn h_09(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_09(v: &View<'_>) -> Option<Finding> {
     let Some(e) = v.probe(labels::GET_STREAM) else {
         if let Some(head) = v.probe(labels::GET_STREAM_HEAD) {
             let sse = head.response_header("content-type").is_some_and(|c| c.starts_with("text/event-stream"));
@@ -285,7 +281,7 @@ fn h_09(v: &View<'_>) -> Option<Finding> {
 }
 
 /// H-16: an unsupported `MCP-Protocol-Version` gets 400 (T1125 L263-280; lifecycle L165-180).
-fn h_16(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_16(v: &View<'_>) -> Option<Finding> {
     let Some(e) = v.probe(labels::INVALID_PROTOCOL_VERSION) else {
         let setup = v.probe(labels::INVALID_VERSION_SETUP)?;
         return (!ok(setup)).then(|| {
@@ -324,7 +320,7 @@ fn h_16(v: &View<'_>) -> Option<Finding> {
 
 /// H-17: initialize asking for an unknown version is answered with one the server supports
 /// (lifecycle L167-172). An error answer is recorded: the lifecycle shows one as an example.
-fn h_17(v: &View<'_>) -> Option<Finding> {
+pub(super) fn h_17(v: &View<'_>) -> Option<Finding> {
     let e = v.probe(labels::UNKNOWN_PROTOCOL_VERSION)?;
     let ex = vec![e.seq];
     let details = json!({"answer": summary(e)});
@@ -363,7 +359,7 @@ fn h_17(v: &View<'_>) -> Option<Finding> {
 
 /// RS-20 (informational): local servers should bind to localhost (T1125 L81-82). Only the target's
 /// host is visible from here.
-fn rs_20(v: &View<'_>) -> Option<Finding> {
+pub(super) fn rs_20(v: &View<'_>) -> Option<Finding> {
     let u = v.target_url()?;
     let loopback = net_policy::host_is_loopback(u);
     let desc = if loopback {
