@@ -283,7 +283,7 @@ fn h_37(v: &View<'_>) -> Option<Finding> {
     }
     let mut problems = Vec::new();
     for (m, _, r) in &rs {
-        if !r.get("ttlMs").and_then(Value::as_i64).is_some_and(|t| t >= 0) {
+        if r.get("ttlMs").and_then(Value::as_u64).is_none() {
             problems.push(format!("the {m} result has ttlMs {}, not an integer ≥ 0", shown(r.get("ttlMs"))));
         }
         if !matches!(r.get("cacheScope").and_then(Value::as_str), Some("public" | "private")) {
