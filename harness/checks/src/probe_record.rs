@@ -132,6 +132,16 @@ pub mod labels {
     pub const MODERN_DISCOVER_UNAUTHENTICATED: &str = "probe:modern:discover_unauthenticated";
     /// 2026-07-28 `tools/list` with a valid token (era detection, H-35/37/38).
     pub const MODERN_TOOLS_LIST: &str = "probe:modern:tools_list";
+    /// 2026-07-28 `tools/list` whose `MCP-Protocol-Version` header (2025-11-25) differs from `_meta` (H-21).
+    pub const MODERN_VERSION_MISMATCH: &str = "probe:modern:version_mismatch";
+    /// 2026-07-28 `tools/list` without `MCP-Protocol-Version` (H-24).
+    pub const MODERN_VERSION_MISSING: &str = "probe:modern:version_missing";
+    /// `tools/list` with `Mcp-Method: prompts/list` (H-25).
+    pub const MODERN_METHOD_MISMATCH: &str = "probe:modern:method_mismatch";
+    /// `tools/list` naming version 2099-01-01 in the header and `_meta` (H-22).
+    pub const MODERN_UNSUPPORTED_VERSION: &str = "probe:modern:unsupported_version";
+    /// `tools/list` whose `_meta` lacks `clientCapabilities` (H-33).
+    pub const MODERN_NO_CAPABILITIES: &str = "probe:modern:no_capabilities";
     /// A 2026-07-28 request for a method no revision defines (H-23).
     pub const MODERN_UNKNOWN_METHOD: &str = "probe:modern:unknown_method";
 

@@ -15,7 +15,7 @@ use crate::model::{Finding, Status};
 use crate::probe_record::labels;
 
 /// The IDs this area judges (they gate themselves on the era, not on the run's `--spec`).
-pub const IDS: &[&str] = &["H-23", "H-35", "H-36", "H-37", "H-38"];
+pub const IDS: &[&str] = &["H-21", "H-22", "H-23", "H-24", "H-25", "H-32", "H-33", "H-35", "H-36", "H-37", "H-38"];
 
 /// The ID of the era finding (not a requirement): which eras the server speaks.
 pub const ERA: &str = "ERA";
@@ -131,7 +131,24 @@ pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
         return out;
     }
     out.extend(discover_unauthenticated(v));
-    out.extend([h_36(v), h_35(v), h_37(v), h_38(v), h_23(v)].into_iter().flatten().map(tag));
+    out.extend(
+        [
+            h_36(v),
+            h_35(v),
+            h_37(v),
+            h_38(v),
+            h_23(v),
+            h_21(v),
+            h_24(v, &eras),
+            h_25(v),
+            h_22(v),
+            h_33(v),
+            h_32(v, &eras),
+        ]
+        .into_iter()
+        .flatten()
+        .map(tag),
+    );
     out
 }
 
@@ -380,4 +397,156 @@ pub(crate) fn judged(v: &View<'_>, others: Vec<Finding>) -> Vec<Finding> {
         .collect();
     out.extend(mine);
     out
+}
+
+/// The JSON-RPC error code of an answer, if any.
+fn code(e: &Exchange) -> Option<i64> {
+    rpc_error(e).and_then(|x| x.get("code").and_then(Value::as_i64))
+}
+
+/// A malformed request that must be refused with HTTP 400 and JSON-RPC `want`: SUCCESS when it
+/// was, FAILURE otherwise (`sent` says what was wrong with the request).
+fn refused(v: &View<'_>, id: &str, label: &str, want: i64, sent: &str) -> Option<Finding> {
+    let e = v.probe(label)?;
+    let details = json!({"answer": summary(e)});
+    if e.status.is_none() {
+        return Some(v.untestable(
+            id,
+            format!("Not tested: {sent} got {}; testable once the server answers it.", answer(e)),
+            vec![e.seq],
+            details,
+        ));
+    }
+    let got = code(e);
+    Some(if e.status == Some(400) && got == Some(want) {
+        v.pass(id, format!("{sent} is refused with 400 and {want}."), vec![e.seq], details)
+    } else {
+        v.violated(
+            id,
+            format!("Expected {sent} to be refused with HTTP 400 and JSON-RPC {want}; it got {}.", answer(e)),
+            vec![e.seq],
+            details,
+        )
+    })
+}
+
+/// H-21: the `MCP-Protocol-Version` header must equal `_meta` protocolVersion, else 400 -32020.
+fn h_21(v: &View<'_>) -> Option<Finding> {
+    refused(
+        v,
+        "H-21",
+        labels::MODERN_VERSION_MISMATCH,
+        errors::HEADER_MISMATCH,
+        "a tools/list whose MCP-Protocol-Version header (2025-11-25) differs from _meta (2026-07-28)",
+    )
+}
+
+/// H-24: a 2026-07-28 request without `MCP-Protocol-Version` is refused 400 -32020, unless the
+/// server also speaks the 2025 era (it may then take the legacy default; INFO).
+fn h_24(v: &View<'_>, eras: &Eras) -> Option<Finding> {
+    let e = v.probe(labels::MODERN_VERSION_MISSING)?;
+    if eras.legacy == Seen::Yes && ok(e) {
+        return Some(v.info(
+            "H-24",
+            format!(
+                "A 2026-07-28 tools/list without MCP-Protocol-Version was served ({}); the server also speaks the 2025 era, so it may take the legacy default 2025-03-26 — not judged.",
+                answer(e)
+            ),
+            vec![e.seq],
+            json!({"answer": summary(e)}),
+        ));
+    }
+    refused(
+        v,
+        "H-24",
+        labels::MODERN_VERSION_MISSING,
+        errors::HEADER_MISMATCH,
+        "a 2026-07-28 tools/list without MCP-Protocol-Version",
+    )
+}
+
+/// H-25: `Mcp-Method` must match the body's method, else 400 -32020 (Mcp-Name is not probed yet).
+fn h_25(v: &View<'_>) -> Option<Finding> {
+    refused(
+        v,
+        "H-25",
+        labels::MODERN_METHOD_MISMATCH,
+        errors::HEADER_MISMATCH,
+        "a tools/list sent with Mcp-Method: prompts/list (Mcp-Name not probed yet)",
+    )
+}
+
+/// H-33: a `_meta` without `clientCapabilities` is refused 400 -32602.
+fn h_33(v: &View<'_>) -> Option<Finding> {
+    refused(
+        v,
+        "H-33",
+        labels::MODERN_NO_CAPABILITIES,
+        errors::INVALID_PARAMS,
+        "a 2026-07-28 tools/list whose _meta lacks clientCapabilities",
+    )
+}
+
+/// H-22: an unsupported version is refused 400 -32022 with `data.supported` listing versions.
+fn h_22(v: &View<'_>) -> Option<Finding> {
+    let sent = "a tools/list naming protocol version 2099-01-01";
+    let mut f = refused(v, "H-22", labels::MODERN_UNSUPPORTED_VERSION, errors::UNSUPPORTED_PROTOCOL_VERSION, sent)?;
+    if f.status != Status::Success {
+        return Some(f);
+    }
+    let e = v.probe(labels::MODERN_UNSUPPORTED_VERSION)?;
+    let supported = rpc_error(e).and_then(|x| x.pointer("/data/supported").cloned());
+    let listed =
+        supported.as_ref().and_then(Value::as_array).is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string));
+    if !listed {
+        f = v.violated(
+            "H-22",
+            format!(
+                "Expected the -32022 refusal of {sent} to list the supported versions in data.supported; it has {}.",
+                shown(supported.as_ref())
+            ),
+            vec![e.seq],
+            json!({"answer": summary(e)}),
+        );
+    } else {
+        f.description = format!("{sent} is refused with 400 and -32022, data.supported {}.", shown(supported.as_ref()));
+    }
+    Some(f)
+}
+
+/// H-32 (SHOULD): a modern-only server never mints `Mcp-Session-Id`. Judged over every answer
+/// to the `modern` probe.
+fn h_32(v: &View<'_>, eras: &Eras) -> Option<Finding> {
+    let answered: Vec<&Exchange> =
+        v.probes_prefixed("probe:modern").into_iter().filter(|e| e.status.is_some()).collect();
+    let ex = seqs(answered.iter().copied());
+    if !eras.modern_only() {
+        return Some(v.skipped(
+            "H-32",
+            "Not judged: the requirement is for servers that speak 2026-07-28 only, and this one also speaks the 2025 era (or its 2025 side was not observed).",
+            ex,
+            Value::Null,
+        ));
+    }
+    let minted: Vec<&&Exchange> = answered.iter().filter(|e| e.response_header("mcp-session-id").is_some()).collect();
+    Some(if minted.is_empty() {
+        v.pass(
+            "H-32",
+            format!("None of {} answers to 2026-07-28 requests carries Mcp-Session-Id.", answered.len()),
+            ex,
+            Value::Null,
+        )
+    } else {
+        v.violated(
+            "H-32",
+            format!(
+                "Expected a 2026-07-28-only server never to send Mcp-Session-Id; {} of {} answers carry one (first: `{}`).",
+                minted.len(),
+                answered.len(),
+                minted[0].label
+            ),
+            seqs(minted.iter().map(|e| **e)),
+            Value::Null,
+        )
+    })
 }
