@@ -123,8 +123,13 @@ pub async fn check(mut opts: CheckOptions, progress: &(dyn Fn(&str) + Sync)) -> 
     }
 
     if answered(&rec, &opts.target) && timed_out.is_empty() {
-        let list: Vec<Probe> =
-            Probe::ALL.iter().filter(|p| !p.needs_idp() || opts.trusted.is_some()).cloned().collect();
+        // Plus the 2026-07-28 probe: `check` is how a real server's era gets detected.
+        let list: Vec<Probe> = Probe::ALL
+            .iter()
+            .chain([&Probe::Modern])
+            .filter(|p| !p.needs_idp() || opts.trusted.is_some())
+            .cloned()
+            .collect();
         progress(&format!("{name}: connected; running {} probes, {} at a time", list.len(), opts.concurrency.max(1)));
         let unfinished = run_probes(&list, &opts, &client, &rec, &profile, remaining(), progress).await;
         timed_out.extend(unfinished);

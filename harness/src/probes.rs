@@ -15,13 +15,13 @@
 //! `probe:<name>:initialize`). Without a token and without the IdP those probes send nothing, and
 //! the checks that read them report nothing.
 
-use mcp_wire::{SpecVersion, jsonrpc};
+use mcp_wire::{SpecVersion, headers, jsonrpc, meta};
 // What a probe sends and how its exchanges are labelled is the record the checks read: it lives in
 // `harness-checks` and is re-exported here, so `harness::probes::labels` keeps working.
 pub use harness_checks::probe_record::{
     CHATGPT_ORIGIN, EVIL_ORIGIN, GARBAGE_TOKEN, GET_STREAM_WAIT, INVALID_PROTOCOL_VERSION, MANIFEST_PATH,
-    PRM_WELL_KNOWN, READ_SCOPE, SESSION_SAMPLES, UNKNOWN_PROTOCOL_VERSION, labels, manifest_url, negative_name,
-    origin_of, path_prm_url, root_prm_url,
+    PRM_WELL_KNOWN, READ_SCOPE, SESSION_SAMPLES, UNKNOWN_METHOD, UNKNOWN_PROTOCOL_VERSION, labels, manifest_url,
+    negative_name, origin_of, path_prm_url, root_prm_url,
 };
 use mock_client::http::{Recorder, Req, Resp};
 use mock_client::transcript::ExchangeKind;
@@ -94,6 +94,10 @@ pub enum Probe {
     Manifest,
     /// initialize with a one-type `Accept` (H-05, GPT-11).
     AcceptVariants,
+    /// The 2026-07-28 era: `server/discover` with and without a token, `tools/list` and an unknown
+    /// method, each with the version and method headers and the `_meta` envelope (era detection,
+    /// H-23/35/36/37/38). Not in [`Probe::ALL`] yet, so runs that do not name it are unchanged.
+    Modern,
 }
 
 impl Probe {
@@ -159,6 +163,7 @@ impl Probe {
             Probe::SessionIds => "session_ids",
             Probe::Manifest => "manifest",
             Probe::AcceptVariants => "accept_variants",
+            Probe::Modern => "modern",
         }
     }
 
@@ -176,6 +181,7 @@ impl Probe {
             Probe::InsufficientScope { .. } => 7,
             Probe::PrmFetch => 4,
             Probe::MalformedAuthorization | Probe::TerminatedSession | Probe::GetStream => 3,
+            Probe::Modern => 9,
             Probe::Unauthenticated
             | Probe::BadOrigin
             | Probe::RepeatChallenge
@@ -228,7 +234,7 @@ impl<'de> Deserialize<'de> for Probe {
                 )
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Probe, E> {
-                let all = Probe::ALL.iter().chain([&Probe::NegativeTokens]);
+                let all = Probe::ALL.iter().chain([&Probe::NegativeTokens, &Probe::Modern]);
                 if let Some(p) = all.clone().find(|p| p.name() == s) {
                     return Ok(p.clone());
                 }
@@ -359,6 +365,7 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext<'_>) -> Result<(), ProbeError
         Probe::SessionIds => p.session_ids().await,
         Probe::Manifest => p.manifest().await,
         Probe::AcceptVariants => p.accept_variants().await,
+        Probe::Modern => p.modern().await,
     }
 }
 
@@ -844,6 +851,76 @@ impl Run<'_, '_> {
                 .header("Authorization", format!("Bearer {token}"))
                 .header("Mcp-Session-Id", id);
             self.send(del).await?;
+        }
+        Ok(())
+    }
+
+    /// A 2026-07-28 POST: `MCP-Protocol-Version` and `Mcp-Method` headers, and the `_meta`
+    /// envelope (protocol version, client capabilities, client info) in `params`.
+    fn modern_post(&self, label: &str, id: u64, method: &str, token: Option<&str>) -> Req {
+        let v = SpecVersion::V2026_07_28.as_str();
+        self.modern_variant(label, id, method, token, Some(v), Some(v), method, true)
+    }
+
+    /// [`Self::modern_post`] with each part settable: the header version (`None`: no header), the
+    /// `_meta` version, the `Mcp-Method` value and whether `_meta` has `clientCapabilities`.
+    #[allow(clippy::too_many_arguments)]
+    fn modern_variant(
+        &self,
+        label: &str,
+        id: u64,
+        method: &str,
+        token: Option<&str>,
+        header_version: Option<&str>,
+        meta_version: Option<&str>,
+        method_header: &str,
+        capabilities: bool,
+    ) -> Req {
+        let client_info = json!({"name": "connector-harness-probe", "version": env!("CARGO_PKG_VERSION")});
+        let mut m = serde_json::Map::new();
+        if let Some(v) = meta_version {
+            m.insert(meta::PROTOCOL_VERSION.into(), json!(v));
+        }
+        if capabilities {
+            m.insert(meta::CLIENT_CAPABILITIES.into(), json!({}));
+        }
+        m.insert(meta::CLIENT_INFO.into(), client_info);
+        let body = jsonrpc::request(id, method, Some(json!({"_meta": m})));
+        let mut r = probe_req(Method::POST, self.ctx.target, label)
+            .header("User-Agent", self.ctx.user_agent)
+            .header("Accept", ACCEPT_BOTH)
+            .header(headers::MCP_METHOD, method_header);
+        if let Some(v) = header_version {
+            r = r.header(headers::MCP_PROTOCOL_VERSION, v);
+        }
+        if let Some(t) = token {
+            r = r.header("Authorization", format!("Bearer {t}"));
+        }
+        r.json(&body)
+    }
+
+    /// `server/discover` without and with a token, then `tools/list`, an unknown method and five
+    /// malformed `tools/list`s (version header mismatched or missing, `Mcp-Method` mismatched,
+    /// unsupported version, no `clientCapabilities`) with the token. Without a token (no connect token, no IdP) only the unauthenticated discover.
+    async fn modern(&self) -> Result<(), ProbeError> {
+        let discover = "server/discover";
+        self.send(self.modern_post(labels::MODERN_DISCOVER_UNAUTHENTICATED, 1, discover, None)).await?;
+        let Some(token) = self.valid_token()? else { return Ok(()) };
+        self.send(self.modern_post(labels::MODERN_DISCOVER, 2, discover, Some(&token))).await?;
+        self.send(self.modern_post(labels::MODERN_TOOLS_LIST, 3, "tools/list", Some(&token))).await?;
+        self.send(self.modern_post(labels::MODERN_UNKNOWN_METHOD, 4, UNKNOWN_METHOD, Some(&token))).await?;
+        let (modern, list, t) = (Some(SpecVersion::V2026_07_28.as_str()), "tools/list", Some(token.as_str()));
+        let legacy = Some(SpecVersion::V2025_11_25.as_str());
+        let unsupported = Some(UNKNOWN_PROTOCOL_VERSION);
+        let variants = [
+            (labels::MODERN_VERSION_MISMATCH, legacy, modern, list, true),
+            (labels::MODERN_VERSION_MISSING, None, modern, list, true),
+            (labels::MODERN_METHOD_MISMATCH, modern, modern, "prompts/list", true),
+            (labels::MODERN_UNSUPPORTED_VERSION, unsupported, unsupported, list, true),
+            (labels::MODERN_NO_CAPABILITIES, modern, modern, list, false),
+        ];
+        for (n, (label, header, meta_version, method_header, caps)) in (5..).zip(variants) {
+            self.send(self.modern_variant(label, n, list, t, header, meta_version, method_header, caps)).await?;
         }
         Ok(())
     }

@@ -27,6 +27,9 @@ pub const MANIFEST_PATH: &str = "/.well-known/mcp/manifest.json";
 /// RFC 9728 §3's well-known path.
 pub const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 
+/// The method `modern`'s unknown-method request names (no revision defines it).
+pub const UNKNOWN_METHOD: &str = "connector-harness/no-such-method";
+
 /// The labels probe exchanges carry in the transcript. Checks look exchanges up by these.
 pub mod labels {
     /// GET of the host-root PRM, `/.well-known/oauth-protected-resource`.
@@ -122,6 +125,25 @@ pub mod labels {
     pub const ACCEPT_SSE_ONLY: &str = "probe:accept_variants:sse_only";
     /// initialize with `Accept: application/json` only.
     pub const ACCEPT_JSON_ONLY: &str = "probe:accept_variants:json_only";
+
+    /// 2026-07-28 `server/discover` with a valid token (era detection, H-35/36/37/38).
+    pub const MODERN_DISCOVER: &str = "probe:modern:discover";
+    /// The same `server/discover` without credentials (whether it needs a token is left open: INFO).
+    pub const MODERN_DISCOVER_UNAUTHENTICATED: &str = "probe:modern:discover_unauthenticated";
+    /// 2026-07-28 `tools/list` with a valid token (era detection, H-35/37/38).
+    pub const MODERN_TOOLS_LIST: &str = "probe:modern:tools_list";
+    /// 2026-07-28 `tools/list` whose `MCP-Protocol-Version` header (2025-11-25) differs from `_meta` (H-21).
+    pub const MODERN_VERSION_MISMATCH: &str = "probe:modern:version_mismatch";
+    /// 2026-07-28 `tools/list` without `MCP-Protocol-Version` (H-24).
+    pub const MODERN_VERSION_MISSING: &str = "probe:modern:version_missing";
+    /// `tools/list` with `Mcp-Method: prompts/list` (H-25).
+    pub const MODERN_METHOD_MISMATCH: &str = "probe:modern:method_mismatch";
+    /// `tools/list` naming version 2099-01-01 in the header and `_meta` (H-22).
+    pub const MODERN_UNSUPPORTED_VERSION: &str = "probe:modern:unsupported_version";
+    /// `tools/list` whose `_meta` lacks `clientCapabilities` (H-33).
+    pub const MODERN_NO_CAPABILITIES: &str = "probe:modern:no_capabilities";
+    /// A 2026-07-28 request for a method no revision defines (H-23).
+    pub const MODERN_UNKNOWN_METHOD: &str = "probe:modern:unknown_method";
 
     /// `probe:negative_token:<kind>`, the kind in its snake_case name (`alg_none`).
     pub fn negative_token(kind: mcp_wire::NegativeToken) -> String {

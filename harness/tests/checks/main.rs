@@ -14,6 +14,7 @@
 mod check_command;
 mod faults;
 mod isolation;
+mod modern;
 mod quirks;
 mod reference;
 mod support;

@@ -23,6 +23,8 @@ pub struct Setup {
     pub expire_refresh: Option<i64>,
     /// Run every probe (connect-only when false).
     pub probes: bool,
+    /// Also run the `modern` probe (2026-07-28), which is not in `Probe::ALL` yet.
+    pub modern: bool,
 }
 
 impl Setup {
@@ -34,6 +36,7 @@ impl Setup {
             refresh: false,
             expire_refresh: None,
             probes: true,
+            modern: false,
         }
     }
     pub fn server(mut self, f: impl FnOnce(ReferenceServer, &IdpHandle) -> ReferenceServer + Send + 'static) -> Setup {
@@ -115,7 +118,9 @@ pub async fn run(setup: Setup) -> Judged {
             protocol_version: version.as_deref(),
             user_agent: "connector-harness-test",
         };
-        for p in Probe::ALL {
+        let modern = [Probe::Modern];
+        let extra: &[Probe] = if setup.modern { &modern } else { &[] };
+        for p in Probe::ALL.iter().chain(extra) {
             let before = client.recorder().transcript().exchanges.len();
             probes::run(p, &ctx).await.unwrap_or_else(|e| panic!("probe {p}: {e}"));
             let sent = client.recorder().transcript().exchanges.len() - before;

@@ -11,6 +11,7 @@
 mod challenge;
 pub mod chatgpt;
 mod common;
+pub mod modern;
 mod prm;
 pub mod registry;
 mod session;

@@ -6,7 +6,7 @@
 //! Every ID here is in the [catalogue](crate::catalogue) (a unit test holds the two together).
 
 use super::common::View;
-use super::{challenge, chatgpt, prm, session, tokens, transport};
+use super::{challenge, chatgpt, modern, prm, session, tokens, transport};
 use crate::model::Finding;
 
 /// A requirement the checks judge.
@@ -57,6 +57,13 @@ macro_rules! gpt {
     };
 }
 
+/// A 2026-07-28 rule: judged only when the server was seen speaking 2026-07-28 (see `modern`).
+macro_rules! modern {
+    ($id:literal) => {
+        Rule { id: $id, needs_minted_tokens: None, judge: |v| modern::for_id(v, $id) }
+    };
+}
+
 /// Every rule, in catalogue order (the order findings are reported in).
 pub static RULES: &[Rule] = &[
     rule!("RS-01", prm::rs_01),
@@ -90,6 +97,17 @@ pub static RULES: &[Rule] = &[
     rule!("H-15", session::h_15),
     rule!("H-16", transport::h_16),
     rule!("H-17", transport::h_17),
+    modern!("H-21"),
+    modern!("H-22"),
+    modern!("H-23"),
+    modern!("H-24"),
+    modern!("H-25"),
+    modern!("H-32"),
+    modern!("H-33"),
+    modern!("H-35"),
+    modern!("H-36"),
+    modern!("H-37"),
+    modern!("H-38"),
     gpt!("GPT-01", chatgpt::gpt_01),
     gpt!("GPT-02", chatgpt::gpt_02),
     gpt!("GPT-03"),

@@ -14,8 +14,10 @@ pub fn run(record: &RunRecord) -> Vec<Finding> {
     if let Some(f) = unreachable(&v) {
         return f;
     }
-    let all = super::registry::RULES.iter().flat_map(|r| (r.judge)(&v));
-    let mut out = collapse(all.map(|f| applicable(f, record.spec_version)).collect());
+    let all: Vec<Finding> = super::registry::RULES.iter().flat_map(|r| (r.judge)(&v)).collect();
+    // On a server that speaks 2026-07-28 only, the legacy-only findings become SKIPPED; the era is reported.
+    let all = super::modern::judged(&v, all);
+    let mut out = collapse(all.into_iter().map(|f| applicable(f, record.spec_version)).collect());
     out.sort_by_key(|f| super::registry::order(&f.id));
     out
 }
@@ -73,6 +75,10 @@ fn unreachable(v: &View<'_>) -> Option<Vec<Finding>> {
 
 fn applicable(mut f: Finding, spec_version: SpecVersion) -> Finding {
     let Some(req) = catalogue::get(&f.id) else { return f };
+    // The 2026-07-28 checks gate themselves on the era the server was seen speaking.
+    if super::modern::IDS.contains(&f.id.as_str()) {
+        return f;
+    }
     if req.applies_to(spec_version.as_str()) || matches!(f.status, Status::Info | Status::Skipped) {
         return f;
     }

@@ -1,0 +1,121 @@
+//! The 2026-07-28 checks against the reference server in each era: no fault → SUCCESS, each
+//! `ModernFault` of a judged ID → FAILURE/WARNING on that ID; legacy-only checks SKIPPED on a
+//! modern-only server; the modern checks SKIPPED on a legacy-only one.
+
+use crate::support::{Judged, Setup, run};
+use harness::checks::modern::{IDS, LEGACY_ONLY};
+use harness::model::Status;
+use harness::reference::{Era, ModernFault};
+
+async fn judged(era: Era, fault: Option<ModernFault>) -> Judged {
+    let mut setup = Setup::new("chatgpt-2026-cimd");
+    setup.modern = true;
+    let setup = setup.server(move |b, _| {
+        let b = b.era(era);
+        match fault {
+            Some(f) => b.modern_fault(f),
+            None => b,
+        }
+    });
+    run(setup).await
+}
+
+/// Every finding of `id` under 2025-11-25 (INFO findings repeat an ID).
+fn statuses(j: &Judged, id: &str) -> Vec<Status> {
+    j.by_version[0].1.iter().filter(|f| f.id == id).map(|f| f.status).collect()
+}
+
+fn judged_status(j: &Judged, id: &str) -> Status {
+    let s: Vec<Status> = statuses(j, id).into_iter().filter(|s| *s != Status::Info).collect();
+    assert_eq!(s.len(), 1, "{id}: {s:?}\n{}", j.dump());
+    s[0]
+}
+
+/// What a faultless reference server gets: SUCCESS, except H-32, which is only for modern-only
+/// servers (SKIPPED on a dual-era one).
+fn expected_clean(era: Era, id: &str) -> Status {
+    if id == "H-32" && era != Era::Modern { Status::Skipped } else { Status::Success }
+}
+
+#[tokio::test]
+async fn the_era_is_detected_and_the_modern_checks_pass_on_a_faultless_server() {
+    for (era, name) in [(Era::Dual, "both"), (Era::Modern, "modern")] {
+        let j = judged(era, None).await;
+        let f = j.by_version[0].1.iter().find(|f| f.id == "ERA").expect("an ERA finding");
+        assert_eq!(f.details["eras"], name, "{}", j.dump());
+        for id in IDS {
+            assert_eq!(judged_status(&j, id), expected_clean(era, id), "{era:?} {id}\n{}", j.dump());
+        }
+        // Whether server/discover needs a token is recorded, not judged.
+        assert!(statuses(&j, "H-36").contains(&Status::Info), "{}", j.dump());
+        // Judged whatever revision the run names.
+        for (v, list) in &j.by_version {
+            for id in IDS {
+                let f = list.iter().find(|f| f.id == *id && f.status != Status::Info).expect("judged");
+                assert_eq!(f.status, expected_clean(era, id), "{v} {id}: {}", f.description);
+                if f.status == Status::Success {
+                    assert_eq!(f.details["era"], "2026-07-28");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn legacy_only_checks_are_skipped_on_a_modern_only_server() {
+    let j = judged(Era::Modern, None).await;
+    for id in LEGACY_ONLY {
+        for s in statuses(&j, id) {
+            assert_eq!(s, Status::Skipped, "{id}\n{}", j.dump());
+        }
+    }
+    let rs16 = j.get("RS-16").expect("RS-16 reported");
+    assert!(rs16.description.contains("speaks 2026-07-28 only"), "{}", rs16.description);
+}
+
+#[tokio::test]
+async fn the_modern_checks_are_skipped_on_a_legacy_only_server() {
+    let j = judged(Era::Legacy, None).await;
+    let f = j.by_version[0].1.iter().find(|f| f.id == "ERA").expect("an ERA finding");
+    assert_eq!(f.details["eras"], "legacy", "{}", j.dump());
+    assert!(!statuses(&j, "H-36").contains(&Status::Info), "{}", j.dump());
+    for id in IDS {
+        let f = j.get(id).expect("reported");
+        assert_eq!(f.status, Status::Skipped, "{id}: {}", f.description);
+        assert!(f.description.contains("does not speak 2026-07-28"), "{}", f.description);
+    }
+    // The legacy checks are judged as before.
+    assert_eq!(j.get("RS-16").map(|f| f.status), Some(Status::Success), "{}", j.dump());
+}
+
+#[tokio::test]
+async fn each_modern_fault_fails_its_id_and_no_other_modern_id() {
+    let both: &[Era] = &[Era::Dual, Era::Modern];
+    // H-24 and H-32 are judged as such only on a modern-only server (see `expected_clean`, and
+    // H-24's legacy default on a dual-era one).
+    let modern: &[Era] = &[Era::Modern];
+    let faults = [
+        (ModernFault::NoDiscover, "H-36", both),
+        (ModernFault::NoResultType, "H-35", both),
+        (ModernFault::NoCachingHints, "H-37", both),
+        (ModernFault::NoServerInfoMeta, "H-38", both),
+        (ModernFault::UnknownMethodAs200, "H-23", both),
+        (ModernFault::VersionHeaderMismatchAccepted, "H-21", both),
+        (ModernFault::UnsupportedVersionWithoutList, "H-22", both),
+        (ModernFault::MethodHeaderIgnored, "H-25", both),
+        (ModernFault::MissingMetaAccepted, "H-33", both),
+        (ModernFault::MissingVersionHeaderAccepted, "H-24", modern),
+        (ModernFault::SessionIdOnModernResponses, "H-32", modern),
+    ];
+    for (fault, id, eras) in faults {
+        for &era in eras {
+            let j = judged(era, Some(fault)).await;
+            let want = if matches!(id, "H-38" | "H-32") { Status::Warning } else { Status::Failure };
+            assert_eq!(judged_status(&j, id), want, "{fault:?} {era:?}\n{}", j.dump());
+            for other in IDS.iter().filter(|o| **o != id) {
+                let clean = expected_clean(era, other);
+                assert_eq!(judged_status(&j, other), clean, "{fault:?} {era:?} {other}\n{}", j.dump());
+            }
+        }
+    }
+}
