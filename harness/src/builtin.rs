@@ -78,10 +78,7 @@ const FILES: &[(&str, &str)] = &[
     ("seed-003-prm-resource-base-url", include_str!("../scenarios/seed-003-prm-resource-base-url.yaml")),
     ("seed-003-scopes-refused", include_str!("../scenarios/seed-003-scopes-refused.yaml")),
     ("seed-004-test-checklist", include_str!("../scenarios/seed-004-test-checklist.yaml")),
-    (
-        "seed-004-token-verification-checklist",
-        include_str!("../scenarios/seed-004-token-verification-checklist.yaml"),
-    ),
+    ("seed-004-token-verification-checklist", include_str!("../scenarios/seed-004-token-verification-checklist.yaml")),
 ];
 
 /// The fragments the scenarios may include, by their path under `scenarios/`.
