@@ -12,15 +12,18 @@ pub use harness_checks::{catalogue, checks, model};
 
 pub mod builtin;
 pub mod check;
-pub mod clock;
 mod findings;
 pub mod probes;
-pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod snapshot;
 pub mod testing;
 pub mod trusted_idp;
+
+/// The reports (and the run clock) are the `harness-report` crate (no tokio, no reqwest);
+/// re-exported so `harness::report::…` and `harness::clock::…` paths keep working.
+pub use harness_report as report;
+pub use harness_report::clock;
 
 /// The reference MCP server, now its own crate; re-exported so `harness::reference::…` paths keep working.
 pub use reference_server as reference;

@@ -5,7 +5,7 @@
 //! Names, summaries and levels of AS/GPT items come from `requirements.yaml`; `how` says how the
 //! certification decides them (the project catalogue's `how` describes the server-side harness).
 
-use harness::catalogue::Level;
+use harness_checks::catalogue::Level;
 
 /// One item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,7 +260,7 @@ pub fn get(id: &str) -> Option<&'static ItemDef> {
 /// `(name, level, summary)` of an item: the project catalogue's for AS/GPT, the checklist's for
 /// PCC.
 pub fn describe(def: &ItemDef) -> (String, Level, String) {
-    match harness::catalogue::get(def.id) {
+    match harness_checks::catalogue::get(def.id) {
         Some(r) => (r.name.clone(), r.level, r.summary.clone()),
         None => {
             let name = def.name.unwrap_or(def.id).to_owned();
@@ -286,7 +286,7 @@ mod tests {
         ];
         for id in wanted {
             assert!(get(id).is_some(), "{id} missing");
-            assert!(harness::catalogue::get(id).is_some(), "{id} not in requirements.yaml");
+            assert!(harness_checks::catalogue::get(id).is_some(), "{id} not in requirements.yaml");
         }
         let pccs: Vec<&str> = ITEMS.iter().filter(|i| i.id.starts_with("PCC-")).map(|i| i.id).collect();
         assert_eq!(pccs, (1..=9).map(|n| format!("PCC-{n}")).collect::<Vec<_>>());

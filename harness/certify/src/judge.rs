@@ -15,8 +15,8 @@ use super::observations::{
 };
 use super::text::{excerpt, one_line_capped, refusal};
 use super::token::Signature;
-use harness::checks::chatgpt::{Gpt14, gpt_03_partial, gpt_10_rule, gpt_14_rule, gpt_15_rule, gpt_17_rule};
-use harness::model::{Finding, Status};
+use harness_checks::checks::chatgpt::{Gpt14, gpt_03_partial, gpt_10_rule, gpt_14_rule, gpt_15_rule, gpt_17_rule};
+use harness_checks::model::{Finding, Status};
 
 const STABLE_CALLBACK: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
 
@@ -30,8 +30,8 @@ struct J<'a> {
 fn finding(id: &str, status: Status, description: impl Into<String>, exchanges: Vec<u32>) -> Finding {
     let (name, _, _) = catalogue::get(id)
         .map(catalogue::describe)
-        .unwrap_or_else(|| (id.to_owned(), harness::catalogue::Level::Must, String::new()));
-    let spec_refs = harness::catalogue::get(id).map(|r| r.spec_refs()).unwrap_or_default();
+        .unwrap_or_else(|| (id.to_owned(), harness_checks::catalogue::Level::Must, String::new()));
+    let spec_refs = harness_checks::catalogue::get(id).map(|r| r.spec_refs()).unwrap_or_default();
     let mut exchanges = exchanges;
     exchanges.sort_unstable();
     exchanges.dedup();
@@ -1133,7 +1133,7 @@ impl<'a> J<'a> {
         let consequence = if gpt {
             format!(
                 " — an MCP server that validates aud (as it must) rejects the token, and ChatGPT shows \"{}\"",
-                harness::catalogue::get("GPT-08").and_then(|r| r.chatgpt_says("")).unwrap_or_default()
+                harness_checks::catalogue::get("GPT-08").and_then(|r| r.chatgpt_says("")).unwrap_or_default()
             )
         } else {
             String::new()
@@ -1316,7 +1316,7 @@ impl<'a> J<'a> {
         );
         let Some(r) = &self.o.refresh else { return vec![self.untestable("GPT-15", "no refresh was attempted")] };
         let Some(first) = &r.first else {
-            let says = harness::catalogue::get("GPT-15").and_then(|r| r.chatgpt_says("")).unwrap_or_default();
+            let says = harness_checks::catalogue::get("GPT-15").and_then(|r| r.chatgpt_says("")).unwrap_or_default();
             return vec![with_remedy(
                 self.f(
                     "GPT-15",

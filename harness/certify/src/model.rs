@@ -5,8 +5,8 @@
 use mock_client::{CimdFetch, Failure, Transcript};
 use serde::{Deserialize, Serialize};
 
-use harness::catalogue::Level;
-use harness::model::{Finding, Status};
+use harness_checks::catalogue::Level;
+use harness_checks::model::{Finding, Status};
 
 /// A whole certification of one authorization server.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -215,7 +215,7 @@ fn is_loopback(u: &Url) -> bool {
 /// Observes the issuer: every profile's flow and probes, the public-client probe when needed.
 pub async fn observe(cfg: &CertifyConfig) -> Result<Observations, CertifyError> {
     let started = Instant::now();
-    let started_at = harness::clock::now_rfc3339();
+    let started_at = harness_report::clock::now_rfc3339();
     let check = mock_client::http::Recorder::new(cfg.limits.clone());
     if let Ok(u) = Url::parse(&cfg.issuer) {
         // The issuer is the target: allowed whatever address it has (what it names is checked).

@@ -12,8 +12,8 @@ use mock_client::Exchange;
 use url::Url;
 
 use super::model::{Certification, Item, ProfileRun};
-use harness::model::Status;
-use harness::report::sequence::{self, Block, Diagram, Lane, Message, Reply, host, origin, shorten as short};
+use harness_checks::model::Status;
+use harness_report::sequence::{self, Block, Diagram, Lane, Message, Reply, host, origin, shorten as short};
 
 /// File names written by [`write`].
 pub const FILES: [&str; 3] = ["idp-certification.md", "idp-certification.json", "idp-certification.html"];
@@ -83,7 +83,7 @@ pub fn counts_line(c: &Certification) -> String {
 /// What the command prints: the verdict, every item that fails or warns (overall or under one
 /// flow), the sign-in problem or untested items, and the totals line.
 pub fn terminal(c: &Certification) -> String {
-    let clean = |s: &str| harness::report::sanitize::line_capped(s, 400).into_owned();
+    let clean = |s: &str| harness_report::sanitize::line_capped(s, 400).into_owned();
     let mut out = format!("{}\n", clean(&c.verdict));
     for i in &c.items {
         let own = |r: &super::model::ItemResult| {
@@ -111,12 +111,12 @@ fn run_name(c: &Certification, key: &str) -> String {
 
 // ── Markdown ───────────────────────────────────────────────────────────────────────────────
 
-use harness::report::markdown::md;
+use harness_report::markdown::md;
 
 /// Inline code: sanitised and capped first (controls shown escaped, as everywhere else);
 /// backticks can't be escaped inside, so they become quotes.
 fn code(s: &str) -> String {
-    let s = harness::report::sanitize::line_capped(s, harness::report::sanitize::LINE_CAP);
+    let s = harness_report::sanitize::line_capped(s, harness_report::sanitize::LINE_CAP);
     format!("`{}`", s.replace('`', "'"))
 }
 
@@ -591,7 +591,7 @@ fn details(e: &Exchange) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use harness::report::fixtures;
+    use harness_report::fixtures;
 
     fn run(key: &str, transcript: mock_client::Transcript) -> ProfileRun {
         ProfileRun {
@@ -619,7 +619,7 @@ mod tests {
     /// check, evidence and the CIMD fetch log.
     fn hostile() -> Certification {
         use fixtures::HOSTILE;
-        use harness::catalogue::Level;
+        use harness_checks::catalogue::Level;
         let mut flow = run("chatgpt-2026-cimd", fixtures::nasty_transcript());
         flow.verdict = format!("would fail: {HOSTILE}");
         flow.cimd_fetches =

@@ -1,14 +1,14 @@
 //! Text for findings and evidence, from what the server under test said: one-line excerpts of
 //! exchanges, cut to a length. Cleaning is the project's one sanitiser's
-//! ([`harness::report::sanitize`]); this only shortens and picks what to show.
+//! ([`harness_report::sanitize`]); this only shortens and picks what to show.
 
 use mock_client::{Exchange, Failure};
 
 /// Server text for one line of a finding: whitespace runs (newlines included) collapse to one
-/// space, then the project's one sanitiser ([`harness::report::sanitize`]) escapes what is left of
+/// space, then the project's one sanitiser ([`harness_report::sanitize`]) escapes what is left of
 /// control characters and caps it at `cap` bytes.
 pub(crate) fn one_line_capped(s: &str, cap: usize) -> String {
-    harness::report::sanitize::line_capped(&s.split_whitespace().collect::<Vec<_>>().join(" "), cap).into_owned()
+    harness_report::sanitize::line_capped(&s.split_whitespace().collect::<Vec<_>>().join(" "), cap).into_owned()
 }
 
 /// One line per exchange, for evidence: `POST http://…/token → 400 {"error":"invalid_grant",…}`.

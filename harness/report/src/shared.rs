@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use mock_client::{Outcome, Phase, Transcript};
+use harness_transcript::{Outcome, Phase, Transcript};
 
-use crate::model::{Finding, RunReport, ScenarioResult, Status};
+use harness_checks::model::{Finding, RunReport, ScenarioResult, Status};
 
 /// How a scenario ended, as the reports show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +151,7 @@ pub(crate) fn failing_lines(result: &ScenarioResult) -> Vec<String> {
 }
 
 /// `expected RS-08: SUCCESS, got FAILURE`.
-pub(crate) fn expectation_line(e: &crate::model::ExpectationResult) -> String {
+pub(crate) fn expectation_line(e: &harness_checks::model::ExpectationResult) -> String {
     format!("expected {}, got {}", e.what, e.actual)
 }
 
@@ -198,7 +198,7 @@ pub(crate) fn duration(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures;
+    use crate::fixtures;
 
     #[test]
     fn findings_are_grouped_by_the_phase_of_their_exchanges() {

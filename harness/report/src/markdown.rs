@@ -12,13 +12,13 @@
 
 use std::fmt::Write as _;
 
-use mock_client::{Exchange, Phase};
+use harness_transcript::{Exchange, Phase};
 use url::Url;
 
 pub use super::sequence::mermaid_text;
 use super::sequence::{self, Block, Diagram, Lane, Message, Reply, host, origin, shorten};
 use super::shared::{self, State};
-use crate::model::{RunReport, ScenarioResult};
+use harness_checks::model::{RunReport, ScenarioResult};
 
 /// The whole report as Markdown.
 pub fn render(report: &RunReport) -> String {
@@ -255,7 +255,7 @@ fn host_list(hosts: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures;
+    use crate::fixtures;
 
     /// Checks a diagram against the subset of Mermaid's sequence grammar the reporter emits:
     /// every line is one of `sequenceDiagram`, `autonumber`, `participant ID as TEXT`,

@@ -1,4 +1,4 @@
-//! Reports: pure functions of a [`RunReport`](crate::model::RunReport), kept apart from the
+//! Reports: pure functions of a [`RunReport`](harness_checks::model::RunReport), kept apart from the
 //! runner (as nextest and hurl keep theirs).
 //!
 //! - [`terminal`]: the human report (✔/✘ per scenario, the verdict, findings by phase, the closing
@@ -10,11 +10,14 @@
 //! - [`sequence`]: the one Mermaid sequence-diagram writer (lanes as a parameter) the scenario
 //!   and certification reports share, with its escaping.
 //! - [`baseline`]: expected failures and the process exit code.
+//! - [`clock`]: the run's wall-clock stamps, here so the runner and certification share one
+//!   format without depending on each other.
 //!
 //! Reports render only what the report holds: transcripts in a report are redacted before they
 //! get there (`Transcript::redacted`), and no reporter reads a secret from anywhere else.
 
 pub mod baseline;
+pub mod clock;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -30,9 +33,9 @@ pub use terminal::{TerminalOptions, progress_line};
 /// small, realistic transcript. Not part of the API.
 #[doc(hidden)]
 pub mod fixtures {
-    use mock_client::{Exchange, Failure, FailureKind, Outcome, Phase, SecretKind, Transcript};
+    use harness_transcript::{Exchange, Failure, FailureKind, Outcome, Phase, SecretKind, Transcript};
 
-    use crate::model::{ExpectationResult, Finding, RunRecord, RunReport, ScenarioResult, SpecRef, Status};
+    use harness_checks::model::{ExpectationResult, Finding, RunRecord, RunReport, ScenarioResult, SpecRef, Status};
 
     /// The MCP server under test.
     pub const TARGET: &str = "http://127.0.0.1:8000/mcp";
@@ -271,7 +274,7 @@ pub mod fixtures {
         r.run.target = format!("{TARGET}#{HOSTILE}");
         r.verdict = format!("would fail: {HOSTILE}");
         r.error = Some(format!("the scenario cannot run: {HOSTILE}"));
-        r.error_tier = crate::model::ErrorTier::Input;
+        r.error_tier = harness_checks::model::ErrorTier::Input;
         r.findings = vec![
             finding(&format!("RS-{HOSTILE}"), Status::Failure, HOSTILE, &[1]),
             finding("RS-01", Status::Warning, &format!("second {HOSTILE}"), &[1, 2]),

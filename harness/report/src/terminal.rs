@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use owo_colors::{OwoColorize, Style};
 
 use super::shared::{self, State};
-use crate::model::{RunReport, ScenarioResult, Status};
+use harness_checks::model::{RunReport, ScenarioResult, Status};
 
 /// How to render.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -214,7 +214,7 @@ fn status_style(s: Status) -> Style {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures;
+    use crate::fixtures;
 
     fn plain(verbose: bool) -> String {
         render(&fixtures::report(), &TerminalOptions { color: false, verbose })

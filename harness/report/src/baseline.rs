@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::model::{RunReport, ScenarioResult};
+use harness_checks::model::{RunReport, ScenarioResult};
 
 /// Process exit codes of a run.
 pub mod exit {
@@ -296,8 +296,8 @@ pub fn exit_code(report: &RunReport, baseline: Option<&BaselineVerdict>) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Status;
-    use crate::report::fixtures;
+    use crate::fixtures;
+    use harness_checks::model::Status;
 
     /// The fixture report without its harness-error scenario.
     fn report() -> RunReport {
@@ -383,7 +383,7 @@ mod tests {
     fn a_failed_expectation_about_a_listed_finding_is_covered() {
         let mut report = report();
         let r = &mut report.results[2];
-        r.expectations = vec![crate::model::ExpectationResult {
+        r.expectations = vec![harness_checks::model::ExpectationResult {
             what: "RS-03: SUCCESS".into(),
             actual: "FAILURE".into(),
             ok: false,

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::shared;
-use crate::model::{RunReport, ScenarioResult};
+use harness_checks::model::{RunReport, ScenarioResult};
 
 /// The whole report as pretty JSON (a trailing newline included).
 pub fn render(report: &RunReport) -> String {
@@ -77,8 +77,8 @@ pub fn checks_json_at(result: &ScenarioResult, timestamp: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures;
-    use crate::report::terminal::{self, TerminalOptions};
+    use crate::fixtures;
+    use crate::terminal::{self, TerminalOptions};
 
     #[test]
     fn round_trips() {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::shared::{self, State};
-use crate::model::{RunReport, ScenarioResult};
+use harness_checks::model::{RunReport, ScenarioResult};
 
 /// The report's name in `<testsuites name=…>`, and the suite name for results without a file.
 pub const REPORT_NAME: &str = "connector-harness";
@@ -94,7 +94,7 @@ fn block(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures;
+    use crate::fixtures;
 
     fn parsed() -> (String, Report) {
         let xml = render(&fixtures::report());

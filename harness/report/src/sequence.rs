@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use mock_client::{Exchange, Phase};
+use harness_transcript::{Exchange, Phase};
 use url::Url;
 
 /// A participant: `participant {id} as {name}`.
@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn runs_split_where_the_key_changes() {
         let ex = |phase, attempt| {
-            let mut e = crate::report::fixtures::exchange(phase, "GET", "http://a/", "x", Some(200));
+            let mut e = crate::fixtures::exchange(phase, "GET", "http://a/", "x", Some(200));
             e.attempt = attempt;
             e
         };
