@@ -9,7 +9,7 @@ use url::Url;
 
 use super::error::ReferenceError;
 use super::faults::Fault;
-use super::modern::ModernFault;
+use super::modern_faults::ModernFault;
 
 /// The MCP protocol versions the server speaks, oldest first; the last is preferred
 /// (MCP 2025-11-25 lifecycle §Version Negotiation).
@@ -391,10 +391,9 @@ impl ReferenceServer {
     pub fn config(&self) -> &ReferenceConfig {
         &self.config
     }
-    /// Validates the configuration, binds 127.0.0.1 and serves until the handle is shut down or
-    /// dropped.
-    pub async fn start(self) -> Result<super::server::ReferenceHandle, ReferenceError> {
-        super::server::start(self.config).await
+    /// The configuration, for the server to start with.
+    pub(crate) fn into_config(self) -> ReferenceConfig {
+        self.config
     }
 }
 

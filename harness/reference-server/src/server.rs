@@ -26,6 +26,16 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Time allowed for a request body to arrive; beyond it the answer is 408.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+// The builder's `start` lives here, beside what it starts, so the configuration module does not
+// depend on the server (no module cycle: server → config only).
+impl crate::config::ReferenceServer {
+    /// Validates the configuration, binds 127.0.0.1 and serves until the handle is shut down or
+    /// dropped.
+    pub async fn start(self) -> Result<ReferenceHandle, ReferenceError> {
+        start(self.into_config()).await
+    }
+}
+
 pub(crate) async fn start(config: ReferenceConfig) -> Result<ReferenceHandle, ReferenceError> {
     config.validate()?;
     // jsonwebtoken panics on first use if it cannot tell which crypto backend to use; make the

@@ -8,8 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::config::ReferenceConfig;
 use super::faults::Faults;
+use super::handles::HandleStore;
 use super::jwks::JwksCache;
-use super::modern::handles::HandleStore;
 use super::session::SessionStore;
 
 /// Requests kept in the log; older ones are dropped first.

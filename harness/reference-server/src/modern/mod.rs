@@ -17,11 +17,9 @@
 //!
 //! No `Mcp-Session-Id` is read, minted or echoed (H-32).
 
-mod faults;
-pub(crate) mod handles;
 mod tools;
 
-pub use faults::ModernFault;
+pub use crate::modern_faults::ModernFault;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -241,7 +239,7 @@ fn dispatch(
         "server/discover" if !has(st, ModernFault::NoDiscover) => {
             if has(st, ModernFault::DiscoverRequiredFirst) {
                 let mut seen = st.discovered.lock();
-                if seen.len() < handles::MAX_HANDLES {
+                if seen.len() < crate::handles::MAX_HANDLES {
                     seen.insert(who.sub.clone());
                 }
             }
