@@ -286,7 +286,8 @@ async fn the_html_report_is_self_contained_and_reads_without_javascript() {
     cfg.profiles = vec!["chatgpt-2026-cimd".into()];
     let c = certify(&cfg).await.unwrap();
     let html = render::html(&c);
-    assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
+    // The doctype is case-insensitive (HTML § 13.1.1); maud writes it upper-case.
+    assert!(html.to_ascii_lowercase().starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
     let style = html.split("<style>").nth(1).unwrap().split("</style>").next().unwrap();
     assert!(!style.contains("url(") && !style.contains("@import"), "no external assets in the CSS");
     for forbidden in ["<script", "<link", "<img", "<iframe", " src=", "<object"] {
