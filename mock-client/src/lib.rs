@@ -60,4 +60,4 @@ pub use mcp_wire::{challenge, pkce, sse};
 pub use profile::Profile;
 pub use registration::{CIMD_KID, CimdKey, RegisteredClient, StaticCredentials, assertion, cimd_jwks};
 pub use token::Tokens;
-pub use transcript::{Exchange, Note, NoteKind, Phase, SecretKind, Transcript};
+pub use transcript::{Exchange, ExchangeKind, Note, NoteKind, Phase, SecretKind, Transcript};

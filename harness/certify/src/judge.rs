@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use mock_client::profile::{RedirectRule, RegistrationKind};
-use mock_client::{Exchange, FailureKind, Phase, Transcript};
+use mock_client::{Exchange, ExchangeKind, FailureKind, Phase, Transcript};
 use serde_json::{Value, json};
 
 use super::catalogue::{self, ITEMS};
@@ -256,7 +256,7 @@ impl<'a> J<'a> {
     fn login_failure(&self) -> Option<(String, Vec<u32>)> {
         let f = self.failure().filter(|f| f.phase == Phase::Authorize)?;
         let submits: Vec<&Exchange> =
-            self.t.phase(Phase::Authorize).filter(|e| e.label.starts_with("submit form")).collect();
+            self.t.phase(Phase::Authorize).filter(|e| e.kind == ExchangeKind::LoginForm).collect();
         let failing = f.seq.and_then(|s| self.t.exchanges.iter().find(|e| e.seq == s));
         let hint = match &self.cfg.login {
             Login::Manual => "sign in in the browser and paste the whole URL you are sent back to",
@@ -265,7 +265,7 @@ impl<'a> J<'a> {
             }
             _ => "check the --login-field values (field names as in the login page's HTML)",
         };
-        if let Some(e) = failing.filter(|e| e.label.starts_with("submit form") && e.status.is_some_and(|s| s >= 400)) {
+        if let Some(e) = failing.filter(|e| e.kind == ExchangeKind::LoginForm && e.status.is_some_and(|s| s >= 400)) {
             let page = response_gist(e).map(|g| format!(" ({g})")).unwrap_or_default();
             return Some((
                 format!("login failed at {}: {}{page} — {hint}", without_query(&e.url), status_text(e)),

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use mock_client::http::{Limits, Req};
 use mock_client::profile::{DcrAuthRule, Profile, RegistrationKind};
 use mock_client::{
-    AuthVariant, Authorized, Client, ConnectOptions, Discovered, Failure, FailureKind, LoginDriver, Phase,
-    ProbeAuthorization, RegisteredClient, SecretKind, StaticCredentials,
+    AuthVariant, Authorized, Client, ConnectOptions, Discovered, ExchangeKind, Failure, FailureKind, LoginDriver,
+    Phase, ProbeAuthorization, RegisteredClient, SecretKind, StaticCredentials,
 };
 use serde_json::{Value, json};
 use url::Url;
@@ -379,7 +379,7 @@ fn loopback_refusal(o: &Obs) -> Option<String> {
         Some(300..=399) => e.response_header("location").is_some_and(|l| l.contains("error=")),
         _ => false,
     };
-    let signed_in = t.phase(Phase::Authorize).any(|x| x.label.starts_with("submit form"));
+    let signed_in = t.phase(Phase::Authorize).any(|x| x.kind == ExchangeKind::LoginForm);
     if e.phase != Phase::Authorize || !refused || signed_in {
         return None;
     }

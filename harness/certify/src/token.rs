@@ -1,8 +1,6 @@
 //! Looking at an issued access token as an MCP server would: a JWT's header and claims, its
 //! signature against the IdP's JWKS; for an opaque token, what introspection said.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 /// How the signature check went.
@@ -39,18 +37,7 @@ pub struct TokenView {
 
 /// A JWT's segments decoded, without verification; `None` for anything that is not a JWS.
 pub fn decode(token: &str) -> Option<(Map<String, Value>, Map<String, Value>)> {
-    let mut parts = token.split('.');
-    let (h, c, _s) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    let seg = |s: &str| -> Option<Map<String, Value>> {
-        match serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok()?).ok()? {
-            Value::Object(m) => Some(m),
-            _ => None,
-        }
-    };
-    Some((seg(h)?, seg(c)?))
+    mcp_wire::jwt::peek(token).map(|p| (p.header, p.claims))
 }
 
 /// Verifies a JWT's signature against a JWKS document (the key chosen by `kid`, else every key of

@@ -11,8 +11,6 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
 
@@ -192,11 +190,7 @@ pub(crate) fn check_claims(c: &Map<String, Value>, rules: &Rules<'_>, now: i64) 
 }
 
 fn decode_object(part: &str) -> Option<Map<String, Value>> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(m) => Some(m),
-        _ => None,
-    }
+    mcp_wire::jwt::segment(part)
 }
 
 /// A value quoted back in a description, cut short and restricted to safe characters.
@@ -208,6 +202,8 @@ fn printable(s: &str) -> String {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde_json::json;
 
     fn headers(values: &[&str]) -> HeaderMap {
