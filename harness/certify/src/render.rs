@@ -39,13 +39,7 @@ pub fn json(cert: &Certification) -> String {
 }
 
 fn status_str(s: Status) -> &'static str {
-    match s {
-        Status::Success => "SUCCESS",
-        Status::Info => "INFO",
-        Status::Skipped => "SKIPPED",
-        Status::Warning => "WARNING",
-        Status::Failure => "FAILURE",
-    }
+    s.as_str()
 }
 
 fn icon(s: Status) -> &'static str {

@@ -28,6 +28,19 @@ pub enum Status {
 }
 
 impl Status {
+    /// `SUCCESS`, `FAILURE`, … as in the suite's `checks.json` (the serde name, without serde).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Success => "SUCCESS",
+            Status::Info => "INFO",
+            Status::Skipped => "SKIPPED",
+            Status::Warning => "WARNING",
+            Status::Failure => "FAILURE",
+        }
+    }
+}
+
+impl Status {
     /// Severity for collapsing repeated IDs: FAILURE > WARNING > SUCCESS > SKIPPED > INFO.
     pub fn severity(self) -> u8 {
         match self {

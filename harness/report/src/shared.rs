@@ -54,15 +54,9 @@ pub(crate) fn verdict(result: &ScenarioResult) -> String {
     }
 }
 
-/// `SUCCESS`, `FAILURE`, … as in `checks.json`.
+/// `SUCCESS`, `FAILURE`, … as in `checks.json` (one name: [`Status::as_str`]).
 pub(crate) fn status_str(s: Status) -> &'static str {
-    match s {
-        Status::Success => "SUCCESS",
-        Status::Info => "INFO",
-        Status::Skipped => "SKIPPED",
-        Status::Warning => "WARNING",
-        Status::Failure => "FAILURE",
-    }
+    s.as_str()
 }
 
 /// Every status, in the order summaries list them.
