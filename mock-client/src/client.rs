@@ -529,7 +529,7 @@ impl Client {
 
     /// Sends one JSON-RPC message, handling 401 (refresh, then re-authorize) and 403
     /// `insufficient_scope` (step-up) as the profile says.
-    async fn call(
+    pub(crate) async fn call(
         &mut self,
         url: &Url,
         phase: Phase,
@@ -537,15 +537,33 @@ impl Client {
         params: Option<Value>,
         notification: bool,
     ) -> Result<RpcReply, Failure> {
+        let id = (!notification).then(|| json!(self.next_id()));
+        self.call_with_id(url, phase, method, params, id).await
+    }
+
+    /// [`Client::call`] with the JSON-RPC id given (`None`: a notification). On the 2026-07-28
+    /// path the request carries the per-request `_meta`.
+    pub(crate) async fn call_with_id(
+        &mut self,
+        url: &Url,
+        phase: Phase,
+        method: &str,
+        params: Option<Value>,
+        id: Option<Value>,
+    ) -> Result<RpcReply, Failure> {
         let mut refreshed = false;
         // Bounded: each turn either returns or uses up a refresh or an authorization.
-        for _ in 0..(self.profile.step_up.max_attempts.value + 3) {
+        for turn in 0..(self.profile.step_up.max_attempts.value + 3) {
             let mut body = json!({"jsonrpc": "2.0", "method": method});
-            if !notification {
-                body["id"] = json!(self.next_id());
+            if let Some(id) = &id {
+                // A retry after re-authorizing is a new request: a fresh numeric id.
+                body["id"] = if turn == 0 { id.clone() } else { json!(self.next_id()) };
             }
             if let Some(p) = &params {
                 body["params"] = p.clone();
+            }
+            if let Some(m) = &self.s.wire.modern {
+                body = m.stamp(body);
             }
             let reply = {
                 let ctx = ctx!(self, url);
@@ -646,7 +664,7 @@ impl Client {
         }
     }
 
-    fn mcp_failed(&self, url: &Url, reply: &RpcReply, what: &str) -> Failure {
+    pub(crate) fn mcp_failed(&self, url: &Url, reply: &RpcReply, what: &str) -> Failure {
         let detail = match (&reply.problem, &reply.message) {
             (Some(p), _) => p.clone(),
             (None, Some(m)) if m.get("error").is_some() => format!("JSON-RPC error {}", m["error"]),
@@ -665,6 +683,11 @@ impl Client {
     }
 
     async fn session(&mut self, url: &Url) -> Result<Outcome, Failure> {
+        match self.modern_session(url).await {
+            Some(Ok(crate::modern::Modern::Connected(outcome))) => return Ok(outcome),
+            Some(Err(f)) => return Err(f),
+            Some(Ok(crate::modern::Modern::FallBack)) | None => {}
+        }
         let init = {
             let ctx = ctx!(self, url);
             crate::mcp::initialize_body(&ctx, 0)

@@ -21,6 +21,7 @@ mod fail;
 pub mod http;
 mod login;
 mod mcp;
+mod modern;
 /// The profiles (crate `client-profile`), with the loaders returning [`ClientError`] so callers
 /// that load a profile and then connect handle one error type.
 pub mod profile {
