@@ -129,14 +129,16 @@ async fn the_spec_client_speaks_both_eras_and_claude_2026_09_does_not_fall_back(
         connected(&o, &t);
         assert!(t.exchanges.iter().all(|e| e.kind != ExchangeKind::GetProbe), "the spec client sends no GET probe");
         let (o, t) = connect("claude-2026-09", &idp, server.url()).await;
+        // Claude follows the spec's flow: its first server/discover, unauthenticated, gets the 401.
         let d = mcp(&t, "server/discover");
-        assert_eq!(body(d[0])["id"], "server-discover-probe-1");
+        assert_eq!((body(d[0])["id"].as_str(), d[0].status), (Some("server-discover-probe-1"), Some(401)));
+        let last = d.last().unwrap();
         match era {
             // -32601 from a legacy server: Claude 2026-09 does not fall back (claude-ai-mcp#1044).
             Era::Legacy => {
                 let Outcome::Failed(f) = o else { panic!("Claude 2026-09 fell back to initialize") };
-                assert_eq!(f.seq, Some(d[0].seq), "{f:?}");
-                assert!(mcp(&t, "initialize").iter().all(|e| e.seq < d[0].seq));
+                assert_eq!((f.seq, last.status), (Some(last.seq), Some(400)), "{f:?}");
+                assert!(mcp(&t, "initialize").is_empty(), "no initialize at all");
             }
             _ => {
                 connected(&o, &t);
