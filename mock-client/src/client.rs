@@ -602,7 +602,14 @@ impl Client {
         let promise = match modern::after_discover(&eras, &reply) {
             AfterDiscover::Modern(p) => p,
             AfterDiscover::FallBack(why) => return Ok(self.fall_back(why)),
-            AfterDiscover::Stop => return Err(self.mcp_failed(url, &reply, "server/discover")),
+            AfterDiscover::Stop => {
+                let mut f = self.mcp_failed(url, &reply, "server/discover");
+                if let Some(e) = &reply.error {
+                    f.cause =
+                        format!("{} with JSON-RPC error {}", f.cause, crate::continuation::one_line(&e.to_string()));
+                }
+                return Err(f);
+            }
         };
         let mut tools = Vec::new();
         for method in eras.calls.value.clone() {

@@ -81,7 +81,8 @@ pub(crate) fn after_discover(eras: &Eras, reply: &RpcReply) -> AfterDiscover {
     let version = eras.version().as_str();
     let result = reply.message.as_ref().and_then(|m| m.get("result")).filter(|_| ok(reply));
     let Some(promise) = result.and_then(Promise::of) else {
-        let code = reply.error.as_ref().and_then(|e| e.get("code")).and_then(Value::as_i64);
+        let error = reply.error.as_ref().or_else(|| reply.message.as_ref().and_then(|m| m.get("error")));
+        let code = error.and_then(|e| e.get("code")).and_then(Value::as_i64);
         if eras.falls_back(reply.status, code) {
             let how = code.map(|c| format!(" with JSON-RPC {c}")).unwrap_or_default();
             return AfterDiscover::FallBack(format!("server/discover answered HTTP {}{how}", reply.status));

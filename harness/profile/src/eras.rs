@@ -29,14 +29,12 @@ pub enum EraStart {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fallback {
-    /// HTTP statuses of the `server/discover` answer after which `initialize` is tried.
+    /// HTTP statuses of the `server/discover` answer after which `initialize` is tried, unless the
+    /// body is one of `modern_errors`.
     pub on_status: Vec<u16>,
-    /// JSON-RPC error codes (in an answer of any status) after which `initialize` is tried, e.g.
-    /// -32601 (a legacy server does not know `server/discover`) or -32022.
-    pub on_error: Vec<i64>,
-    /// Whether an answer on one of `on_status` whose body is not a JSON-RPC error (an HTML 400, an
-    /// empty 404) also leads to `initialize`.
-    pub on_other_body: bool,
+    /// JSON-RPC error codes recognised as 2026-07-28 errors (-32020 header mismatch, -32021
+    /// missing capability): with one of these the client stays on the modern path (and fails).
+    pub modern_errors: Vec<i64>,
     /// Milliseconds to wait for the `server/discover` answer before trying `initialize` (Copilot's
     /// behaviour); `None`: a silent server fails the connect at the request timeout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,14 +89,11 @@ impl Eras {
         SpecVersion::parse(&self.modern_version.value).filter(|v| v.is_stateless()).unwrap_or(SpecVersion::NEWEST)
     }
 
-    /// Whether an answer to `server/discover` leads to `initialize`: its status and, when the body
-    /// is a JSON-RPC error, its code. `None` for `error_code` means the body is not a JSON-RPC error.
+    /// Whether an answer to `server/discover` that is no discover result leads to `initialize`:
+    /// its status and, when the body is a JSON-RPC error, its code.
     pub fn falls_back(&self, status: u16, error_code: Option<i64>) -> bool {
         let Some(f) = &self.fallback.value else { return false };
-        match error_code {
-            Some(code) => f.on_error.contains(&code),
-            None => f.on_status.contains(&status) && f.on_other_body,
-        }
+        !error_code.is_some_and(|c| f.modern_errors.contains(&c)) && f.on_status.contains(&status)
     }
 
     /// Why this section is unusable, if it is.
