@@ -190,6 +190,9 @@ pub enum NoteKind {
     CimdUntestable,
     /// Mixed connector mode met a 401 and took the way the profile says.
     MixedMode,
+    /// A dual-era client's `server/discover` was answered as a legacy server answers it, and the
+    /// client fell back to `initialize` (its profile's `eras.fallback`).
+    EraFallback,
 }
 
 /// A decision or limit of the client, with the transcript entry it starts at.
