@@ -35,8 +35,8 @@ const QUIRKS: &[QuirkRow] = &[
         Some(("GPT-05", "does not support client_secret_post token endpoint auth method")),
     ),
     // Certified with the issuer as MCP servers write it, without the slash the IdP adds.
-    ("issuer_trailing_slash", &["AS-22", "PCC-5", "PCC-7"], Some(("AS-22", "differ by a trailing slash"))),
-    ("metadata_issuer_mismatch", &["AS-22", "GPT-14", "PCC-5"], Some(("AS-22", "not-the-issuer"))),
+    ("issuer_trailing_slash", &["AS-22", "AS-27", "PCC-5", "PCC-7"], Some(("AS-27", "differ by a trailing slash"))),
+    ("metadata_issuer_mismatch", &["AS-22", "AS-24", "AS-27", "GPT-14", "PCC-5"], Some(("AS-27", "not-the-issuer"))),
     (
         "no_code_challenge_methods",
         &["AS-04", "GPT-10", "PCC-2"],
@@ -44,9 +44,12 @@ const QUIRKS: &[QuirkRow] = &[
     ),
     ("plain_pkce_allowed", &["PCC-2"], Some(("PCC-2", "code_challenge_method=plain: a code was issued"))),
     ("opaque_access_tokens", &["PCC-7"], Some(("PCC-7", "opaque"))),
-    ("iss_parameter_omitted", &["GPT-14"], Some(("GPT-14", "sent no iss"))),
-    ("iss_parameter_wrong", &["GPT-14"], Some(("GPT-14", "wrong-issuer.example"))),
-    ("iss_parameter_not_advertised", &["GPT-14"], Some(("GPT-14", "per-connector callback"))),
+    ("iss_parameter_omitted", &["AS-24", "GPT-14"], Some(("GPT-14", "sent no iss"))),
+    ("iss_parameter_wrong", &["AS-24", "GPT-14"], Some(("GPT-14", "wrong-issuer.example"))),
+    ("iss_parameter_not_advertised", &["AS-24", "GPT-14"], Some(("GPT-14", "per-connector callback"))),
+    // MCP 2026-07-28: iss on error responses too, and advertised whenever sent.
+    ("iss_omitted_on_errors", &["AS-24"], Some(("AS-24", "the error authorization response has no iss"))),
+    ("iss_sent_not_advertised", &["AS-24", "GPT-14"], Some(("AS-24", "does not advertise"))),
     // Keycloak's Trusted Hosts policy without ChatGPT's host (seed 003 §4.2).
     ("trusted_hosts=example.com", &["GPT-05", "PCC-1", "PCC-6"], Some(("GPT-05", "Trusted Hosts"))),
     // … and with it: ChatGPT registers; the foreign-host registration is refused (INFO).
@@ -56,10 +59,21 @@ const QUIRKS: &[QuirkRow] = &[
     // A documented reuse window shorter than the wait: INFO with its length (the clock is the IdP's).
     ("refresh_reuse_window=30", &[], Some(("AS-18", "reuse window of at most 35 s"))),
     ("scopes_bound_at_registration", &["GPT-06"], Some(("GPT-06", "invalid_scope"))),
-    ("cimd_singular_auth_method_only", &["AS-05", "GPT-09"], Some(("GPT-09", "invalid_client"))),
+    ("cimd_singular_auth_method_only", &["AS-05", "AS-25", "GPT-09"], Some(("GPT-09", "invalid_client"))),
     // ChatGPT negotiates down to `none`: nothing breaks, and the CIMD client is public (AS-18 on it).
     ("no_private_key_jwt", &[], Some(("GPT-09", "negotiated down from private_key_jwt"))),
-    ("no_cimd", &["AS-05"], Some(("AS-05", "falls back to dynamic client registration"))),
+    ("no_cimd", &["AS-05", "AS-25"], Some(("AS-05", "falls back to dynamic client registration"))),
+    // OIDC's per-type redirect rules not enforced: the spec leaves that to the AS (INFO).
+    ("application_type_ignored", &[], Some(("AS-26", "not enforced"))),
+    ("application_type_rejected", &["AS-26"], Some(("AS-26", "unknown client metadata `application_type`"))),
+    // Untyped registrations become web clients; ChatGPT's https redirect URIs suit that.
+    ("application_type_default_web", &[], Some(("AS-26", "was refused"))),
+    ("cimd_client_id_not_checked", &["AS-08", "AS-28"], Some(("AS-28", "client_id equals the document URL"))),
+    (
+        "cimd_redirect_uris_not_checked",
+        &["AS-10", "AS-15", "AS-28"],
+        Some(("AS-28", "redirect_uri checked against the document")),
+    ),
 ];
 
 fn form(fields: &[(&str, &str)]) -> LoginDriver {
@@ -120,7 +134,7 @@ async fn the_default_mock_idp_passes_every_applicable_item_through_its_login_pag
     let c = certify(&cfg).await.unwrap();
     assert_eq!(c.status, Status::Success, "{}", summary(&c));
     assert!(problems(&c).is_empty(), "{}", summary(&c));
-    assert_eq!(c.items.len(), 35);
+    assert_eq!(c.items.len(), 40);
     for i in &c.items {
         assert!(!i.results.is_empty(), "{} has no result", i.id);
         assert!(!i.untestable, "{}", i.id);

@@ -1649,7 +1649,20 @@ impl<'a> J<'a> {
 
     fn as25(&self) -> Vec<Finding> {
         let Some(meta) = self.meta() else { return vec![self.untestable("AS-25", "no metadata was found")] };
-        let exercised = self.cimd_used().then(|| if self.authorized() { Ok(()) } else { Err(self.stopped()) });
+        // The document counts as refused only when the IdP refused the authorization itself: a
+        // failed sign-in, a refused `iss` or `state`, or no answer says nothing about CIMD.
+        let exercised = match self.failure() {
+            _ if !self.cimd_used() => None,
+            _ if self.authorized() => Some(Ok(())),
+            Some(f)
+                if f.phase == Phase::Authorize
+                    && self.login_failure().is_none()
+                    && !matches!(f.kind, FailureKind::IssMismatch | FailureKind::StateMismatch | FailureKind::Unreachable) =>
+            {
+                Some(Err(self.stopped()))
+            }
+            _ => None,
+        };
         let (status, d) = as_25_rule(meta, exercised);
         let f = self.f("AS-25", status, d, self.meta_seq());
         if status == Status::Warning {
