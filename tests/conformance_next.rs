@@ -127,6 +127,7 @@ fn check(revision: &str, profile: &str, must_pass: impl Fn(&str) -> bool) {
 }
 
 #[test]
+#[ignore = "needs the mcp-spec-2026-07-28 profile and the modern client path (helper C's branch, not yet on main)"]
 fn spec_2026_profile_passes_the_2026_07_28_auth_and_header_scenarios() {
     check("2026-07-28", "mcp-spec-2026-07-28", |s| {
         scored_auth(s) || s == "request-metadata" || s == "http-standard-headers"
