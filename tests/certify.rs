@@ -381,8 +381,11 @@ async fn the_command_writes_three_reports_and_exits_by_the_worst_item() {
 /// same server (`tests/servers/oidc_provider.mjs`), as the README's certification section records:
 ///
 /// - AS-05 WARNING: discovery has no `client_id_metadata_document_supported` (and a URL client_id
-///   is an unknown client), so ChatGPT's 2026 profile falls back to DCR; AS-06 INFO; AS-07/08/10/11
-///   and GPT-09 SKIPPED for the same reason.
+///   is an unknown client), so ChatGPT's 2026 profile falls back to DCR; AS-06 INFO; AS-07/08/10/11,
+///   AS-28 and GPT-09 SKIPPED for the same reason; AS-25 WARNING (only DCR, which MCP 2026-07-28
+///   deprecates).
+/// - AS-26 INFO: `application_type: "web"` is accepted, and so is a web client with a loopback
+///   `http` redirect URI (OIDC Registration §2 states the web rule for implicit-grant clients).
 /// - AS-18 INFO for ChatGPT's clients: they are confidential (client_secret_post /
 ///   client_secret_basic), and oidc-provider hands a confidential client the same refresh token
 ///   back (rotation only once 70% of its lifetime has passed), which OAuth 2.1 allows. The public
@@ -398,10 +401,20 @@ async fn oidc_provider_works_with_chatgpt_except_cimd() {
     let dir = support::repo().join("target/certify-oidc-provider");
     render::write(&c, &dir).unwrap();
 
-    assert_eq!(problems(&c), ["AS-05".to_string()].into(), "{}", summary(&c));
+    assert_eq!(problems(&c), ["AS-05", "AS-25"].map(String::from).into(), "{}", summary(&c));
     assert_eq!(c.status, Status::Warning, "{}", summary(&c));
     let status = |id: &str| c.item(id).unwrap().status;
     assert_eq!(status("AS-05"), Status::Warning);
+    // MCP 2026-07-28: iss on success and error redirects, advertised; DCR only (deprecated); a web
+    // client with a loopback redirect registers (OIDC states that rule for implicit clients only);
+    // the metadata's issuer is the issuer; no CIMD to validate.
+    assert_eq!(status("AS-24"), Status::Success);
+    assert!(descriptions(&c, "AS-24").contains("on the successful and error authorization response"));
+    assert_eq!(status("AS-25"), Status::Warning);
+    assert!(descriptions(&c, "AS-25").contains("only Dynamic Client Registration"));
+    assert_eq!(status("AS-26"), Status::Info);
+    assert_eq!(status("AS-27"), Status::Success);
+    assert_eq!(status("AS-28"), Status::Skipped);
     assert!(descriptions(&c, "AS-05").contains("not advertised"));
     assert_eq!(status("AS-06"), Status::Info);
     for id in ["AS-07", "AS-08", "AS-10", "AS-11", "GPT-09"] {
@@ -517,7 +530,8 @@ async fn oidc_provider_without_login_fields_is_not_certified_and_not_blamed() {
     let mut cfg = CertifyConfig::new(&issuer);
     cfg.profiles = vec!["chatgpt-2025-dcr".into()];
     let c = certify(&cfg).await.unwrap();
-    assert!(problems(&c).is_empty(), "nothing blamed on the IdP:\n{}", summary(&c));
+    // Nothing after the sign-in is blamed; AS-25 is read from the metadata, before it.
+    assert_eq!(problems(&c), ["AS-25".to_string()].into(), "only the metadata's AS-25:\n{}", summary(&c));
     assert_eq!(c.status, Status::Failure, "{}", summary(&c));
     let gpt06 = c.item("GPT-06").unwrap();
     assert!(gpt06.untestable, "{}", summary(&c));
