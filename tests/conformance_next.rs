@@ -123,7 +123,12 @@ fn check(revision: &str, profile: &str, must_pass: impl Fn(&str) -> bool) {
         assert!(!must_pass(&s), "{revision} / {profile}: {s} is required to pass and may not be baselined");
         assert!(bad.iter().any(|(b, _, _)| *b == s), "{revision} / {profile}: {s} is listed but did not fail");
     }
-    assert_eq!(code, Some(0), "{revision} / {profile}: the suite's verdicts differ from {}:\n{text}\n{bad:#?}", baseline.display());
+    assert_eq!(
+        code,
+        Some(0),
+        "{revision} / {profile}: the suite's verdicts differ from {}:\n{text}\n{bad:#?}",
+        baseline.display()
+    );
 }
 
 #[test]

@@ -295,7 +295,12 @@ mod resource_tests {
     #[test]
     fn prm_resource_must_identify_the_server() {
         let server = Url::parse("http://127.0.0.1:8000/mcp").unwrap();
-        for ok in ["http://127.0.0.1:8000/mcp", "http://127.0.0.1:8000", "http://127.0.0.1:8000/", "http://127.0.0.1:8000/mcp/"] {
+        for ok in [
+            "http://127.0.0.1:8000/mcp",
+            "http://127.0.0.1:8000",
+            "http://127.0.0.1:8000/",
+            "http://127.0.0.1:8000/mcp/",
+        ] {
             assert!(prm_resource_matches(&server, &json!({"resource": ok})).is_ok(), "{ok}");
         }
         for bad in [

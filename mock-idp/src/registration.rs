@@ -150,7 +150,9 @@ fn application_type(
         if !ok {
             let rule = match t {
                 ApplicationType::Web => "a web client's redirect URIs use https and not localhost",
-                ApplicationType::Native => "a native client's redirect URIs use a private-use scheme or http on loopback",
+                ApplicationType::Native => {
+                    "a native client's redirect URIs use a private-use scheme or http on loopback"
+                }
             };
             return Err(OAuthError::invalid_redirect_uri(format!(
                 "redirect URI `{uri}` does not suit application_type `{}`: {rule} (OIDC Dynamic Client Registration \

@@ -15,10 +15,10 @@ use super::observations::{
 };
 use super::text::{excerpt, one_line_capped, refusal};
 use super::token::Signature;
-use harness_checks::checks::chatgpt::{Gpt14, gpt_03_partial, gpt_10_rule, gpt_14_rule, gpt_15_rule, gpt_17_rule};
 use harness_checks::checks::authorization_server::{
     CimdPart, IssObserved, as_24_rule, as_25_rule, as_26_rule, as_27_rule, as_28_rule, iss_advertised,
 };
+use harness_checks::checks::chatgpt::{Gpt14, gpt_03_partial, gpt_10_rule, gpt_14_rule, gpt_15_rule, gpt_17_rule};
 use harness_checks::model::{Finding, Status};
 
 const STABLE_CALLBACK: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
@@ -1657,7 +1657,10 @@ impl<'a> J<'a> {
             Some(f)
                 if f.phase == Phase::Authorize
                     && self.login_failure().is_none()
-                    && !matches!(f.kind, FailureKind::IssMismatch | FailureKind::StateMismatch | FailureKind::Unreachable) =>
+                    && !matches!(
+                        f.kind,
+                        FailureKind::IssMismatch | FailureKind::StateMismatch | FailureKind::Unreachable
+                    ) =>
             {
                 Some(Err(self.stopped()))
             }

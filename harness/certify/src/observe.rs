@@ -266,9 +266,7 @@ pub async fn observe(cfg: &CertifyConfig) -> Result<Observations, CertifyError> 
         let purpose = format!("ChatGPT's connector flow as {} behaves, straight at the issuer", profile.display);
         let fallback = profile.clone();
         let probed_before = done;
-        let mut obs =
-            run_one(cfg, key.clone(), RunKind::Profile, profile, purpose.clone(), mode, &mut done)
-                .await?;
+        let mut obs = run_one(cfg, key.clone(), RunKind::Profile, profile, purpose.clone(), mode, &mut done).await?;
         if let Some(why) = loopback_refusal(&obs) {
             cfg.say(&format!("  {why}"));
             notes.push(format!("{}: {why}", fallback.name));
@@ -841,7 +839,12 @@ async fn token_probes(cfg: &CertifyConfig, o: &mut Obs) {
 
 /// One registration request of a probe: the answer's status, body and transcript entry, or why
 /// there was none. What the IdP issued is redacted like any registration's.
-async fn probe_registration(o: &mut Obs, endpoint: &str, body: &Value, label: &str) -> Result<(u16, Value, u32), String> {
+async fn probe_registration(
+    o: &mut Obs,
+    endpoint: &str,
+    body: &Value,
+    label: &str,
+) -> Result<(u16, Value, u32), String> {
     let req = Req::new(reqwest::Method::POST, endpoint, label)
         .header("User-Agent", &o.profile.user_agent_oauth.value)
         .header("Accept", "*/*")

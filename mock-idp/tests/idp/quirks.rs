@@ -366,11 +366,7 @@ async fn opaque_access_tokens() {
 #[case::omitted_on_errors(Some(Quirk::IssOmittedOnErrors), true, [IssExpect::Issuer, IssExpect::Absent])]
 #[case::sent_not_advertised(Some(Quirk::IssSentNotAdvertised), false, [IssExpect::Issuer, IssExpect::Issuer])]
 #[tokio::test]
-async fn iss_parameter_quirks(
-    #[case] quirk: Option<Quirk>,
-    #[case] advertised: bool,
-    #[case] expect: [IssExpect; 2],
-) {
+async fn iss_parameter_quirks(#[case] quirk: Option<Quirk>, #[case] advertised: bool, #[case] expect: [IssExpect; 2]) {
     let idp = idp_with(quirk.as_slice()).await;
     let m = metadata(&idp).await;
     assert_eq!(m.get("authorization_response_iss_parameter_supported") == Some(&json!(true)), advertised, "{m}");

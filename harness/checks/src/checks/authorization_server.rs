@@ -95,7 +95,10 @@ pub fn as_24_rule(o: &IssObserved<'_>) -> Verdict {
         Some(w) => format!("; no {w} response was observed, so that one is not judged"),
         None => String::new(),
     };
-    (Status::Success, format!("iss `{}` on the {} authorization response, advertised{tail}", o.issuer, sent.join(" and ")))
+    (
+        Status::Success,
+        format!("iss `{}` on the {} authorization response, advertised{tail}", o.issuer, sent.join(" and ")),
+    )
 }
 
 /// AS-25: CIMD SHOULD be supported; DCR is deprecated. `cimd_exercised`: the harness's metadata
