@@ -143,3 +143,63 @@ fn spec_2026_profile_passes_the_2026_07_28_auth_and_header_scenarios() {
 fn spec_2025_profile_passes_every_2025_11_25_auth_scenario() {
     check("2025-11-25", "mcp-spec-2025-11-25", scored_auth);
 }
+
+/// One scenario at `--spec-version 2025-11-25 --force` under `profile` (a name or a file); returns
+/// its checks.
+fn one_scenario(node: &Path, scenario: &str, profile: &str) -> Vec<serde_json::Value> {
+    let cli = dep(CLI).expect("checked by the caller");
+    let tag = scenario.replace('/', "-");
+    let who = if profile.ends_with(".yaml") { "file" } else { profile };
+    let out = std::env::temp_dir().join(format!("ch-conformance-next-{tag}-{who}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let command =
+        format!("exec {} client --profile {profile} --call test-tool", env!("CARGO_BIN_EXE_connector-harness"));
+    let o = Command::new(node)
+        .current_dir(repo())
+        .args(["--import", "./tests/servers/loopback_only.mjs"])
+        .arg(&cli)
+        .args(["client", "--scenario", scenario, "--spec-version", "2025-11-25", "--force", "--timeout", "30000"])
+        .args(["--command", &command, "-o"])
+        .arg(&out)
+        .output()
+        .expect("running the conformance suite");
+    let dir = std::fs::read_dir(out.join("auth"))
+        .unwrap_or_else(|e| panic!("{scenario}: no results ({e}): {}", String::from_utf8_lossy(&o.stderr)))
+        .flatten()
+        .next()
+        .expect("one result directory");
+    let checks: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("checks.json")).unwrap()).unwrap();
+    checks.as_array().unwrap().clone()
+}
+
+fn check_of<'a>(checks: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    checks.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no check {id}: {checks:#?}"))
+}
+
+/// The 2026-07-28 OAuth rules, checked by the suite's own scenarios on the 2025-11-25 wire (the
+/// modern MCP path is another profile's part): with the rules on, the client re-registers at a new
+/// AS and keeps its credentials from it (C-33) and re-authorizes with the union of scopes (C-35);
+/// the 2025-11-25 profile, without them, does neither — so each check can fail.
+#[test]
+fn the_2026_oauth_rules_pass_the_suites_migration_and_step_up_scenarios() {
+    let Some(node) = node22() else { return };
+    if dep(CLI).is_none() {
+        return;
+    }
+    let with = repo().join("tests/conformance-next/oauth-2026-on-2025-wire.yaml");
+    let with = with.to_str().unwrap();
+    let migration = "auth/authorization-server-migration";
+    let c = one_scenario(&node, migration, with);
+    for id in ["sep-2352-reregister-on-as-change", "sep-2352-no-reuse-on-as-change"] {
+        assert_eq!(check_of(&c, id)["status"], "SUCCESS", "{id}: {c:#?}");
+    }
+    let without = one_scenario(&node, migration, "mcp-spec-2025-11-25");
+    assert_eq!(check_of(&without, "sep-2352-reregister-on-as-change")["status"], "FAILURE");
+
+    let scope = |profile: &str| {
+        let c = one_scenario(&node, "auth/scope-step-up", profile);
+        check_of(&c, "scope-step-up-escalation")["details"]["requestedScope"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(scope(with), "mcp:basic mcp:write", "the union of the first and the challenged scope");
+    assert_eq!(scope("mcp-spec-2025-11-25"), "mcp:write", "without the rule: only the challenged scope");
+}
