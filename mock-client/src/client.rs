@@ -31,6 +31,10 @@ pub(crate) struct Session {
     pub(crate) authorizations: u32,
     pub(crate) next_id: u64,
     pub(crate) mcp_url: Option<Url>,
+    /// C-33: the client registered at each other AS, by issuer (the current one is `client`).
+    pub(crate) clients_by_issuer: Vec<(String, RegisteredClient)>,
+    /// C-35: the scopes the last authorization asked for.
+    pub(crate) requested_scopes: Vec<String>,
 }
 
 /// A mock connector client.
@@ -303,6 +307,38 @@ impl Client {
         self.authorize(url, Phase::Authorize, Phase::Token, None).await
     }
 
+    /// C-33: discovery again after a 401 on a token, as the PRM may now name another AS. The
+    /// client registered at the old AS is kept under its issuer and never shown to the new one;
+    /// the new AS gets the client registered there before, or a new registration.
+    async fn rediscover(&mut self, url: &Url, challenge: Option<crate::challenge::Challenge>) -> Result<(), Failure> {
+        let found = {
+            let ctx = ctx!(self, url);
+            crate::discovery::run(&ctx, challenge).await?
+        };
+        let old = self.s.found.as_ref().map(|f| f.issuer.clone()).unwrap_or_default();
+        if found.issuer != old {
+            self.rec.note(
+                crate::transcript::NoteKind::AuthorizationServerChanged,
+                format!("the Protected Resource Metadata now names the authorization server {} instead of {old}: credentials of {old} are not used there", found.issuer),
+            );
+            if let Some(c) = self.s.client.take() {
+                self.s.clients_by_issuer.retain(|(i, _)| *i != old);
+                self.s.clients_by_issuer.push((old, c));
+            }
+            let known = self.s.clients_by_issuer.iter().position(|(i, _)| *i == found.issuer);
+            self.s.client = known.map(|k| self.s.clients_by_issuer.remove(k).1);
+            self.s.tokens = None;
+            self.s.wire.token = None;
+            if self.s.client.is_none() {
+                let redirect = self.redirect_uri_for(&found);
+                let mut ctx = ctx!(self, url);
+                self.s.client = Some(crate::registration::run(&mut ctx, &found, &redirect).await?);
+            }
+        }
+        self.s.found = Some(found);
+        Ok(())
+    }
+
     /// The redirect URI the profile uses with this authorization server: the stable one, the
     /// per-connector one, or the stable one only when the AS advertises RFC 9207 `iss`.
     pub(crate) fn redirect_uri_for(&self, found: &Discovered) -> String {
@@ -343,7 +379,13 @@ impl Client {
         let client = self.s.client.clone().expect("registered before authorizing");
         let pkce = crate::pkce::generate();
         let ctx = ctx!(self, url);
-        let scopes = crate::authorize::scopes(&ctx, &found, scope);
+        let mut scopes = crate::authorize::scopes(&ctx, &found, scope);
+        if scope.is_some() && ctx.profile.oauth_rules().scope_union_on_reauth.value {
+            // C-35 (SEP-2350): what was asked for before, then what the challenge adds.
+            let mut union = self.s.requested_scopes.clone();
+            union.extend(scopes.into_iter().filter(|x| !self.s.requested_scopes.contains(x)));
+            scopes = union;
+        }
         let cb = crate::authorize::run(&ctx, pa, &found, &client, &pkce, &scopes).await?;
         let params = vec![
             ("grant_type".to_owned(), "authorization_code".to_owned()),
@@ -352,6 +394,7 @@ impl Client {
             ("code_verifier".to_owned(), pkce.verifier),
         ];
         let tokens = crate::token::request(&ctx, pt, &found, &client, params).await?;
+        self.s.requested_scopes = scopes;
         self.s.wire.token = Some(tokens.access_token.clone());
         self.s.tokens = Some(tokens);
         Ok(())
@@ -438,6 +481,9 @@ impl Client {
                     continue;
                 }
                 let scope = reply.challenge.as_ref().map(|c| c.scopes());
+                if self.profile.oauth_rules().credentials_by_issuer.value {
+                    self.rediscover(url, reply.challenge.clone()).await?;
+                }
                 self.reauthorize(url, &reply, method, scope.as_deref()).await?;
                 continue;
             }

@@ -453,12 +453,73 @@ pub struct Profile {
     /// The protocol eras it speaks; absent: the 2025 `initialize` handshake only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eras: Option<Eras>,
+    /// The MCP 2026-07-28 OAuth client rules (C-33, C-35, C-42); absent: the behaviour the dated
+    /// profiles were written against (see [`OauthRules::default`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_rules: Option<OauthRules>,
+}
+
+/// Which `resource` the client sends on the authorization and token requests (RFC 8707).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ResourceRule {
+    /// The MCP server URL the user entered, without its fragment (what the dated profiles send).
+    #[default]
+    ServerUrl,
+    /// The PRM's `resource` member byte for byte, never re-serialised by a URL parser (C-42;
+    /// the official suite's `resource-parameter-matches-prm`).
+    PrmExact,
+}
+
+/// The client's OAuth rules that MCP 2026-07-28 added (research §1c), one fact each. C-30/C-31/C-32
+/// are [`Authorize::verify_iss`] and [`Discovery::check_issuer`]; C-34 is the DCR body's
+/// `application_type`; C-37 is [`Registration::priority`]. `Default` is what the dated profiles do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OauthRules {
+    /// C-42: which `resource` is sent.
+    pub resource: Fact<ResourceRule>,
+    /// C-42: a PRM whose `resource` is not the server URL (compared as RFC 9728 §3.3 says: the
+    /// same string) is refused before any authorization request.
+    pub refuse_prm_resource_mismatch: Fact<bool>,
+    /// C-33: credentials are kept per AS `issuer` and never reused at another AS; a PRM naming a
+    /// new AS means a new registration there.
+    pub credentials_by_issuer: Fact<bool>,
+    /// C-35: a re-authorization after an `insufficient_scope` challenge asks for the union of the
+    /// scopes asked for before and the challenged ones (SEP-2350).
+    pub scope_union_on_reauth: Fact<bool>,
+}
+
+impl Default for OauthRules {
+    fn default() -> Self {
+        fn legacy<T>(value: T) -> Fact<T> {
+            Fact {
+                value,
+                evidence: Evidence::Assumption,
+                observed: "2025-11-25".into(),
+                source: "what the profiles written before MCP 2026-07-28 do".into(),
+                note: None,
+            }
+        }
+        OauthRules {
+            resource: legacy(ResourceRule::ServerUrl),
+            refuse_prm_resource_mismatch: legacy(false),
+            credentials_by_issuer: legacy(false),
+            scope_union_on_reauth: legacy(false),
+        }
+    }
 }
 
 impl Profile {
     /// Whether the client speaks MCP 2026-07-28 (has an `eras` section).
     pub fn speaks_modern(&self) -> bool {
         self.eras.is_some()
+    }
+
+    /// The OAuth rules in force: the profile's, or the dated profiles' defaults.
+    pub fn oauth_rules(&self) -> OauthRules {
+        self.oauth_rules.clone().unwrap_or_default()
     }
 }
 

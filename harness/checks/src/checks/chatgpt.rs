@@ -1115,7 +1115,7 @@ fn callback_iss(f: &Facts<'_>) -> Option<String> {
         .filter_map(|e| e.response_header("location"))
         .filter(|l| l.starts_with(&redirect))
         .filter_map(|l| url::Url::parse(l).ok())
-        .last()
+        .next_back()
         .and_then(|u| u.query_pairs().find(|(k, _)| k == "iss").map(|(_, v)| v.into_owned()))
 }
 
