@@ -168,7 +168,8 @@ fn one_scenario(node: &Path, scenario: &str, profile: &str) -> Vec<serde_json::V
         .flatten()
         .next()
         .expect("one result directory");
-    let checks: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("checks.json")).unwrap()).unwrap();
+    let checks: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("checks.json")).unwrap()).unwrap();
     checks.as_array().unwrap().clone()
 }
 
