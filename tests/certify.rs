@@ -141,9 +141,12 @@ async fn the_default_mock_idp_passes_every_applicable_item_through_its_login_pag
         // Every item is decided somewhere: nothing is merely skipped or informational overall.
         assert_eq!(i.status, Status::Success, "{}\n{}", i.id, summary(&c));
     }
-    // ChatGPT's three profiles, and the public client AS-18 needs (every ChatGPT client is confidential here).
+    // ChatGPT's four profiles, and the public client AS-18 needs (every ChatGPT client is confidential here).
     let keys: Vec<&str> = c.runs.iter().map(|r| r.key.as_str()).collect();
-    assert_eq!(keys, ["chatgpt-2025-dcr", "chatgpt-2025-09-dcr-basic", "chatgpt-2026-cimd", PUBLIC_RUN]);
+    assert_eq!(
+        keys,
+        ["chatgpt-2025-dcr", "chatgpt-2025-09-dcr-basic", "chatgpt-2026-cimd", "chatgpt-2026-08-dual-era", PUBLIC_RUN]
+    );
     assert!(c.run("chatgpt-2026-cimd").unwrap().client.as_deref() == Some("CIMD private_key_jwt"));
     assert!(!c.run("chatgpt-2026-cimd").unwrap().cimd_fetches.is_empty(), "the IdP fetched the document");
     let as18 = c.item("AS-18").unwrap();

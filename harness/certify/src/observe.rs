@@ -25,7 +25,8 @@ use super::text::{excerpt, refusal};
 use super::token::{Signature, TokenView};
 
 /// ChatGPT's profiles, certified when none is named.
-pub const DEFAULT_PROFILES: [&str; 3] = ["chatgpt-2025-dcr", "chatgpt-2025-09-dcr-basic", "chatgpt-2026-cimd"];
+pub const DEFAULT_PROFILES: [&str; 4] =
+    ["chatgpt-2025-dcr", "chatgpt-2025-09-dcr-basic", "chatgpt-2026-cimd", "chatgpt-2026-08-dual-era"];
 /// The resource asked for when none is given.
 pub const DEFAULT_RESOURCE: &str = "https://mcp.example.com/mcp";
 pub use super::observations::{FOREIGN_REDIRECT, FOREIGN_RESOURCE, UNREGISTERED_SUFFIX};
