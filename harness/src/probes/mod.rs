@@ -181,7 +181,7 @@ impl Probe {
             Probe::InsufficientScope { .. } => 7,
             Probe::PrmFetch => 4,
             Probe::MalformedAuthorization | Probe::TerminatedSession | Probe::GetStream => 3,
-            Probe::Modern => 9,
+            Probe::Modern => modern::MAX_REQUESTS,
             Probe::Unauthenticated
             | Probe::BadOrigin
             | Probe::RepeatChallenge
