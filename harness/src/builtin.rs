@@ -41,7 +41,10 @@ const FILES: &[(&str, &str)] = &[
     ("h-34-missing-capability-ignored", include_str!("../scenarios/h-34-missing-capability-ignored.yaml")),
     ("h-39-resource-not-found-as-32002", include_str!("../scenarios/h-39-resource-not-found-as-32002.yaml")),
     ("h-40-discover-required-first", include_str!("../scenarios/h-40-discover-required-first.yaml")),
-    ("h-41-initialize-error-without-versions", include_str!("../scenarios/h-41-initialize-error-without-versions.yaml")),
+    (
+        "h-41-initialize-error-without-versions",
+        include_str!("../scenarios/h-41-initialize-error-without-versions.yaml"),
+    ),
     ("h-42-session-id-on-dual-era", include_str!("../scenarios/h-42-session-id-on-dual-era.yaml")),
     ("h-44-log-without-log-level", include_str!("../scenarios/h-44-log-without-log-level.yaml")),
     ("h-44-tool-order-varies", include_str!("../scenarios/h-44-tool-order-varies.yaml")),

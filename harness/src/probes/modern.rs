@@ -6,9 +6,7 @@
 //! probed; what it does not list is not probed, and the checks say so.
 
 use super::{ACCEPT_BOTH, ProbeError, Run, UNKNOWN_METHOD, UNKNOWN_PROTOCOL_VERSION, labels, probe_req, result_of};
-use harness_checks::probe_record::{
-    CLIENT_CAPABILITY_NAMES, PARAM_VALUE, UNKNOWN_RESOURCE_URI, WRONG_NAME,
-};
+use harness_checks::probe_record::{CLIENT_CAPABILITY_NAMES, PARAM_VALUE, UNKNOWN_RESOURCE_URI, WRONG_NAME};
 use mcp_wire::{SpecVersion, headers, jsonrpc, meta};
 use mock_client::http::Req;
 use reqwest::Method;

@@ -181,8 +181,7 @@ fn stream_prelude(st: &AppState, method: &str, params: &Value) -> Vec<Value> {
 /// An SSE response: one `message` event per JSON-RPC message, the response last.
 fn sse_response(prelude: &[Value], body: &Value) -> Response {
     // serde_json never emits a raw newline, so one `data:` line holds a whole message.
-    let events: String =
-        prelude.iter().chain([body]).map(|m| format!("event: message\ndata: {m}\n\n")).collect();
+    let events: String = prelude.iter().chain([body]).map(|m| format!("event: message\ndata: {m}\n\n")).collect();
     (StatusCode::OK, [(CONTENT_TYPE, "text/event-stream"), (CACHE_CONTROL, "no-cache")], events).into_response()
 }
 

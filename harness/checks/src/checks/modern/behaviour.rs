@@ -18,7 +18,8 @@ use crate::model::{Finding, Status};
 use crate::probe_record::{UNKNOWN_RESOURCE_URI, labels};
 
 /// The codes 2026-07-28 defines in its reserved range -32020..-32099 (basic L117-144).
-const DEFINED: [i64; 3] = [errors::HEADER_MISMATCH, errors::MISSING_REQUIRED_CLIENT_CAPABILITY, errors::UNSUPPORTED_PROTOCOL_VERSION];
+const DEFINED: [i64; 3] =
+    [errors::HEADER_MISMATCH, errors::MISSING_REQUIRED_CLIENT_CAPABILITY, errors::UNSUPPORTED_PROTOCOL_VERSION];
 
 /// The probe's answers to 2026-07-28 requests.
 fn modern_answers<'a>(v: &View<'a>) -> Vec<&'a Exchange> {
@@ -29,7 +30,8 @@ fn modern_answers<'a>(v: &View<'a>) -> Vec<&'a Exchange> {
 }
 
 fn is_stream(e: &Exchange) -> bool {
-    e.response_header("content-type").is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("text/event-stream"))
+    e.response_header("content-type")
+        .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("text/event-stream"))
 }
 
 /// H-29: no answer stream carries a JSON-RPC request (a message with `method` and `id`). Judged
@@ -69,7 +71,9 @@ pub(super) fn h_29(v: &View<'_>) -> Option<Finding> {
         "No JSON-RPC request on any response stream: {} of {} answers were SSE streams{}.",
         streams.len(),
         answers.len(),
-        asked.map(|e| format!("; the call with elicitation, sampling and roots declared got {}", got(e))).unwrap_or_default()
+        asked
+            .map(|e| format!("; the call with elicitation, sampling and roots declared got {}", got(e)))
+            .unwrap_or_default()
     );
     Some(v.verdict("H-29", problems, ok_text, if ex.is_empty() { all } else { ex }, json!({"streams": streams.len()})))
 }
@@ -83,7 +87,10 @@ fn capability_refusal(e: &Exchange) -> Result<(), String> {
             "its -32021 error has data.requiredCapabilities {}, not an object naming the capabilities",
             other.map_or_else(|| "(absent)".to_owned(), |x| x.to_string().chars().take(80).collect())
         )),
-        (s, _) => Err(format!("its -32021 error came with {}, not HTTP 400", s.map_or_else(|| answer(e), |s| format!("HTTP {s}")))),
+        (s, _) => Err(format!(
+            "its -32021 error came with {}, not HTTP 400",
+            s.map_or_else(|| answer(e), |s| format!("HTTP {s}"))
+        )),
     }
 }
 
@@ -129,7 +136,9 @@ pub(super) fn h_34(v: &View<'_>) -> Option<Finding> {
         return Some(v.violated("H-34", super::super::common::join(&problems), ex, details));
     }
     if seen.is_empty() {
-        let why = observed.unwrap_or_else(|| "no listed tool's description names a client capability (elicitation, sampling, roots)".to_owned());
+        let why = observed.unwrap_or_else(|| {
+            "no listed tool's description names a client capability (elicitation, sampling, roots)".to_owned()
+        });
         return Some(v.untestable(
             "H-34",
             format!("Not tested: {why}, and no answer was -32021; testable on a server with a tool that needs a client capability."),
@@ -163,17 +172,24 @@ pub(super) fn h_39(v: &View<'_>) -> Option<Finding> {
         let Some(c) = code(e) else { continue };
         codes.push(c);
         if c == errors::RESOURCE_NOT_FOUND_2025 {
-            problems.push(format!("Expected no -32002 (a missing resource is -32602 in 2026-07-28); the answer to `{}` has it", e.label));
+            problems.push(format!(
+                "Expected no -32002 (a missing resource is -32602 in 2026-07-28); the answer to `{}` has it",
+                e.label
+            ));
             bad.push(e.seq);
         } else if (-32099..=-32020).contains(&c) && !DEFINED.contains(&c) {
-            problems.push(format!("Expected no undefined error code in -32020..-32099; the answer to `{}` has {c}", e.label));
+            problems.push(format!(
+                "Expected no undefined error code in -32020..-32099; the answer to `{}` has {c}",
+                e.label
+            ));
             bad.push(e.seq);
         }
     }
     codes.sort_unstable();
     codes.dedup();
     let unknown = v.probe(labels::MODERN_READ_UNKNOWN).filter(|e| e.status.is_some());
-    let read = unknown.map(|e| format!(" resources/read of {UNKNOWN_RESOURCE_URI} got {}.", got(e))).unwrap_or_default();
+    let read =
+        unknown.map(|e| format!(" resources/read of {UNKNOWN_RESOURCE_URI} got {}.", got(e))).unwrap_or_default();
     let details = json!({"codes": codes, "unknown_resource": unknown.map(summary)});
     Some(v.verdict(
         "H-39",
@@ -229,16 +245,24 @@ pub(super) fn h_41(v: &View<'_>, eras: &Eras) -> Option<Finding> {
     if !eras.modern_only() {
         return Some(v.skipped(
             "H-41",
-            format!("Not judged: the requirement is for servers that speak 2026-07-28 only; this one {}.", match eras.legacy {
-                Seen::Yes => "serves initialize (2025 era)",
-                _ => "was not seen refusing initialize",
-            }),
+            format!(
+                "Not judged: the requirement is for servers that speak 2026-07-28 only; this one {}.",
+                match eras.legacy {
+                    Seen::Yes => "serves initialize (2025 era)",
+                    _ => "was not seen refusing initialize",
+                }
+            ),
             vec![e.seq],
             details,
         ));
     }
     let err = rpc_error(e);
-    let supported = err.as_ref().and_then(|x| x.pointer("/data/supported")).and_then(Value::as_array).filter(|a| !a.is_empty() && a.iter().all(Value::is_string)).cloned();
+    let supported = err
+        .as_ref()
+        .and_then(|x| x.pointer("/data/supported"))
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty() && a.iter().all(Value::is_string))
+        .cloned();
     let message = err.as_ref().and_then(|x| x.get("message")).and_then(Value::as_str).unwrap_or_default();
     let named = supported.is_some() || message.contains(SpecVersion::V2026_07_28.as_str());
     Some(if named {
@@ -247,7 +271,8 @@ pub(super) fn h_41(v: &View<'_>, eras: &Eras) -> Option<Finding> {
             format!(
                 "initialize (2025-11-25) was refused with {} naming the supported versions ({}).",
                 got(e),
-                supported.map_or_else(|| "in its message".to_owned(), |s| format!("data.supported {}", Value::Array(s)))
+                supported
+                    .map_or_else(|| "in its message".to_owned(), |s| format!("data.supported {}", Value::Array(s)))
             ),
             vec![e.seq],
             details,
@@ -281,8 +306,10 @@ pub(super) fn h_42(v: &View<'_>, eras: &Eras) -> Option<Finding> {
             json!({"eras": eras.name()}),
         ));
     }
-    let version = result(init).and_then(|r| r.get("protocolVersion").and_then(Value::as_str).map(|s| s.chars().take(40).collect::<String>()));
-    let minted: Vec<&Exchange> = answers.iter().copied().filter(|e| e.response_header("mcp-session-id").is_some()).collect();
+    let version = result(init)
+        .and_then(|r| r.get("protocolVersion").and_then(Value::as_str).map(|s| s.chars().take(40).collect::<String>()));
+    let minted: Vec<&Exchange> =
+        answers.iter().copied().filter(|e| e.response_header("mcp-session-id").is_some()).collect();
     if !minted.is_empty() {
         return Some(v.finding(
             "H-42",
@@ -312,7 +339,13 @@ pub(super) fn h_42(v: &View<'_>, eras: &Eras) -> Option<Finding> {
 fn tool_names(e: &Exchange) -> Option<Vec<String>> {
     let r = result(e)?;
     let tools = r.get("tools")?.as_array()?;
-    Some(tools.iter().take(1000).map(|t| t.get("name").and_then(Value::as_str).unwrap_or("").chars().take(80).collect()).collect())
+    Some(
+        tools
+            .iter()
+            .take(1000)
+            .map(|t| t.get("name").and_then(Value::as_str).unwrap_or("").chars().take(80).collect())
+            .collect(),
+    )
 }
 
 /// H-44: `tools/list` twice in the same order (SHOULD: WARNING); no `notifications/message` on
@@ -324,7 +357,12 @@ pub(super) fn h_44(v: &View<'_>) -> Option<Finding> {
     let logs: Vec<&Exchange> = answers
         .iter()
         .copied()
-        .filter(|e| messages(e).iter().take(100).any(|m| m.get("method").and_then(Value::as_str) == Some("notifications/message")))
+        .filter(|e| {
+            messages(e)
+                .iter()
+                .take(100)
+                .any(|m| m.get("method").and_then(Value::as_str) == Some("notifications/message"))
+        })
         .collect();
     let mut problems = Vec::new();
     let mut status = Status::Success;
@@ -365,5 +403,10 @@ pub(super) fn h_44(v: &View<'_>) -> Option<Finding> {
         return None;
     }
     let order = order.unwrap_or_else(|| "the tools/list order was not compared (fewer than two results)".to_owned());
-    Some(v.pass("H-44", format!("{order}; none of {} answers carries notifications/message.", answers.len()), ex, details))
+    Some(v.pass(
+        "H-44",
+        format!("{order}; none of {} answers carries notifications/message.", answers.len()),
+        ex,
+        details,
+    ))
 }

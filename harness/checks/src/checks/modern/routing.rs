@@ -55,7 +55,13 @@ struct Refusals {
 
 impl Refusals {
     fn new() -> Self {
-        Refusals { refused: Vec::new(), problems: Vec::new(), unanswered: Vec::new(), seqs: Vec::new(), answers: Vec::new() }
+        Refusals {
+            refused: Vec::new(),
+            problems: Vec::new(),
+            unanswered: Vec::new(),
+            seqs: Vec::new(),
+            answers: Vec::new(),
+        }
     }
 
     /// Judges the probe `label` (when sent), described as `sent`.
@@ -69,7 +75,8 @@ impl Refusals {
         } else if mismatch_refused(e) {
             self.refused.push(sent);
         } else {
-            self.problems.push(format!("Expected {sent} to be refused with HTTP 400 and JSON-RPC -32020; it got {}", got(e)));
+            self.problems
+                .push(format!("Expected {sent} to be refused with HTTP 400 and JSON-RPC -32020; it got {}", got(e)));
         }
     }
 }
@@ -92,7 +99,11 @@ pub(super) fn h_25(v: &View<'_>) -> Option<Finding> {
         r.expect(v, label, |e| {
             let what = sent_param(e, field);
             let sent = e.request_header(headers::MCP_NAME).unwrap_or_default();
-            if wrong { format!("a {method} of `{what}` with Mcp-Name: {sent}") } else { format!("a {method} of `{what}` without Mcp-Name") }
+            if wrong {
+                format!("a {method} of `{what}` with Mcp-Name: {sent}")
+            } else {
+                format!("a {method} of `{what}` without Mcp-Name")
+            }
         });
     }
     let not_probed: Vec<&str> = [
@@ -159,7 +170,8 @@ pub(super) fn h_26(v: &View<'_>) -> Option<Finding> {
             details,
         ));
     }
-    let plain_mismatch_served = v.probe(labels::MODERN_CALL_NAME_MISMATCH).is_some_and(|e| e.status.is_some() && !mismatch_refused(e));
+    let plain_mismatch_served =
+        v.probe(labels::MODERN_CALL_NAME_MISMATCH).is_some_and(|e| e.status.is_some() && !mismatch_refused(e));
     let mut problems = Vec::new();
     let same = good.status == control.status && code(good) == code(control);
     if !same {
@@ -214,7 +226,9 @@ fn param_header(e: &Exchange) -> Option<(String, String)> {
 pub(super) fn h_27(v: &View<'_>) -> Option<Finding> {
     v.probe(labels::MODERN_METHOD_MISMATCH)?;
     let Some(matching) = v.probe(labels::MODERN_PARAM_MATCH) else {
-        let listed = [labels::MODERN_TOOLS_LIST, labels::MODERN_TOOLS_LIST_AGAIN].iter().any(|l| v.probe(l).is_some_and(|e| result(e).is_some()));
+        let listed = [labels::MODERN_TOOLS_LIST, labels::MODERN_TOOLS_LIST_AGAIN]
+            .iter()
+            .any(|l| v.probe(l).is_some_and(|e| result(e).is_some()));
         let why = if listed {
             "Not tested: no tool in tools/list declares an x-mcp-header parameter; testable on a server with one."
         } else {
@@ -230,7 +244,10 @@ pub(super) fn h_27(v: &View<'_>) -> Option<Finding> {
     if matching.status.is_none() {
         return Some(v.untestable(
             "H-27",
-            format!("Not tested: the call of `{tool}` with a matching {header} got {}; testable once it is answered.", answer(matching)),
+            format!(
+                "Not tested: the call of `{tool}` with a matching {header} got {}; testable once it is answered.",
+                answer(matching)
+            ),
             ex,
             json!({"answers": answers}),
         ));
@@ -273,7 +290,10 @@ pub(super) fn h_28(v: &View<'_>) -> Option<Finding> {
     if e.status.is_none() {
         return Some(v.untestable(
             "H-28",
-            format!("Not tested: the tools/list with Mcp-Method: TOOLS/LIST got {}; testable once it is answered.", answer(e)),
+            format!(
+                "Not tested: the tools/list with Mcp-Method: TOOLS/LIST got {}; testable once it is answered.",
+                answer(e)
+            ),
             vec![e.seq],
             details,
         ));
