@@ -11,7 +11,7 @@ use harness_transcript::Exchange;
 use mcp_wire::{errors, headers};
 use serde_json::{Value, json};
 
-use super::super::common::{View, answer, ok, result, summary};
+use super::super::common::{View, answer, result, summary};
 use super::code;
 use crate::model::Finding;
 use crate::probe_record::{WRONG_NAME, labels};
