@@ -259,6 +259,10 @@ async fn keeps_rule(fault: ModernFault, e: &Env) -> bool {
             let r = go(body("tools/call", json!({ "name": "whoami" })), vec![]).await;
             r.status == 200 && !r.text.contains("notifications/message") && r.json()["result"]["isError"] == false
         }
+        DiscoverInconsistent => {
+            let caps = go(body("server/discover", json!({})), vec![]).await.json()["result"]["capabilities"].clone();
+            caps.get("tools").is_some() && go(list(), vec![]).await.json()["result"]["tools"][0]["name"].is_string()
+        }
         _ => panic!("no demonstration written yet for {fault:?}"),
     }
 }
