@@ -132,18 +132,15 @@ pub static RULES: &[Rule] = &[
     modern!("H-36"),
     modern!("H-37"),
     modern!("H-38"),
-<<<<<<< HEAD
     modern!("H-39"),
     modern!("H-40"),
     modern!("H-41"),
     modern!("H-42"),
     modern!("H-44"),
-=======
     // The dual-era ChatGPT (2026-08), judged from its connect (profile chatgpt-2026-08-dual-era).
     gpt!("GPT-19"),
     gpt!("GPT-20"),
     gpt!("GPT-21"),
->>>>>>> main
 ];
 
 /// Catalogued requirements of the families the checks judge (RS, H, GPT) that no rule judges,
