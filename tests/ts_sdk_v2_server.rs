@@ -12,6 +12,7 @@ mod support;
 use mock_idp::{MockIdp, NegativeToken};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use support::real;
 use support::*;
 
 /// The revision the v2 SDK serves on its modern path.
@@ -158,4 +159,20 @@ async fn ts_sdk_v2_server_serves_2026_07_28_and_trusts_the_mock_idp() {
         }
     }
     idp.shutdown().await;
+}
+
+/// The harness's 2026-07-28 probe against the v2 server, once per mode
+/// (`tests/scenarios/real/ts-sdk-v2-<mode>.yaml`): every FAILURE and WARNING it earns is listed
+/// there (each confirmed by hand with curl; README, "Verdicts on real servers"), every other
+/// judged ID is asserted too, and the run is snapshotted like the other real servers'
+/// (`CONNECTOR_HARNESS_UPDATE_SNAPSHOTS=1` to accept a reviewed change).
+#[tokio::test]
+async fn ts_sdk_v2_server_as_judged_by_the_modern_probe() {
+    if ts_sdk_v2().is_none() {
+        return;
+    }
+    for mode in ["modern-only", "stateless-legacy"] {
+        let report = real::run(&[&format!("tests/scenarios/real/ts-sdk-v2-{mode}.yaml")], None).await;
+        assert_eq!(report.results.len(), 1, "{mode}");
+    }
 }

@@ -30,6 +30,17 @@ pub const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 /// The method `modern`'s unknown-method request names (no revision defines it).
 pub const UNKNOWN_METHOD: &str = "connector-harness/no-such-method";
 
+/// The URI `modern` reads to see how a missing resource is reported (H-39).
+pub const UNKNOWN_RESOURCE_URI: &str = "connector-harness://no-such-resource";
+/// The `Mcp-Name` the name-mismatch probes send (no server should have it).
+pub const WRONG_NAME: &str = "connector-harness-no-such-name";
+/// The value `modern` gives an `x-mcp-header` parameter (body and matching header).
+pub const PARAM_VALUE: &str = "connector-harness-a";
+/// The other value the `Mcp-Param-*` mismatch sends in the header.
+pub const PARAM_OTHER_VALUE: &str = "connector-harness-b";
+/// The client capabilities a tool description may name (H-34), as `_meta` keys.
+pub const CLIENT_CAPABILITY_NAMES: [&str; 3] = ["elicitation", "sampling", "roots"];
+
 /// The labels probe exchanges carry in the transcript. Checks look exchanges up by these.
 pub mod labels {
     /// GET of the host-root PRM, `/.well-known/oauth-protected-resource`.
@@ -144,6 +155,50 @@ pub mod labels {
     pub const MODERN_NO_CAPABILITIES: &str = "probe:modern:no_capabilities";
     /// A 2026-07-28 request for a method no revision defines (H-23).
     pub const MODERN_UNKNOWN_METHOD: &str = "probe:modern:unknown_method";
+
+    // The `modern` probe's protocol-side requests (H-25 Mcp-Name, H-26…H-29, H-34, H-39…H-44).
+    /// `tools/list` again after `server/discover` (H-44 order, H-40: the first one came before any
+    /// discover).
+    pub const MODERN_TOOLS_LIST_AGAIN: &str = "probe:modern:tools_list_again";
+    /// `tools/list` with `Mcp-Method: TOOLS/LIST` (H-28: values are case-sensitive).
+    pub const MODERN_METHOD_CASE: &str = "probe:modern:method_case";
+    /// A 2025-11-25 `initialize` with the token (H-41 on a modern-only server, H-42).
+    pub const MODERN_INITIALIZE: &str = "probe:modern:initialize";
+    /// `tools/call` of a listed tool with a correct `Mcp-Name`: the control the name probes are
+    /// compared with.
+    pub const MODERN_CALL: &str = "probe:modern:call";
+    /// The same call without `Mcp-Name` (H-25).
+    pub const MODERN_CALL_NAME_MISSING: &str = "probe:modern:call_name_missing";
+    /// The same call with `Mcp-Name` naming another tool (H-25).
+    pub const MODERN_CALL_NAME_MISMATCH: &str = "probe:modern:call_name_mismatch";
+    /// The same call with the correct name as `=?base64?…?=` (H-26: must be served).
+    pub const MODERN_CALL_NAME_BASE64: &str = "probe:modern:call_name_base64";
+    /// The same call with another name as `=?base64?…?=` (H-26: must be refused).
+    pub const MODERN_CALL_NAME_BASE64_WRONG: &str = "probe:modern:call_name_base64_wrong";
+    /// `resources/list` (to pick a resource for the `Mcp-Name` probes).
+    pub const MODERN_RESOURCES_LIST: &str = "probe:modern:resources_list";
+    /// `resources/read` of a listed resource without `Mcp-Name` (H-25).
+    pub const MODERN_READ_NAME_MISSING: &str = "probe:modern:read_name_missing";
+    /// `resources/read` of a listed resource with `Mcp-Name` naming another URI (H-25).
+    pub const MODERN_READ_NAME_MISMATCH: &str = "probe:modern:read_name_mismatch";
+    /// `resources/read` of [`super::UNKNOWN_RESOURCE_URI`] with a matching `Mcp-Name` (H-39).
+    pub const MODERN_READ_UNKNOWN: &str = "probe:modern:read_unknown";
+    /// `prompts/list` (to pick a prompt for the `Mcp-Name` probes).
+    pub const MODERN_PROMPTS_LIST: &str = "probe:modern:prompts_list";
+    /// `prompts/get` of a listed prompt without `Mcp-Name` (H-25).
+    pub const MODERN_PROMPT_NAME_MISSING: &str = "probe:modern:prompt_name_missing";
+    /// `prompts/get` of a listed prompt with `Mcp-Name` naming another prompt (H-25).
+    pub const MODERN_PROMPT_NAME_MISMATCH: &str = "probe:modern:prompt_name_mismatch";
+    /// `tools/call` of the first tool with an `x-mcp-header` parameter, header equal to the body (H-27).
+    pub const MODERN_PARAM_MATCH: &str = "probe:modern:param_match";
+    /// The same call with the `Mcp-Param-*` header differing from the body (H-27).
+    pub const MODERN_PARAM_MISMATCH: &str = "probe:modern:param_mismatch";
+    /// The same call without the `Mcp-Param-*` header (H-27).
+    pub const MODERN_PARAM_MISSING: &str = "probe:modern:param_missing";
+    /// `tools/call` of a tool whose description names a client capability, declaring none (H-34).
+    pub const MODERN_CAPABILITY_MISSING: &str = "probe:modern:capability_missing";
+    /// The same call declaring elicitation, sampling and roots (H-29: what the stream carries).
+    pub const MODERN_CAPABILITY_DECLARED: &str = "probe:modern:capability_declared";
 
     /// `probe:negative_token:<kind>`, the kind in its snake_case name (`alg_none`).
     pub fn negative_token(kind: mcp_wire::NegativeToken) -> String {

@@ -91,4 +91,12 @@ crate::faults::faults! {
     /// `tools/call` serve tools — an answer contradicted by what the server then serves, which the
     /// dual-era ChatGPT refuses (HTTP 424). Switch: `modern::discover`.
     DiscoverInconsistent => ["GPT-19"],
+    /// H-29: a `tools/call` of `confirm_action` declaring the elicitation capability is answered
+    /// as an SSE stream carrying an independent `elicitation/create` request before the result,
+    /// instead of an `input_required` result. Switch: `modern::stream_prelude`.
+    RequestOnResponseStream => ["H-29"],
+    /// H-44: every `tools/call` is answered as an SSE stream with a `notifications/message` log
+    /// before the result, although the request's `_meta` has no logLevel.
+    /// Switch: `modern::stream_prelude`.
+    LogWithoutLogLevel => ["H-44"],
 }

@@ -94,9 +94,11 @@ pub enum Probe {
     Manifest,
     /// initialize with a one-type `Accept` (H-05, GPT-11).
     AcceptVariants,
-    /// The 2026-07-28 era: `server/discover` with and without a token, `tools/list` and an unknown
-    /// method, each with the version and method headers and the `_meta` envelope (era detection,
-    /// H-23/35/36/37/38). Not in [`Probe::ALL`] yet, so runs that do not name it are unchanged.
+    /// The 2026-07-28 era: `server/discover` with and without a token, `tools/list`, an unknown
+    /// method, malformed requests varying one header or `_meta` field, `Mcp-Name` /
+    /// `Mcp-Param-*` / client-capability calls on what the server lists, and a 2025 `initialize`
+    /// (era detection, H-21…H-29, H-32…H-42, H-44; see `probes/modern.rs`). Not in
+    /// [`Probe::ALL`] yet, so runs that do not name it are unchanged.
     Modern,
 }
 
@@ -181,7 +183,7 @@ impl Probe {
             Probe::InsufficientScope { .. } => 7,
             Probe::PrmFetch => 4,
             Probe::MalformedAuthorization | Probe::TerminatedSession | Probe::GetStream => 3,
-            Probe::Modern => 9,
+            Probe::Modern => modern::MAX_REQUESTS,
             Probe::Unauthenticated
             | Probe::BadOrigin
             | Probe::RepeatChallenge

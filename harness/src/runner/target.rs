@@ -145,6 +145,12 @@ pub async fn start(
             if let Some(realm) = &r.challenge_realm {
                 b = b.challenge_realm(realm);
             }
+            if let Some(era) = r.era {
+                b = b.era(era);
+            }
+            for f in &r.modern_faults {
+                b = b.modern_fault(*f);
+            }
             b.start().await.map(Target::Reference).map_err(|e| TargetError::Reference(e.to_string()))
         }
         TargetSpec::Command(c) => {

@@ -75,6 +75,10 @@ pub struct ReferenceTarget {
     /// Answer 406 unless `Accept` lists both `application/json` and `text/event-stream` (seed 003's
     /// advice; correct behaviour, not a fault).
     pub require_both_accept_types: bool,
+    /// Which MCP eras it serves: `dual` (default), `modern` (2026-07-28 only) or `legacy`.
+    pub era: Option<reference_server::Era>,
+    /// Faults of its 2026-07-28 path (`modern_faults: [name_header_ignored]`).
+    pub modern_faults: Vec<reference_server::ModernFault>,
 }
 
 /// A server started by the runner.

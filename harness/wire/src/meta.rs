@@ -22,3 +22,12 @@ pub const BASE64_SENTINEL_SUFFIX: &str = "?=";
 /// The methods whose `Mcp-Name` header is required, and the `params` field it mirrors.
 pub const NAMED_METHODS: [(&str, &str); 3] =
     [("tools/call", "name"), ("resources/read", "uri"), ("prompts/get", "name")];
+
+/// `value` in the `=?base64?…?=` form (standard alphabet, padded), as a client sends a
+/// `Mcp-Name` / `Mcp-Param-*` value that is not plain visible ASCII (streamable HTTP §Value
+/// Encoding). Probes also send it for plain values, which a server must decode just the same.
+pub fn base64_header_value(value: &str) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(value.as_bytes());
+    format!("{BASE64_SENTINEL_PREFIX}{b64}{BASE64_SENTINEL_SUFFIX}")
+}

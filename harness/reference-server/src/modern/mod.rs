@@ -21,7 +21,7 @@ mod tools;
 
 pub use crate::modern_faults::ModernFault;
 
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -133,7 +133,13 @@ pub(crate) fn post(st: &AppState, headers: &HeaderMap, value: &Value, who: &Prin
     };
     let mut resp =
         match validate(st, headers, &method, &params).and_then(|()| dispatch(st, headers, &method, &params, who)) {
-            Ok(Answer::Result(result)) => json_response(StatusCode::OK, &mcp::result_body(id, result)),
+            Ok(Answer::Result(result)) => {
+                let body = mcp::result_body(id, result);
+                match stream_prelude(st, &method, &params).as_slice() {
+                    [] => json_response(StatusCode::OK, &body),
+                    prelude => sse_response(prelude, &body),
+                }
+            }
             Ok(Answer::Http(r)) => r,
             Err(refusal) => refusal.respond(&id),
         };
@@ -144,6 +150,39 @@ pub(crate) fn post(st: &AppState, headers: &HeaderMap, value: &Value, who: &Prin
         }
     }
     resp
+}
+
+/// What a faulty server sends on the response stream before a `tools/call` result: nothing when
+/// faultless (results go out as `application/json`). `RequestOnResponseStream` (H-29): an
+/// `elicitation/create` request when `confirm_action` is called with the elicitation capability
+/// declared. `LogWithoutLogLevel` (H-44): a `notifications/message` though `_meta` has no
+/// logLevel.
+fn stream_prelude(st: &AppState, method: &str, params: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    if method != "tools/call" {
+        return out;
+    }
+    let m = params.get("_meta");
+    if has(st, ModernFault::LogWithoutLogLevel) && m.and_then(|m| m.get(meta::LOG_LEVEL)).is_none() {
+        out.push(json!({ "jsonrpc": "2.0", "method": "notifications/message",
+            "params": { "level": "info", "logger": SERVER_NAME, "data": "tool call started" } }));
+    }
+    let elicitation = m.and_then(|m| m.get(meta::CLIENT_CAPABILITIES)).and_then(|c| c.get("elicitation")).is_some();
+    if has(st, ModernFault::RequestOnResponseStream)
+        && elicitation
+        && params.get("name").and_then(Value::as_str) == Some(tools::CONFIRM_TOOL)
+    {
+        out.push(json!({ "jsonrpc": "2.0", "id": "elicit-1", "method": "elicitation/create",
+            "params": { "message": "Confirm the action?", "requestedSchema": { "type": "object", "properties": {} } } }));
+    }
+    out
+}
+
+/// An SSE response: one `message` event per JSON-RPC message, the response last.
+fn sse_response(prelude: &[Value], body: &Value) -> Response {
+    // serde_json never emits a raw newline, so one `data:` line holds a whole message.
+    let events: String = prelude.iter().chain([body]).map(|m| format!("event: message\ndata: {m}\n\n")).collect();
+    (StatusCode::OK, [(CONTENT_TYPE, "text/event-stream"), (CACHE_CONTROL, "no-cache")], events).into_response()
 }
 
 /// Steps 1-6 of the module doc.

@@ -27,8 +27,11 @@ const EXTRA_TOOLS: [(&str, &[&str], &str); 5] = [
     ("publish_note", &["mcp:read", "mcp:write"], "Publishes a note: needs both mcp:read and mcp:write."),
     ("open_cursor", &["mcp:read"], "Opens a cursor over the caller's notes and returns its state handle."),
     ("read_cursor", &["mcp:read"], "Reads the notes behind a state handle from open_cursor (its owner only)."),
-    ("confirm_action", &["mcp:read"], "Asks the user to confirm: needs the elicitation client capability."),
+    (CONFIRM_TOOL, &["mcp:read"], "Asks the user to confirm: needs the elicitation client capability."),
 ];
+
+/// The tool that needs the elicitation client capability (H-34, H-29).
+pub const CONFIRM_TOOL: &str = "confirm_action";
 
 /// The `x-mcp-header` name of `run_query`'s `region`: sent as `Mcp-Param-Region`.
 pub const REGION_HEADER_NAME: &str = "Region";

@@ -248,6 +248,17 @@ async fn keeps_rule(fault: ModernFault, e: &Env) -> bool {
             r.json()["result"]["cacheScope"] == "private"
         }
         PrmResourceTrailingSlash => get(&srv.prm_url_root()).await.json()["resource"] == srv.url(),
+        RequestOnResponseStream => {
+            let mut b = body("tools/call", json!({ "name": "confirm_action" }));
+            b["params"]["_meta"][meta::CLIENT_CAPABILITIES] = json!({ "elicitation": {} });
+            let r = go(b, vec![]).await;
+            // Checked before parsing: the faulty answer is an SSE stream, not one JSON body.
+            r.status == 200 && !r.text.contains("elicitation/create") && r.json()["result"]["isError"] == false
+        }
+        LogWithoutLogLevel => {
+            let r = go(body("tools/call", json!({ "name": "whoami" })), vec![]).await;
+            r.status == 200 && !r.text.contains("notifications/message") && r.json()["result"]["isError"] == false
+        }
         DiscoverInconsistent => {
             let caps = go(body("server/discover", json!({})), vec![]).await.json()["result"]["capabilities"].clone();
             caps.get("tools").is_some() && go(list(), vec![]).await.json()["result"]["tools"][0]["name"].is_string()

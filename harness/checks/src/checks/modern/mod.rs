@@ -6,6 +6,9 @@
 //!
 //! Nothing here is reported unless the `modern` probe ran, so runs without it are unchanged.
 
+mod behaviour;
+mod routing;
+
 use harness_transcript::Exchange;
 use mcp_wire::{SpecVersion, errors, meta};
 use serde_json::{Value, json};
@@ -15,7 +18,10 @@ use crate::model::{Finding, Status};
 use crate::probe_record::labels;
 
 /// The IDs this area judges (they gate themselves on the era, not on the run's `--spec`).
-pub const IDS: &[&str] = &["H-21", "H-22", "H-23", "H-24", "H-25", "H-32", "H-33", "H-35", "H-36", "H-37", "H-38"];
+pub const IDS: &[&str] = &[
+    "H-21", "H-22", "H-23", "H-24", "H-25", "H-26", "H-27", "H-28", "H-29", "H-32", "H-33", "H-34", "H-35", "H-36",
+    "H-37", "H-38", "H-39", "H-40", "H-41", "H-42", "H-44",
+];
 
 /// The ID of the era finding (not a requirement): which eras the server speaks.
 pub const ERA: &str = "ERA";
@@ -140,10 +146,20 @@ pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
             h_23(v),
             h_21(v),
             h_24(v, &eras),
-            h_25(v),
+            routing::h_25(v),
             h_22(v),
             h_33(v),
             h_32(v, &eras),
+            routing::h_26(v),
+            routing::h_27(v),
+            routing::h_28(v),
+            behaviour::h_29(v),
+            behaviour::h_34(v),
+            behaviour::h_39(v),
+            behaviour::h_40(v),
+            behaviour::h_41(v, &eras),
+            behaviour::h_42(v, &eras),
+            behaviour::h_44(v),
         ]
         .into_iter()
         .flatten()
@@ -469,17 +485,6 @@ fn h_24(v: &View<'_>, eras: &Eras) -> Option<Finding> {
         labels::MODERN_VERSION_MISSING,
         errors::HEADER_MISMATCH,
         "a 2026-07-28 tools/list without MCP-Protocol-Version",
-    )
-}
-
-/// H-25: `Mcp-Method` must match the body's method, else 400 -32020 (Mcp-Name is not probed yet).
-fn h_25(v: &View<'_>) -> Option<Finding> {
-    refused(
-        v,
-        "H-25",
-        labels::MODERN_METHOD_MISMATCH,
-        errors::HEADER_MISMATCH,
-        "a tools/list sent with Mcp-Method: prompts/list (Mcp-Name not probed yet)",
     )
 }
 
