@@ -133,6 +133,12 @@ pub async fn start(
             for f in &r.faults {
                 b = b.fault(*f);
             }
+            if let Some(era) = r.era {
+                b = b.era(era);
+            }
+            for f in &r.modern_faults {
+                b = b.modern_fault(*f);
+            }
             if let Some(m) = r.response_mode {
                 b = b.response_mode(m);
             }

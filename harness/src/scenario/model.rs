@@ -61,6 +61,10 @@ pub enum TargetSpec {
 pub struct ReferenceTarget {
     /// Faults to switch on.
     pub faults: Vec<Fault>,
+    /// Which MCP eras the server speaks (`dual`, the default; `modern`; `legacy`).
+    pub era: Option<reference_server::Era>,
+    /// Faults of the 2026-07-28 path to switch on (`modern_faults: [prm_resource_trailing_slash]`).
+    pub modern_faults: Vec<reference_server::ModernFault>,
     /// `json` or `sse` responses.
     pub response_mode: Option<reference_server::ResponseMode>,
     /// The Apps SDK's mixed authentication (seed 002): no token needed for `initialize`,

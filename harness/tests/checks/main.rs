@@ -15,6 +15,7 @@ mod check_command;
 mod faults;
 mod isolation;
 mod modern;
+mod modern_auth;
 mod quirks;
 mod reference;
 mod support;
