@@ -198,7 +198,12 @@ impl Probe {
             // PRM path and root, unauthenticated, tools/list as A and B, the step-ups, the
             // parent-scope call, two handle mints and three handle reads, resources/list, the reads.
             Probe::ModernAuth { .. } => {
-                2 + 1 + 2 + harness_checks::probe_record::MODERN_AUTH_STEP_UPS + 1 + 5 + 1
+                2 + 1
+                    + 2
+                    + harness_checks::probe_record::MODERN_AUTH_STEP_UPS
+                    + 1
+                    + 5
+                    + 1
                     + 2 * harness_checks::probe_record::MODERN_AUTH_READS
             }
             Probe::Unauthenticated

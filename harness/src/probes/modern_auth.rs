@@ -57,7 +57,12 @@ fn declared_scopes(tool: &Value) -> Vec<String> {
 
 /// The required argument names of a tool's `inputSchema`.
 fn required_args(tool: &Value) -> Vec<&str> {
-    tool.pointer("/inputSchema/required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect()
+    tool.pointer("/inputSchema/required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 /// Whether `scope` sits under `parent` in a hierarchy (`mcp` → `mcp:read`, `mcp.read`, `mcp/read`).
@@ -66,7 +71,8 @@ fn under(scope: &str, parent: &str) -> bool {
 }
 
 fn pick(list: &Value, parent: Option<&str>) -> Picks {
-    let tools: Vec<&Value> = list.get("tools").and_then(Value::as_array).into_iter().flatten().take(MAX_LISTED).collect();
+    let tools: Vec<&Value> =
+        list.get("tools").and_then(Value::as_array).into_iter().flatten().take(MAX_LISTED).collect();
     let name = |t: &Value| t.get("name").and_then(Value::as_str).map(str::to_owned);
     let no_args = |t: &&&Value| required_args(t).is_empty();
     let several_scopes = tools
@@ -161,7 +167,14 @@ impl Run<'_, '_> {
         Ok(token)
     }
 
-    async fn call(&self, label: &str, id: u64, tool: &str, args: Value, token: Option<&str>) -> Result<Option<Resp>, ProbeError> {
+    async fn call(
+        &self,
+        label: &str,
+        id: u64,
+        tool: &str,
+        args: Value,
+        token: Option<&str>,
+    ) -> Result<Option<Resp>, ProbeError> {
         let req = self.modern_request(label, id, "tools/call", json!({"name": tool, "arguments": args}), token);
         self.send(req).await
     }
@@ -284,7 +297,8 @@ impl Run<'_, '_> {
         for (n, uri) in (1..).zip(&uris) {
             for (prefix, token) in [(labels::MODERN_AUTH_READ_A_PREFIX, a), (labels::MODERN_AUTH_READ_B_PREFIX, b)] {
                 let label = labels::numbered(prefix, n);
-                let req = self.modern_request(&label, 40 + n as u64, "resources/read", json!({"uri": uri}), Some(token));
+                let req =
+                    self.modern_request(&label, 40 + n as u64, "resources/read", json!({"uri": uri}), Some(token));
                 self.send(req).await?;
             }
         }

@@ -110,8 +110,12 @@ fn gate(v: &View<'_>, id: &str) -> Option<Finding> {
 /// Every PRM document in the transcript: `(exchange, document)` for each 2xx GET of a
 /// well-known PRM URL (probes or the connect) or of a challenge's `resource_metadata`.
 fn prm_documents<'a>(v: &View<'a>) -> Vec<(&'a Exchange, Value)> {
-    let metadata_urls: Vec<String> =
-        v.exchanges().iter().filter_map(bearer).filter_map(|c| c.param("resource_metadata").map(str::to_owned)).collect();
+    let metadata_urls: Vec<String> = v
+        .exchanges()
+        .iter()
+        .filter_map(bearer)
+        .filter_map(|c| c.param("resource_metadata").map(str::to_owned))
+        .collect();
     v.exchanges()
         .iter()
         .filter(|e| e.method == "GET" && ok(e))
@@ -132,6 +136,16 @@ fn challenge(e: &Exchange) -> Option<Challenge> {
 /// A result the server served as a success (2xx, a `result`, not `isError`).
 fn served(e: &Exchange) -> Option<Value> {
     result(e).filter(|r| ok(e) && r.get("isError") != Some(&Value::Bool(true)))
+}
+
+/// How a request was refused: the HTTP status, plus the JSON-RPC error code or `isError`.
+fn refusal(e: &Exchange) -> String {
+    let code = super::common::rpc_error(e).and_then(|x| x.get("code").and_then(Value::as_i64));
+    match (code, result(e).and_then(|r| r.get("isError").cloned())) {
+        (Some(c), _) => format!("{}, JSON-RPC error {c}", answer(e)),
+        (None, Some(Value::Bool(true))) => format!("{}, a tool result with isError", answer(e)),
+        _ => answer(e),
+    }
 }
 
 /// The request body as JSON.
@@ -197,7 +211,9 @@ fn rs_21(v: &View<'_>) -> Finding {
 
 /// The step-up calls of RS-22, in order.
 fn step_ups<'a>(v: &View<'a>) -> Vec<&'a Exchange> {
-    (1..=MODERN_AUTH_STEP_UPS).filter_map(|n| v.probe(&labels::numbered(labels::MODERN_AUTH_STEP_UP_PREFIX, n))).collect()
+    (1..=MODERN_AUTH_STEP_UPS)
+        .filter_map(|n| v.probe(&labels::numbered(labels::MODERN_AUTH_STEP_UP_PREFIX, n)))
+        .collect()
 }
 
 /// RS-22 (SHOULD): one challenge names every scope the operation needs.
@@ -258,8 +274,7 @@ fn rs_22(v: &View<'_>) -> Finding {
 /// RS-23 (changed, INFO): what the 403s named; repeating granted scopes is allowed, not required.
 fn rs_23(v: &View<'_>) -> Finding {
     let calls = step_ups(v);
-    let challenged: Vec<(&Exchange, Challenge)> =
-        calls.iter().filter_map(|e| challenge(e).map(|c| (*e, c))).collect();
+    let challenged: Vec<(&Exchange, Challenge)> = calls.iter().filter_map(|e| challenge(e).map(|c| (*e, c))).collect();
     let Some((e, c)) = challenged.first() else {
         return v.untestable(
             "RS-23",
@@ -318,7 +333,12 @@ fn rs_24(v: &View<'_>) -> Finding {
         );
     }
     if served(e).is_some() {
-        return v.pass("RS-24", format!("A token holding only the parent scope was served calling `{tool}`."), vec![e.seq], details);
+        return v.pass(
+            "RS-24",
+            format!("A token holding only the parent scope was served calling `{tool}`."),
+            vec![e.seq],
+            details,
+        );
     }
     v.untestable(
         "RS-24",
@@ -389,8 +409,12 @@ fn rs_25(v: &View<'_>) -> Finding {
         problems,
         format!(
             "User A's handle: served to A, {} without a token, {} to user B.",
-            answer(none),
-            if served(other).is_some() { "served (not as A)".to_owned() } else { format!("refused ({})", answer(other)) }
+            refusal(none),
+            if served(other).is_some() {
+                "served (not as A)".to_owned()
+            } else {
+                format!("refused ({})", refusal(other))
+            }
         ),
         ex,
         details,
@@ -413,7 +437,11 @@ fn rs_26(v: &View<'_>) -> Finding {
     if handles.len() < 2 {
         return v.untestable(
             "RS-26",
-            format!("Not tested: only {} of {} handle mints returned a handle; two are compared.", handles.len(), opens.len()),
+            format!(
+                "Not tested: only {} of {} handle mints returned a handle; two are compared.",
+                handles.len(),
+                opens.len()
+            ),
             ex,
             Value::Null,
         );
@@ -450,7 +478,11 @@ fn rs_26(v: &View<'_>) -> Finding {
 
 /// RS-27 (MUST): results that differ between two users carry `cacheScope: "private"`.
 fn rs_27(v: &View<'_>) -> Finding {
-    let mut pairs = vec![("tools/list".to_owned(), labels::MODERN_AUTH_TOOLS_LIST.to_owned(), labels::MODERN_AUTH_TOOLS_LIST_B.to_owned())];
+    let mut pairs = vec![(
+        "tools/list".to_owned(),
+        labels::MODERN_AUTH_TOOLS_LIST.to_owned(),
+        labels::MODERN_AUTH_TOOLS_LIST_B.to_owned(),
+    )];
     for n in 1..=MODERN_AUTH_READS {
         let a = labels::numbered(labels::MODERN_AUTH_READ_A_PREFIX, n);
         let uri = v
@@ -477,7 +509,10 @@ fn rs_27(v: &View<'_>) -> Finding {
         let scopes: Vec<String> =
             [&ra, &rb].iter().map(|r| r.get("cacheScope").map_or("(absent)".to_owned(), |s| s.to_string())).collect();
         if [&ra, &rb].iter().any(|r| r.get("cacheScope").and_then(Value::as_str) != Some("private")) {
-            problems.push(format!("{what} differs between users A and B but is marked cacheScope {} / {}", scopes[0], scopes[1]));
+            problems.push(format!(
+                "{what} differs between users A and B but is marked cacheScope {} / {}",
+                scopes[0], scopes[1]
+            ));
         }
     }
     let details = json!({"compared": compared, "differing": differing});
@@ -509,7 +544,11 @@ fn rs_27(v: &View<'_>) -> Finding {
     v.verdict(
         "RS-27",
         problems,
-        format!("{} result(s) differ between users A and B ({}); each is marked cacheScope \"private\".", differing.len(), differing.join(", ")),
+        format!(
+            "{} result(s) differ between users A and B ({}); each is marked cacheScope \"private\".",
+            differing.len(),
+            differing.join(", ")
+        ),
         ex,
         details,
     )
@@ -520,8 +559,12 @@ fn rs_27(v: &View<'_>) -> Finding {
 /// path-suffixed well-known URL, else the first fetched.
 fn rs_28(v: &View<'_>) -> Finding {
     let docs = prm_documents(v);
-    let pointed: Vec<String> =
-        v.exchanges().iter().filter_map(bearer).filter_map(|c| c.param("resource_metadata").map(str::to_owned)).collect();
+    let pointed: Vec<String> = v
+        .exchanges()
+        .iter()
+        .filter_map(bearer)
+        .filter_map(|c| c.param("resource_metadata").map(str::to_owned))
+        .collect();
     let path = path_prm_url(v.target());
     let chosen = docs
         .iter()
@@ -536,10 +579,16 @@ fn rs_28(v: &View<'_>) -> Finding {
             Value::Null,
         );
     };
-    let resource = d.get("resource").map(|r| r.as_str().map_or_else(|| r.to_string(), str::to_owned)).unwrap_or_default();
+    let resource =
+        d.get("resource").map(|r| r.as_str().map_or_else(|| r.to_string(), str::to_owned)).unwrap_or_default();
     let details = json!({"prm": e.url, "resource": resource, "target": v.target()});
     if resource == v.target() {
-        v.pass("RS-28", format!("The PRM at {} names `resource` {resource}, exactly the URL connected to.", e.url), vec![e.seq], details)
+        v.pass(
+            "RS-28",
+            format!("The PRM at {} names `resource` {resource}, exactly the URL connected to.", e.url),
+            vec![e.seq],
+            details,
+        )
     } else {
         v.violated(
             "RS-28",
