@@ -21,8 +21,6 @@ use crate::model::{Finding, RunHead, RunRecord, ScenarioResult, Status};
 use crate::probes::{self, Probe, ProbeContext};
 use crate::trusted_idp::TrustedIdp;
 
-/// The deadline when none is given.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 /// Probes in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 /// The longest per-request timeout (the client's usual one).

@@ -211,7 +211,7 @@ pub fn path(p: &Planned, name: &str, dir: Option<&Path>) -> PathBuf {
 }
 
 /// insta's file format: a YAML header, then the content.
-pub fn file_text(source: &str, content: &str) -> String {
+pub(crate) fn file_text(source: &str, content: &str) -> String {
     format!("---\nsource: {source}\nexpression: transcript\n---\n{content}")
 }
 

@@ -23,6 +23,7 @@ const MAX_DOCUMENT: usize = 256 * 1024;
 
 /// Why the named IdP cannot be used to mint tokens.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TrustedIdpError {
     /// Not an http(s) URL on loopback.
     #[error("--trusted-idp {0}: the issuer must be an http(s) URL on loopback (a running `connector-harness idp`)")]
@@ -120,7 +121,7 @@ impl TrustedIdp {
     }
 
     /// The twin that mints (pass it as `ProbeContext::idp`, with `issuer`).
-    pub fn twin(&self) -> &IdpHandle {
+    pub(crate) fn twin(&self) -> &IdpHandle {
         &self.twin
     }
 }

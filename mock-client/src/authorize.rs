@@ -3,13 +3,13 @@
 
 use serde_json::Value;
 
-use crate::client::Ctx;
+use crate::credentials::RegisteredClient;
+use crate::ctx::Ctx;
 use crate::discovery::Discovered;
 use crate::fail::fail;
 use crate::outcome::{Failure, FailureKind};
 use crate::pkce::Pkce;
 use crate::profile::ScopeSource;
-use crate::registration::RegisteredClient;
 use crate::transcript::{Phase, SecretKind};
 
 /// Scopes to request, per the profile: the first source that has any; `extra` (a step-up

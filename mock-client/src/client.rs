@@ -2,172 +2,24 @@
 //! for further calls, recording everything.
 
 use serde_json::{Value, json};
-use std::sync::Arc;
 use url::Url;
 
 use crate::cimd_host::CimdHost;
+use crate::credentials::RegisteredClient;
+use crate::ctx::Ctx;
 use crate::discovery::Discovered;
 use crate::error::ClientError;
 use crate::fail::{FailureExt, fail};
-use crate::http::{Limits, Recorder, Req, Resp};
-use crate::login::LoginDriver;
+use crate::http::{Recorder, Req};
 use crate::mcp::{RpcReply, Wire};
+use crate::options::ConnectOptions;
 use crate::outcome::{Failure, FailureKind, Outcome};
-use crate::profile::{AuthMode, BareChallenge, Cimd, Profile, RedirectRule, RefreshRule, RegistrationKind};
-use crate::registration::CimdKey;
-use crate::registration::{RegisteredClient, StaticCredentials, fill};
+use crate::profile::{AuthMode, BareChallenge, Profile, RedirectRule, RefreshRule, RegistrationKind};
 use crate::token::Tokens;
 use crate::transcript::{ExchangeKind, Phase, Transcript};
 
-/// Called with `(from_prefix, to_prefix)` when the client serves its metadata document under a
-/// real URL (`https://chatgpt.com/`) that the authorization server must fetch from loopback.
-pub type CimdRewrite = Arc<dyn Fn(&str, &str) + Send + Sync>;
-
-/// Options that are not behaviour (behaviour is the profile's).
-#[derive(Clone)]
-pub struct ConnectOptions {
-    /// The login driver.
-    pub login: LoginDriver,
-    /// A client id the user typed in.
-    pub static_client: Option<StaticCredentials>,
-    /// The token for `static_bearer` / `query_token` profiles.
-    pub bearer_token: Option<String>,
-    /// The per-connector callback id.
-    pub callback_id: String,
-    /// Where the spec profile's metadata document lives (`{cimd_base}`); default: the loopback host.
-    pub cimd_base: Option<String>,
-    /// Keep the profile's real CIMD URLs and tell the AS where to fetch them.
-    pub cimd_rewrite: Option<CimdRewrite>,
-    /// The metadata host's port on 127.0.0.1 (what a tunnel behind `cimd_base` forwards to).
-    pub cimd_port: Option<u16>,
-    /// Present ChatGPT's real stable document URL (`https://chatgpt.com/oauth/client.json`) with
-    /// `token_endpoint_auth_method` `none` — for an AS that can fetch it — instead of a harness copy.
-    pub chatgpt_real_cimd: bool,
-    /// Where the profile's client stops at a failure, go on with the smallest assumption past it
-    /// and record what comes next ([`crate::Continued`]).
-    pub continue_after_failure: bool,
-    /// `tools/call`s to make after listing.
-    pub tool_calls: Vec<(String, Value)>,
-    /// Limits.
-    pub limits: Limits,
-    /// The key that signs `private_key_jwt` assertions and whose public half the metadata host
-    /// serves (default: one generated for these options; tests may pin [`CimdKey::test_key`]).
-    pub cimd_key: CimdKey,
-}
-
-impl Default for ConnectOptions {
-    fn default() -> Self {
-        ConnectOptions {
-            login: LoginDriver::Auto,
-            static_client: None,
-            bearer_token: None,
-            callback_id: "cbHarness0001".into(),
-            cimd_base: None,
-            cimd_rewrite: None,
-            cimd_port: None,
-            chatgpt_real_cimd: false,
-            continue_after_failure: false,
-            tool_calls: Vec::new(),
-            limits: Limits::default(),
-            cimd_key: CimdKey::per_run(),
-        }
-    }
-}
-
-impl std::fmt::Debug for ConnectOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectOptions")
-            .field("login", &self.login)
-            .field("callback_id", &self.callback_id)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Continuations past failures per connect (each relaxes one rule; a handful is all there are).
 const MAX_CONTINUATIONS: usize = 8;
-
-/// Context every step gets.
-pub(crate) struct Ctx<'a> {
-    pub profile: &'a Profile,
-    pub opts: &'a ConnectOptions,
-    pub rec: &'a Recorder,
-    pub mcp_url: &'a Url,
-    pub host: &'a mut Option<CimdHost>,
-}
-
-impl Ctx<'_> {
-    /// Sends; a transport failure is the server's failure to answer.
-    pub async fn send(&self, phase: Phase, req: Req) -> Result<Resp, Failure> {
-        let target = req.url.clone();
-        self.rec.send(phase, req).await.map_err(|e| {
-            let seq = self.rec.transcript().exchanges.last().map(|x| x.seq);
-            let f =
-                fail(self.profile, FailureKind::Unreachable, phase, self.mcp_url.as_str(), &[], format!("{e}"), seq);
-            // A refusal already names the URL ("refused to contact URL: …").
-            if matches!(e, ClientError::Refused { .. }) { f } else { f.with_cause_prefix(&target) }
-        })
-    }
-
-    pub fn check_url(&self, url: &str) -> Result<Url, ClientError> {
-        self.rec.check_url(url)
-    }
-
-    pub fn generic(&self, phase: Phase, cause: String) -> Failure {
-        fail(self.profile, FailureKind::McpFailed, phase, self.mcp_url.as_str(), &[], cause, None).generic(self.profile)
-    }
-
-    /// The RFC 8707 resource: the MCP URL without fragment (A1125 L409-429).
-    pub fn resource(&self) -> String {
-        let mut u = self.mcp_url.clone();
-        u.set_fragment(None);
-        u.to_string()
-    }
-
-    pub fn mcp_initialize_req(&self, token: Option<&str>, label: &str) -> Req {
-        let wire = Wire { token: token.map(str::to_owned), ..Default::default() };
-        crate::mcp::post(self, &wire, &crate::mcp::initialize_body(self, 0), label)
-    }
-
-    /// Serves the profile's metadata document; returns `(client_id, jwks_uri)`.
-    pub async fn publish_cimd(&mut self, cimd: &Cimd, redirect_uri: &str) -> Result<(String, String), ClientError> {
-        if self.host.is_none() {
-            *self.host = Some(CimdHost::start_on(self.opts.cimd_port.unwrap_or(0)).await?);
-        }
-        let host = self.host.as_ref().expect("just started");
-        let base = self.opts.cimd_base.clone().unwrap_or_else(|| host.origin().to_owned());
-        let base = base.trim_end_matches('/');
-        let vars = [("callback_id", self.opts.callback_id.as_str()), ("cimd_base", base)];
-        let id = fill(&Value::String(cimd.client_id.clone()), &vars).as_str().unwrap_or_default().to_owned();
-        let jwks = fill(&Value::String(cimd.jwks_uri.clone()), &vars).as_str().unwrap_or_default().to_owned();
-        let parse = |s: &str| Url::parse(s).map_err(|e| ClientError::BadUrl { url: s.into(), reason: e.to_string() });
-        let (id_url, jwks_url) = (parse(&id)?, parse(&jwks)?);
-        let on_host = id.starts_with(host.origin()) || (self.opts.cimd_base.is_some() && id.starts_with(base));
-        let (client_id, jwks_uri) = if on_host {
-            (id, jwks)
-        } else if self.opts.cimd_base.is_some() {
-            // A tunnel's public URL reaches this host: the profile's paths, under it.
-            (format!("{base}{}", id_url.path()), format!("{base}{}", jwks_url.path()))
-        } else if self.opts.chatgpt_real_cimd && self.opts.cimd_rewrite.is_none() {
-            // ChatGPT's real document, fetched from chatgpt.com by the AS: nothing to serve.
-            return Ok((id, jwks));
-        } else if let Some(rw) = &self.opts.cimd_rewrite {
-            rw(&format!("{}/", crate::discovery::origin(&id_url)), &format!("{}/", host.origin()));
-            (id, jwks)
-        } else {
-            (format!("{}{}", host.origin(), id_url.path()), format!("{}{}", host.origin(), jwks_url.path()))
-        };
-        let doc =
-            fill(&cimd.document, &[("client_id", &client_id), ("redirect_uri", redirect_uri), ("jwks_uri", &jwks_uri)]);
-        host.put(parse(&client_id)?.path(), doc);
-        // Generating a key takes a moment of CPU: off the runtime, which also serves this host.
-        let key = self.opts.cimd_key.clone();
-        let jwks = tokio::task::spawn_blocking(move || key.jwks())
-            .await
-            .map_err(|e| ClientError::Signing(format!("generating the CIMD key: {e}")))??;
-        host.put(parse(&jwks_uri)?.path(), jwks);
-        Ok((client_id, jwks_uri))
-    }
-}
 
 /// Everything the flow learned, kept for calls after connecting.
 #[derive(Debug, Clone, Default)]

@@ -8,9 +8,9 @@
 
 use serde_json::Value;
 
+use crate::credentials::RegisteredClient;
 use crate::outcome::{Failure, FailureKind};
 use crate::profile::{AsRule, DcrAuthRule, PrmRule, Profile, RegistrationKind};
-use crate::registration::RegisteredClient;
 use crate::transcript::Phase;
 
 /// The cause text discovery gives a missing or invalid root PRM under `root_required`.

@@ -13,15 +13,16 @@ use serde_json::Value;
 use url::Url;
 
 use crate::cimd_host::{CimdFetch, CimdHost};
-use crate::client::{Client, ConnectOptions, Ctx, Session};
+use crate::client::{Client, Session};
+use crate::credentials::RegisteredClient;
+use crate::ctx::Ctx;
 use crate::discovery::Discovered;
 use crate::error::ClientError;
 use crate::fail::fail;
 use crate::http::{Req, Resp};
-use crate::login::LoginDriver;
+use crate::options::{ConnectOptions, LoginDriver};
 use crate::outcome::{Failure, FailureKind};
 use crate::pkce::Pkce;
-use crate::registration::RegisteredClient;
 use crate::token::Tokens;
 use crate::transcript::{ExchangeKind, Phase, SecretKind};
 

@@ -5,9 +5,10 @@ use serde_json::Value;
 use url::Url;
 
 use crate::challenge::{self, Challenge};
-use crate::client::Ctx;
+use crate::ctx::Ctx;
 use crate::fail::fail;
 use crate::http::Req;
+use crate::http::origin;
 use crate::outcome::{Failure, FailureKind};
 use crate::profile::{AsRule, HttpMethod, PrmRule, PrmSource, ProbeTarget, WellKnown};
 use crate::transcript::{ExchangeKind, Phase, PrmLookup};
@@ -55,11 +56,6 @@ pub fn appended(u: &Url, name: &str) -> String {
     format!("{}{path}/.well-known/{name}", origin(u))
 }
 
-/// `scheme://host[:port]`.
-pub fn origin(u: &Url) -> String {
-    u.origin().ascii_serialization()
-}
-
 fn valid_prm(v: &Value) -> Result<(), String> {
     let servers = v.get("authorization_servers").and_then(Value::as_array).ok_or("no authorization_servers array")?;
     if servers.is_empty() {
@@ -85,7 +81,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<D
         let r = ctx
             .send(
                 Phase::Discovery,
-                ctx.mcp_initialize_req(None, "unauthenticated initialize")
+                crate::mcp::initialize_req(ctx, None, "unauthenticated initialize")
                     .kind(ExchangeKind::UnauthenticatedInitialize),
             )
             .await?;

@@ -1,5 +1,7 @@
 //! Failures in the client's words: the profile's message for each kind of failure.
 
+use serde_json::Value;
+
 use crate::outcome::{Failure, FailureKind};
 use crate::profile::Profile;
 use crate::transcript::Phase;
@@ -51,4 +53,11 @@ impl FailureExt for Failure {
         self.message = p.messages.generic.value.replace("{detail}", &self.cause);
         self
     }
+}
+
+/// `(error, description)` of an OAuth error body.
+pub(crate) fn oauth_error(v: &Value, status: u16) -> (String, String) {
+    let e = v.get("error").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}"));
+    let d = v.get("error_description").and_then(Value::as_str).unwrap_or("").to_owned();
+    (e, d)
 }

@@ -425,3 +425,8 @@ fn describe(e: &reqwest::Error) -> String {
 pub fn is_loopback(u: &url::Url) -> bool {
     net_policy::host_is_loopback(u)
 }
+
+/// `scheme://host[:port]`.
+pub(crate) fn origin(u: &url::Url) -> String {
+    u.origin().ascii_serialization()
+}

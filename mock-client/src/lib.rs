@@ -12,8 +12,11 @@
 
 mod authorize;
 mod cimd_host;
+mod cimd_key;
 mod client;
 mod continuation;
+mod credentials;
+mod ctx;
 mod direct;
 mod discovery;
 mod error;
@@ -21,6 +24,7 @@ mod fail;
 pub mod http;
 mod login;
 mod mcp;
+mod options;
 /// The profiles (crate `client-profile`), with the loaders returning [`ClientError`] so callers
 /// that load a profile and then connect handle one error type.
 pub mod profile {
@@ -42,15 +46,18 @@ pub mod profile {
     }
 }
 mod registration;
+mod template;
 mod token;
 
 pub use cimd_host::{CimdFetch, CimdHost};
-pub use client::{CimdRewrite, Client, ConnectOptions};
+pub use cimd_key::{CIMD_KID, CimdKey, assertion, cimd_jwks};
+pub use client::Client;
+pub use credentials::{RegisteredClient, StaticCredentials};
 pub use direct::{AuthVariant, Authorized, ProbeAuthorization};
 pub use discovery::Discovered;
 pub use error::ClientError;
-pub use login::LoginDriver;
 pub use mcp_wire::challenge::tool_challenges;
+pub use options::{CimdRewrite, ConnectOptions, LoginDriver};
 // The transcript and outcome types live in the data crate `harness-transcript`; these keep the
 // `mock_client::transcript::…`, `mock_client::redact::…` paths and the root names working.
 pub use harness_transcript::outcome::{Continued, Failure, FailureKind, Outcome};
@@ -58,6 +65,5 @@ pub use harness_transcript::{outcome, redact, transcript};
 // The wire parsers and PKCE live in `mcp-wire`; re-exported so `mock_client::challenge::…` works.
 pub use mcp_wire::{challenge, pkce, sse};
 pub use profile::Profile;
-pub use registration::{CIMD_KID, CimdKey, RegisteredClient, StaticCredentials, assertion, cimd_jwks};
 pub use token::Tokens;
 pub use transcript::{Exchange, ExchangeKind, Note, NoteKind, Phase, SecretKind, Transcript};

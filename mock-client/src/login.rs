@@ -6,26 +6,12 @@ use std::collections::BTreeMap;
 use tokio::io::AsyncReadExt as _;
 use url::Url;
 
-use crate::client::Ctx;
+use crate::ctx::Ctx;
 use crate::fail::fail;
 use crate::http::Req;
+use crate::options::LoginDriver;
 use crate::outcome::{Failure, FailureKind};
 use crate::transcript::{ExchangeKind, Phase, SecretKind};
-
-/// How the user's part goes.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum LoginDriver {
-    /// Follow redirects until the redirect URI (IdPs that approve at once).
-    #[default]
-    Auto,
-    /// Fill forms: the named fields get these values; buttons are chosen by `approve` words.
-    Form {
-        /// Field values, e.g. `username=alice`.
-        fields: BTreeMap<String, String>,
-    },
-    /// Print the URL and read the redirected URL from standard input.
-    Manual,
-}
 
 /// Words that mark the button that grants access, in order of preference.
 const APPROVE_WORDS: &[&str] = &[
@@ -119,7 +105,7 @@ pub(crate) async fn run_until(
         }
         if r.status != 200 {
             let body = r.json().unwrap_or_default();
-            let (err, desc) = crate::registration::oauth_error(&body, r.status);
+            let (err, desc) = crate::fail::oauth_error(&body, r.status);
             return Err(fail(
                 p,
                 FailureKind::AuthorizeFailed,
@@ -206,7 +192,7 @@ fn submit(html: &str, page: &Url, values: &BTreeMap<String, String>) -> Result<(
         Req::new(reqwest::Method::POST, action.as_str(), label)
             .kind(ExchangeKind::LoginForm)
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("Origin", crate::discovery::origin(page))
+            .header("Origin", crate::http::origin(page))
             .form(&pairs)
     } else {
         let mut u = action.clone();

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::challenge::{self, Challenge};
-use crate::client::Ctx;
+use crate::ctx::Ctx;
 use crate::http::{Req, Resp};
 use crate::outcome::Failure;
 use crate::transcript::{ExchangeKind, Phase, SecretKind};
@@ -123,4 +123,10 @@ pub(crate) async fn rpc(
     }
     let (message, problem) = if (200..300).contains(&r.status) && id.is_some() { read(&r, id) } else { (None, None) };
     Ok(RpcReply { status: r.status, message, challenge, session_id, seq: r.seq, problem })
+}
+
+/// An `initialize` POST with the profile's version and client info (no session yet).
+pub(crate) fn initialize_req(ctx: &Ctx<'_>, token: Option<&str>, label: &str) -> Req {
+    let wire = Wire { token: token.map(str::to_owned), ..Default::default() };
+    post(ctx, &wire, &initialize_body(ctx, 0), label)
 }

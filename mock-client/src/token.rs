@@ -4,12 +4,12 @@
 use base64::Engine;
 use serde_json::Value;
 
-use crate::client::Ctx;
+use crate::credentials::RegisteredClient;
+use crate::ctx::Ctx;
 use crate::discovery::Discovered;
 use crate::fail::fail;
 use crate::http::Req;
 use crate::outcome::{Failure, FailureKind};
-use crate::registration::RegisteredClient;
 use crate::transcript::{ExchangeKind, Phase, SecretKind};
 
 /// Tokens from the AS.
@@ -105,7 +105,7 @@ pub(crate) async fn request(
     let token = v.get("access_token").and_then(Value::as_str).filter(|_| r.status == 200);
     let bearer = v.get("token_type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("bearer"));
     let Some(token) = token.filter(|_| bearer) else {
-        let (err, desc) = crate::registration::oauth_error(&v, r.status);
+        let (err, desc) = crate::fail::oauth_error(&v, r.status);
         let why = if r.status == 200 {
             "a 200 without a Bearer access_token".to_owned()
         } else {

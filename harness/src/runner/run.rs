@@ -13,6 +13,7 @@ use crate::scenario::{Planned, RawStep};
 
 /// The harness could not run a scenario (as opposed to the server failing it).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     /// The mock IdP did not start.
     #[error("failed to start the mock IdP: {0}")]

@@ -10,6 +10,7 @@ use reference_server::{ReferenceHandle, ReferenceServer};
 
 /// The server under test could not be started (a harness error, not a finding).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TargetError {
     /// The reference server failed to start.
     #[error("failed to start the reference server: {0}")]
@@ -66,6 +67,7 @@ pub fn check_url(url: &str) -> Result<(), TargetError> {
 }
 
 /// A running server under test; dropping it stops what the runner started.
+#[non_exhaustive]
 pub enum Target {
     /// The reference server.
     Reference(ReferenceHandle),

@@ -133,7 +133,7 @@ pub fn load_str(name: &str, text: &str) -> Result<Loaded, LoadError> {
 /// shipped: `fragment` maps a path relative to the scenario folder (`fragments/x.yaml`) to its
 /// text. Includes resolve relative to the including text's path, as on disk, so an embedded
 /// scenario loads exactly as its file does.
-pub fn load_embedded(
+pub(crate) fn load_embedded(
     name: &str,
     text: &str,
     fragment: &dyn Fn(&str) -> Option<&'static str>,

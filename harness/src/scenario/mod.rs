@@ -7,7 +7,8 @@ mod load;
 mod model;
 mod select;
 
-pub use load::{LoadError, load_dir, load_embedded, load_file, load_str};
+pub(crate) use load::load_embedded;
+pub use load::{LoadError, load_dir, load_file, load_str};
 pub use model::{
     ClientSettings, CommandTarget, Expect, ExpectedOutcome, HttpMethod, JUDGED_SPECS, Loaded, Login, MatrixEntry,
     Planned, RawRequest, RawStep, ReferenceTarget, Scenario, SendToken, SpecVersion, Step, TargetSpec,

@@ -46,6 +46,7 @@ pub struct Scenario {
 /// The server under test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum TargetSpec {
     /// The built-in reference server, protected by the mock IdP; optionally with faults.
     Reference(ReferenceTarget),
@@ -129,6 +130,7 @@ pub struct ClientSettings {
 /// A step as written: a bare name (`connect`) or a one-key map (`call_tool: {name: whoami}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum RawStep {
     /// Run the connect flow.
     Connect,
@@ -159,6 +161,7 @@ pub enum RawStep {
 /// A minted token to send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum SendToken {
     /// One of the negative battery.
     Negative(NegativeToken),
@@ -221,6 +224,7 @@ impl<'de> Deserialize<'de> for HttpMethod {
 /// How the user's part of authorization is done (`client.login`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Login {
     /// Follow redirects; the IdP approves without a page.
     Auto,
@@ -250,6 +254,7 @@ fn judged_spec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SpecVers
 /// How the connect should end (`expect.outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ExpectedOutcome {
     /// Initialized and listed tools.
     Connected,
