@@ -921,6 +921,12 @@ mod tests {
         assert!(yaml("negative_token").unwrap_err().contains("needs a kind"));
         assert!(yaml("negative_token: nope").is_err());
         assert!(yaml("insufficient_scope: {tol: x}").is_err());
+        assert_eq!(yaml("modern_auth").unwrap(), Probe::ModernAuth { parent_scope: None });
+        assert_eq!(
+            yaml("modern_auth: {parent_scope: mcp}").unwrap(),
+            Probe::ModernAuth { parent_scope: Some("mcp".into()) }
+        );
+        assert!(yaml("modern_auth: {parent: mcp}").is_err());
     }
 
     #[test]
@@ -928,6 +934,8 @@ mod tests {
         let mut all: Vec<Probe> = Probe::ALL.to_vec();
         all.push(Probe::NegativeToken(NegativeToken::WrongAudience));
         all.push(Probe::InsufficientScope { tool: Some("x".into()) });
+        all.push(Probe::ModernAuth { parent_scope: None });
+        all.push(Probe::ModernAuth { parent_scope: Some("mcp".into()) });
         for p in all {
             let v = serde_json::to_value(&p).unwrap();
             let back: Probe = serde_json::from_value(v.clone()).unwrap();
