@@ -487,7 +487,7 @@ fn rs_27(v: &View<'_>) -> Finding {
         let a = labels::numbered(labels::MODERN_AUTH_READ_A_PREFIX, n);
         let uri = v
             .probe(&a)
-            .and_then(|e| request_json(e))
+            .and_then(request_json)
             .and_then(|b| b.pointer("/params/uri").and_then(Value::as_str).map(str::to_owned));
         if let Some(uri) = uri {
             pairs.push((format!("resources/read {uri}"), a, labels::numbered(labels::MODERN_AUTH_READ_B_PREFIX, n)));

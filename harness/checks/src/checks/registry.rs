@@ -213,6 +213,9 @@ mod tests {
         let ids: Vec<&str> = RULES.iter().filter(|r| r.needs_minted_tokens.is_some()).map(|r| r.id).collect();
         // RS-22…27: the `modern_auth` probe's tokens for two users (RS-21/28 read the PRM only).
         let modern_auth = ["RS-22", "RS-23", "RS-24", "RS-25", "RS-26", "RS-27"];
-        assert_eq!(ids, ["RS-08", "RS-10", "RS-12", "RS-13", "RS-17"].into_iter().chain(modern_auth).collect::<Vec<_>>());
+        assert_eq!(
+            ids,
+            ["RS-08", "RS-10", "RS-12", "RS-13", "RS-17"].into_iter().chain(modern_auth).collect::<Vec<_>>()
+        );
     }
 }
