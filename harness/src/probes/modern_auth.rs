@@ -95,7 +95,10 @@ fn pick(list: &Value, parent: Option<&str>) -> Picks {
         props.iter().filter(|(_, s)| s.get("type").and_then(Value::as_str) == Some("string")).find_map(|(field, _)| {
             let read = tools.iter().find(|t| {
                 required_args(t) == [field.as_str()]
-                    && t.pointer(&format!("/inputSchema/properties/{field}/type")).and_then(Value::as_str)
+                    && t.pointer("/inputSchema/properties")
+                        .and_then(|p| p.get(field))
+                        .and_then(|p| p.get("type"))
+                        .and_then(Value::as_str)
                         == Some("string")
             })?;
             Some((name(open)?, name(read)?, field.clone()))
@@ -269,7 +272,7 @@ impl Run<'_, '_> {
             let label = labels::numbered(labels::MODERN_AUTH_HANDLE_OPEN_PREFIX, n);
             let r = self.call(&label, 30 + n as u64, open, json!({}), Some(a)).await?;
             let handle = r.as_ref().filter(|r| r.ok()).and_then(result_of).and_then(|res| {
-                res.pointer(&format!("/structuredContent/{field}")).and_then(Value::as_str).map(str::to_owned)
+                res.get("structuredContent").and_then(|c| c.get(field)).and_then(Value::as_str).map(str::to_owned)
             });
             minted.extend(handle);
         }

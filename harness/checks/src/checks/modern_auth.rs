@@ -431,7 +431,9 @@ fn rs_26(v: &View<'_>) -> Finding {
     let handles: Vec<String> = opens
         .iter()
         .filter_map(|e| served(e))
-        .filter_map(|r| r.pointer(&format!("/structuredContent/{field}")).and_then(Value::as_str).map(str::to_owned))
+        .filter_map(|r| {
+            r.get("structuredContent").and_then(|c| c.get(&field)).and_then(Value::as_str).map(str::to_owned)
+        })
         .collect();
     let ex = seqs(opens.iter().copied());
     if handles.len() < 2 {
