@@ -9,3 +9,4 @@ pub mod catalogue;
 pub mod checks;
 pub mod model;
 pub mod probe_record;
+pub mod spec_links;
