@@ -121,10 +121,12 @@ pub async fn check(mut opts: CheckOptions, progress: &(dyn Fn(&str) + Sync)) -> 
     }
 
     if answered(&rec, &opts.target) && timed_out.is_empty() {
-        // Plus the 2026-07-28 probe: `check` is how a real server's era gets detected.
+        // Plus the 2026-07-28 probes: `check` is how a real server's era gets detected; the
+        // authorization one sends only its token-free part without a trusted IdP.
+        let modern_auth = Probe::ModernAuth { parent_scope: None };
         let list: Vec<Probe> = Probe::ALL
             .iter()
-            .chain([&Probe::Modern])
+            .chain([&Probe::Modern, &modern_auth])
             .filter(|p| !p.needs_idp() || opts.trusted.is_some())
             .cloned()
             .collect();

@@ -41,6 +41,14 @@ pub const PARAM_OTHER_VALUE: &str = "connector-harness-b";
 /// The client capabilities a tool description may name (H-34), as `_meta` keys.
 pub const CLIENT_CAPABILITY_NAMES: [&str; 3] = ["elicitation", "sampling", "roots"];
 
+/// The `sub` of the second user the `modern_auth` probe mints tokens for (user A is the IdP's
+/// first user): what differs between two users' results is per-user data (RS-25/RS-27).
+pub const SECOND_USER: &str = "connector-harness-user-b";
+/// How many resources of `resources/list` the `modern_auth` probe reads under both users.
+pub const MODERN_AUTH_READS: usize = 2;
+/// The most step-up calls the `modern_auth` probe makes for one operation (RS-22).
+pub const MODERN_AUTH_STEP_UPS: usize = 4;
+
 /// The labels probe exchanges carry in the transcript. Checks look exchanges up by these.
 pub mod labels {
     /// GET of the host-root PRM, `/.well-known/oauth-protected-resource`.
@@ -199,6 +207,41 @@ pub mod labels {
     pub const MODERN_CAPABILITY_MISSING: &str = "probe:modern:capability_missing";
     /// The same call declaring elicitation, sampling and roots (H-29: what the stream carries).
     pub const MODERN_CAPABILITY_DECLARED: &str = "probe:modern:capability_declared";
+
+    // The `modern_auth` probe (RS-21…RS-28, MCP 2026-07-28 authorization).
+    /// GET of the path-suffixed PRM, when the transcript has no PRM document yet (RS-21/RS-28).
+    pub const MODERN_AUTH_PRM_PATH: &str = "probe:modern_auth:prm_path";
+    /// GET of the host-root PRM, when neither an earlier fetch nor the path PRM gave a document.
+    pub const MODERN_AUTH_PRM_ROOT: &str = "probe:modern_auth:prm_root";
+    /// A 2026-07-28 `tools/list` without credentials: its challenge's `scope` (RS-21).
+    pub const MODERN_AUTH_UNAUTHENTICATED: &str = "probe:modern_auth:unauthenticated";
+    /// 2026-07-28 `tools/list` as user A (every scope of the IdP): the tools to probe with.
+    pub const MODERN_AUTH_TOOLS_LIST: &str = "probe:modern_auth:tools_list";
+    /// The same `tools/list` as user B (RS-27).
+    pub const MODERN_AUTH_TOOLS_LIST_B: &str = "probe:modern_auth:tools_list_user_b";
+    /// 2026-07-28 `resources/list` as user A: the resources read under both users (RS-27).
+    pub const MODERN_AUTH_RESOURCES_LIST: &str = "probe:modern_auth:resources_list";
+    /// Prefix of the step-up calls of a tool needing several scopes: `…:step_up:1`, `:2`, … (RS-22/23).
+    pub const MODERN_AUTH_STEP_UP_PREFIX: &str = "probe:modern_auth:step_up:";
+    /// A tool call with a token holding only the parent scope (RS-24).
+    pub const MODERN_AUTH_PARENT_SCOPE: &str = "probe:modern_auth:parent_scope";
+    /// Prefix of the two state-handle mints as user A: `…:handle_open:1`, `:2` (RS-26).
+    pub const MODERN_AUTH_HANDLE_OPEN_PREFIX: &str = "probe:modern_auth:handle_open:";
+    /// User A presents its own handle: the control (RS-25).
+    pub const MODERN_AUTH_HANDLE_OWNER: &str = "probe:modern_auth:handle_owner";
+    /// User B presents A's handle (RS-25).
+    pub const MODERN_AUTH_HANDLE_OTHER_USER: &str = "probe:modern_auth:handle_other_user";
+    /// A's handle presented without a token (RS-25).
+    pub const MODERN_AUTH_HANDLE_NO_TOKEN: &str = "probe:modern_auth:handle_no_token";
+    /// Prefix of `resources/read` as user A: `…:read_a:1`, … (RS-27).
+    pub const MODERN_AUTH_READ_A_PREFIX: &str = "probe:modern_auth:read_a:";
+    /// Prefix of the same reads as user B: `…:read_b:1`, … (RS-27).
+    pub const MODERN_AUTH_READ_B_PREFIX: &str = "probe:modern_auth:read_b:";
+
+    /// `<prefix><n>` for the numbered `modern_auth` steps (from 1).
+    pub fn numbered(prefix: &str, n: usize) -> String {
+        format!("{prefix}{n}")
+    }
 
     /// `probe:negative_token:<kind>`, the kind in its snake_case name (`alg_none`).
     pub fn negative_token(kind: mcp_wire::NegativeToken) -> String {

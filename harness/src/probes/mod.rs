@@ -100,6 +100,18 @@ pub enum Probe {
     /// (era detection, H-21…H-29, H-32…H-42, H-44; see `probes/modern.rs`). Not in
     /// [`Probe::ALL`] yet, so runs that do not name it are unchanged.
     Modern,
+    /// The 2026-07-28 authorization rules (RS-21…RS-28): `offline_access` in the PRM and
+    /// challenges, one challenge per operation, the scope hierarchy (only when `parent_scope`
+    /// names the AS's parent scope), state handles across users and without a token, per-user
+    /// results under two users, the PRM `resource` byte for byte. The token parts need the mock
+    /// IdP; without it only the PRM and an unauthenticated request are sent. Not in
+    /// [`Probe::ALL`], like [`Probe::Modern`].
+    ModernAuth {
+        /// A scope the AS defines as the parent of narrower ones (`mcp` for `mcp:read`); the
+        /// hierarchy cannot be seen from outside, so RS-24 is tested only when this is given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent_scope: Option<String>,
+    },
 }
 
 impl Probe {
@@ -166,6 +178,7 @@ impl Probe {
             Probe::Manifest => "manifest",
             Probe::AcceptVariants => "accept_variants",
             Probe::Modern => "modern",
+            Probe::ModernAuth { .. } => "modern_auth",
         }
     }
 
@@ -184,6 +197,17 @@ impl Probe {
             Probe::PrmFetch => 4,
             Probe::MalformedAuthorization | Probe::TerminatedSession | Probe::GetStream => 3,
             Probe::Modern => modern::MAX_REQUESTS,
+            // PRM path and root, unauthenticated, tools/list as A and B, the step-ups, the
+            // parent-scope call, two handle mints and three handle reads, resources/list, the reads.
+            Probe::ModernAuth { .. } => {
+                2 + 1
+                    + 2
+                    + harness_checks::probe_record::MODERN_AUTH_STEP_UPS
+                    + 1
+                    + 5
+                    + 1
+                    + 2 * harness_checks::probe_record::MODERN_AUTH_READS
+            }
             Probe::Unauthenticated
             | Probe::BadOrigin
             | Probe::RepeatChallenge
@@ -208,6 +232,7 @@ impl fmt::Display for Probe {
         match self {
             Probe::NegativeToken(k) => write!(f, "negative_token: {}", negative_name(*k)),
             Probe::InsufficientScope { tool: Some(t) } => write!(f, "insufficient_scope: {{tool: {t}}}"),
+            Probe::ModernAuth { parent_scope: Some(s) } => write!(f, "modern_auth: {{parent_scope: {s}}}"),
             p => f.write_str(p.name()),
         }
     }
@@ -226,17 +251,22 @@ impl<'de> Deserialize<'de> for Probe {
                 #[serde(default)]
                 tool: Option<String>,
             },
+            ModernAuth {
+                #[serde(default)]
+                parent_scope: Option<String>,
+            },
         }
         struct V;
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = Probe;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(
-                    "a probe name (e.g. garbage_token) or `negative_token: <kind>` / `insufficient_scope: {tool: …}`",
+                    "a probe name (e.g. garbage_token) or `negative_token: <kind>` / `insufficient_scope: {tool: …}` / `modern_auth: {parent_scope: …}`",
                 )
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Probe, E> {
-                let all = Probe::ALL.iter().chain([&Probe::NegativeTokens, &Probe::Modern]);
+                let modern_auth = Probe::ModernAuth { parent_scope: None };
+                let all = Probe::ALL.iter().chain([&Probe::NegativeTokens, &Probe::Modern, &modern_auth]);
                 if let Some(p) = all.clone().find(|p| p.name() == s) {
                     return Ok(p.clone());
                 }
@@ -253,6 +283,7 @@ impl<'de> Deserialize<'de> for Probe {
                 Ok(match t {
                     Tagged::NegativeToken(k) => Probe::NegativeToken(k),
                     Tagged::InsufficientScope { tool } => Probe::InsufficientScope { tool },
+                    Tagged::ModernAuth { parent_scope } => Probe::ModernAuth { parent_scope },
                 })
             }
         }
@@ -368,10 +399,12 @@ pub async fn run(probe: &Probe, ctx: &ProbeContext<'_>) -> Result<(), ProbeError
         Probe::Manifest => p.manifest().await,
         Probe::AcceptVariants => p.accept_variants().await,
         Probe::Modern => p.modern().await,
+        Probe::ModernAuth { parent_scope } => p.modern_auth(parent_scope.as_deref()).await,
     }
 }
 
 mod modern;
+mod modern_auth;
 
 pub use mcp_wire::jsonrpc::messages as rpc_messages;
 
@@ -890,6 +923,12 @@ mod tests {
         assert!(yaml("negative_token").unwrap_err().contains("needs a kind"));
         assert!(yaml("negative_token: nope").is_err());
         assert!(yaml("insufficient_scope: {tol: x}").is_err());
+        assert_eq!(yaml("modern_auth").unwrap(), Probe::ModernAuth { parent_scope: None });
+        assert_eq!(
+            yaml("modern_auth: {parent_scope: mcp}").unwrap(),
+            Probe::ModernAuth { parent_scope: Some("mcp".into()) }
+        );
+        assert!(yaml("modern_auth: {parent: mcp}").is_err());
     }
 
     #[test]
@@ -897,6 +936,8 @@ mod tests {
         let mut all: Vec<Probe> = Probe::ALL.to_vec();
         all.push(Probe::NegativeToken(NegativeToken::WrongAudience));
         all.push(Probe::InsufficientScope { tool: Some("x".into()) });
+        all.push(Probe::ModernAuth { parent_scope: None });
+        all.push(Probe::ModernAuth { parent_scope: Some("mcp".into()) });
         for p in all {
             let v = serde_json::to_value(&p).unwrap();
             let back: Probe = serde_json::from_value(v.clone()).unwrap();

@@ -135,6 +135,12 @@ pub async fn start(
             for f in &r.faults {
                 b = b.fault(*f);
             }
+            if let Some(era) = r.era {
+                b = b.era(era);
+            }
+            for f in &r.modern_faults {
+                b = b.modern_fault(*f);
+            }
             if let Some(m) = r.response_mode {
                 b = b.response_mode(m);
             }
@@ -144,12 +150,6 @@ pub async fn start(
             }
             if let Some(realm) = &r.challenge_realm {
                 b = b.challenge_realm(realm);
-            }
-            if let Some(era) = r.era {
-                b = b.era(era);
-            }
-            for f in &r.modern_faults {
-                b = b.modern_fault(*f);
             }
             b.start().await.map(Target::Reference).map_err(|e| TargetError::Reference(e.to_string()))
         }

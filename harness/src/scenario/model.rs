@@ -62,6 +62,10 @@ pub enum TargetSpec {
 pub struct ReferenceTarget {
     /// Faults to switch on.
     pub faults: Vec<Fault>,
+    /// Which MCP eras the server speaks (`dual`, the default; `modern`; `legacy`).
+    pub era: Option<reference_server::Era>,
+    /// Faults of the 2026-07-28 path to switch on (`modern_faults: [prm_resource_trailing_slash]`).
+    pub modern_faults: Vec<reference_server::ModernFault>,
     /// `json` or `sse` responses.
     pub response_mode: Option<reference_server::ResponseMode>,
     /// The Apps SDK's mixed authentication (seed 002): no token needed for `initialize`,
@@ -75,10 +79,6 @@ pub struct ReferenceTarget {
     /// Answer 406 unless `Accept` lists both `application/json` and `text/event-stream` (seed 003's
     /// advice; correct behaviour, not a fault).
     pub require_both_accept_types: bool,
-    /// Which MCP eras it serves: `dual` (default), `modern` (2026-07-28 only) or `legacy`.
-    pub era: Option<reference_server::Era>,
-    /// Faults of its 2026-07-28 path (`modern_faults: [name_header_ignored]`).
-    pub modern_faults: Vec<reference_server::ModernFault>,
 }
 
 /// A server started by the runner.

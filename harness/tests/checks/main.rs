@@ -17,6 +17,7 @@ mod dual_era;
 mod faults;
 mod isolation;
 mod modern;
+mod modern_auth;
 mod quirks;
 mod reference;
 mod support;

@@ -25,6 +25,8 @@ pub struct Setup {
     pub probes: bool,
     /// Also run the `modern` probe (2026-07-28), which is not in `Probe::ALL` yet.
     pub modern: bool,
+    /// Probes run after all others (e.g. `modern_auth`, not in `Probe::ALL` either).
+    pub extra: Vec<Probe>,
 }
 
 impl Setup {
@@ -37,6 +39,7 @@ impl Setup {
             expire_refresh: None,
             probes: true,
             modern: false,
+            extra: Vec::new(),
         }
     }
     pub fn server(mut self, f: impl FnOnce(ReferenceServer, &IdpHandle) -> ReferenceServer + Send + 'static) -> Setup {
@@ -120,7 +123,7 @@ pub async fn run(setup: Setup) -> Judged {
         };
         let modern = [Probe::Modern];
         let extra: &[Probe] = if setup.modern { &modern } else { &[] };
-        for p in Probe::ALL.iter().chain(extra) {
+        for p in Probe::ALL.iter().chain(extra).chain(&setup.extra) {
             let before = client.recorder().transcript().exchanges.len();
             probes::run(p, &ctx).await.unwrap_or_else(|e| panic!("probe {p}: {e}"));
             let sent = client.recorder().transcript().exchanges.len() - before;

@@ -63,7 +63,8 @@ impl<'a> View<'a> {
             .filter(|e| e.phase == Phase::Probe)
             .filter(|e| match (probe_parts(&e.kind), step) {
                 (Some((n, Some(s))), Some(want)) => n == name && s.starts_with(want),
-                (Some((n, _)), None) => n.starts_with(name),
+                // The probe's name exactly: `probe:modern` is not `probe:modern_auth`.
+                (Some((n, _)), None) => n == name,
                 _ => false,
             })
             .collect()

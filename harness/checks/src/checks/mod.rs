@@ -14,6 +14,7 @@ mod challenge;
 pub mod chatgpt;
 mod common;
 pub mod modern;
+pub mod modern_auth;
 mod prm;
 pub mod registry;
 mod session;

@@ -6,7 +6,7 @@
 //! Every ID here is in the [catalogue](crate::catalogue) (a unit test holds the two together).
 
 use super::common::View;
-use super::{challenge, chatgpt, modern, prm, session, tokens, transport};
+use super::{challenge, chatgpt, modern, modern_auth, prm, session, tokens, transport};
 use crate::model::Finding;
 
 /// A requirement the checks judge.
@@ -64,6 +64,16 @@ macro_rules! modern {
     };
 }
 
+/// A 2026-07-28 authorization rule (see `modern_auth`), optionally needing minted tokens.
+macro_rules! modern_auth {
+    ($id:literal) => {
+        Rule { id: $id, needs_minted_tokens: None, judge: |v| modern_auth::for_id(v, $id) }
+    };
+    ($id:literal, $needs:expr) => {
+        Rule { id: $id, needs_minted_tokens: Some($needs), judge: |v| modern_auth::for_id(v, $id) }
+    };
+}
+
 /// Every rule, in catalogue order (the order findings are reported in).
 pub static RULES: &[Rule] = &[
     rule!("RS-01", prm::rs_01),
@@ -115,6 +125,15 @@ pub static RULES: &[Rule] = &[
     gpt!("GPT-16", chatgpt::gpt_16),
     gpt!("GPT-17"),
     gpt!("GPT-18", chatgpt::gpt_18),
+    // 2026-07-28 authorization (the `modern_auth` probe).
+    modern_auth!("RS-21"),
+    modern_auth!("RS-22", "the modern_auth probe's tokens lacking a tool's scopes"),
+    modern_auth!("RS-23", "the modern_auth probe's step-up tokens"),
+    modern_auth!("RS-24", "the modern_auth probe's parent-scope token"),
+    modern_auth!("RS-25", "tokens for two users (the modern_auth probe's state handles)"),
+    modern_auth!("RS-26", "the modern_auth probe's token for its state handles"),
+    modern_auth!("RS-27", "tokens for two users (the modern_auth probe's per-user reads)"),
+    modern_auth!("RS-28"),
     // 2026-07-28 (catalogued after the 2025 families).
     modern!("H-21"),
     modern!("H-22"),
@@ -206,6 +225,11 @@ mod tests {
     #[test]
     fn minted_token_rules_are_the_token_requirements() {
         let ids: Vec<&str> = RULES.iter().filter(|r| r.needs_minted_tokens.is_some()).map(|r| r.id).collect();
-        assert_eq!(ids, ["RS-08", "RS-10", "RS-12", "RS-13", "RS-17"]);
+        // RS-22…27: the `modern_auth` probe's tokens for two users (RS-21/28 read the PRM only).
+        let modern_auth = ["RS-22", "RS-23", "RS-24", "RS-25", "RS-26", "RS-27"];
+        assert_eq!(
+            ids,
+            ["RS-08", "RS-10", "RS-12", "RS-13", "RS-17"].into_iter().chain(modern_auth).collect::<Vec<_>>()
+        );
     }
 }

@@ -51,7 +51,7 @@ pub(super) fn rs_15(v: &View<'_>) -> Option<Finding> {
 /// Estimated entropy in bits of the part of the ids that varies (common prefix and suffix
 /// removed): length × log2(alphabet), the alphabet being hex when every varying character is a hex
 /// digit, otherwise the character classes seen.
-fn entropy_bits(ids: &[&str]) -> f64 {
+pub(super) fn entropy_bits(ids: &[&str]) -> f64 {
     let (pre, suf) = common_affixes(ids);
     let varying: Vec<&str> = ids.iter().map(|s| &s[pre..s.len() - suf]).collect();
     let chars: Vec<char> = varying.iter().flat_map(|s| s.chars()).filter(|c| *c != '-').collect();
@@ -78,7 +78,7 @@ fn entropy_bits(ids: &[&str]) -> f64 {
 }
 
 /// Byte lengths of the longest common prefix and suffix (on char boundaries, not overlapping).
-fn common_affixes(ids: &[&str]) -> (usize, usize) {
+pub(super) fn common_affixes(ids: &[&str]) -> (usize, usize) {
     let Some(first) = ids.first() else { return (0, 0) };
     let shortest = ids.iter().map(|s| s.len()).min().unwrap_or(0);
     let mut pre = 0;

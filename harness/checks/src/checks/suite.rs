@@ -76,7 +76,7 @@ fn unreachable(v: &View<'_>) -> Option<Vec<Finding>> {
 fn applicable(mut f: Finding, spec_version: SpecVersion) -> Finding {
     let Some(req) = catalogue::get(&f.id) else { return f };
     // The 2026-07-28 checks gate themselves on the era the server was seen speaking.
-    if super::modern::IDS.contains(&f.id.as_str()) {
+    if super::modern::IDS.contains(&f.id.as_str()) || super::modern_auth::IDS.contains(&f.id.as_str()) {
         return f;
     }
     if req.applies_to(spec_version.as_str()) || matches!(f.status, Status::Info | Status::Skipped) {

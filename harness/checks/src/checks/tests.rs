@@ -548,3 +548,41 @@ fn cimd_refused_for_the_harness_url_is_skipped_not_failed() {
     assert!(f.description.contains("not testable here"), "{}", f.description);
     assert!(find(&fs, "GPT-04").description.contains("dynamic registration"), "{:#?}", find(&fs, "GPT-04"));
 }
+
+// --- 2026-07-28 authorization (RS-21…RS-28, `modern_auth`) ---
+
+/// RS-23 relaxes RS-13 for 2026-07-28: a 403 naming only the missing scope (not the `mcp:read`
+/// already granted) is not held against the server — the step-up token keeps what was granted.
+#[test]
+fn rs_13_does_not_fail_a_challenge_that_omits_granted_scopes() {
+    let challenge = r#"Bearer error="insufficient_scope", scope="mcp:write", resource_metadata="https://mcp.example/.well-known/oauth-protected-resource""#;
+    let fs = run(vec![
+        Ex::probe(labels::SCOPE_INITIALIZE, "POST", 200)
+            .json(json!({"jsonrpc": "2.0", "id": 1, "result": {"protocolVersion": "2025-11-25"}})),
+        Ex::probe(labels::SCOPE_CALL, "POST", 403).resp("WWW-Authenticate", challenge),
+        Ex::probe(labels::SCOPE_STEP_UP_INITIALIZE, "POST", 200)
+            .json(json!({"jsonrpc": "2.0", "id": 1, "result": {"protocolVersion": "2025-11-25"}})),
+        Ex::probe(labels::SCOPE_STEP_UP_CALL, "POST", 200)
+            .json(json!({"jsonrpc": "2.0", "id": 2, "result": {"content": [], "isError": false}})),
+    ]);
+    assert_eq!(find(&fs, "RS-13").status, Status::Success, "{:?}", find(&fs, "RS-13"));
+}
+
+/// Without tokens from a trusted IdP the `modern_auth` probe sends only its token-free part: the
+/// token rules say what they need, and nothing is judged on an era never observed.
+#[test]
+fn modern_auth_without_tokens_skips_and_says_what_it_needs() {
+    let fs = run(vec![
+        Ex::probe(labels::MODERN_AUTH_UNAUTHENTICATED, "POST", 401)
+            .resp("WWW-Authenticate", r#"Bearer scope="mcp:read offline_access""#),
+    ]);
+    for id in ["RS-22", "RS-23", "RS-24", "RS-25", "RS-26", "RS-27"] {
+        let f = find(&fs, id);
+        assert_eq!(f.status, Status::Skipped, "{id}");
+        assert!(f.description.contains("--trusted-idp"), "{id}: {}", f.description);
+    }
+    // The challenge names offline_access, but the server was never seen speaking 2026-07-28.
+    let f = find(&fs, "RS-21");
+    assert_eq!(f.status, Status::Skipped, "{}", f.description);
+    assert!(f.description.contains("era is unknown"), "{}", f.description);
+}

@@ -87,7 +87,13 @@ pub(super) fn list(st: &AppState) -> Value {
             }, "required": ["region", "query"] }),
             _ => json!({ "type": "object", "properties": {} }),
         };
-        json!({ "name": name, "description": description, "inputSchema": schema, "securitySchemes": schemes, "_meta": { "securitySchemes": schemes } })
+        let mut tool = json!({ "name": name, "description": description, "inputSchema": schema, "securitySchemes": schemes, "_meta": { "securitySchemes": schemes } });
+        if *name == "open_cursor" {
+            // The handle's schema: how a client (and the `modern_auth` probe) pairs the tool that
+            // mints a state handle with the one taking it (`read_cursor`'s required `handle`).
+            tool["outputSchema"] = json!({ "type": "object", "properties": { "handle": { "type": "string" } }, "required": ["handle"] });
+        }
+        tool
     }));
     if has(st, ModernFault::ToolOrderVaries) && !tools.is_empty() {
         let n = st.list_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as usize % tools.len();
