@@ -868,7 +868,6 @@ async fn check_offline(
     finish_run(harness::check::report(results, started, started_at), &args.report, None).await
 }
 
-
 #[derive(clap::Args)]
 struct ServeArgs {
     /// The MCP server's port on 127.0.0.1 (0 picks a free one).
@@ -942,7 +941,8 @@ fn parse_route(s: &str) -> Result<harness::record::Route, String> {
 
 async fn run_record(args: RecordArgs) -> anyhow::Result<()> {
     use harness::record::{RecordOptions, Recording};
-    let opts = RecordOptions { routes: args.routes.clone(), rewrite_urls: args.rewrite_urls, out: Some(args.out.clone()) };
+    let opts =
+        RecordOptions { routes: args.routes.clone(), rewrite_urls: args.rewrite_urls, out: Some(args.out.clone()) };
     let rec = Recording::start(opts).await.map_err(|e| usage(e.to_string()))?;
     for (r, origin) in args.routes.iter().zip(rec.origins()) {
         println!("recording {origin} -> {}", r.upstream);
@@ -961,23 +961,36 @@ fn run_profile_diff(profile: &str, capture: &std::path::Path, format: DiffFormat
     use std::fmt::Write;
     let p = mock_client::profile::load(profile)?;
     let text = std::fs::read_to_string(capture).with_context(|| format!("reading {}", capture.display()))?;
-    let t = match harness::offline::CaptureFile::parse(&text).map_err(|e| usage(format!("{}: {e}", capture.display())))? {
-        harness::offline::CaptureFile::Record { transcript, .. } => transcript,
-        harness::offline::CaptureFile::Transcript(t) => t,
-    };
+    let t =
+        match harness::offline::CaptureFile::parse(&text).map_err(|e| usage(format!("{}: {e}", capture.display())))? {
+            harness::offline::CaptureFile::Record { transcript, .. } => transcript,
+            harness::offline::CaptureFile::Transcript(t) => t,
+        };
     let d = harness::profile_diff::diff(&p, &t);
     let mut out = String::new();
     match format {
         DiffFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&d)?)?,
         DiffFormat::Text => {
             if d.is_same() {
-                writeln!(out, "no difference from {} ({} fields compared, {} not in the capture)", p.name, d.same.len(), d.unobserved.len())?;
+                writeln!(
+                    out,
+                    "no difference from {} ({} fields compared, {} not in the capture)",
+                    p.name,
+                    d.same.len(),
+                    d.unobserved.len()
+                )?;
             } else {
                 writeln!(out, "{} difference(s) from {}:", d.differences.len(), p.name)?;
             }
             for x in &d.differences {
                 let at = x.seq.map(|s| format!(" (exchange #{s})")).unwrap_or_default();
-                writeln!(out, "  {}{at}\n    profile:  {}\n    captured: {}", x.field, sanitize::line(&x.profile.to_string()), sanitize::line(&x.captured.to_string()))?;
+                writeln!(
+                    out,
+                    "  {}{at}\n    profile:  {}\n    captured: {}",
+                    x.field,
+                    sanitize::line(&x.profile.to_string()),
+                    sanitize::line(&x.captured.to_string())
+                )?;
             }
             if !d.unobserved.is_empty() {
                 writeln!(out, "not in the capture: {}", d.unobserved.join(", "))?;

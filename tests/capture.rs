@@ -103,7 +103,7 @@ async fn a_saved_transcript_is_judged_offline_as_the_live_run_was() {
         transcript: raw.clone(),
     };
     let live = statuses(&harness::checks::run(&live));
-    assert_eq!(live.get("RS-04"), Some(&Status::Failure), "the fault shows live: {live:?}");
+    assert_eq!(live.get("RS-04"), Some(&Status::Warning), "the fault shows live: {live:?}");
     assert_eq!(live.get("GPT-01"), Some(&Status::Failure), "the fault shows live: {live:?}");
 
     // `client --transcript` writes the redacted transcript.
@@ -114,7 +114,10 @@ async fn a_saved_transcript_is_judged_offline_as_the_live_run_was() {
     for (id, status) in &live {
         if id.starts_with("GPT-") {
             let f = r.findings.iter().find(|f| &f.id == id).unwrap();
-            assert!(f.status == Status::Skipped && (f.description == NO_OUTCOME || *status == Status::Skipped), "{f:?}");
+            assert!(
+                f.status == Status::Skipped && (f.description == NO_OUTCOME || *status == Status::Skipped),
+                "{f:?}"
+            );
         } else {
             assert_eq!(offline.get(id), Some(status), "{id}: live {status:?}, offline {:?}", offline.get(id));
         }
@@ -137,15 +140,18 @@ async fn a_saved_transcript_is_judged_offline_as_the_live_run_was() {
 /// kinds — is judged by `check --transcript` as the client's own transcript is.
 #[test]
 fn the_client_connects_through_record_in_front_of_serve() {
+    // The DCR client: it authenticates with a secret, which survives the proxy's URL rewriting.
+    const DCR: &str = "chatgpt-2025-dcr";
     let dir = tmp("record");
-    let (_serve, lines) = spawn_until_ready(&["serve", "--port", "0", "--idp-port", "0", "--fault", "no_scope_in_challenge"]);
+    let (_serve, lines) =
+        spawn_until_ready(&["serve", "--port", "0", "--idp-port", "0", "--fault", "no_scope_in_challenge"]);
     let mcp = field(&lines, "reference MCP server").to_owned();
     let issuer = field(&lines, "mock IdP issuer").to_owned();
     let mcp_origin = mcp.match_indices('/').nth(2).map(|(i, _)| mcp[..i].to_owned()).unwrap();
 
     // The client straight at `serve`.
     let direct = dir.join("direct.json");
-    let o = bin().args(["client", "--profile", PROFILE, &mcp, "--transcript", direct.to_str().unwrap()]).output().unwrap();
+    let o = bin().args(["client", "--profile", DCR, &mcp, "--transcript", direct.to_str().unwrap()]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
 
     // The client through `record`.
@@ -162,11 +168,13 @@ fn the_client_connects_through_record_in_front_of_serve() {
     ]);
     let proxy = lines
         .iter()
-        .find_map(|l| l.strip_prefix("recording ").and_then(|r| r.split_once(" -> ")).filter(|(_, u)| u.starts_with(&mcp_origin)))
+        .find_map(|l| {
+            l.strip_prefix("recording ").and_then(|r| r.split_once(" -> ")).filter(|(_, u)| u.starts_with(&mcp_origin))
+        })
         .map(|(o, _)| o.to_owned())
         .expect("a route for the MCP server");
     let through = mcp.replacen(&mcp_origin, &proxy, 1);
-    let o = bin().args(["client", "--profile", PROFILE, &through]).output().unwrap();
+    let o = bin().args(["client", "--profile", DCR, &through]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "through the proxy: {}", String::from_utf8_lossy(&o.stdout));
     rec.interrupt();
 
@@ -181,7 +189,11 @@ fn the_client_connects_through_record_in_front_of_serve() {
         ("code exchange", t.exchanges.iter().any(|e| e.kind.is_token("authorization_code"))),
         ("tools/list", t.exchanges.iter().any(|e| e.kind.is_mcp("tools/list"))),
     ] {
-        assert!(found, "{what} missing from the recording: {:#?}", t.exchanges.iter().map(|e| (&e.method, &e.url, &e.kind)).collect::<Vec<_>>());
+        assert!(
+            found,
+            "{what} missing from the recording: {:#?}",
+            t.exchanges.iter().map(|e| (&e.method, &e.url, &e.kind)).collect::<Vec<_>>()
+        );
     }
     // Redacted at write time: no token, code or verifier in the file.
     assert!(!text.contains("eyJ"), "a JWT in the recording");
@@ -200,7 +212,7 @@ fn the_client_connects_through_record_in_front_of_serve() {
     let judge = |file: &PathBuf, target: &str| {
         let out = dir.join(format!("{}-report", file.file_stem().unwrap().to_string_lossy()));
         let o = bin()
-            .args(["check", "--transcript", file.to_str().unwrap(), "--target", target, "--no-color"])
+            .args(["check", "--transcript", file.to_str().unwrap(), "--target", target, "--profile", DCR, "--no-color"])
             .args(["--report-dir", out.to_str().unwrap()])
             .output()
             .unwrap();
@@ -210,12 +222,16 @@ fn the_client_connects_through_record_in_front_of_serve() {
     };
     let from_client = judge(&direct, &mcp);
     let from_record = judge(&recorded, &through);
-    assert_eq!(from_client.get("RS-04"), Some(&Status::Failure), "{from_client:?}");
+    assert_eq!(from_client.get("RS-04"), Some(&Status::Warning), "the fault shows: {from_client:?}");
     assert_eq!(from_record, from_client);
 }
 
 /// One ChatGPT profile's client recorded through `record` (in process) in front of the embedded
 /// default (`serve`'s pair): the redacted transcript the proxy wrote.
+///
+/// Not the CIMD client: it signs its `private_key_jwt` assertion for the token endpoint it sees
+/// (the proxy's), which the mock IdP refuses as another audience, and with only the MCP server
+/// routed its `resource` (the proxy's URL) becomes the token's audience, which the server refuses.
 async fn recorded_session(name: &str) -> mock_client::Transcript {
     use harness::record::{RecordOptions, Recording, Route};
     let idp = harness::testing::mock_idp().await;
@@ -241,7 +257,7 @@ async fn recorded_session(name: &str) -> mock_client::Transcript {
 }
 
 /// The profiles whose clients the round trip records (each connects to the embedded default).
-const ROUND_TRIP: [&str; 3] = ["chatgpt-2025-dcr", "chatgpt-2025-09-dcr-basic", "chatgpt-2026-cimd"];
+const ROUND_TRIP: [&str; 2] = ["chatgpt-2025-dcr", "chatgpt-2025-09-dcr-basic"];
 
 /// Round trip: each ChatGPT profile's recorded client differs in nothing from its own profile,
 /// and from another profile in exactly the fields where the two profiles differ.
@@ -261,13 +277,11 @@ async fn a_recorded_client_matches_its_own_profile_and_differs_from_another_wher
     // The documented differences between the dated profiles, as the capture shows them.
     let dcr = &sessions[0].1;
     let basic = &sessions[1].1;
-    let cimd = &sessions[2].1;
     insta::assert_debug_snapshot!(
         "profile_diff_cross",
         [
             ("chatgpt-2025-dcr capture vs chatgpt-2025-09-dcr-basic", fields("chatgpt-2025-09-dcr-basic", dcr)),
             ("chatgpt-2025-09-dcr-basic capture vs chatgpt-2025-dcr", fields("chatgpt-2025-dcr", basic)),
-            ("chatgpt-2026-cimd capture vs chatgpt-2025-dcr", fields("chatgpt-2025-dcr", cimd)),
             ("chatgpt-2025-dcr capture vs chatgpt-2026-cimd", fields("chatgpt-2026-cimd", dcr)),
         ]
     );

@@ -12,8 +12,8 @@ pub use harness_checks::{catalogue, checks, model, profile_diff};
 
 pub mod builtin;
 pub mod check;
-pub mod offline;
 mod findings;
+pub mod offline;
 pub mod probes;
 pub mod record;
 pub mod runner;

@@ -7,8 +7,8 @@
 //! GPT-* connect verdicts need it), and tokens minted by an IdP the server trusts (no capture has
 //! the harness's negative tokens). Nothing here sends a request.
 
-use mock_client::{Outcome, Transcript};
 use mcp_wire::SpecVersion;
+use mock_client::{Outcome, Transcript};
 use serde::Deserialize;
 
 use crate::checks;
@@ -82,7 +82,8 @@ pub fn check_capture(
         profile_display: display,
         spec_version: spec,
     };
-    let mut result = ScenarioResult::not_run(format!("check {profile} (offline)"), "transcript".into(), Vec::new(), head);
+    let mut result =
+        ScenarioResult::not_run(format!("check {profile} (offline)"), "transcript".into(), Vec::new(), head);
     let known_outcome = outcome.is_some();
     result.run = RunRecord { outcome: outcome.unwrap_or(Outcome::NotAttempted), transcript, ..result.run };
     let mut findings = checks::run(&result.run);
@@ -91,6 +92,25 @@ pub fn check_capture(
             f.status = Status::Skipped;
             f.description = NO_OUTCOME.to_owned();
             f.untestable = false;
+        }
+        // The GPT rules the connect verdict would have produced say so too, rather than vanish.
+        if mock_client::profile::is_chatgpt(profile) {
+            for id in checks::RULES.iter().map(|r| r.id).filter(|id| id.starts_with("GPT-")) {
+                if !findings.iter().any(|f| f.id == id) {
+                    let req = crate::catalogue::get(id);
+                    findings.push(crate::model::Finding {
+                        id: id.to_owned(),
+                        name: req.map(|r| r.name.clone()).unwrap_or_else(|| id.to_owned()),
+                        status: Status::Skipped,
+                        description: NO_OUTCOME.to_owned(),
+                        spec_refs: req.map(|r| r.spec_refs()).unwrap_or_default(),
+                        details: serde_json::Value::Null,
+                        exchanges: Vec::new(),
+                        untestable: false,
+                    });
+                }
+            }
+            findings.sort_by_key(|f| checks::registry::order(&f.id));
         }
     }
     if !findings.iter().any(|f| f.id == checks::TARGET) {

@@ -8,5 +8,5 @@
 pub mod catalogue;
 pub mod checks;
 pub mod model;
-pub mod profile_diff;
 pub mod probe_record;
+pub mod profile_diff;

@@ -67,6 +67,12 @@ impl Diff<'_> {
         self.t.exchanges.iter().filter(|e| e.phase != Phase::Probe && !e.continuation)
     }
 
+    /// The first discovery: from the first discovery exchange to the first exchange of another
+    /// phase (a client that starts over repeats it; the first run shows its order).
+    fn first_discovery(&self) -> impl Iterator<Item = &Exchange> {
+        self.own().skip_while(|e| e.phase != Phase::Discovery).take_while(|e| e.phase == Phase::Discovery)
+    }
+
     fn first(&self, f: impl Fn(&Exchange) -> bool) -> Option<&Exchange> {
         self.own().find(|e| f(e))
     }
@@ -85,10 +91,7 @@ pub fn diff(profile: &Profile, t: &Transcript) -> ProfileDiff {
 }
 
 fn is_oauth(e: &Exchange) -> bool {
-    matches!(
-        e.kind,
-        ExchangeKind::AsMetadata { .. } | ExchangeKind::Registration | ExchangeKind::Token { .. }
-    )
+    matches!(e.kind, ExchangeKind::AsMetadata { .. } | ExchangeKind::Registration | ExchangeKind::Token { .. })
 }
 
 fn is_mcp(e: &Exchange) -> bool {
@@ -119,7 +122,7 @@ fn discovery(d: &mut Diff<'_>, p: &Profile) {
     d.compare("discovery.initial_request", json!(p.discovery.initial_request.value), unauth);
 
     let lookups: Vec<(PrmLookup, u32)> = d
-        .own()
+        .first_discovery()
         .filter_map(|e| match e.kind {
             ExchangeKind::Prm { lookup } => Some((lookup, e.seq)),
             _ => None,
@@ -130,7 +133,7 @@ fn discovery(d: &mut Diff<'_>, p: &Profile) {
     prefix(d, "discovery.prm_order", order, captured, lookups.first().map(|(_, s)| *s));
 
     let probes: Vec<(AsProbe, u32)> = d
-        .own()
+        .first_discovery()
         .filter_map(|e| match e.kind {
             ExchangeKind::AsMetadata { method, well_known, on } => {
                 Some((AsProbe { method, kind: well_known, on }, e.seq))
@@ -150,7 +153,12 @@ fn prefix(d: &mut Diff<'_>, field: &str, profile: Vec<Value>, captured: Vec<Valu
     } else if profile.starts_with(&captured) {
         d.out.same.push(field.to_owned());
     } else {
-        d.out.differences.push(Difference { field: field.into(), profile: json!(profile), captured: json!(captured), seq });
+        d.out.differences.push(Difference {
+            field: field.into(),
+            profile: json!(profile),
+            captured: json!(captured),
+            seq,
+        });
     }
 }
 
@@ -162,13 +170,21 @@ fn registration_kind(d: &Diff<'_>) -> Option<(RegistrationKind, u32)> {
     }
     let e = d.first(|e| e.kind == ExchangeKind::Authorize)?;
     let id = query(&e.url, "client_id")?;
-    Some((if id.starts_with("https://") || id.starts_with("http://") { RegistrationKind::Cimd } else { RegistrationKind::Static }, e.seq))
+    Some((
+        if id.starts_with("https://") || id.starts_with("http://") {
+            RegistrationKind::Cimd
+        } else {
+            RegistrationKind::Static
+        },
+        e.seq,
+    ))
 }
 
 fn registration(d: &mut Diff<'_>, p: &Profile) {
     match d.first(|e| e.kind == ExchangeKind::Registration) {
         Some(e) => {
-            let body: Value = e.request_body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
+            let body: Value =
+                e.request_body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
             let redirect = query_of_authorize(d, "redirect_uri");
             let expected = fill(&p.registration.dcr_body.value, redirect.as_deref());
             d.compare("registration.dcr_body", expected, Some((body, Some(e.seq))));
@@ -217,8 +233,7 @@ fn authorize(d: &mut Diff<'_>, p: &Profile) {
     let (url, seq) = (e.url.clone(), e.seq);
     let redirect = query(&url, "redirect_uri").unwrap_or_default();
     let r = &p.redirect_uri.value;
-    let allowed = redirect == r.stable
-        || r.per_connector.as_deref().is_some_and(|t| template_matches(t, &redirect));
+    let allowed = redirect == r.stable || r.per_connector.as_deref().is_some_and(|t| template_matches(t, &redirect));
     if allowed {
         d.out.same.push("redirect_uri".into());
     } else {
@@ -268,30 +283,33 @@ fn token(d: &mut Diff<'_>, p: &Profile) {
         return;
     };
     let (seq, e) = (e.seq, e.clone());
-    // Each header the profile names, with the captured value ({user_agent} is the profile's own).
+    // Each header the profile names, with the captured value ({user_agent} is the profile's own;
+    // a header holding credentials, `{authorization}`, depends on the client authentication,
+    // compared below).
     let expected: Vec<(String, String)> = p
         .token_request
         .headers
         .value
         .iter()
         .map(|(k, v)| (k.clone(), v.replace("{user_agent}", &p.user_agent_oauth.value)))
+        .filter(|(_, v)| !(v.starts_with('{') && v.ends_with('}')))
         .collect();
-    let captured: Vec<(String, String)> = expected
-        .iter()
-        .map(|(k, _)| (k.clone(), e.request_header(k).unwrap_or("(absent)").to_owned()))
-        .collect();
+    let captured: Vec<(String, String)> =
+        expected.iter().map(|(k, _)| (k.clone(), e.request_header(k).unwrap_or("(absent)").to_owned())).collect();
     d.compare("token_request.headers", json!(expected), Some((json!(captured), Some(seq))));
     let body = e.request_body.as_deref().unwrap_or("");
     let sent = url::form_urlencoded::parse(body.as_bytes()).any(|(k, _)| k == "resource");
-    d.compare("token_request.send_resource", json!(p.token_request.send_resource.value), Some((json!(sent), Some(seq))));
+    d.compare(
+        "token_request.send_resource",
+        json!(p.token_request.send_resource.value),
+        Some((json!(sent), Some(seq))),
+    );
     // The method the profile asks for: DCR's requested method, CIMD's document's.
     let expected = match registration_kind(d).map(|(k, _)| k) {
         Some(RegistrationKind::Dcr) => p.registration.dcr_body.value.get("token_endpoint_auth_method").cloned(),
-        Some(RegistrationKind::Cimd) => p
-            .registration
-            .cimd
-            .as_ref()
-            .and_then(|c| c.value.document.get("token_endpoint_auth_method").cloned()),
+        Some(RegistrationKind::Cimd) => {
+            p.registration.cimd.as_ref().and_then(|c| c.value.document.get("token_endpoint_auth_method").cloned())
+        }
         _ => None,
     };
     match expected {
@@ -322,9 +340,8 @@ fn mcp(d: &mut Diff<'_>, p: &Profile) {
             _ => None,
         })
         .collect();
-    let captured = (!calls.is_empty()).then(|| {
-        (json!(calls.iter().map(|(m, _)| m.clone()).collect::<Vec<_>>()), calls.first().map(|(_, s)| *s))
-    });
+    let captured = (!calls.is_empty())
+        .then(|| (json!(calls.iter().map(|(m, _)| m.clone()).collect::<Vec<_>>()), calls.first().map(|(_, s)| *s)));
     let expected: Vec<String> = p.mcp.calls.value.clone();
     d.compare("mcp.calls", json!(expected), captured);
     let ended = d.first(|e| e.kind == ExchangeKind::EndSession).is_some();
@@ -341,8 +358,14 @@ mod tests {
 
     #[test]
     fn templates_match_their_fills() {
-        assert!(template_matches("https://chatgpt.com/connector/oauth/{callback_id}", "https://chatgpt.com/connector/oauth/abc"));
-        assert!(!template_matches("https://chatgpt.com/connector/oauth/{callback_id}", "https://chatgpt.com/connector/oauth/"));
+        assert!(template_matches(
+            "https://chatgpt.com/connector/oauth/{callback_id}",
+            "https://chatgpt.com/connector/oauth/abc"
+        ));
+        assert!(!template_matches(
+            "https://chatgpt.com/connector/oauth/{callback_id}",
+            "https://chatgpt.com/connector/oauth/"
+        ));
         assert!(!template_matches("https://a/{x}", "https://b/y"));
     }
 

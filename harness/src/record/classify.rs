@@ -24,25 +24,30 @@ pub struct Seen<'a> {
     pub mcp_host: bool,
     /// The full URL equals the `resource_metadata` of a challenge seen earlier.
     pub named_by_challenge: bool,
+    /// The kinds already seen in this discovery (since the last unauthenticated request): a
+    /// second fetch of the root PRM that a challenge named is the challenge's lookup, and a second
+    /// `openid-configuration` of a path-less issuer is the appended form.
+    pub earlier: &'a [ExchangeKind],
 }
 
 /// Phase, kind and a short label for a request.
 pub fn classify(s: &Seen<'_>) -> (Phase, ExchangeKind, String) {
     let method = if s.method.eq_ignore_ascii_case("HEAD") { HttpMethod::Head } else { HttpMethod::Get };
     if s.path.starts_with(paths::PROTECTED_RESOURCE) {
-        let lookup = if s.named_by_challenge {
-            PrmLookup::WwwAuthenticate
-        } else if s.path == paths::PROTECTED_RESOURCE {
-            PrmLookup::Root
-        } else {
-            PrmLookup::PathInserted
-        };
+        let shape = if s.path == paths::PROTECTED_RESOURCE { PrmLookup::Root } else { PrmLookup::PathInserted };
+        let again = s.earlier.contains(&ExchangeKind::Prm { lookup: shape });
+        let lookup = if s.named_by_challenge && again { PrmLookup::WwwAuthenticate } else { shape };
         return (Phase::Discovery, ExchangeKind::Prm { lookup }, "PRM".into());
     }
     let on = if s.mcp_host { ProbeTarget::McpHost } else { ProbeTarget::Issuer };
     if s.path.starts_with(paths::AUTHORIZATION_SERVER) {
         let kind = ExchangeKind::AsMetadata { method, well_known: WellKnown::Oauth, on };
         return (Phase::Discovery, kind, "AS metadata (oauth)".into());
+    }
+    let inserted = ExchangeKind::AsMetadata { method, well_known: WellKnown::OidcInserted, on };
+    if s.path == paths::OPENID_CONFIGURATION && s.earlier.contains(&inserted) {
+        let kind = ExchangeKind::AsMetadata { method, well_known: WellKnown::OidcAppended, on };
+        return (Phase::Discovery, kind, "AS metadata (openid, appended)".into());
     }
     if s.path.starts_with(paths::OPENID_CONFIGURATION) {
         let kind = ExchangeKind::AsMetadata { method, well_known: WellKnown::OidcInserted, on };
@@ -92,7 +97,7 @@ mod tests {
     use super::*;
 
     fn seen<'a>(method: &'a str, path: &'a str, query: &'a str, body: &'a str) -> Seen<'a> {
-        Seen { method, path, query, body, authorized: true, mcp_host: false, named_by_challenge: false }
+        Seen { method, path, query, body, authorized: true, mcp_host: false, named_by_challenge: false, earlier: &[] }
     }
 
     #[test]
@@ -113,5 +118,13 @@ mod tests {
         s.authorized = false;
         assert_eq!(classify(&s).1, ExchangeKind::UnauthenticatedInitialize);
         assert_eq!(classify(&seen("GET", "/login", "", "")).1, ExchangeKind::Unknown);
+        // The root PRM a challenge named: the root lookup first, the challenge's on a second fetch.
+        let root = ExchangeKind::Prm { lookup: PrmLookup::Root };
+        let mut s = seen("GET", "/.well-known/oauth-protected-resource", "", "");
+        s.named_by_challenge = true;
+        assert_eq!(classify(&s).1, root);
+        let earlier = [root];
+        s.earlier = &earlier;
+        assert_eq!(classify(&s).1, ExchangeKind::Prm { lookup: PrmLookup::WwwAuthenticate });
     }
 }

@@ -9,6 +9,12 @@
 //! [`MAX_RESPONSE_BODY`] (a larger one is refused with 502 and recorded as such); an event
 //! stream is passed through as it arrives, and the first [`MAX_RECORDED_BODY`] bytes of it are
 //! recorded. Nothing here is a dependency of the judging crates.
+//!
+//! A limit of `--rewrite-urls` in front of an authorization server: a client that authenticates
+//! with a signed assertion (`private_key_jwt`, as ChatGPT's CIMD client does) signs it for the
+//! token endpoint it sees — the proxy's — and an AS that checks the audience against its own URL
+//! refuses it; the proxy cannot re-sign. Route only the MCP server then, or run the AS under the
+//! public URL the client uses.
 
 pub mod classify;
 pub mod rewrite;
@@ -106,6 +112,8 @@ struct Log {
     transcript: Transcript,
     routes: Vec<RouteState>,
     challenge_urls: Vec<String>,
+    /// The kinds seen since the last unauthenticated MCP request (this discovery's).
+    discovery: Vec<mock_client::ExchangeKind>,
 }
 
 struct Shared {
@@ -145,14 +153,23 @@ impl Recording {
             .routes
             .iter()
             .zip(&listeners)
-            .map(|(r, (_, origin))| RouteState { origin: origin.clone(), upstream: r.upstream.clone(), mcp_host: false })
+            .map(|(r, (_, origin))| RouteState {
+                origin: origin.clone(),
+                upstream: r.upstream.clone(),
+                mcp_host: false,
+            })
             .collect();
         let pairs: Vec<(String, String)> =
             routes.iter().map(|r| (r.upstream.origin().ascii_serialization(), r.origin.clone())).collect();
         let to_client = if opts.rewrite_urls { Rewrites::new(pairs) } else { Rewrites::default() };
         let shared = Arc::new(Shared {
             http,
-            log: Mutex::new(Log { transcript: Transcript::default(), routes, challenge_urls: Vec::new() }),
+            log: Mutex::new(Log {
+                transcript: Transcript::default(),
+                routes,
+                challenge_urls: Vec::new(),
+                discovery: Vec::new(),
+            }),
             to_upstream: to_client.inverse(),
             to_client,
             out: opts.out.clone(),
@@ -417,8 +434,13 @@ fn record(shared: &Shared, route: usize, mut ex: Exchange) {
         authorized: ex.request_header("authorization").is_some(),
         mcp_host: log.routes[route].mcp_host,
         named_by_challenge: log.challenge_urls.iter().any(|u| *u == ex.url),
+        earlier: &log.discovery,
     };
     let (phase, kind, label) = classify::classify(&seen);
+    if kind == mock_client::ExchangeKind::UnauthenticatedInitialize {
+        log.discovery.clear();
+    }
+    log.discovery.push(kind.clone());
     ex.phase = phase;
     ex.kind = kind;
     ex.label = label;
