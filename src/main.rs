@@ -85,9 +85,10 @@ struct ReportArgs {
     /// Write report.json, junit.xml, report.md and checks/<scenario>.json here.
     #[arg(long)]
     report_dir: Option<PathBuf>,
-    /// Print every exchange of every scenario.
-    #[arg(long, short)]
-    verbose: bool,
+    /// More detail: `-v` every scenario with every finding, `-vv` every exchange with headers and
+    /// bodies too (by default `run` prints only what needs attention, `check` every finding).
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    verbose: u8,
     /// No colours.
     #[arg(long)]
     no_color: bool,
@@ -417,14 +418,15 @@ fn write_reports(report: &harness::model::RunReport, dir: &std::path::Path) -> a
 
 async fn finish_run(
     report: harness::model::RunReport,
+    base: harness::report::Verbosity,
     args: &ReportArgs,
     baseline: Option<&PathBuf>,
 ) -> anyhow::Result<Ending> {
     use harness::report::{baseline as bl, terminal};
     let opts = if args.no_color {
-        terminal::TerminalOptions { color: false, verbose: args.verbose }
+        terminal::TerminalOptions { color: false, verbosity: terminal::Verbosity::from_count(base, args.verbose) }
     } else {
-        terminal::TerminalOptions::detect(args.verbose)
+        terminal::TerminalOptions::detect(terminal::Verbosity::from_count(base, args.verbose))
     };
     emit(&terminal::render(&report, &opts))?;
     if let Some(dir) = &args.report_dir {
@@ -444,8 +446,34 @@ async fn finish_run(
     Ok(bl::ending(&report, verdict.as_ref()))
 }
 
+/// Progress on standard error while scenarios run. On a terminal: one status line rewritten as
+/// each scenario finishes and cleared by [`progress_done`], so the report that follows is not
+/// printed twice; elsewhere (CI logs, pipes): one plain line per scenario.
 fn progress(color: bool) -> impl Fn(&harness::model::ScenarioResult) + Send + Sync + 'static {
-    move |r| eprintln!("{}", harness::report::progress_line(&r.name, r.passed(), r.duration_ms, color))
+    use std::io::{IsTerminal, Write};
+    let live = std::io::stderr().is_terminal();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    move |r| {
+        let line = harness::report::progress_line(&r.name, r.passed(), r.duration_ms, color);
+        if live {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K{n} done · {line}");
+            let _ = err.flush();
+        } else {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Clears the live progress line (nothing to do when standard error is not a terminal).
+fn progress_done() {
+    use std::io::{IsTerminal, Write};
+    if std::io::stderr().is_terminal() {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K");
+        let _ = err.flush();
+    }
 }
 
 async fn run_scenarios(args: RunArgs) -> anyhow::Result<Ending> {
@@ -490,9 +518,11 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<Ending> {
     if harness::runner::plan(&loaded, &opts).is_empty() {
         return Err(usage(format!("no scenario matches {:?}", args.filters)));
     }
-    let color = !args.report.no_color && harness::report::TerminalOptions::detect(false).color;
+    let color =
+        !args.report.no_color && harness::report::TerminalOptions::detect(harness::report::Verbosity::Attention).color;
     let report = harness::runner::run_all(&loaded, &opts, progress(color)).await;
-    finish_run(report, &args.report, args.baseline.as_ref()).await
+    progress_done();
+    finish_run(report, harness::report::Verbosity::Attention, &args.report, args.baseline.as_ref()).await
 }
 
 async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
@@ -514,7 +544,8 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
     let trusted = trusted_idp(args.trusted_idp.as_deref()).await?;
     let started = std::time::Instant::now();
     let started_at = harness::check::now_rfc3339();
-    let color = !args.report.no_color && harness::report::TerminalOptions::detect(false).color;
+    let color =
+        !args.report.no_color && harness::report::TerminalOptions::detect(harness::report::Verbosity::Attention).color;
     let line = progress(color);
     let mut results = Vec::new();
     for profile in &profiles {
@@ -551,7 +582,10 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
         line(&r);
         results.push(r);
     }
-    finish_run(harness::check::report(results, started, started_at), &args.report, None).await
+    // `check` inspects one server: its findings are what the user came for.
+    progress_done();
+    let report = harness::check::report(results, started, started_at);
+    finish_run(report, harness::report::Verbosity::Findings, &args.report, None).await
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.

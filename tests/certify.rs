@@ -35,8 +35,8 @@ const QUIRKS: &[QuirkRow] = &[
         Some(("GPT-05", "does not support client_secret_post token endpoint auth method")),
     ),
     // Certified with the issuer as MCP servers write it, without the slash the IdP adds.
-    ("issuer_trailing_slash", &["AS-22", "PCC-5", "PCC-7"], Some(("AS-22", "differ by a trailing slash"))),
-    ("metadata_issuer_mismatch", &["AS-22", "GPT-14", "PCC-5"], Some(("AS-22", "not-the-issuer"))),
+    ("issuer_trailing_slash", &["AS-22", "AS-27", "PCC-5", "PCC-7"], Some(("AS-27", "differ by a trailing slash"))),
+    ("metadata_issuer_mismatch", &["AS-22", "AS-24", "AS-27", "GPT-14", "PCC-5"], Some(("AS-27", "not-the-issuer"))),
     (
         "no_code_challenge_methods",
         &["AS-04", "GPT-10", "PCC-2"],
@@ -44,9 +44,12 @@ const QUIRKS: &[QuirkRow] = &[
     ),
     ("plain_pkce_allowed", &["PCC-2"], Some(("PCC-2", "code_challenge_method=plain: a code was issued"))),
     ("opaque_access_tokens", &["PCC-7"], Some(("PCC-7", "opaque"))),
-    ("iss_parameter_omitted", &["GPT-14"], Some(("GPT-14", "sent no iss"))),
-    ("iss_parameter_wrong", &["GPT-14"], Some(("GPT-14", "wrong-issuer.example"))),
-    ("iss_parameter_not_advertised", &["GPT-14"], Some(("GPT-14", "per-connector callback"))),
+    ("iss_parameter_omitted", &["AS-24", "GPT-14"], Some(("GPT-14", "sent no iss"))),
+    ("iss_parameter_wrong", &["AS-24", "GPT-14"], Some(("GPT-14", "wrong-issuer.example"))),
+    ("iss_parameter_not_advertised", &["AS-24", "GPT-14"], Some(("GPT-14", "per-connector callback"))),
+    // MCP 2026-07-28: iss on error responses too, and advertised whenever sent.
+    ("iss_omitted_on_errors", &["AS-24"], Some(("AS-24", "the error authorization response has no iss"))),
+    ("iss_sent_not_advertised", &["AS-24", "GPT-14"], Some(("AS-24", "does not advertise"))),
     // Keycloak's Trusted Hosts policy without ChatGPT's host (seed 003 §4.2).
     ("trusted_hosts=example.com", &["GPT-05", "PCC-1", "PCC-6"], Some(("GPT-05", "Trusted Hosts"))),
     // … and with it: ChatGPT registers; the foreign-host registration is refused (INFO).
@@ -56,10 +59,21 @@ const QUIRKS: &[QuirkRow] = &[
     // A documented reuse window shorter than the wait: INFO with its length (the clock is the IdP's).
     ("refresh_reuse_window=30", &[], Some(("AS-18", "reuse window of at most 35 s"))),
     ("scopes_bound_at_registration", &["GPT-06"], Some(("GPT-06", "invalid_scope"))),
-    ("cimd_singular_auth_method_only", &["AS-05", "GPT-09"], Some(("GPT-09", "invalid_client"))),
+    ("cimd_singular_auth_method_only", &["AS-05", "AS-25", "GPT-09"], Some(("GPT-09", "invalid_client"))),
     // ChatGPT negotiates down to `none`: nothing breaks, and the CIMD client is public (AS-18 on it).
     ("no_private_key_jwt", &[], Some(("GPT-09", "negotiated down from private_key_jwt"))),
-    ("no_cimd", &["AS-05"], Some(("AS-05", "falls back to dynamic client registration"))),
+    ("no_cimd", &["AS-05", "AS-25"], Some(("AS-05", "falls back to dynamic client registration"))),
+    // OIDC's per-type redirect rules not enforced: the spec leaves that to the AS (INFO).
+    ("application_type_ignored", &[], Some(("AS-26", "not enforced"))),
+    ("application_type_rejected", &["AS-26"], Some(("AS-26", "unknown client metadata `application_type`"))),
+    // Untyped registrations become web clients; ChatGPT's https redirect URIs suit that.
+    ("application_type_default_web", &[], Some(("AS-26", "was refused"))),
+    ("cimd_client_id_not_checked", &["AS-08", "AS-28"], Some(("AS-28", "client_id equals the document URL"))),
+    (
+        "cimd_redirect_uris_not_checked",
+        &["AS-10", "AS-15", "AS-28"],
+        Some(("AS-28", "redirect_uri checked against the document")),
+    ),
 ];
 
 fn form(fields: &[(&str, &str)]) -> LoginDriver {
@@ -120,7 +134,7 @@ async fn the_default_mock_idp_passes_every_applicable_item_through_its_login_pag
     let c = certify(&cfg).await.unwrap();
     assert_eq!(c.status, Status::Success, "{}", summary(&c));
     assert!(problems(&c).is_empty(), "{}", summary(&c));
-    assert_eq!(c.items.len(), 35);
+    assert_eq!(c.items.len(), 40);
     for i in &c.items {
         assert!(!i.results.is_empty(), "{} has no result", i.id);
         assert!(!i.untestable, "{}", i.id);
@@ -367,8 +381,11 @@ async fn the_command_writes_three_reports_and_exits_by_the_worst_item() {
 /// same server (`tests/servers/oidc_provider.mjs`), as the README's certification section records:
 ///
 /// - AS-05 WARNING: discovery has no `client_id_metadata_document_supported` (and a URL client_id
-///   is an unknown client), so ChatGPT's 2026 profile falls back to DCR; AS-06 INFO; AS-07/08/10/11
-///   and GPT-09 SKIPPED for the same reason.
+///   is an unknown client), so ChatGPT's 2026 profile falls back to DCR; AS-06 INFO; AS-07/08/10/11,
+///   AS-28 and GPT-09 SKIPPED for the same reason; AS-25 WARNING (only DCR, which MCP 2026-07-28
+///   deprecates).
+/// - AS-26 INFO: `application_type: "web"` is accepted, and so is a web client with a loopback
+///   `http` redirect URI (OIDC Registration §2 states the web rule for implicit-grant clients).
 /// - AS-18 INFO for ChatGPT's clients: they are confidential (client_secret_post /
 ///   client_secret_basic), and oidc-provider hands a confidential client the same refresh token
 ///   back (rotation only once 70% of its lifetime has passed), which OAuth 2.1 allows. The public
@@ -384,10 +401,20 @@ async fn oidc_provider_works_with_chatgpt_except_cimd() {
     let dir = support::repo().join("target/certify-oidc-provider");
     render::write(&c, &dir).unwrap();
 
-    assert_eq!(problems(&c), ["AS-05".to_string()].into(), "{}", summary(&c));
+    assert_eq!(problems(&c), ["AS-05", "AS-25"].map(String::from).into(), "{}", summary(&c));
     assert_eq!(c.status, Status::Warning, "{}", summary(&c));
     let status = |id: &str| c.item(id).unwrap().status;
     assert_eq!(status("AS-05"), Status::Warning);
+    // MCP 2026-07-28: iss on success and error redirects, advertised; DCR only (deprecated); a web
+    // client with a loopback redirect registers (OIDC states that rule for implicit clients only);
+    // the metadata's issuer is the issuer; no CIMD to validate.
+    assert_eq!(status("AS-24"), Status::Success);
+    assert!(descriptions(&c, "AS-24").contains("on the successful and error authorization response"));
+    assert_eq!(status("AS-25"), Status::Warning);
+    assert!(descriptions(&c, "AS-25").contains("only Dynamic Client Registration"));
+    assert_eq!(status("AS-26"), Status::Info);
+    assert_eq!(status("AS-27"), Status::Success);
+    assert_eq!(status("AS-28"), Status::Skipped);
     assert!(descriptions(&c, "AS-05").contains("not advertised"));
     assert_eq!(status("AS-06"), Status::Info);
     for id in ["AS-07", "AS-08", "AS-10", "AS-11", "GPT-09"] {
@@ -503,7 +530,8 @@ async fn oidc_provider_without_login_fields_is_not_certified_and_not_blamed() {
     let mut cfg = CertifyConfig::new(&issuer);
     cfg.profiles = vec!["chatgpt-2025-dcr".into()];
     let c = certify(&cfg).await.unwrap();
-    assert!(problems(&c).is_empty(), "nothing blamed on the IdP:\n{}", summary(&c));
+    // Nothing after the sign-in is blamed; AS-25 is read from the metadata, before it.
+    assert_eq!(problems(&c), ["AS-25".to_string()].into(), "only the metadata's AS-25:\n{}", summary(&c));
     assert_eq!(c.status, Status::Failure, "{}", summary(&c));
     let gpt06 = c.item("GPT-06").unwrap();
     assert!(gpt06.untestable, "{}", summary(&c));

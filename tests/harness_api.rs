@@ -57,7 +57,13 @@ async fn outputs_carry_no_secret_and_the_snapshot_is_stable(#[future] idp: Arc<I
         ("json", json::render(&report)),
         ("junit", junit::render(&report)),
         ("markdown", markdown::render(&report)),
-        ("terminal", terminal::render(&report, &terminal::TerminalOptions { color: false, verbose: true })),
+        (
+            "terminal",
+            terminal::render(
+                &report,
+                &terminal::TerminalOptions { color: false, verbosity: harness::report::Verbosity::Exchanges },
+            ),
+        ),
     ];
     for r in &report.results {
         outputs.push(("checks.json", json::checks_json_at(r, &report.started_at).to_string()));

@@ -45,7 +45,10 @@ async fn run(files: &[&str], target: Option<String>) -> RunReport {
     if report.results.iter().any(|r| !r.passed()) {
         let text = harness::report::terminal::render(
             &report,
-            &harness::report::terminal::TerminalOptions { color: false, verbose: false },
+            &harness::report::terminal::TerminalOptions {
+                color: false,
+                verbosity: harness::report::Verbosity::Attention,
+            },
         );
         panic!("real-server scenarios are not as expected:\n{text}");
     }

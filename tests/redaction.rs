@@ -700,7 +700,7 @@ fn no_secret_survives_in_any_output_whatever_the_encoding() {
         .unwrap();
         let d = run_dir.clone();
         let t = std::thread::spawn(move || {
-            bin(&["run", "hostile.yaml", "-v", "--no-color", "--update-snapshots", "--report-dir", "reports"], &d)
+            bin(&["run", "hostile.yaml", "-vv", "--no-color", "--update-snapshots", "--report-dir", "reports"], &d)
         });
         runs.push(("run".into(), scenario, run_dir, t));
     }

@@ -57,7 +57,7 @@ pub async fn assert_scenarios(path: impl AsRef<Path>, url: &str, idp: &Arc<IdpHa
     if report.results.iter().any(|r| !r.passed()) {
         let text = crate::report::terminal::render(
             &report,
-            &crate::report::terminal::TerminalOptions { color: false, verbose: false },
+            &crate::report::terminal::TerminalOptions { color: false, verbosity: crate::report::Verbosity::Attention },
         );
         panic!("connector-harness scenarios failed:\n{text}");
     }

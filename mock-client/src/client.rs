@@ -31,6 +31,10 @@ pub(crate) struct Session {
     pub(crate) authorizations: u32,
     pub(crate) next_id: u64,
     pub(crate) mcp_url: Option<Url>,
+    /// C-33: the client registered at each other AS, by issuer (the current one is `client`).
+    pub(crate) clients_by_issuer: Vec<(String, RegisteredClient)>,
+    /// C-35: the scopes the last authorization asked for.
+    pub(crate) requested_scopes: Vec<String>,
 }
 
 /// A mock connector client.
@@ -303,6 +307,38 @@ impl Client {
         self.authorize(url, Phase::Authorize, Phase::Token, None).await
     }
 
+    /// C-33: discovery again after a 401 on a token, as the PRM may now name another AS. The
+    /// client registered at the old AS is kept under its issuer and never shown to the new one;
+    /// the new AS gets the client registered there before, or a new registration.
+    async fn rediscover(&mut self, url: &Url, challenge: Option<crate::challenge::Challenge>) -> Result<(), Failure> {
+        let found = {
+            let ctx = ctx!(self, url);
+            crate::discovery::run(&ctx, challenge).await?
+        };
+        let old = self.s.found.as_ref().map(|f| f.issuer.clone()).unwrap_or_default();
+        if found.issuer != old {
+            self.rec.note(
+                crate::transcript::NoteKind::AuthorizationServerChanged,
+                format!("the Protected Resource Metadata now names the authorization server {} instead of {old}: credentials of {old} are not used there", found.issuer),
+            );
+            if let Some(c) = self.s.client.take() {
+                self.s.clients_by_issuer.retain(|(i, _)| *i != old);
+                self.s.clients_by_issuer.push((old, c));
+            }
+            let known = self.s.clients_by_issuer.iter().position(|(i, _)| *i == found.issuer);
+            self.s.client = known.map(|k| self.s.clients_by_issuer.remove(k).1);
+            self.s.tokens = None;
+            self.s.wire.token = None;
+            if self.s.client.is_none() {
+                let redirect = self.redirect_uri_for(&found);
+                let mut ctx = ctx!(self, url);
+                self.s.client = Some(crate::registration::run(&mut ctx, &found, &redirect).await?);
+            }
+        }
+        self.s.found = Some(found);
+        Ok(())
+    }
+
     /// The redirect URI the profile uses with this authorization server: the stable one, the
     /// per-connector one, or the stable one only when the AS advertises RFC 9207 `iss`.
     pub(crate) fn redirect_uri_for(&self, found: &Discovered) -> String {
@@ -343,7 +379,13 @@ impl Client {
         let client = self.s.client.clone().expect("registered before authorizing");
         let pkce = crate::pkce::generate();
         let ctx = ctx!(self, url);
-        let scopes = crate::authorize::scopes(&ctx, &found, scope);
+        let mut scopes = crate::authorize::scopes(&ctx, &found, scope);
+        if scope.is_some() && ctx.profile.oauth_rules().scope_union_on_reauth.value {
+            // C-35 (SEP-2350): what was asked for before, then what the challenge adds.
+            let mut union = self.s.requested_scopes.clone();
+            union.extend(scopes.into_iter().filter(|x| !self.s.requested_scopes.contains(x)));
+            scopes = union;
+        }
         let cb = crate::authorize::run(&ctx, pa, &found, &client, &pkce, &scopes).await?;
         let params = vec![
             ("grant_type".to_owned(), "authorization_code".to_owned()),
@@ -352,6 +394,7 @@ impl Client {
             ("code_verifier".to_owned(), pkce.verifier),
         ];
         let tokens = crate::token::request(&ctx, pt, &found, &client, params).await?;
+        self.s.requested_scopes = scopes;
         self.s.wire.token = Some(tokens.access_token.clone());
         self.s.tokens = Some(tokens);
         Ok(())
@@ -381,7 +424,7 @@ impl Client {
 
     /// Sends one JSON-RPC message, handling 401 (refresh, then re-authorize) and 403
     /// `insufficient_scope` (step-up) as the profile says.
-    async fn call(
+    pub(crate) async fn call(
         &mut self,
         url: &Url,
         phase: Phase,
@@ -389,15 +432,33 @@ impl Client {
         params: Option<Value>,
         notification: bool,
     ) -> Result<RpcReply, Failure> {
+        let id = (!notification).then(|| json!(self.next_id()));
+        self.call_with_id(url, phase, method, params, id).await
+    }
+
+    /// [`Client::call`] with the JSON-RPC id given (`None`: a notification). On the 2026-07-28
+    /// path the request carries the per-request `_meta`.
+    pub(crate) async fn call_with_id(
+        &mut self,
+        url: &Url,
+        phase: Phase,
+        method: &str,
+        params: Option<Value>,
+        id: Option<Value>,
+    ) -> Result<RpcReply, Failure> {
         let mut refreshed = false;
         // Bounded: each turn either returns or uses up a refresh or an authorization.
-        for _ in 0..(self.profile.step_up.max_attempts.value + 3) {
+        for turn in 0..(self.profile.step_up.max_attempts.value + 3) {
             let mut body = json!({"jsonrpc": "2.0", "method": method});
-            if !notification {
-                body["id"] = json!(self.next_id());
+            if let Some(id) = &id {
+                // A retry after re-authorizing is a new request: a fresh numeric id.
+                body["id"] = if turn == 0 { id.clone() } else { json!(self.next_id()) };
             }
             if let Some(p) = &params {
                 body["params"] = p.clone();
+            }
+            if let Some(m) = &self.s.wire.modern {
+                body = m.stamp(body);
             }
             let reply = {
                 let ctx = ctx!(self, url);
@@ -420,6 +481,9 @@ impl Client {
                     continue;
                 }
                 let scope = reply.challenge.as_ref().map(|c| c.scopes());
+                if self.profile.oauth_rules().credentials_by_issuer.value {
+                    self.rediscover(url, reply.challenge.clone()).await?;
+                }
                 self.reauthorize(url, &reply, method, scope.as_deref()).await?;
                 continue;
             }
@@ -498,7 +562,7 @@ impl Client {
         }
     }
 
-    fn mcp_failed(&self, url: &Url, reply: &RpcReply, what: &str) -> Failure {
+    pub(crate) fn mcp_failed(&self, url: &Url, reply: &RpcReply, what: &str) -> Failure {
         let detail = match (&reply.problem, &reply.message) {
             (Some(p), _) => p.clone(),
             (None, Some(m)) if m.get("error").is_some() => format!("JSON-RPC error {}", m["error"]),
@@ -517,6 +581,9 @@ impl Client {
     }
 
     async fn session(&mut self, url: &Url) -> Result<Outcome, Failure> {
+        if let Some(outcome) = self.modern_session(url).await? {
+            return Ok(outcome);
+        }
         let init = {
             let ctx = ctx!(self, url);
             crate::mcp::initialize_body(&ctx, 0)
@@ -548,6 +615,73 @@ impl Client {
             }
         }
         Ok(Outcome::Connected { tools, protocol_version: self.s.wire.protocol_version.clone() })
+    }
+
+    /// The 2026-07-28 path of a profile that speaks it (`eras`): the GET probe, then
+    /// `server/discover` and the profile's calls with the per-request fields. `Ok(None)`: go on
+    /// with `initialize` (a profile without eras or starting with it, or the fallback).
+    async fn modern_session(&mut self, url: &Url) -> Result<Option<Outcome>, Failure> {
+        use crate::modern::{self, AfterDiscover};
+        let Some(eras) = self.profile.eras.clone() else { return Ok(None) };
+        if eras.get_probe.value.send {
+            let req = modern::get_probe(&self.profile, url, self.s.wire.token.as_deref());
+            // A GET that stays open (a stream) until the request timeout is not a refusal.
+            if let Ok(r) = self.rec.send(Phase::Mcp, req).await
+                && let Some(f) = modern::get_probe_refused(&self.profile, &eras, url, r.status, r.seq)
+            {
+                return Err(f);
+            }
+        }
+        if eras.first.value != crate::profile::EraStart::Discover {
+            return Ok(None);
+        }
+        self.s.wire.modern = Some(modern::wire(&eras));
+        let id = Some(eras.discover_id.value.clone());
+        let discover = self.call_with_id(url, Phase::Mcp, "server/discover", None, id);
+        let reply = match eras.fallback.value.as_ref().and_then(|f| f.timeout_ms) {
+            Some(ms) => match tokio::time::timeout(std::time::Duration::from_millis(ms), discover).await {
+                Ok(r) => r?,
+                Err(_) => return Ok(self.fall_back(format!("server/discover got no answer within {ms} ms"))),
+            },
+            None => discover.await?,
+        };
+        let promise = match modern::after_discover(&eras, &reply) {
+            AfterDiscover::Modern(p) => p,
+            AfterDiscover::FallBack(why) => return Ok(self.fall_back(why)),
+            AfterDiscover::Stop => return Err(self.mcp_failed(url, &reply, "server/discover")),
+        };
+        let mut tools = Vec::new();
+        for method in eras.calls.value.clone() {
+            let reply = self.call(url, Phase::Mcp, &method, None, false).await?;
+            if let Some(f) = modern::inconsistent(&self.profile, &eras, &promise, url, &method, &reply) {
+                return Err(f);
+            }
+            let result = reply.message.as_ref().and_then(|m| m.get("result")).filter(|_| modern::ok(&reply));
+            let Some(result) = result else { return Err(self.mcp_failed(url, &reply, &method)) };
+            if let Some(why) = modern::result_type_problem(result) {
+                let mut f = self.mcp_failed(url, &reply, &method);
+                f.cause = format!("{method}: {why}");
+                return Err(f);
+            }
+            if method == "tools/list" {
+                let Some(list) = result.get("tools").and_then(Value::as_array) else {
+                    return Err(self.mcp_failed(url, &reply, "tools/list"));
+                };
+                tools = list.iter().filter_map(|t| t.get("name").and_then(Value::as_str)).map(str::to_owned).collect();
+            }
+        }
+        for (name, args) in self.opts.tool_calls.clone() {
+            self.call_tool(&name, args).await?;
+        }
+        let version = eras.version().as_str().to_owned();
+        Ok(Some(Outcome::Connected { tools, protocol_version: Some(version) }))
+    }
+
+    /// Back to the 2025 handshake: the modern headers and `_meta` are no longer sent.
+    fn fall_back(&mut self, why: String) -> Option<Outcome> {
+        self.s.wire.modern = None;
+        self.rec.note(crate::transcript::NoteKind::EraFallback, format!("{why}: falling back to initialize"));
+        None
     }
 
     /// Calls a tool; a tool-level `mcp/www_authenticate` challenge leads to re-authorization and one

@@ -51,6 +51,16 @@ impl Ctx<'_> {
         u.to_string()
     }
 
+    /// The `resource` sent on the authorization and token requests: the PRM's `resource` byte for
+    /// byte when the profile says so (C-42; a URL parser would add a `/` to a pathless identifier),
+    /// else [`Ctx::resource`].
+    pub fn resource_at(&self, found: &crate::discovery::Discovered) -> String {
+        match (self.profile.oauth_rules().resource.value, found.prm.get("resource").and_then(Value::as_str)) {
+            (crate::profile::ResourceRule::PrmExact, Some(r)) => r.to_owned(),
+            _ => self.resource(),
+        }
+    }
+
     /// Serves the profile's metadata document; returns `(client_id, jwks_uri)`.
     pub async fn publish_cimd(&mut self, cimd: &Cimd, redirect_uri: &str) -> Result<(String, String), ClientError> {
         if self.host.is_none() {

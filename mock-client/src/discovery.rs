@@ -56,6 +56,24 @@ pub fn appended(u: &Url, name: &str) -> String {
     format!("{}{path}/.well-known/{name}", origin(u))
 }
 
+/// C-42: the PRM's `resource` identifies the server the user named. RFC 9728 §3.3 makes it the
+/// identifier the metadata URL was built from; a root PRM names the origin. So it must be on the
+/// server's origin and its path a prefix of the server URL's path, on a segment boundary — the
+/// rule the official SDKs apply (a PRM for `https://evil.example/mcp` is refused; one for
+/// `http://127.0.0.1:8000` serving `http://127.0.0.1:8000/mcp` is not).
+pub(crate) fn prm_resource_matches(server: &Url, prm: &Value) -> Result<(), String> {
+    let Some(r) = prm.get("resource").and_then(Value::as_str) else {
+        return Err("no `resource` member (RFC 9728 §2 requires it)".into());
+    };
+    let u = Url::parse(r).map_err(|e| format!("`resource` `{r}` is not a URL: {e}"))?;
+    let mismatch = || format!("`resource` `{r}` does not identify the MCP server {server} (RFC 9728 §3.3)");
+    if origin(&u) != origin(server) || u.query().is_some() || u.fragment().is_some() {
+        return Err(mismatch());
+    }
+    let (base, path) = (u.path().trim_end_matches('/'), server.path().trim_end_matches('/'));
+    if path == base || path.starts_with(&format!("{base}/")) { Ok(()) } else { Err(mismatch()) }
+}
+
 fn valid_prm(v: &Value) -> Result<(), String> {
     let servers = v.get("authorization_servers").and_then(Value::as_array).ok_or("no authorization_servers array")?;
     if servers.is_empty() {
@@ -161,6 +179,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>, challenge: Option<Challenge>) -> Result<D
     let Some((prm_url, prm)) = chosen else {
         return Err(no_oauth(format!("no Protected Resource Metadata found ({})", reasons.join("; ")), None));
     };
+    if p.oauth_rules().refuse_prm_resource_mismatch.value
+        && let Err(why) = prm_resource_matches(ctx.mcp_url, &prm)
+    {
+        let seq = ctx.rec.transcript().exchanges.iter().rev().find(|e| e.url == prm_url).map(|e| e.seq);
+        return Err(no_oauth(format!("Protected Resource Metadata {prm_url}: {why}; not authorizing for it"), seq));
+    }
     found.issuer = prm["authorization_servers"][0].as_str().unwrap_or_default().to_owned();
     found.prm = prm;
     found.prm_url = prm_url;
@@ -261,6 +285,37 @@ pub(crate) async fn as_metadata(ctx: &Ctx<'_>, found: &mut Discovered, with_mcp_
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod resource_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn prm_resource_must_identify_the_server() {
+        let server = Url::parse("http://127.0.0.1:8000/mcp").unwrap();
+        for ok in [
+            "http://127.0.0.1:8000/mcp",
+            "http://127.0.0.1:8000",
+            "http://127.0.0.1:8000/",
+            "http://127.0.0.1:8000/mcp/",
+        ] {
+            assert!(prm_resource_matches(&server, &json!({"resource": ok})).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://evil.example.com/mcp",
+            "http://127.0.0.1:8001/mcp",
+            "https://127.0.0.1:8000/mcp",
+            "http://127.0.0.1:8000/mc",
+            "http://127.0.0.1:8000/mcp/other",
+            "http://127.0.0.1:8000/mcp?x=1",
+            "not a url",
+        ] {
+            assert!(prm_resource_matches(&server, &json!({"resource": bad})).is_err(), "{bad}");
+        }
+        assert!(prm_resource_matches(&server, &json!({})).is_err());
+    }
 }
 
 #[cfg(test)]

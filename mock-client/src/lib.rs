@@ -24,6 +24,7 @@ mod fail;
 pub mod http;
 mod login;
 mod mcp;
+mod modern;
 mod options;
 /// The profiles (crate `client-profile`), with the loaders returning [`ClientError`] so callers
 /// that load a profile and then connect handle one error type.

@@ -24,6 +24,9 @@ pub struct RpcReply {
     pub seq: u32,
     /// Why no message could be read, if so.
     pub problem: Option<String>,
+    /// The JSON-RPC `error` of a non-2xx answer whose body is one (the modern path decides its
+    /// fallback by its code).
+    pub error: Option<Value>,
 }
 
 /// Session state sent along.
@@ -37,6 +40,58 @@ pub struct Wire {
     pub session_id: Option<String>,
     /// The negotiated version.
     pub protocol_version: Option<String>,
+    /// The 2026-07-28 path's per-request fields, while on it.
+    pub modern: Option<ModernWire>,
+}
+
+/// What every request on the 2026-07-28 path carries (streamable-http §Request Metadata,
+/// basic §Per-request protocol fields).
+#[derive(Debug, Clone)]
+pub struct ModernWire {
+    /// `MCP-Protocol-Version` and `_meta` protocolVersion.
+    pub version: String,
+    /// Whether `Mcp-Method` is sent.
+    pub method_header: bool,
+    /// Whether `Mcp-Name` is sent on the named methods.
+    pub name_header: bool,
+    /// The `_meta` object merged into every request's params.
+    pub meta: Value,
+}
+
+impl ModernWire {
+    /// `body` with the `_meta` fields merged into its params (created when absent).
+    pub fn stamp(&self, mut body: Value) -> Value {
+        if body.get("params").is_none_or(|p| !p.is_object()) {
+            body["params"] = json!({});
+        }
+        let params = &mut body["params"];
+        if params.get("_meta").is_none_or(|m| !m.is_object()) {
+            params["_meta"] = json!({});
+        }
+        if let (Some(m), Some(add)) = (params["_meta"].as_object_mut(), self.meta.as_object()) {
+            for (k, v) in add {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        body
+    }
+}
+
+/// A header value as C-38 wants it: as is when it is visible ASCII without leading or trailing
+/// space, else `=?base64?…?=` of its UTF-8.
+fn header_safe(v: &str) -> String {
+    let plain = !v.is_empty() && v.bytes().all(|b| (0x20..0x7f).contains(&b)) && v.trim() == v;
+    if plain {
+        v.to_owned()
+    } else {
+        use base64::Engine;
+        format!(
+            "{}{}{}",
+            mcp_wire::meta::BASE64_SENTINEL_PREFIX,
+            base64::engine::general_purpose::STANDARD.encode(v.as_bytes()),
+            mcp_wire::meta::BASE64_SENTINEL_SUFFIX
+        )
+    }
 }
 
 /// The request for `initialize`.
@@ -67,7 +122,18 @@ pub(crate) fn post(ctx: &Ctx<'_>, wire: &Wire, body: &Value, label: &str) -> Req
     if let Some(s) = &wire.session_id {
         req = req.header("Mcp-Session-Id", s);
     }
-    if p.mcp.send_protocol_version_header.value
+    if let Some(m) = &wire.modern {
+        req = req.header(mcp_wire::headers::MCP_PROTOCOL_VERSION, &m.version);
+        if m.method_header && !method.is_empty() {
+            req = req.header(mcp_wire::headers::MCP_METHOD, method);
+        }
+        if m.name_header
+            && let Some((_, field)) = mcp_wire::meta::NAMED_METHODS.iter().find(|(n, _)| *n == method)
+            && let Some(name) = body.pointer(&format!("/params/{field}")).and_then(Value::as_str)
+        {
+            req = req.header(mcp_wire::headers::MCP_NAME, header_safe(name));
+        }
+    } else if p.mcp.send_protocol_version_header.value
         && let Some(v) = &wire.protocol_version
     {
         req = req.header("MCP-Protocol-Version", v);
@@ -121,8 +187,11 @@ pub(crate) async fn rpc(
     if let Some(s) = &session_id {
         ctx.rec.secret(SecretKind::SessionId, s);
     }
-    let (message, problem) = if (200..300).contains(&r.status) && id.is_some() { read(&r, id) } else { (None, None) };
-    Ok(RpcReply { status: r.status, message, challenge, session_id, seq: r.seq, problem })
+    let string_id = body.get("id").is_some_and(Value::is_string);
+    let (message, problem) =
+        if (200..300).contains(&r.status) && (id.is_some() || string_id) { read(&r, id) } else { (None, None) };
+    let error = (r.status >= 400).then(|| r.json()).flatten().and_then(|v| v.get("error").cloned());
+    Ok(RpcReply { status: r.status, message, challenge, session_id, seq: r.seq, problem, error })
 }
 
 /// An `initialize` POST with the profile's version and client info (no session yet).

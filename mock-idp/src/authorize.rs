@@ -15,7 +15,7 @@ use url::Url;
 use crate::config::LoginMode;
 use crate::error::OAuthError;
 use crate::quirks::Quirk;
-use crate::state::{AppState, AuthorizationRequestRecord, CodeRecord, PendingAuthorization};
+use crate::state::{AppState, AuthorizationRequestRecord, ClientSource, CodeRecord, PendingAuthorization};
 use crate::store::truncate;
 
 /// Field names of the login and consent forms, fixed so form drivers can be configured against them.
@@ -68,7 +68,12 @@ fn redirect(state: &AppState, redirect_uri: &str, params: &[(&str, &str)], clien
         if let Some(s) = client_state {
             q.append_pair("state", s);
         }
-        if !state.config.has(Quirk::IssParameterOmitted) && !state.config.has(Quirk::IssParameterNotAdvertised) {
+        // RFC 9207 §2 and MCP 2026-07-28 (AS-24): `iss` on every authorization response, errors included.
+        let is_error = params.iter().any(|(k, _)| *k == "error");
+        let omitted = state.config.has(Quirk::IssParameterOmitted)
+            || state.config.has(Quirk::IssParameterNotAdvertised)
+            || (is_error && state.config.has(Quirk::IssOmittedOnErrors));
+        if !omitted {
             if state.config.has(Quirk::IssParameterWrong) {
                 q.append_pair("iss", "https://wrong-issuer.example");
             } else {
@@ -162,6 +167,13 @@ pub(crate) async fn authorize(
         let sent = one("redirect_uri")?;
         let redirect_uri = match &sent {
             Some(r) if client.redirect_uris.contains(r) => r.clone(),
+            Some(r)
+                if client.source == ClientSource::MetadataDocument
+                    && state.config.has(Quirk::CimdRedirectUrisNotChecked)
+                    && crate::registration::check_redirect_uri(r).is_ok() =>
+            {
+                r.clone()
+            }
             Some(r) => {
                 return Err(OAuthError::invalid_request(format!(
                     "redirect_uri `{r}` is not registered for this client (exact match required)"

@@ -45,7 +45,7 @@ pub(crate) fn document(state: &AppState) -> Value {
         m["code_challenge_methods_supported"] =
             if q(Quirk::PlainPkceAllowed) { json!(["S256", "plain"]) } else { json!(["S256"]) };
     }
-    if !q(Quirk::IssParameterNotAdvertised) {
+    if !q(Quirk::IssParameterNotAdvertised) && !q(Quirk::IssSentNotAdvertised) {
         m["authorization_response_iss_parameter_supported"] = json!(true);
     }
     if !q(Quirk::NoCimd) {

@@ -68,6 +68,30 @@ pub enum Quirk {
     NoPrivateKeyJwt,
     /// Client ID Metadata Documents are neither advertised nor accepted.
     NoCimd,
+    /// RFC 9207 `iss` on successful authorization responses only, not on error responses (breaks
+    /// AS-24: MCP 2026-07-28 asks for it on error responses too, so a client can tell which AS an
+    /// error came from before acting on it).
+    IssOmittedOnErrors,
+    /// RFC 9207 `iss` is sent but `authorization_response_iss_parameter_supported` is not
+    /// advertised (breaks AS-24: an AS that sends `iss` MUST advertise it).
+    IssSentNotAdvertised,
+    /// `application_type` is read as an unknown member and ignored: no OIDC redirect-URI rules per
+    /// type (a plain RFC 7591 server; AS-26 INFO, the spec leaves enforcement to the AS).
+    ApplicationTypeIgnored,
+    /// A registration that names `application_type` is refused with `invalid_client_metadata`
+    /// (strict servers that refuse unknown members, contrary to RFC 7591 §2; breaks AS-26: a
+    /// client following MCP 2026-07-28, which MUST send it, cannot register).
+    ApplicationTypeRejected,
+    /// A registration without `application_type` is a `web` client (the OIDC Registration §2
+    /// default) and gets the web rules: no `http`, no `localhost`. Real OIDC servers do this; it
+    /// breaks clients that omit the member and register a loopback redirect (C-34).
+    ApplicationTypeDefaultWeb,
+    /// CIMD: the document is used although its `client_id` is not the URL it was fetched from
+    /// (breaks AS-08 and AS-28).
+    CimdClientIdNotChecked,
+    /// CIMD: any `https` redirect URI is accepted for a metadata-document client, listed in the
+    /// document or not (breaks AS-10 and AS-28).
+    CimdRedirectUrisNotChecked,
 }
 
 impl Quirk {
@@ -96,6 +120,13 @@ impl Quirk {
             Quirk::CimdSingularAuthMethodOnly => "cimd_singular_auth_method_only",
             Quirk::NoPrivateKeyJwt => "no_private_key_jwt",
             Quirk::NoCimd => "no_cimd",
+            Quirk::IssOmittedOnErrors => "iss_omitted_on_errors",
+            Quirk::IssSentNotAdvertised => "iss_sent_not_advertised",
+            Quirk::ApplicationTypeIgnored => "application_type_ignored",
+            Quirk::ApplicationTypeRejected => "application_type_rejected",
+            Quirk::ApplicationTypeDefaultWeb => "application_type_default_web",
+            Quirk::CimdClientIdNotChecked => "cimd_client_id_not_checked",
+            Quirk::CimdRedirectUrisNotChecked => "cimd_redirect_uris_not_checked",
         }
     }
 
@@ -160,6 +191,13 @@ impl Quirk {
         "cimd_singular_auth_method_only",
         "no_private_key_jwt",
         "no_cimd",
+        "iss_omitted_on_errors",
+        "iss_sent_not_advertised",
+        "application_type_ignored",
+        "application_type_rejected",
+        "application_type_default_web",
+        "cimd_client_id_not_checked",
+        "cimd_redirect_uris_not_checked",
     ];
 }
 

@@ -90,6 +90,80 @@ fn reverse_domain(scheme: &str) -> bool {
     labels.len() >= 2 && labels.iter().all(|l| !l.is_empty())
 }
 
+/// OIDC Dynamic Client Registration 1.0 §2 `application_type`, which MCP 2026-07-28 clients MUST
+/// send (client registration, L152-179) and an OIDC server may enforce (AS-26).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApplicationType {
+    /// A browser-based client on a web server: `https` redirect URIs, never `localhost`.
+    Web,
+    /// A desktop, mobile or CLI client: private-use schemes or `http` on a loopback host.
+    Native,
+}
+
+impl ApplicationType {
+    fn as_str(self) -> &'static str {
+        match self {
+            ApplicationType::Web => "web",
+            ApplicationType::Native => "native",
+        }
+    }
+}
+
+/// The registration's `application_type`, with its redirect-URI rules applied. OIDC states the
+/// web rule (`https`, no `localhost`) for implicit-grant clients; this server applies it to every
+/// web client, the strict reading the MCP 2026-07-28 registration text warns clients about
+/// ("authorization servers may enforce type-specific redirect URI rules"). Without the member the
+/// client has no type (a plain RFC 7591 server) unless [`Quirk::ApplicationTypeDefaultWeb`] makes
+/// it OIDC's default `web`.
+fn application_type(
+    state: &AppState,
+    body: &Map<String, Value>,
+    redirect_uris: &[String],
+) -> Result<Option<ApplicationType>, OAuthError> {
+    let given = body.get("application_type");
+    if state.config.has(Quirk::ApplicationTypeRejected) && given.is_some() {
+        return Err(OAuthError::invalid_client_metadata("unknown client metadata `application_type`"));
+    }
+    if state.config.has(Quirk::ApplicationTypeIgnored) {
+        return Ok(None);
+    }
+    let t = match given {
+        Some(Value::String(s)) if s == "web" => ApplicationType::Web,
+        Some(Value::String(s)) if s == "native" => ApplicationType::Native,
+        Some(Value::String(s)) => {
+            return Err(OAuthError::invalid_client_metadata(format!(
+                "application_type `{s}` is neither `web` nor `native`"
+            )));
+        }
+        Some(_) => return Err(OAuthError::invalid_client_metadata("application_type must be a string")),
+        None if state.config.has(Quirk::ApplicationTypeDefaultWeb) => ApplicationType::Web,
+        None => return Ok(None),
+    };
+    for uri in redirect_uris {
+        // Already known to be absolute (check_redirect_uri).
+        let Ok(u) = Url::parse(uri) else { continue };
+        let loopback = loopback_redirect_host(&u);
+        let ok = match t {
+            ApplicationType::Web => u.scheme() == "https" && !loopback,
+            ApplicationType::Native => (u.scheme() == "http" && loopback) || !matches!(u.scheme(), "http" | "https"),
+        };
+        if !ok {
+            let rule = match t {
+                ApplicationType::Web => "a web client's redirect URIs use https and not localhost",
+                ApplicationType::Native => {
+                    "a native client's redirect URIs use a private-use scheme or http on loopback"
+                }
+            };
+            return Err(OAuthError::invalid_redirect_uri(format!(
+                "redirect URI `{uri}` does not suit application_type `{}`: {rule} (OIDC Dynamic Client Registration \
+                 1.0 §2)",
+                t.as_str()
+            )));
+        }
+    }
+    Ok(Some(t))
+}
+
 fn host_trusted(uri: &str, trusted: &[String]) -> Result<(), String> {
     let host = Url::parse(uri).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
     if trusted.iter().any(|t| host == *t || host.ends_with(&format!(".{t}"))) { Ok(()) } else { Err(host) }
@@ -192,6 +266,7 @@ fn handle(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> Res
     for r in &redirect_uris {
         check_redirect_uri(r)?;
     }
+    let application_type = application_type(state, &body, &redirect_uris)?;
     if let Some(trusted) = state.config.quirks.trusted_hosts() {
         for r in &redirect_uris {
             host_trusted(r, trusted).map_err(|h| OAuthError::trusted_hosts_policy(&h))?;
@@ -248,6 +323,9 @@ fn handle(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> Res
     resp.insert("redirect_uris".into(), json!(redirect_uris));
     if let Some(s) = allowed_scopes.as_ref().or(scope.as_ref()) {
         resp.insert("scope".into(), json!(s.join(" ")));
+    }
+    if let Some(t) = application_type {
+        resp.insert("application_type".into(), json!(t.as_str()));
     }
 
     let client = RegisteredClient {

@@ -126,6 +126,38 @@ pub const ITEMS: &[ItemDef] = &[
          replayed must be refused.",
     ),
     item(
+        "AS-24",
+        "MCP 2026-07-28 / RFC 9207: iss on the main flow's successful authorization response and on the error \
+         response of the code_challenge_method=plain probe. FAILURE when iss differs from the issuer byte for byte, \
+         is sent without authorization_response_iss_parameter_supported: true, or is missing while advertised; \
+         WARNING when neither sent nor advertised (SHOULD); a response kind that was not observed is named, never \
+         passed.",
+    ),
+    item(
+        "AS-25",
+        "MCP 2026-07-28: SUCCESS when the metadata advertises client_id_metadata_document_supported and the \
+         harness's document was accepted; WARNING when the document was refused, or when only DCR (deprecated) or \
+         nothing is offered; INFO when advertised but no document was tried.",
+    ),
+    item(
+        "AS-26",
+        "Registration probes (once per certification, when there is a registration endpoint): the profile's DCR \
+         body with application_type \"web\" must register (FAILURE if refused: 2026-07-28 clients MUST send it); the \
+         same with a loopback http redirect URI shows whether OIDC's web rules are enforced (SUCCESS refused, INFO \
+         accepted: the spec leaves it to the AS).",
+    ),
+    item(
+        "AS-27",
+        "MCP 2026-07-28: every complete metadata document must name exactly the issuer its well-known URL was \
+         built from (byte for byte; clients MUST NOT use it otherwise); FAILURE otherwise.",
+    ),
+    item(
+        "AS-28",
+        "CIMD profiles only, from the negative probes: a document whose client_id is not its URL, a redirect_uri the \
+         document does not list, a document without redirect_uris — each must be refused (FAILURE when a code is \
+         issued). The SSRF rules of the fetch cannot be observed from outside and are named as not judged.",
+    ),
+    item(
         "GPT-03",
         "ChatGPT's discovery on the issuer: every location probed (HEAD and GET); FAILURE when a location serves a \
          partial document (no authorization or token endpoint) or none serves complete metadata.",
@@ -281,8 +313,8 @@ mod tests {
     fn every_item_is_known_and_every_mapping_points_at_an_item() {
         let wanted = [
             "AS-02", "AS-04", "AS-05", "AS-06", "AS-07", "AS-08", "AS-10", "AS-11", "AS-14", "AS-15", "AS-17", "AS-18",
-            "AS-20", "AS-22", "AS-23", "GPT-03", "GPT-04", "GPT-05", "GPT-06", "GPT-07", "GPT-08", "GPT-09", "GPT-10",
-            "GPT-14", "GPT-15", "GPT-17",
+            "AS-20", "AS-22", "AS-23", "AS-24", "AS-25", "AS-26", "AS-27", "AS-28", "GPT-03", "GPT-04", "GPT-05",
+            "GPT-06", "GPT-07", "GPT-08", "GPT-09", "GPT-10", "GPT-14", "GPT-15", "GPT-17",
         ];
         for id in wanted {
             assert!(get(id).is_some(), "{id} missing");

@@ -15,6 +15,9 @@ use super::observations::{
 };
 use super::text::{excerpt, one_line_capped, refusal};
 use super::token::Signature;
+use harness_checks::checks::authorization_server::{
+    CimdPart, IssObserved, as_24_rule, as_25_rule, as_26_rule, as_27_rule, as_28_rule, iss_advertised,
+};
 use harness_checks::checks::chatgpt::{Gpt14, gpt_03_partial, gpt_10_rule, gpt_14_rule, gpt_15_rule, gpt_17_rule};
 use harness_checks::model::{Finding, Status};
 
@@ -1610,6 +1613,176 @@ impl<'a> J<'a> {
         out
     }
 
+    // ── MCP 2026-07-28 (AS-24…AS-28): each judged by its one rule in harness-checks ───────────
+
+    fn as24(&self) -> Vec<Finding> {
+        let Some(meta) = self.meta() else { return vec![self.untestable("AS-24", "no metadata was found")] };
+        let iss = |u: &url::Url| u.query_pairs().find(|(k, _)| k == "iss").map(|(_, v)| v.into_owned());
+        let success = self.callback().filter(|u| u.query_pairs().any(|(k, _)| k == "code")).map(|u| iss(&u));
+        let error = self.o.error_callback.as_ref().map(iss);
+        // RFC 9207 §2.4: compared with the issuer of the metadata (AS-27 judges that one).
+        let issuer = meta.get("issuer").and_then(Value::as_str).unwrap_or(&self.cfg.issuer);
+        let (status, d) = as_24_rule(&IssObserved {
+            issuer,
+            advertised: iss_advertised(meta),
+            on_success: success.as_ref().map(Option::as_deref),
+            on_error: error.as_ref().map(Option::as_deref),
+        });
+        let mut ex = self.meta_seq();
+        ex.extend(self.seqs(Phase::Authorize).last());
+        if error.is_some() {
+            ex.extend(self.o.probes.get(probe::PLAIN).and_then(|p| p.seqs.last()));
+        }
+        let f = self.f("AS-24", status, d, ex);
+        if matches!(status, Status::Failure | Status::Warning) {
+            return vec![with_remedy(
+                f,
+                format!(
+                    "Send iss={issuer} (byte for byte the metadata's issuer) on every authorization response, \
+                     error responses included, and advertise authorization_response_iss_parameter_supported: true \
+                     (RFC 9207; MCP 2026-07-28)."
+                ),
+            )];
+        }
+        vec![f]
+    }
+
+    fn as25(&self) -> Vec<Finding> {
+        let Some(meta) = self.meta() else { return vec![self.untestable("AS-25", "no metadata was found")] };
+        // The document counts as refused only when the IdP refused the authorization itself: a
+        // failed sign-in, a refused `iss` or `state`, or no answer says nothing about CIMD.
+        let exercised = match self.failure() {
+            _ if !self.cimd_used() => None,
+            _ if self.authorized() => Some(Ok(())),
+            Some(f)
+                if f.phase == Phase::Authorize
+                    && self.login_failure().is_none()
+                    && !matches!(
+                        f.kind,
+                        FailureKind::IssMismatch | FailureKind::StateMismatch | FailureKind::Unreachable
+                    ) =>
+            {
+                Some(Err(self.stopped()))
+            }
+            _ => None,
+        };
+        let (status, d) = as_25_rule(meta, exercised);
+        let f = self.f("AS-25", status, d, self.meta_seq());
+        if status == Status::Warning {
+            return vec![with_remedy(
+                f,
+                "Support Client ID Metadata Documents (advertise client_id_metadata_document_supported: true and \
+                 accept https client_id URLs); MCP 2026-07-28 deprecates Dynamic Client Registration.",
+            )];
+        }
+        vec![f]
+    }
+
+    /// Only the run that sent the registration probes judges AS-26.
+    fn as26(&self) -> Option<Vec<Finding>> {
+        let typed = self.o.probes.get(probe::APPLICATION_TYPE_WEB)?;
+        if let ProbeOutcome::NotRun(why) = &typed.outcome {
+            return Some(vec![self.f("AS-26", Status::Skipped, format!("not tested: {why}"), typed.seqs.clone())]);
+        }
+        let loopback = self.o.probes.get(probe::APPLICATION_TYPE_WEB_LOOPBACK);
+        // Probe outcomes: the typed body registered (Pass) or was refused (Fail); the web client with
+        // a loopback redirect was refused (Pass) or registered (Info).
+        let typed_result = match &typed.outcome {
+            ProbeOutcome::Pass(_) => Some(Ok(())),
+            ProbeOutcome::Fail(t) => Some(Err(t.clone())),
+            _ => None,
+        };
+        let loopback_result = loopback.and_then(|p| match &p.outcome {
+            ProbeOutcome::Pass(t) => Some(Err(t.clone())),
+            ProbeOutcome::Info(_) => Some(Ok(())),
+            _ => None,
+        });
+        let (status, d) = as_26_rule(typed_result, loopback_result);
+        let mut ex = typed.seqs.clone();
+        ex.extend(loopback.iter().flat_map(|p| p.seqs.clone()));
+        let f = self.f("AS-26", status, d, ex);
+        Some(vec![if status == Status::Failure {
+            with_remedy(
+                f,
+                "Accept application_type in registration requests (OIDC Dynamic Client Registration §2; RFC 7591 \
+                 §2 says unknown members are ignored, never refused).",
+            )
+        } else {
+            f
+        }])
+    }
+
+    fn as27(&self) -> Vec<Finding> {
+        let docs: Vec<&Exchange> =
+            self.t.phase(Phase::Discovery).filter(|e| e.method == "GET" && is_complete(e)).collect();
+        if docs.is_empty() {
+            return vec![self.untestable("AS-27", "no complete metadata document was found")];
+        }
+        let given = &self.cfg.issuer;
+        let ex: Vec<u32> = docs.iter().map(|e| e.seq).collect();
+        let bad: Vec<String> = docs
+            .iter()
+            .filter_map(|e| {
+                let named = e.json().and_then(|v| v["issuer"].as_str().map(str::to_owned));
+                as_27_rule(given, named.as_deref()).err().map(|why| format!("{} {why}", e.url))
+            })
+            .collect();
+        if bad.is_empty() {
+            return vec![self.f(
+                "AS-27",
+                Status::Success,
+                format!("every metadata document names issuer `{given}`, byte for byte"),
+                ex,
+            )];
+        }
+        vec![with_remedy(
+            self.f(
+                "AS-27",
+                Status::Failure,
+                format!("{}: a 2026-07-28 client must not use this metadata", bad.join("; ")),
+                ex,
+            ),
+            format!("Serve metadata whose issuer is exactly `{given}`, the base its well-known URL is built from."),
+        )]
+    }
+
+    fn as28(&self) -> Vec<Finding> {
+        if let Err(f) = self.cimd_used_gate("AS-28") {
+            return vec![*f];
+        }
+        if !self.authorized() {
+            return vec![
+                self.untestable("AS-28", "ChatGPT's own document was not accepted, so a refusal would prove nothing"),
+            ];
+        }
+        let part = |rule: &'static str, name: &str| {
+            let p = self.o.probes.get(name);
+            let outcome = p.and_then(|p| match &p.outcome {
+                ProbeOutcome::Pass(t) => Some(Ok(t.clone())),
+                ProbeOutcome::Fail(t) => Some(Err(t.clone())),
+                _ => None,
+            });
+            (CimdPart { rule, outcome }, p.map(|p| p.seqs.clone()).unwrap_or_default())
+        };
+        let parts = [
+            part("client_id equals the document URL", probe::CIMD_ID_MISMATCH),
+            part("redirect_uri checked against the document", probe::REDIRECT),
+            part("a document without redirect_uris refused", probe::CIMD_NO_REDIRECTS),
+        ];
+        let ex: Vec<u32> = parts.iter().flat_map(|(_, s)| s.clone()).collect();
+        let parts: Vec<CimdPart> = parts.into_iter().map(|(p, _)| p).collect();
+        let (status, d) = as_28_rule(&parts);
+        let f = self.f("AS-28", status, d, ex);
+        if status == Status::Failure {
+            return vec![with_remedy(
+                f,
+                "Validate metadata documents (draft-ietf-oauth-client-id-metadata-document-02): client_id equal to \
+                 the URL, redirect_uri among the document's redirect_uris, required fields present.",
+            )];
+        }
+        vec![f]
+    }
+
     fn gpt14(&self) -> Vec<Finding> {
         let Some(meta) = self.meta() else { return vec![self.untestable("GPT-14", "no metadata was found")] };
         let stable_without_iss = self.o.profile.redirect_uri.value.rule == RedirectRule::Stable;
@@ -1728,6 +1901,13 @@ impl<'a> J<'a> {
         m.insert("AS-20", self.as20());
         m.insert("AS-22", self.as22());
         m.insert("AS-23", self.as23());
+        m.insert("AS-24", self.as24());
+        m.insert("AS-25", self.as25());
+        if let Some(f) = self.as26() {
+            m.insert("AS-26", f);
+        }
+        m.insert("AS-27", self.as27());
+        m.insert("AS-28", self.as28());
         m.insert("GPT-03", self.gpt03());
         m.insert("GPT-04", self.gpt04());
         m.insert("GPT-05", self.gpt05());

@@ -163,6 +163,11 @@ pub mod probe {
     pub const CIMD_NO_REDIRECTS: &str = "cimd-no-redirect-uris";
     /// DCR with a redirect URI on a foreign host.
     pub const FOREIGN_REGISTRATION: &str = "foreign-redirect-registration";
+    /// DCR with the profile's body and `application_type: "web"` (AS-26).
+    pub const APPLICATION_TYPE_WEB: &str = "application-type-web";
+    /// DCR with `application_type: "web"` and a loopback `http` redirect URI, which OIDC's web
+    /// rules forbid (AS-26).
+    pub const APPLICATION_TYPE_WEB_LOOPBACK: &str = "application-type-web-loopback";
 }
 
 /// The tokens of one token response (redacted).
@@ -304,6 +309,10 @@ pub struct RunObs {
     pub refresh: Option<RefreshObs>,
     /// The negative probes by name ([`probe`]).
     pub probes: BTreeMap<String, Probe>,
+    /// Where the browser was sent back on an authorization error (the PKCE-plain probe's refusal),
+    /// for RFC 9207 `iss` on error responses (AS-24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_callback: Option<Url>,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
 }

@@ -143,6 +143,7 @@ struct Obs {
     pub token_seqs: Vec<u32>,
     pub refresh: Option<RefreshObs>,
     pub probes: BTreeMap<&'static str, Probe>,
+    pub error_callback: Option<Url>,
     pub duration_ms: u64,
 }
 
@@ -171,6 +172,7 @@ impl Obs {
             token_seqs: self.token_seqs,
             refresh: self.refresh,
             probes: self.probes.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            error_callback: self.error_callback,
             duration_ms: self.duration_ms,
         };
         (run, t)
@@ -248,7 +250,7 @@ pub async fn observe(cfg: &CertifyConfig) -> Result<Observations, CertifyError> 
 
     let mut notes = Vec::new();
     let mut runs = Vec::new();
-    let mut foreign_registration_done = false;
+    let mut done = Once::default();
     for mut profile in profiles {
         let mode = cimd_mode(cfg, &profile, &issuer);
         match &mode {
@@ -263,10 +265,8 @@ pub async fn observe(cfg: &CertifyConfig) -> Result<Observations, CertifyError> 
         let key = profile.name.clone();
         let purpose = format!("ChatGPT's connector flow as {} behaves, straight at the issuer", profile.display);
         let fallback = profile.clone();
-        let probed_before = foreign_registration_done;
-        let mut obs =
-            run_one(cfg, key.clone(), RunKind::Profile, profile, purpose.clone(), mode, &mut foreign_registration_done)
-                .await?;
+        let probed_before = done;
+        let mut obs = run_one(cfg, key.clone(), RunKind::Profile, profile, purpose.clone(), mode, &mut done).await?;
         if let Some(why) = loopback_refusal(&obs) {
             cfg.say(&format!("  {why}"));
             notes.push(format!("{}: {why}", fallback.name));
@@ -274,8 +274,8 @@ pub async fn observe(cfg: &CertifyConfig) -> Result<Observations, CertifyError> 
             profile.registration.priority.value.retain(|k| *k != RegistrationKind::Cimd);
             let mode = CimdMode::LoopbackRefused(why);
             // The discarded attempt's policy probe is sent again with the flow that is kept.
-            foreign_registration_done = probed_before;
-            obs = run_one(cfg, key, RunKind::Profile, profile, purpose, mode, &mut foreign_registration_done).await?;
+            done = probed_before;
+            obs = run_one(cfg, key, RunKind::Profile, profile, purpose, mode, &mut done).await?;
         }
         let (run, t) = obs.finish();
         cfg.say(&format!("  {}", run.verdict_line()));
@@ -297,7 +297,7 @@ pub async fn observe(cfg: &CertifyConfig) -> Result<Observations, CertifyError> 
         let purpose = "AS-18: refresh-token rotation is required for public clients; no ChatGPT profile got one, so \
                        a public client (ChatGPT's DCR body with token_endpoint_auth_method none) is registered"
             .to_owned();
-        let mut done = true;
+        let mut done = Once { foreign_registration: true, application_type: true };
         let obs = run_one(
             cfg,
             PUBLIC_RUN.to_owned(),
@@ -428,6 +428,16 @@ fn public_profile<'a>(fallback: Profile, runs: impl Iterator<Item = &'a RunObs>)
     p
 }
 
+/// The registration probes sent once per certification, not once per profile (each registers a
+/// client at the IdP under test).
+#[derive(Debug, Clone, Copy, Default)]
+struct Once {
+    /// The foreign-redirect-host policy probe.
+    foreign_registration: bool,
+    /// The AS-26 `application_type` probes.
+    application_type: bool,
+}
+
 async fn run_one(
     cfg: &CertifyConfig,
     key: String,
@@ -435,7 +445,7 @@ async fn run_one(
     profile: Profile,
     purpose: String,
     cimd: CimdMode,
-    foreign_registration_done: &mut bool,
+    done: &mut Once,
 ) -> Result<Obs, CertifyError> {
     let started = Instant::now();
     let opts = ConnectOptions {
@@ -464,6 +474,7 @@ async fn run_one(
         token_seqs: Vec::new(),
         refresh: None,
         probes: BTreeMap::new(),
+        error_callback: None,
         duration_ms: 0,
     };
     let authorized = o.result.is_ok() || matches!(&o.result, Err(f) if f.phase == Phase::Token);
@@ -480,13 +491,23 @@ async fn run_one(
         if o.result.is_ok() {
             token_probes(cfg, &mut o).await;
         }
-        if !*foreign_registration_done
+        if !done.foreign_registration
             && let Some(endpoint) =
                 o.discovered.as_ref().and_then(|d| d.meta("registration_endpoint")).map(str::to_owned)
         {
-            *foreign_registration_done = true;
+            done.foreign_registration = true;
             let p = foreign_registration(&mut o, &endpoint).await;
             o.probes.insert(probe::FOREIGN_REGISTRATION, p);
+        }
+        // AS-26 once, in the first run whose own registration succeeded: that registration is the
+        // control, so a refusal of the same body with application_type is the member's doing.
+        if !done.application_type
+            && let Some(endpoint) =
+                o.discovered.as_ref().and_then(|d| d.meta("registration_endpoint")).map(str::to_owned)
+            && o.registered.as_ref().is_some_and(|c| c.kind == RegistrationKind::Dcr)
+        {
+            done.application_type = true;
+            application_type_probes(&mut o, &endpoint).await;
         }
         if let Ok(auth) = o.result.clone() {
             // Last: a replayed code may (rightly) revoke everything issued from it.
@@ -670,6 +691,9 @@ async fn authorization_probes(o: &mut Obs) {
         None,
     );
     o.probes.insert(probe::PLAIN, Probe { outcome, seqs: plain.seqs.clone() });
+    if plain.param("error").is_some() {
+        o.error_callback = plain.result.as_ref().ok().cloned();
+    }
 
     let Some(client) = o.registered.clone() else { return };
     let bad = format!("{}{UNREGISTERED_SUFFIX}", client.redirect_uri.trim_end_matches('/'));
@@ -813,36 +837,101 @@ async fn token_probes(cfg: &CertifyConfig, o: &mut Obs) {
     }
 }
 
+/// One registration request of a probe: the answer's status, body and transcript entry, or why
+/// there was none. What the IdP issued is redacted like any registration's.
+async fn probe_registration(
+    o: &mut Obs,
+    endpoint: &str,
+    body: &Value,
+    label: &str,
+) -> Result<(u16, Value, u32), String> {
+    let req = Req::new(reqwest::Method::POST, endpoint, label)
+        .header("User-Agent", &o.profile.user_agent_oauth.value)
+        .header("Accept", "*/*")
+        .json(body);
+    let rec = o.client.recorder().clone();
+    let r = rec.send(Phase::Probe, req).await.map_err(|e| e.to_string())?;
+    let v = r.json().unwrap_or(Value::Null);
+    for (k, kind) in [
+        ("client_id", SecretKind::ClientId),
+        ("client_secret", SecretKind::ClientSecret),
+        ("registration_access_token", SecretKind::ClientSecret),
+    ] {
+        if let Some(s) = v.get(k).and_then(Value::as_str) {
+            rec.secret(kind, s);
+        }
+    }
+    Ok((r.status, v, r.seq))
+}
+
+/// `error (description)` of a refused registration.
+fn registration_error(status: u16, v: &Value) -> String {
+    let err = v.get("error").and_then(Value::as_str).unwrap_or("");
+    let desc = v.get("error_description").and_then(Value::as_str).unwrap_or("");
+    let desc = if desc.is_empty() { String::new() } else { format!(" — {}", one_line(desc)) };
+    format!("HTTP {status}: {err}{desc}")
+}
+
+fn one_line(s: &str) -> String {
+    super::text::one_line_capped(s, 200)
+}
+
+/// AS-26: the profile's DCR body with `application_type: "web"` (what a 2026-07-28 client sends
+/// for a remote browser app) and the redirect URI this run just registered, then the same with a
+/// loopback `http` redirect URI, which OIDC's web rules forbid. The first must register; the
+/// second shows whether the rules are enforced. A rate limit (429) leaves them not run.
+async fn application_type_probes(o: &mut Obs, endpoint: &str) {
+    let mut body = o.profile.registration.dcr_body.value.clone();
+    if !body.is_object() {
+        return;
+    }
+    body["application_type"] = json!("web");
+    if let Some(c) = &o.registered {
+        body["redirect_uris"] = json!([c.redirect_uri]);
+    }
+    let label = "registration with application_type web (AS-26 probe)";
+    let typed = match probe_registration(o, endpoint, &body, label).await {
+        Err(e) => Probe { outcome: ProbeOutcome::NotRun(format!("no answer: {e}")), seqs: vec![] },
+        Ok((s @ 200..=299, _, seq)) => {
+            Probe { outcome: ProbeOutcome::Pass(format!("registered (HTTP {s})")), seqs: vec![seq] }
+        }
+        Ok((429, v, seq)) => Probe { outcome: ProbeOutcome::NotRun(registration_error(429, &v)), seqs: vec![seq] },
+        Ok((s, v, seq)) => Probe { outcome: ProbeOutcome::Fail(registration_error(s, &v)), seqs: vec![seq] },
+    };
+    let registered = matches!(typed.outcome, ProbeOutcome::Pass(_));
+    o.probes.insert(probe::APPLICATION_TYPE_WEB, typed);
+    if !registered {
+        return;
+    }
+    body["redirect_uris"] = json!(["http://127.0.0.1:8976/callback"]);
+    let label = "registration with application_type web and a loopback http redirect URI (AS-26 probe)";
+    let loopback = match probe_registration(o, endpoint, &body, label).await {
+        Err(e) => Probe { outcome: ProbeOutcome::NotRun(format!("no answer: {e}")), seqs: vec![] },
+        Ok((s @ 200..=299, _, seq)) => {
+            Probe { outcome: ProbeOutcome::Info(format!("registered (HTTP {s})")), seqs: vec![seq] }
+        }
+        Ok((429, v, seq)) => Probe { outcome: ProbeOutcome::NotRun(registration_error(429, &v)), seqs: vec![seq] },
+        Ok((s, v, seq)) => Probe { outcome: ProbeOutcome::Pass(registration_error(s, &v)), seqs: vec![seq] },
+    };
+    o.probes.insert(probe::APPLICATION_TYPE_WEB_LOOPBACK, loopback);
+}
+
 /// DCR with the profile's body and a redirect URI on a foreign host: what the IdP's policy does.
 async fn foreign_registration(o: &mut Obs, endpoint: &str) -> Probe {
     let mut body = o.profile.registration.dcr_body.value.clone();
     body["redirect_uris"] = json!([FOREIGN_REDIRECT]);
-    let req = Req::new(reqwest::Method::POST, endpoint, "registration with a foreign redirect host (policy probe)")
-        .header("User-Agent", &o.profile.user_agent_oauth.value)
-        .header("Accept", "*/*")
-        .json(&body);
-    let rec = o.client.recorder().clone();
-    match rec.send(Phase::Probe, req).await {
+    let label = "registration with a foreign redirect host (policy probe)";
+    match probe_registration(o, endpoint, &body, label).await {
         Err(e) => Probe { outcome: ProbeOutcome::Info(format!("no answer: {e}")), seqs: vec![o.client.next_seq() - 1] },
-        Ok(r) => {
-            let v = r.json().unwrap_or(Value::Null);
-            for (k, kind) in [
-                ("client_id", SecretKind::ClientId),
-                ("client_secret", SecretKind::ClientSecret),
-                ("registration_access_token", SecretKind::ClientSecret),
-            ] {
-                if let Some(s) = v.get(k).and_then(Value::as_str) {
-                    rec.secret(kind, s);
-                }
-            }
+        Ok((status, v, seq)) => {
             let err = v.get("error").and_then(Value::as_str).unwrap_or("");
             let desc = v.get("error_description").and_then(Value::as_str).unwrap_or("");
-            let text = match r.status {
+            let text = match status {
                 200..=299 => format!(
                     "accepted (HTTP {}): the IdP registers clients for any https redirect host, so anyone can make a \
                      client that looks like ChatGPT's; a registration policy limited to chatgpt.com (and your own \
                      hosts) is safer",
-                    r.status
+                    status
                 ),
                 429 => format!("rate-limited (HTTP 429): {err} {desc}"),
                 s => format!(
@@ -851,7 +940,7 @@ async fn foreign_registration(o: &mut Obs, endpoint: &str) -> Probe {
                     if desc.is_empty() { String::new() } else { format!(" — {desc}") }
                 ),
             };
-            Probe { outcome: ProbeOutcome::Info(text), seqs: vec![r.seq] }
+            Probe { outcome: ProbeOutcome::Info(text), seqs: vec![seq] }
         }
     }
 }

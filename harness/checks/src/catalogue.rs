@@ -92,9 +92,17 @@ impl Requirement {
         self.level.violation()
     }
 
-    /// The sources as finding spec references.
+    /// The sources as finding spec references: the public page (where there is one) and the
+    /// cited lines or section.
     pub fn spec_refs(&self) -> Vec<SpecRef> {
-        self.source.iter().map(|s| SpecRef { id: s.id.clone(), url: Some(s.at.clone()) }).collect()
+        self.source
+            .iter()
+            .map(|s| SpecRef {
+                id: s.id.clone(),
+                url: crate::spec_links::url(&s.id, &s.at),
+                location: Some(s.at.clone()),
+            })
+            .collect()
     }
 
     /// The ChatGPT message with `{url}` filled in.

@@ -10,3 +10,4 @@ pub mod checks;
 pub mod model;
 pub mod probe_record;
 pub mod profile_diff;
+pub mod spec_links;

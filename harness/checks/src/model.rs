@@ -62,9 +62,14 @@ impl Status {
 pub struct SpecRef {
     /// Short id, e.g. `MCP-2025-11-25-authorization` or `RFC9728`.
     pub id: String,
-    /// Where, e.g. `§3.3` or `L469-470`.
+    /// The published page (`https://www.rfc-editor.org/rfc/rfc9728.html#section-3`); none for
+    /// sources without one (the project's research notes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Where in it, as the catalogue cites it: `§3.3`, or lines of the spec source at the commit
+    /// the research names (`L469-470`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// One check result.

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
 
+mod eras;
 mod error;
+pub use eras::{EraStart, Eras, Fallback, GetProbe};
 pub use error::ProfileError;
 
 /// How well a fact is known (research notes' tags).
@@ -379,6 +381,28 @@ pub struct Messages {
     pub mcp_failed: Fact<String>,
     /// Anything else.
     pub generic: Fact<String>,
+    /// A `server/discover` answer contradicted by what the server then serves (2026-08 dual-era
+    /// ChatGPT: HTTP 424); absent for clients not known to check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discover_inconsistent: Option<Fact<String>>,
+    /// The GET probe of the MCP URL answered with a status the client refuses (`{status}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub get_probe_failed: Option<Fact<String>>,
+    /// The Apps submission builder, when the per-connector callback is used (no RFC 9207).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_callback_data: Option<Fact<String>>,
+    /// A failure right after consent with a user-defined OAuth client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unexpected_connection_error: Option<Fact<String>>,
+    /// Connector creation against an AS with neither DCR nor CIMD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_configuration_error: Option<Fact<String>>,
+    /// The generic reconnect prompt (a no-auth server looping on Reconnect).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_expired: Option<Fact<String>>,
+    /// App review's rejection of a sign-in it could not complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_sign_in_failed: Option<Fact<String>>,
 }
 
 /// A whole profile.
@@ -426,6 +450,77 @@ pub struct Profile {
     pub retry: Retry,
     /// Failure messages.
     pub messages: Messages,
+    /// The protocol eras it speaks; absent: the 2025 `initialize` handshake only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eras: Option<Eras>,
+    /// The MCP 2026-07-28 OAuth client rules (C-33, C-35, C-42); absent: the behaviour the dated
+    /// profiles were written against (see [`OauthRules::default`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_rules: Option<OauthRules>,
+}
+
+/// Which `resource` the client sends on the authorization and token requests (RFC 8707).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ResourceRule {
+    /// The MCP server URL the user entered, without its fragment (what the dated profiles send).
+    #[default]
+    ServerUrl,
+    /// The PRM's `resource` member byte for byte, never re-serialised by a URL parser (C-42;
+    /// the official suite's `resource-parameter-matches-prm`).
+    PrmExact,
+}
+
+/// The client's OAuth rules that MCP 2026-07-28 added (research §1c), one fact each. C-30/C-31/C-32
+/// are [`Authorize::verify_iss`] and [`Discovery::check_issuer`]; C-34 is the DCR body's
+/// `application_type`; C-37 is [`Registration::priority`]. `Default` is what the dated profiles do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OauthRules {
+    /// C-42: which `resource` is sent.
+    pub resource: Fact<ResourceRule>,
+    /// C-42: a PRM whose `resource` is not the server URL (compared as RFC 9728 §3.3 says: the
+    /// same string) is refused before any authorization request.
+    pub refuse_prm_resource_mismatch: Fact<bool>,
+    /// C-33: credentials are kept per AS `issuer` and never reused at another AS; a PRM naming a
+    /// new AS means a new registration there.
+    pub credentials_by_issuer: Fact<bool>,
+    /// C-35: a re-authorization after an `insufficient_scope` challenge asks for the union of the
+    /// scopes asked for before and the challenged ones (SEP-2350).
+    pub scope_union_on_reauth: Fact<bool>,
+}
+
+impl Default for OauthRules {
+    fn default() -> Self {
+        fn legacy<T>(value: T) -> Fact<T> {
+            Fact {
+                value,
+                evidence: Evidence::Assumption,
+                observed: "2025-11-25".into(),
+                source: "what the profiles written before MCP 2026-07-28 do".into(),
+                note: None,
+            }
+        }
+        OauthRules {
+            resource: legacy(ResourceRule::ServerUrl),
+            refuse_prm_resource_mismatch: legacy(false),
+            credentials_by_issuer: legacy(false),
+            scope_union_on_reauth: legacy(false),
+        }
+    }
+}
+
+impl Profile {
+    /// Whether the client speaks MCP 2026-07-28 (has an `eras` section).
+    pub fn speaks_modern(&self) -> bool {
+        self.eras.is_some()
+    }
+
+    /// The OAuth rules in force: the profile's, or the dated profiles' defaults.
+    pub fn oauth_rules(&self) -> OauthRules {
+        self.oauth_rules.clone().unwrap_or_default()
+    }
 }
 
 /// The shipped profiles, by file.
@@ -440,6 +535,9 @@ const BUILTIN: &[(&str, &str)] = &[
     ("mcp-spec-2025-11-25", include_str!("../profiles/mcp-spec-2025-11-25.yaml")),
     ("chatgpt-2026-mixed", include_str!("../profiles/chatgpt-2026-mixed.yaml")),
     ("claude", include_str!("../profiles/claude.yaml")),
+    ("claude-2026-09", include_str!("../profiles/claude-2026-09.yaml")),
+    ("chatgpt-2026-08-dual-era", include_str!("../profiles/chatgpt-2026-08-dual-era.yaml")),
+    ("mcp-spec-2026-07-28", include_str!("../profiles/mcp-spec-2026-07-28.yaml")),
     ("static-client-id", include_str!("../profiles/static-client-id.yaml")),
 ];
 
@@ -511,7 +609,12 @@ fn builtin_text(name: &str) -> Option<String> {
 }
 
 fn finish(name: &str, v: Value) -> Result<Profile, ProfileError> {
-    serde_json::from_value(v).map_err(|e| ProfileError::Invalid { name: name.into(), reason: e.to_string() })
+    let p: Profile =
+        serde_json::from_value(v).map_err(|e| ProfileError::Invalid { name: name.into(), reason: e.to_string() })?;
+    if let Some(reason) = p.eras.as_ref().and_then(Eras::invalid) {
+        return Err(ProfileError::Invalid { name: name.into(), reason });
+    }
+    Ok(p)
 }
 
 /// A shipped profile by name.
@@ -616,5 +719,54 @@ mod tests {
         assert!(e.contains("nonsense") || e.contains("evidence"), "{e}");
         std::fs::write(&f, "extends: chatgpt-2026-cimd\nname: x\ndisplay: X\nuser_agent_mcp: {value: custom/1, evidence: assumption, observed: today, source: me, note: testing}\n").unwrap();
         assert_eq!(from_file(&f).unwrap().user_agent_mcp.value, "custom/1");
+    }
+
+    #[test]
+    fn dated_profiles_speak_legacy_only_and_today_s_clients_have_every_era_fact() {
+        for n in ["chatgpt-2025-dcr", "chatgpt-2026-cimd", "chatgpt-2026-mixed", "claude", "mcp-spec-2025-11-25"] {
+            assert!(!builtin(n).unwrap().speaks_modern(), "{n} gained an era section");
+        }
+        let dual = builtin("chatgpt-2026-08-dual-era").unwrap();
+        let eras = dual.eras.as_ref().expect("the dual-era profile speaks 2026-07-28");
+        assert_eq!(eras.first.value, EraStart::Discover);
+        assert_eq!(eras.discover_id.value, "openai-mcp-discover");
+        assert!(
+            eras.falls_back(400, Some(-32601)) && eras.falls_back(400, None) && !eras.falls_back(400, Some(-32020))
+        );
+        let rows = facts(&dual);
+        for field in [
+            "modern_version",
+            "first",
+            "discover_id",
+            "fallback",
+            "method_header",
+            "name_header",
+            "client_info",
+            "client_capabilities",
+            "calls",
+            "verify_discover",
+            "get_probe",
+        ] {
+            assert!(rows.iter().any(|r| r.0 == format!("eras.{field}")), "profiles show lacks eras.{field}");
+        }
+        // OAuth as chatgpt-2026-cimd.
+        assert_eq!(dual.registration, builtin("chatgpt-2026-cimd").unwrap().registration);
+        let claude = builtin("claude-2026-09").unwrap();
+        assert!(!claude.eras.as_ref().unwrap().falls_back(400, Some(-32601)), "Claude does not fall back after -32601");
+        assert_eq!(claude.registration.dcr_body.value["application_type"], "web");
+        assert!(builtin("mcp-spec-2026-07-28").unwrap().eras.unwrap().falls_back(404, None));
+    }
+
+    #[test]
+    fn an_era_section_must_name_a_stateless_revision() {
+        let dir = std::env::temp_dir().join(format!("mc-prof-era-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("x.yaml");
+        let text = builtin_text("mcp-spec-2026-07-28")
+            .unwrap()
+            .replace("modern_version: {value: \"2026-07-28\"", "modern_version: {value: \"2025-11-25\"");
+        std::fs::write(&f, text.replace("name: mcp-spec-2026-07-28", "name: x")).unwrap();
+        let e = from_file(&f).unwrap_err().to_string();
+        assert!(e.contains("not a stateless"), "{e}");
     }
 }

@@ -160,6 +160,11 @@ faults! {
     /// its issuer identifier (RFC 9728 §2), so a client building RFC 8414 / OIDC URLs from it finds no
     /// metadata. Switch: `prm::document`.
     PrmListsMetadataUrl => ["GPT-03"],
+    /// GPT-20: a GET of the MCP endpoint (with a valid token) answers 404 instead of 405 or an
+    /// event stream, as an endpoint that routes POST only does; ChatGPT's 2026-08 connector
+    /// creation refused that ("MCP SSE probe returned 404"). H-09 names 405 for a server without a
+    /// GET stream. Switch: `transport::handle`.
+    GetNotFound => ["GPT-20", "H-09"],
 }
 
 impl Fault {

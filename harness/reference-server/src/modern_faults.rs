@@ -87,4 +87,8 @@ crate::faults::faults! {
     /// RS-28: the PRM `resource` has a trailing slash the endpoint URL does not have.
     /// Switch: `prm::document`.
     PrmResourceTrailingSlash => ["RS-28"],
+    /// GPT-19: `server/discover` declares no `tools` capability although `tools/list` and
+    /// `tools/call` serve tools — an answer contradicted by what the server then serves, which the
+    /// dual-era ChatGPT refuses (HTTP 424). Switch: `modern::discover`.
+    DiscoverInconsistent => ["GPT-19"],
 }

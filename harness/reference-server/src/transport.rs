@@ -96,6 +96,7 @@ async fn handle(st: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, 
         }
         Method::DELETE => delete(st, headers, &who),
         Method::GET if st.faults.has(Fault::GetAnswersJson) => json_response(StatusCode::OK, &json!({})),
+        Method::GET if st.faults.has(Fault::GetNotFound) => StatusCode::NOT_FOUND.into_response(),
         _ => (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "POST, DELETE")]).into_response(),
     }
 }

@@ -53,6 +53,10 @@ pub fn checks_json_at(result: &ScenarioResult, timestamp: &str) -> Value {
                     if let Some(u) = &r.url {
                         m.insert("url".into(), Value::String(u.clone()));
                     }
+                    // The cited section or spec-source lines, beside the page URL.
+                    if let Some(l) = &r.location {
+                        m.insert("location".into(), Value::String(l.clone()));
+                    }
                     Value::Object(m)
                 })
                 .collect();
@@ -94,7 +98,8 @@ mod tests {
     fn holds_what_the_terminal_shows() {
         let report = fixtures::report();
         let v: Value = serde_json::from_str(&render(&report)).unwrap();
-        let term = terminal::render(&report, &TerminalOptions::default());
+        let term =
+            terminal::render(&report, &TerminalOptions { color: false, verbosity: terminal::Verbosity::Findings });
         for (r, jr) in report.results.iter().zip(v["results"].as_array().unwrap()) {
             let verdict = jr["verdict"].as_str().unwrap();
             if r.error.is_none() {
@@ -140,7 +145,10 @@ mod tests {
         assert_eq!(arr[1]["id"], "RS-03");
         assert_eq!(arr[1]["status"], "FAILURE");
         assert_eq!(arr[1]["errorMessage"], "root PRM answered 404");
-        assert_eq!(arr[1]["specReferences"], json!([{ "id": "RFC9728", "url": "§3" }]));
+        assert_eq!(
+            arr[1]["specReferences"],
+            json!([{ "id": "RFC9728", "url": "https://www.rfc-editor.org/rfc/rfc9728.html#section-3", "location": "§3" }])
+        );
         assert_eq!(arr[1]["details"], json!({ "expected": "x", "actual": "y", "exchanges": [2] }));
         assert!(arr[0].get("errorMessage").is_none());
     }

@@ -2,7 +2,9 @@
 //!
 //! One `<testsuite>` per scenario file (named by the file; `connector-harness` for results without
 //! one), one `<testcase>` per scenario. A scenario whose findings or expectations failed gets
-//! `<failure message="VERDICT" type="findings">` with the failing findings as text; a scenario the
+//! `<failure message="RS-08, H-13: FAILURE first cause" type="findings">` (the requirements that
+//! failed, then the first cause: the headline CI pages show) with the verdict and the failing findings
+//! as text; a scenario the
 //! harness could not run gets `<error type="harness error">` — never both, so CI can tell "the
 //! server under test failed a check" from "the harness broke". Every case's `<system-out>` is the
 //! verdict, and its properties name the profile, target and spec version.
@@ -60,8 +62,9 @@ fn case(r: &ScenarioResult, classname: &str) -> TestCase {
         State::Passed => TestCaseStatus::success(),
         State::Failed => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            let lines: Vec<String> = shared::failing_lines(r).iter().map(|l| line(l)).collect();
-            s.set_message(verdict.as_str()).set_type("findings").set_description(lines.join("\n"));
+            let mut lines: Vec<String> = vec![verdict.clone()];
+            lines.extend(shared::failing_lines(r).iter().map(|l| line(l)));
+            s.set_message(line(&shared::failure_headline(r))).set_type("findings").set_description(lines.join("\n"));
             s
         }
         State::Error => {
@@ -139,11 +142,18 @@ mod tests {
         let failed = by("no-root-prm");
         assert_eq!(kind(failed), Some(NonSuccessKind::Failure));
         let TestCaseStatus::NonSuccess { message, ty, description, .. } = &failed.status else { unreachable!() };
-        assert!(message.as_deref().unwrap().starts_with("ChatGPT (2026 CIMD profile) would fail: \"MCP server"));
+        // The headline names the failing requirements and the first cause; the verdict is in the body.
+        assert_eq!(message.as_deref(), Some("RS-03, RS-12: FAILURE root PRM answered 404"));
         assert_eq!(ty.as_deref(), Some("findings"));
         let text = description.as_deref().unwrap();
-        assert_eq!(text, "FAILURE  RS-03  root PRM answered 404\nWARNING  RS-12  token accepted in the query string");
-        assert_eq!(failed.system_out.as_deref(), message.as_deref());
+        let verdict = failed.system_out.as_deref().unwrap();
+        assert!(verdict.starts_with("ChatGPT (2026 CIMD profile) would fail: \"MCP server"), "{verdict}");
+        assert_eq!(
+            text,
+            format!(
+                "{verdict}\nFAILURE  RS-03  root PRM answered 404\nWARNING  RS-12  token accepted in the query string"
+            )
+        );
 
         let broken = by("target-wont-start");
         assert_eq!(kind(broken), Some(NonSuccessKind::Error));
@@ -153,8 +163,9 @@ mod tests {
 
         let weird = by("weird");
         assert_eq!(kind(weird), Some(NonSuccessKind::Failure));
-        let TestCaseStatus::NonSuccess { description, .. } = &weird.status else { unreachable!() };
-        assert_eq!(description.as_deref(), Some("expected outcome: connected, got failed"));
+        let TestCaseStatus::NonSuccess { message, description, .. } = &weird.status else { unreachable!() };
+        assert_eq!(message.as_deref(), Some("outcome: expected outcome: connected, got failed"));
+        assert!(description.as_deref().unwrap().ends_with("\nexpected outcome: connected, got failed"));
 
         let props: Vec<(&str, &str)> = failed.properties.iter().map(|p| (p.name.as_str(), p.value.as_str())).collect();
         assert_eq!(

@@ -27,7 +27,7 @@ mod shared;
 pub mod terminal;
 
 pub use baseline::{Baseline, BaselineEntry, BaselineError, BaselineVerdict, Ending, ending, exit_code};
-pub use terminal::{TerminalOptions, progress_line};
+pub use terminal::{TerminalOptions, Verbosity, progress_line};
 
 /// Hand-made reports for the reporters' tests (here and in `harness-certify`): a few scenarios over a
 /// small, realistic transcript. Not part of the API.
@@ -76,7 +76,11 @@ pub mod fixtures {
             name: format!("{id} check"),
             status,
             description: description.into(),
-            spec_refs: vec![SpecRef { id: "RFC9728".into(), url: Some("§3".into()) }],
+            spec_refs: vec![SpecRef {
+                id: "RFC9728".into(),
+                url: Some("https://www.rfc-editor.org/rfc/rfc9728.html#section-3".into()),
+                location: Some("§3".into()),
+            }],
             details: serde_json::json!({ "expected": "x", "actual": "y" }),
             exchanges: exchanges.to_vec(),
             untestable: false,
@@ -356,7 +360,13 @@ mod tests {
         let report = fixtures::secret_report();
         let r = &report.results[0];
         let outputs = [
-            ("terminal", super::terminal::render(&report, &super::TerminalOptions { color: false, verbose: true })),
+            (
+                "terminal",
+                super::terminal::render(
+                    &report,
+                    &super::TerminalOptions { color: false, verbosity: super::Verbosity::Exchanges },
+                ),
+            ),
             ("json", super::json::render(&report)),
             ("checks.json", super::json::checks_json_at(r, &report.started_at).to_string()),
             ("junit", super::junit::render(&report)),

@@ -144,9 +144,48 @@ pub(crate) fn failing_lines(result: &ScenarioResult) -> Vec<String> {
     out
 }
 
+/// The headline of a failed scenario, what a CI page shows first: the requirements that failed
+/// and the first cause — `RS-08, H-13: the 401 has no WWW-Authenticate header`. Unmet
+/// expectations that name no requirement (`outcome`, `snapshot`) are named as such.
+pub(crate) fn failure_headline(result: &ScenarioResult) -> String {
+    let problems = result.unexpected_problems();
+    let unmet: Vec<_> = result.expectations.iter().filter(|e| !e.ok).collect();
+    let mut ids: Vec<String> = problems.iter().map(|f| f.id.clone()).collect();
+    for e in &unmet {
+        let what = e.what.split(':').next().unwrap_or(&e.what).trim().to_owned();
+        if !ids.contains(&what) {
+            ids.push(what);
+        }
+    }
+    let cause = match (problems.first(), unmet.first()) {
+        (Some(f), _) => format!("{} {}", status_str(f.status), f.description),
+        (None, Some(e)) => expectation_line(e),
+        (None, None) => return verdict(result),
+    };
+    format!("{}: {cause}", ids.join(", "))
+}
+
 /// `expected RS-08: SUCCESS, got FAILURE`.
 pub(crate) fn expectation_line(e: &harness_checks::model::ExpectationResult) -> String {
     format!("expected {}, got {}", e.what, e.actual)
+}
+
+/// Findings by requirement family (`RS`, `H`, `AS`, `C`, `GPT`; the ID before its `-`), one
+/// line each with the statuses that occur: `  RS    118 SUCCESS, 2 FAILURE, 4 SKIPPED`.
+pub(crate) fn family_lines(report: &RunReport) -> Vec<String> {
+    let mut by: BTreeMap<&str, BTreeMap<Status, usize>> = BTreeMap::new();
+    for f in report.results.iter().flat_map(|r| &r.findings) {
+        let family = f.id.split_once('-').map_or(f.id.as_str(), |(fam, _)| fam);
+        *by.entry(family).or_default().entry(f.status).or_default() += 1;
+    }
+    let width = by.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+    by.iter()
+        .map(|(family, counts)| {
+            let parts: Vec<String> =
+                STATUSES.iter().filter_map(|s| counts.get(s).map(|n| format!("{n} {}", status_str(*s)))).collect();
+            format!("  {family:<width$}  {}", parts.join(", "))
+        })
+        .collect()
 }
 
 /// Findings of every result, counted by status.

@@ -1,6 +1,9 @@
-//! The human report: per scenario a ✔/✘ line, the verdict, findings grouped by flow phase, the
-//! expectations that did not hold and harness errors (kept apart from findings), the transcript
-//! with `verbose`; then counts by status and the plain closing line `N passed, M failed`.
+//! The human report, at three levels ([`Verbosity`]): by default only what needs attention — each
+//! scenario that did not pass with its verdict, the findings its expectations did not name, the
+//! expectations that did not hold and harness errors (kept apart from findings); `-v` every
+//! scenario with every finding grouped by flow phase; `-vv` every exchange with headers and
+//! bodies as well. Then findings by requirement family, counts by status and the plain closing
+//! line `N passed, M failed`.
 //!
 //! Everything that came from the server (descriptions, headers, bodies) goes through
 //! [`super::sanitize`]: control characters escaped (newlines too on one-line values), each value
@@ -15,21 +18,46 @@ use owo_colors::{OwoColorize, Style};
 use super::shared::{self, State};
 use harness_checks::model::{RunReport, ScenarioResult, Status};
 
+/// How much to print: the same meaning in every command (`-v`, `-vv`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Verbosity {
+    /// Only what needs attention: scenarios that did not pass, with their reasons; a green run of
+    /// the built-in suite fits on one screen.
+    #[default]
+    Attention,
+    /// Every scenario with every finding (`-v`).
+    Findings,
+    /// Every finding and every exchange with its headers and bodies (`-vv`).
+    Exchanges,
+}
+
+impl Verbosity {
+    /// From the number of `-v` flags, counted up from a command's own default.
+    pub fn from_count(base: Verbosity, v: u8) -> Verbosity {
+        match base as u8 + v {
+            0 => Verbosity::Attention,
+            1 => Verbosity::Findings,
+            _ => Verbosity::Exchanges,
+        }
+    }
+}
+
 /// How to render.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TerminalOptions {
     /// ANSI colours (never on the closing `N passed, M failed` line).
     pub color: bool,
-    /// Print every exchange of each transcript, with headers and bodies.
-    pub verbose: bool,
+    /// What to print.
+    pub verbosity: Verbosity,
 }
 
 impl TerminalOptions {
     /// Colour if standard output supports it (honours `NO_COLOR`, `FORCE_COLOR` and
     /// `owo_colors::set_override`).
-    pub fn detect(verbose: bool) -> TerminalOptions {
+    pub fn detect(verbosity: Verbosity) -> TerminalOptions {
         let probe = "x".if_supports_color(owo_colors::Stream::Stdout, |t| t.red()).to_string();
-        TerminalOptions { color: probe != "x", verbose }
+        TerminalOptions { color: probe != "x", verbosity }
     }
 }
 
@@ -37,11 +65,21 @@ impl TerminalOptions {
 pub fn render(report: &RunReport, opts: &TerminalOptions) -> String {
     let p = Painter(opts.color);
     let mut out = String::new();
-    for result in &report.results {
+    let everything = opts.verbosity >= Verbosity::Findings;
+    for result in report.results.iter().filter(|r| everything || !r.passed()) {
         scenario(&mut out, result, opts, &p);
         out.push('\n');
     }
+    let quiet_passes = if everything { 0 } else { report.results.iter().filter(|r| r.passed()).count() };
+    if quiet_passes > 0 {
+        let noun = if quiet_passes == 1 { "scenario" } else { "scenarios" };
+        let _ =
+            writeln!(out, "{}", p.paint(&format!("{quiet_passes} {noun} as expected (-v lists every finding)"), dim()));
+    }
     let _ = writeln!(out, "{}", shared::status_counts_line(report));
+    for line in shared::family_lines(report) {
+        let _ = writeln!(out, "{line}");
+    }
     let with_error = || report.results.iter().filter(|r| r.error.is_some());
     let errors = with_error().filter(|r| r.error_tier.is_harness()).count();
     let input = with_error().count() - errors;
@@ -84,7 +122,22 @@ fn scenario(out: &mut String, r: &ScenarioResult, opts: &TerminalOptions, p: &Pa
     let _ = writeln!(out, "  {}", p.paint(&clean(&shared::verdict(r)), verdict_style));
 
     let width = r.findings.iter().map(|f| f.id.chars().count()).max().unwrap_or(0);
-    for (group, findings) in shared::grouped(r) {
+    if opts.verbosity == Verbosity::Attention {
+        // Only the findings that made it fail: those its expectations did not name.
+        let problems = r.unexpected_problems();
+        if !problems.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {}",
+                p.paint("findings the scenario does not expect", Style::new().bold().underline())
+            );
+        }
+        for f in problems {
+            let status = p.paint(&format!("{:<7}", shared::status_str(f.status)), status_style(f.status));
+            let _ = writeln!(out, "    {status}  {:<width$}  {}", clean(&f.id), clean(&f.description));
+        }
+    }
+    for (group, findings) in shared::grouped(r).into_iter().filter(|_| opts.verbosity >= Verbosity::Findings) {
         let _ = writeln!(out, "  {}", p.paint(group.label(), Style::new().bold().underline()));
         for f in findings {
             let status = p.paint(&format!("{:<7}", shared::status_str(f.status)), status_style(f.status));
@@ -107,7 +160,7 @@ fn scenario(out: &mut String, r: &ScenarioResult, opts: &TerminalOptions, p: &Pa
         let label = format!("{}:", shared::error_label(r));
         let _ = writeln!(out, "  {} {}", p.paint(&label, err()), continuation(&super::sanitize::block(e), 4));
     }
-    if opts.verbose {
+    if opts.verbosity >= Verbosity::Exchanges {
         transcript(out, r, p);
     }
 }
@@ -216,17 +269,17 @@ mod tests {
     use super::*;
     use crate::fixtures;
 
-    fn plain(verbose: bool) -> String {
-        render(&fixtures::report(), &TerminalOptions { color: false, verbose })
+    fn plain(verbosity: Verbosity) -> String {
+        render(&fixtures::report(), &TerminalOptions { color: false, verbosity })
     }
 
     #[test]
     fn ends_with_the_plain_closing_line() {
-        let text = plain(false);
+        let text = plain(Verbosity::Attention);
         let last = text.lines().last().unwrap();
         assert_eq!(last, "2 passed, 3 failed");
         // Exactly that shape, alone on its line, even with colour on.
-        let coloured = render(&fixtures::report(), &TerminalOptions { color: true, verbose: true });
+        let coloured = render(&fixtures::report(), &TerminalOptions { color: true, verbosity: Verbosity::Exchanges });
         assert!(coloured.lines().any(|l| l == "2 passed, 3 failed"), "{coloured}");
         assert!(coloured.contains("\u{1b}["), "colour was asked for");
         assert!(!text.contains("\u{1b}["), "no colour was asked for");
@@ -234,8 +287,8 @@ mod tests {
 
     #[test]
     fn verbose_adds_the_transcript_without_a_raw_escape() {
-        assert!(!plain(false).contains("transcript ("));
-        let text = plain(true);
+        assert!(!plain(Verbosity::Findings).contains("transcript ("));
+        let text = plain(Verbosity::Exchanges);
         assert!(text.contains("  transcript (9 exchanges)"), "{text}");
         assert!(text.contains("→ error: connection refused: <closed>; #x \\x1b[31m"), "{text}");
         assert!(!text.contains('\u{1b}'), "a server-supplied escape reached the terminal");
@@ -245,12 +298,36 @@ mod tests {
     /// marks, verdicts, findings grouped by phase, harness errors and failed expectations apart.
     #[test]
     fn snapshots() {
-        insta::assert_snapshot!("quiet", plain(false));
-        insta::assert_snapshot!("verbose", plain(true));
+        insta::assert_snapshot!("attention", plain(Verbosity::Attention));
+        insta::assert_snapshot!("quiet", plain(Verbosity::Findings));
+        insta::assert_snapshot!("verbose", plain(Verbosity::Exchanges));
         let hostile = fixtures::hostile_report();
-        let text = render(&hostile, &TerminalOptions { color: false, verbose: true });
+        let text = render(&hostile, &TerminalOptions { color: false, verbosity: Verbosity::Exchanges });
         assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "a raw control character reached the terminal");
         insta::assert_snapshot!("hostile_verbose", text);
+    }
+
+    /// By default a passing scenario takes no line of its own; a failing one shows its verdict and
+    /// only the findings and expectations that made it fail.
+    #[test]
+    fn the_default_shows_what_needs_attention() {
+        let text = plain(Verbosity::Attention);
+        assert!(!text.contains("cimd-happy-path"), "a passing scenario is listed:\n{text}");
+        assert!(text.contains("2 scenarios as expected (-v lists every finding)"), "{text}");
+        assert!(text.contains("✘ no-root-prm"), "{text}");
+        assert!(text.contains("findings the scenario does not expect"), "{text}");
+        assert!(text.contains("FAILURE  RS-03  root PRM answered 404"), "{text}");
+        assert!(text.contains("RS   "), "per-family summary:\n{text}");
+        let all = plain(Verbosity::Findings);
+        assert!(all.contains("cimd-happy-path") && all.lines().count() > text.lines().count());
+    }
+
+    #[test]
+    fn verbosity_counts_up_from_the_command_default() {
+        assert_eq!(Verbosity::from_count(Verbosity::Attention, 0), Verbosity::Attention);
+        assert_eq!(Verbosity::from_count(Verbosity::Attention, 1), Verbosity::Findings);
+        assert_eq!(Verbosity::from_count(Verbosity::Findings, 1), Verbosity::Exchanges);
+        assert_eq!(Verbosity::from_count(Verbosity::Attention, 9), Verbosity::Exchanges);
     }
 
     #[test]

@@ -37,6 +37,8 @@ async fn judged(fault: Option<Fault>) -> Judged {
     let setup = match fault {
         // Tool-level challenges exist only under mixed authentication (seed 002).
         Some(f @ Fault::MalformedToolChallenge) => setup.server(move |b, _| b.mixed_auth(true).fault(f)),
+        // Only a profile that sends ChatGPT's 2026-08 GET probe meets a GET answered 404.
+        Some(f @ Fault::GetNotFound) => Setup::new("chatgpt-2026-08-dual-era").server(move |b, _| b.fault(f)),
         Some(f) => setup.server(move |b, _| b.fault(f)),
         None => setup,
     };

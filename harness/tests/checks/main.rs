@@ -10,8 +10,10 @@
 //! - `check_command`: `check` with and without `--trusted-idp`, and against a silent server.
 //! - `isolation`: probes on connections of their own give the same findings run after run.
 //! - `tool_challenge`: ChatGPT's re-authorization on a tool-level challenge (GPT-13, seed 002).
+//! - `dual_era`: the dual-era ChatGPT of 2026-08 (GPT-19…21, GPT-11 on a modern-only server).
 
 mod check_command;
+mod dual_era;
 mod faults;
 mod isolation;
 mod modern;

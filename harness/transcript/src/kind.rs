@@ -65,6 +65,8 @@ pub enum ExchangeKind {
     },
     /// The DELETE that ends an MCP session.
     EndSession,
+    /// The client's GET of the MCP URL when it connects (ChatGPT's 2026-08 "SSE probe").
+    GetProbe,
     /// A request the harness sends on purpose to probe the server.
     Probe {
         /// The probe (`garbage_token`, `negative_token`).

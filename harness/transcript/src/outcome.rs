@@ -34,6 +34,11 @@ pub enum FailureKind {
     Unreachable,
     /// Re-authorization attempts ran out.
     RetryLimit,
+    /// The `server/discover` answer contradicts what the server then serves (ChatGPT's HTTP 424
+    /// "MCP server/discover response was inconsistent").
+    DiscoverInconsistent,
+    /// The GET probe of the MCP URL got an answer the client refuses (ChatGPT 2026-08: 404).
+    GetProbeRefused,
 }
 
 /// A failed connect.

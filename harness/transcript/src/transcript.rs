@@ -190,6 +190,12 @@ pub enum NoteKind {
     CimdUntestable,
     /// Mixed connector mode met a 401 and took the way the profile says.
     MixedMode,
+    /// A dual-era client's `server/discover` was answered as a legacy server answers it, and the
+    /// client fell back to `initialize` (its profile's `eras.fallback`).
+    EraFallback,
+    /// The Protected Resource Metadata named another authorization server than before (an AS
+    /// migration); the client's credentials stay with the AS that issued them (MCP 2026-07-28 C-33).
+    AuthorizationServerChanged,
 }
 
 /// A decision or limit of the client, with the transcript entry it starts at.

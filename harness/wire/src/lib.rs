@@ -9,6 +9,7 @@
 //! This crate does no I/O and depends on neither tokio nor reqwest.
 
 pub mod challenge;
+pub mod discover;
 pub mod errors;
 pub mod headers;
 pub mod jsonrpc;

@@ -529,3 +529,25 @@ async fn no_cimd_neither_advertises_nor_accepts_documents() {
     code(&idp, &pkce()).await;
     assert_eq!(docs.hits("/oauth/client.json"), 1);
 }
+
+#[tokio::test]
+async fn cimd_client_id_not_checked_uses_a_document_named_for_another_url() {
+    let (idp, docs) = setup(&[Quirk::CimdClientIdNotChecked]).await;
+    docs.json("/oauth/other.json", &chatgpt_document(CLIENT_ID));
+    // The default IdP refuses this (document_whose_client_id_differs_…); the quirk issues a code.
+    code_for(&idp, "https://chatgpt.com/oauth/other.json", &pkce()).await;
+}
+
+#[tokio::test]
+async fn cimd_redirect_uris_not_checked_redirects_to_an_unlisted_uri() {
+    let (idp, _docs) = setup(&[Quirk::CimdRedirectUrisNotChecked]).await;
+    let p = pkce();
+    let evil = "https://evil.example/callback";
+    let params: Vec<(&str, &str)> = auth_params(CLIENT_ID, &p)
+        .into_iter()
+        .map(|(k, v)| if k == "redirect_uri" { (k, evil) } else { (k, v) })
+        .collect();
+    let r = authorize(&idp, &params).await;
+    let to = location(&r);
+    assert!(to.as_str().starts_with(evil), "the quirk sends the browser to the unlisted URI: {to}");
+}

@@ -34,6 +34,13 @@ const COVERAGE: &[(&str, &str)] = &[
     ("cimd_singular_auth_method_only", "cimd::cimd_singular_auth_method_only_refuses_chatgpt_document"),
     ("no_private_key_jwt", "cimd::no_private_key_jwt_negotiates_down_to_none"),
     ("no_cimd", "cimd::no_cimd_neither_advertises_nor_accepts_documents"),
+    ("iss_omitted_on_errors", "quirks::iss_parameter_quirks::case_5_omitted_on_errors"),
+    ("iss_sent_not_advertised", "quirks::iss_parameter_quirks::case_6_sent_not_advertised"),
+    ("application_type_ignored", "quirks::application_type_quirks::case_2_ignored"),
+    ("application_type_rejected", "quirks::application_type_quirks::case_3_rejected"),
+    ("application_type_default_web", "quirks::application_type_quirks::case_4_default_web"),
+    ("cimd_client_id_not_checked", "cimd::cimd_client_id_not_checked_uses_a_document_named_for_another_url"),
+    ("cimd_redirect_uris_not_checked", "cimd::cimd_redirect_uris_not_checked_redirects_to_an_unlisted_uri"),
 ];
 
 #[test]
@@ -352,25 +359,27 @@ async fn opaque_access_tokens() {
 }
 
 #[rstest]
-#[case::default(None, true, IssExpect::Issuer)]
-#[case::omitted(Some(Quirk::IssParameterOmitted), true, IssExpect::Absent)]
-#[case::wrong(Some(Quirk::IssParameterWrong), true, IssExpect::Other)]
-#[case::not_advertised(Some(Quirk::IssParameterNotAdvertised), false, IssExpect::Absent)]
+#[case::default(None, true, [IssExpect::Issuer, IssExpect::Issuer])]
+#[case::omitted(Some(Quirk::IssParameterOmitted), true, [IssExpect::Absent, IssExpect::Absent])]
+#[case::wrong(Some(Quirk::IssParameterWrong), true, [IssExpect::Other, IssExpect::Other])]
+#[case::not_advertised(Some(Quirk::IssParameterNotAdvertised), false, [IssExpect::Absent, IssExpect::Absent])]
+#[case::omitted_on_errors(Some(Quirk::IssOmittedOnErrors), true, [IssExpect::Issuer, IssExpect::Absent])]
+#[case::sent_not_advertised(Some(Quirk::IssSentNotAdvertised), false, [IssExpect::Issuer, IssExpect::Issuer])]
 #[tokio::test]
-async fn iss_parameter_quirks(#[case] quirk: Option<Quirk>, #[case] advertised: bool, #[case] expect: IssExpect) {
+async fn iss_parameter_quirks(#[case] quirk: Option<Quirk>, #[case] advertised: bool, #[case] expect: [IssExpect; 2]) {
     let idp = idp_with(quirk.as_slice()).await;
     let m = metadata(&idp).await;
     assert_eq!(m.get("authorization_response_iss_parameter_supported") == Some(&json!(true)), advertised, "{m}");
     let c = register(&idp, Some("none")).await;
     let p = pkce();
-    // Both a success and an error response carry (or lack) `iss` alike (RFC 9207 §2).
+    // The default sends `iss` on success and error responses alike (RFC 9207 §2, MCP 2026-07-28 AS-24).
     let ok = query_map(&location(&authorize(&idp, &auth_params(&c.client_id, &p)).await));
     assert!(ok.contains_key("code"), "{ok:?}");
     let mut bad_params = auth_params(&c.client_id, &p);
     bad_params.retain(|(k, _)| *k != "code_challenge");
     let err = query_map(&location(&authorize(&idp, &bad_params).await));
     assert_eq!(err["error"], "invalid_request", "{err:?}");
-    for q in [ok, err] {
+    for (q, expect) in [(ok, expect[0]), (err, expect[1])] {
         match expect {
             IssExpect::Issuer => assert_eq!(q.get("iss").map(String::as_str), Some(idp.issuer()), "{q:?}"),
             IssExpect::Absent => assert!(!q.contains_key("iss"), "{q:?}"),
@@ -379,6 +388,64 @@ async fn iss_parameter_quirks(#[case] quirk: Option<Quirk>, #[case] advertised: 
                 assert_ne!(iss, idp.issuer(), "{q:?}");
             }
         }
+    }
+}
+
+/// A DCR body with `application_type` (`None` leaves it out) and one redirect URI.
+fn typed_body(application_type: Option<&str>, redirect: &str) -> Value {
+    let mut b = dcr_body(Some("none"));
+    b["redirect_uris"] = json!([redirect]);
+    if let Some(t) = application_type {
+        b["application_type"] = json!(t);
+    }
+    b
+}
+
+const LOOPBACK: &str = "http://127.0.0.1:8976/callback";
+
+#[tokio::test]
+async fn application_type_rules_by_default() {
+    let idp = idp_with(&[]).await;
+    for (t, uri, ok) in [
+        (Some("web"), REDIRECT, true),
+        (Some("web"), LOOPBACK, false),
+        (Some("web"), "https://localhost/cb", false),
+        (Some("native"), LOOPBACK, true),
+        (Some("native"), "com.example.app:/cb", true),
+        (Some("native"), REDIRECT, false),
+        (None, LOOPBACK, true),
+        (None, REDIRECT, true),
+    ] {
+        let (s, _, body) = register_raw(&idp, &typed_body(t, uri)).await;
+        if ok {
+            assert_eq!(s, StatusCode::CREATED, "{t:?} {uri}: {body}");
+            assert_eq!(body.get("application_type").and_then(Value::as_str), t, "{body}");
+        } else {
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{t:?} {uri}: {body}");
+            assert_eq!(body["error"], "invalid_redirect_uri", "{body}");
+            assert!(body["error_description"].as_str().unwrap().contains("application_type"), "{body}");
+        }
+    }
+    let (s, _, body) = register_raw(&idp, &typed_body(Some("desktop"), LOOPBACK)).await;
+    assert_eq!((s, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_client_metadata")), "{body}");
+}
+
+/// Each case: the quirk, then whether `web` + loopback, `web` + https and untyped + loopback register.
+#[rstest]
+#[case::default(None, [false, true, true])]
+#[case::ignored(Some(Quirk::ApplicationTypeIgnored), [true, true, true])]
+#[case::rejected(Some(Quirk::ApplicationTypeRejected), [false, false, true])]
+#[case::default_web(Some(Quirk::ApplicationTypeDefaultWeb), [false, true, false])]
+#[tokio::test]
+async fn application_type_quirks(#[case] quirk: Option<Quirk>, #[case] accepted: [bool; 3]) {
+    let idp = idp_with(quirk.as_slice()).await;
+    for (body, ok) in [
+        (typed_body(Some("web"), LOOPBACK), accepted[0]),
+        (typed_body(Some("web"), REDIRECT), accepted[1]),
+        (typed_body(None, LOOPBACK), accepted[2]),
+    ] {
+        let (s, _, answer) = register_raw(&idp, &body).await;
+        assert_eq!(s == StatusCode::CREATED, ok, "{body} → {s} {answer}");
     }
 }
 

@@ -163,6 +163,9 @@ fn findings_of(v: &View<'_>, f: &Facts<'_>) -> Vec<Finding> {
         gpt_14(v, f),
         gpt_15(v, f),
         gpt_17(v, f),
+        gpt_19(v, f),
+        gpt_20(v, f),
+        gpt_21(v, f),
     ]
     .into_iter()
     .flatten()
@@ -210,22 +213,42 @@ fn says(v: &View<'_>, id: &str) -> String {
         .unwrap_or_default()
 }
 
-/// GPT-01: ChatGPT strips the path and requires valid PRM at the host root (kernel#91).
+/// GPT-01: where ChatGPT looks for PRM. Reports from 2026-03/04 (kernel/kernel-mcp-server#91,
+/// community 1378808) say ChatGPT strips the path and requires a valid host-root PRM; a 2026-09-23
+/// capture (openai/codex#47513, single source) shows ChatGPT Desktop using the path-inserted PRM
+/// with no root lookup. A missing root PRM is therefore a FAILURE only where no other location
+/// serves valid PRM; otherwise a WARNING naming both sources. A profile that records the root rule
+/// (the dated 2026 profiles) still fails its connect by it, which its verdict line shows.
 pub(super) fn gpt_01(v: &View<'_>) -> Option<Finding> {
     let e = root_prm(v)?;
     let details = json!({"root_prm": summary(e)});
-    Some(match chatgpt_valid_prm(e) {
-        Ok(()) => v.pass("GPT-01", format!("The host-root PRM {} is valid.", e.url), vec![e.seq], details),
-        Err(why) => v.violated(
+    let Err(why) = chatgpt_valid_prm(e) else {
+        return Some(v.pass("GPT-01", format!("The host-root PRM {} is valid.", e.url), vec![e.seq], details));
+    };
+    let Some(p) = v.prm_fetches().into_iter().rev().find(|x| x.url != e.url && chatgpt_valid_prm(x).is_ok()) else {
+        return Some(v.violated(
             "GPT-01",
             format!(
-                "ChatGPT fetches the host-root PRM with the path stripped and needs it valid; {why}.{}",
+                "ChatGPT needs valid PRM at the host root (2026-03/04 reports) or, per a 2026-09 capture, at the path-inserted URL; {why}, and no other location served valid PRM.{}",
                 says(v, "GPT-01")
             ),
             vec![e.seq],
             details,
+        ));
+    };
+    let root_rule = profile_of(v).is_some_and(|p| p.discovery.prm_rule.value == client_profile::PrmRule::RootRequired);
+    Some(v.finding(
+        "GPT-01",
+        Status::Warning,
+        format!(
+            "The sources disagree: ChatGPT before 2026-05 required the host-root PRM (kernel/kernel-mcp-server#91, 2026-03; community.openai.com 1378808, 2026-04), and {why}; a 2026-09-23 capture of ChatGPT Desktop (openai/codex#47513, single source) used the path-inserted PRM with no root lookup, and {} is valid. Serving PRM at the root too satisfies both.{}{}",
+            p.url,
+            says(v, "GPT-01"),
+            if root_rule { " This profile records the 2026-03/04 rule, so its connect fails by it." } else { "" }
         ),
-    })
+        vec![e.seq, p.seq],
+        json!({"root_prm": summary(e), "valid_prm": summary(p), "sources": ["kernel/kernel-mcp-server#91", "openai/codex#47513"]}),
+    ))
 }
 
 /// GPT-02: the 401's `resource_metadata` names the host-root PRM (seed 003: "ChatGPT rejects /mcp
@@ -553,6 +576,15 @@ fn attribute(v: &View<'_>, f: &Facts<'_>, x: &Failure) -> Option<&'static str> {
         FailureKind::TokenFailed if x.phase == Phase::StepUp => "GPT-08",
         FailureKind::TokenFailed if f.cimd && invalid_client => "GPT-09",
         FailureKind::TokenFailed => "GPT-07",
+        FailureKind::DiscoverInconsistent => "GPT-19",
+        FailureKind::GetProbeRefused => "GPT-20",
+        FailureKind::McpFailed
+            if x.seq
+                .and_then(|s| v.exchanges().iter().find(|e| e.seq == s))
+                .is_some_and(|e| e.kind.is_mcp(DISCOVER)) =>
+        {
+            "GPT-19"
+        }
         FailureKind::McpFailed | FailureKind::RetryLimit => {
             let refused = |e: &Exchange| matches!(e.status, Some(401 | 403));
             let at = x.seq.and_then(|s| v.exchanges().iter().find(|e| e.seq == s));
@@ -767,9 +799,44 @@ fn gpt_10(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
 }
 
 /// GPT-11 (connect part): initialize as ChatGPT sends it succeeds, and notifications are taken.
+/// Era-aware: a refusal that names only 2026-07-28 versions (a modern-only server) fails this
+/// profile's 2025 handshake, but ChatGPT since 2026-08 reaches such a server through
+/// `server/discover` (GPT-19), so that is a WARNING saying both, not a confident FAILURE.
 fn gpt_11(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if f.blamed == Some("GPT-11")
+        && let Some(x) = f.failure
+        && let Some(e) = x.seq.and_then(|s| v.exchanges().iter().find(|e| e.seq == s))
+        && e.kind.is_mcp("initialize")
+        && let Some(modern) = modern_only_refusal(e)
+    {
+        return Some(v.finding(
+            "GPT-11",
+            Status::Warning,
+            format!(
+                "This profile's ChatGPT (2025 initialize handshake only) would fail: \"{}\" — because initialize got {} naming only {modern}: the server speaks MCP 2026-07-28 only. ChatGPT since 2026-08 sends server/discover first and connects to such a server through the 2026-07-28 path (profile chatgpt-2026-08-dual-era, GPT-19); a ChatGPT that still opens with initialize cannot.",
+                x.message,
+                answer(e)
+            ),
+            vec![e.seq],
+            json!({"kind": x.kind, "message": x.message, "cause": x.cause, "era": "modern"}),
+        ));
+    }
     if let Some(b) = blame(v, f, "GPT-11") {
         return Some(b);
+    }
+    if f.connected
+        && let Some(d) = v
+            .connect(Phase::Mcp)
+            .filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi)
+            .find(|e| e.kind.is_mcp(DISCOVER) && ok(e))
+        && !v.connect(Phase::Mcp).any(|e| e.seq > d.seq && e.seq < f.span.hi && e.kind.is_mcp("initialize"))
+    {
+        return Some(v.info(
+            "GPT-11",
+            "Not used: ChatGPT connected through server/discover (MCP 2026-07-28), which has no initialize; GPT-19 judges that path.",
+            vec![d.seq],
+            Value::Null,
+        ));
     }
     let init = v
         .connect(Phase::Mcp)
@@ -805,6 +872,15 @@ fn gpt_14(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
         Gpt14::StableWithoutIss => v.info(
             "GPT-14",
             "RFC 9207 is not advertised; this profile uses the stable callback regardless and checks iss only when advertised, and the callback was accepted.",
+            ex,
+            details,
+        ),
+        Gpt14::PerConnectorRelay if judges_gpt_21(v) => v.info(
+            "GPT-14",
+            format!(
+                "RFC 9207 is not advertised, so ChatGPT uses its per-connector callback ({}), and connecting works; what that means for Apps submission is GPT-21.",
+                redirect_of(first).unwrap_or_else(|| "https://chatgpt.com/connector/oauth/{id}".into())
+            ),
             ex,
             details,
         ),
@@ -868,5 +944,215 @@ fn gpt_17(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
             Value::Null,
         ),
         Ok(()) => v.pass("GPT-17", "Dynamic registration is not rate-limited.", ex, Value::Null),
+    })
+}
+
+// ── The dual-era ChatGPT (2026-08): GPT-19, GPT-20, GPT-21 ─────────────────────────────────
+
+/// The method a dual-era client opens with.
+const DISCOVER: &str = "server/discover";
+
+/// The run's profile, when it is a shipped one or a readable file (the checks read facts such as
+/// whether the profile knows the Apps submission builder's message).
+fn profile_of(v: &View<'_>) -> Option<client_profile::Profile> {
+    client_profile::load(&v.record.profile).ok()
+}
+
+/// The JSON-RPC error code of an answer, if it carries one.
+fn error_code(e: &Exchange) -> Option<i64> {
+    super::common::rpc_error(e).and_then(|x| x.get("code").and_then(Value::as_i64))
+}
+
+/// GPT-19: whether what the server served after `server/discover` contradicts the discover
+/// answer (`mcp_wire::discover::contradiction`, the same reading the mock client refuses by).
+/// `None` when the discover answer was no `server/discover` result (a legacy server's error).
+pub fn gpt_19_rule(discover: &Exchange, served: &Exchange, version: &str) -> Option<Result<(), String>> {
+    let promise = super::common::result(discover).and_then(|r| mcp_wire::discover::Promise::of(&r))?;
+    let method = match &served.kind {
+        ExchangeKind::Mcp { method } => method.as_str(),
+        _ => "the next request",
+    };
+    let message =
+        super::common::messages(served).into_iter().find(|m| m.get("result").is_some() || m.get("error").is_some());
+    let answer = mcp_wire::discover::Served { method, status: served.status.unwrap_or(0), message: message.as_ref() };
+    Some(match mcp_wire::discover::contradiction(&promise, version, answer) {
+        None => Ok(()),
+        Some(why) => Err(why),
+    })
+}
+
+/// GPT-19: ChatGPT's `server/discover` is answered consistently with what the server then serves,
+/// or as a legacy server whose answer sends ChatGPT to `initialize`.
+fn gpt_19(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-19") {
+        return Some(b);
+    }
+    if !f.connected {
+        return None;
+    }
+    let mcp: Vec<&Exchange> =
+        v.connect(Phase::Mcp).filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi && !e.continuation).collect();
+    let discover = mcp.iter().copied().find(|e| e.kind.is_mcp(DISCOVER))?;
+    let next = mcp.iter().copied().find(|e| e.seq > discover.seq && matches!(e.kind, ExchangeKind::Mcp { .. }))?;
+    let code = error_code(discover).map(|c| format!(" (JSON-RPC {c})")).unwrap_or_default();
+    let details = json!({"discover": summary(discover), "next": summary(next)});
+    if next.kind.is_mcp("initialize") {
+        return Some(v.pass(
+            "GPT-19",
+            format!(
+                "server/discover got {}{code}, which ChatGPT reads as a legacy server: it falls back to initialize, which {}.",
+                answer(discover),
+                if ok(next) { "succeeds" } else { "is answered" }
+            ),
+            vec![discover.seq, next.seq],
+            details,
+        ));
+    }
+    let version = profile_of(v).and_then(|p| p.eras).map(|e| e.version()).unwrap_or(mcp_wire::SpecVersion::NEWEST);
+    Some(match gpt_19_rule(discover, next, version.as_str())? {
+        Ok(()) => v.pass(
+            "GPT-19",
+            format!(
+                "server/discover ({}) agrees with what the server then serves: {} answered {}.",
+                version.as_str(),
+                label_method(next),
+                answer(next)
+            ),
+            vec![discover.seq, next.seq],
+            details,
+        ),
+        Err(why) => v.violated(
+            "GPT-19",
+            format!("ChatGPT refuses such a server at connector creation (HTTP 424): {why}.{}", says(v, "GPT-19")),
+            vec![discover.seq, next.seq],
+            details,
+        ),
+    })
+}
+
+/// The versions an `initialize` refusal names when they are all 2026-07-28 or later (a
+/// modern-only server's -32022 with `data.supported`, H-41), as text.
+fn modern_only_refusal(e: &Exchange) -> Option<String> {
+    let err = super::common::rpc_error(e)?;
+    let supported: Vec<&str> = err.pointer("/data/supported")?.as_array()?.iter().filter_map(Value::as_str).collect();
+    let modern = |s: &&str| mcp_wire::SpecVersion::parse(s).is_some_and(mcp_wire::SpecVersion::is_stateless);
+    (!supported.is_empty() && supported.iter().all(modern)).then(|| supported.join(", "))
+}
+
+/// The MCP method of an exchange, for text.
+fn label_method(e: &Exchange) -> String {
+    match &e.kind {
+        ExchangeKind::Mcp { method } => method.clone(),
+        _ => e.label.clone(),
+    }
+}
+
+/// GPT-20: ChatGPT's GET probe of the MCP URL (2026-08, single source) gets an event stream or
+/// 405. A 404 is what ChatGPT refused ("MCP SSE probe returned 404"); other answers were never
+/// reported refused, so they are INFO.
+fn gpt_20(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if let Some(b) = blame(v, f, "GPT-20") {
+        return Some(b);
+    }
+    let e =
+        v.connect(Phase::Mcp).find(|e| e.seq >= f.span.lo && e.seq < f.span.hi && e.kind == ExchangeKind::GetProbe)?;
+    let sse = e
+        .response_header("content-type")
+        .is_some_and(|c| c.trim().to_ascii_lowercase().starts_with("text/event-stream"));
+    let details = json!({"answer": summary(e)});
+    Some(match e.status {
+        Some(405) => v.pass("GPT-20", "ChatGPT's GET probe of the MCP URL gets 405 (no server-initiated stream).", vec![e.seq], details),
+        Some(s) if (200..300).contains(&s) && sse => {
+            v.pass("GPT-20", "ChatGPT's GET probe of the MCP URL gets an event stream.", vec![e.seq], details)
+        }
+        Some(_) | None => v.info(
+            "GPT-20",
+            format!(
+                "ChatGPT's GET probe of the MCP URL got {}; only a 404 is known to be refused (tunnel-client#35, single source), and 2026-07-28 names 405 (H-32).",
+                answer(e)
+            ),
+            vec![e.seq],
+            details,
+        ),
+    })
+}
+
+/// What GPT-21 concludes about Apps submission from the AS metadata and the callback's `iss`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Gpt21 {
+    /// RFC 9207 advertised and the callback's `iss` is the metadata issuer: the stable callback
+    /// works, as the submission builder needs.
+    Stable,
+    /// Not advertised: ChatGPT uses its per-connector relay, which the builder rejects.
+    NotAdvertised,
+    /// Advertised, but the callback's `iss` (given) is not the metadata issuer.
+    IssNotReturned(Option<String>),
+}
+
+/// GPT-21: whether the Apps submission builder gets the stable callback it needs (RFC 9207 `iss`
+/// advertised and returned exactly, postiz-app#2092).
+pub fn gpt_21_rule(metadata: &Value, callback_iss: Option<&str>) -> Gpt21 {
+    if gpt_14_rule(metadata, false) != Gpt14::Advertised {
+        return Gpt21::NotAdvertised;
+    }
+    match (metadata.get("issuer").and_then(Value::as_str), callback_iss) {
+        (Some(i), Some(c)) if i == c => Gpt21::Stable,
+        (_, c) => Gpt21::IssNotReturned(c.map(str::to_owned)),
+    }
+}
+
+/// Whether the run's profile knows the Apps submission builder's refusal (judges GPT-21).
+fn judges_gpt_21(v: &View<'_>) -> bool {
+    profile_of(v).is_some_and(|p| p.messages.missing_callback_data.is_some())
+}
+
+/// The `iss` of the callback the authorization answered with, if any.
+fn callback_iss(f: &Facts<'_>) -> Option<String> {
+    let redirect = f.authorize.first().and_then(|e| redirect_of(e))?;
+    f.authorize
+        .iter()
+        .filter_map(|e| e.response_header("location"))
+        .filter(|l| l.starts_with(&redirect))
+        .filter_map(|l| url::Url::parse(l).ok())
+        .next_back()
+        .and_then(|u| u.query_pairs().find(|(k, _)| k == "iss").map(|(_, v)| v.into_owned()))
+}
+
+/// GPT-21: Apps submission needs the stable callback, so RFC 9207 advertised and `iss` returned.
+fn gpt_21(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
+    if !judges_gpt_21(v) {
+        return None;
+    }
+    let t = f.token?;
+    let (m, meta) = f.metadata.as_ref()?;
+    let ex = vec![m.seq, t.seq];
+    let iss = callback_iss(f);
+    Some(match gpt_21_rule(meta, iss.as_deref()) {
+        Gpt21::Stable => v.pass(
+            "GPT-21",
+            "RFC 9207 is advertised and the callback carries the exact iss: ChatGPT uses its stable callback, as Apps submission needs.",
+            ex,
+            Value::Null,
+        ),
+        Gpt21::NotAdvertised => v.violated(
+            "GPT-21",
+            format!(
+                "The AS does not advertise authorization_response_iss_parameter_supported: true, so ChatGPT uses its per-connector callback; connecting works, but the Apps submission builder rejects it.{} Advertise RFC 9207 and return an exact iss.",
+                says(v, "GPT-21")
+            ),
+            ex,
+            Value::Null,
+        ),
+        Gpt21::IssNotReturned(got) => v.violated(
+            "GPT-21",
+            format!(
+                "RFC 9207 is advertised but the callback's iss is {}, not the metadata issuer.{}",
+                got.map(|g| format!("`{g}`")).unwrap_or_else(|| "absent".into()),
+                says(v, "GPT-21")
+            ),
+            ex,
+            Value::Null,
+        ),
     })
 }

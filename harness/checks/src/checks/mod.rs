@@ -5,9 +5,11 @@
 //!
 //! One file per area: `prm` (RS-01/02/03/18/19), `challenge` (RS-04/05/07/09/12/13/14/17),
 //! `tokens` (RS-06/08/10), `session` (RS-15/16, H-12/13/14/15), `transport` (H-02/04/05/06/07/09/
-//! 16/17, RS-20), `chatgpt` (GPT-*); `common` holds the lookups and finding constructors, `registry`
-//! maps each requirement ID to its judge, `suite` runs the registry.
+//! 16/17, RS-20), `chatgpt` (GPT-*), `authorization_server` (AS-24…28, judged by certification);
+//! `common` holds the lookups and finding constructors, `registry` maps each requirement ID to its
+//! judge, `suite` runs the registry.
 
+pub mod authorization_server;
 mod challenge;
 pub mod chatgpt;
 mod common;

@@ -127,6 +127,10 @@ pub static RULES: &[Rule] = &[
     modern!("H-36"),
     modern!("H-37"),
     modern!("H-38"),
+    // The dual-era ChatGPT (2026-08), judged from its connect (profile chatgpt-2026-08-dual-era).
+    gpt!("GPT-19"),
+    gpt!("GPT-20"),
+    gpt!("GPT-21"),
 ];
 
 /// Catalogued requirements of the families the checks judge (RS, H, GPT) that no rule judges,

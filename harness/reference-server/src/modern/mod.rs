@@ -265,10 +265,16 @@ fn dispatch(
 }
 
 /// `server/discover`'s result (before the common fields).
+/// Fault switch: `DiscoverInconsistent` (no `tools` capability declared).
 fn discover(st: &AppState) -> Value {
+    let capabilities = if has(st, ModernFault::DiscoverInconsistent) {
+        json!({ "resources": {} })
+    } else {
+        json!({ "tools": {}, "resources": {} })
+    };
     json!({
         "supportedVersions": supported_versions(st.config.era),
-        "capabilities": { "tools": {}, "resources": {} },
+        "capabilities": capabilities,
         "instructions": "Reference MCP server of connector-harness (MCP 2026-07-28): tools whoami, echo, write_note, run_query, publish_note, open_cursor, read_cursor, confirm_action; resource notes://me.",
     })
 }

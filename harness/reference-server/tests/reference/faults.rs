@@ -366,6 +366,15 @@ async fn demonstrate(fault: Fault) {
             assert_ne!(b.0, 204);
             assert_eq!(b.1, None);
         }
+        Fault::GetNotFound => {
+            let (g, b) = p
+                .both(async |i, s| {
+                    let rb = request_accepting(s, Method::GET, Some(&read(i, s)), None, "text/event-stream");
+                    send(rb).await.status
+                })
+                .await;
+            assert_eq!((g, b), (405, 404));
+        }
         _ => panic!("no demonstration written yet for {fault:?}"),
     }
 }
@@ -424,6 +433,7 @@ fault_tests! {
     no_cors => NoCors,
     malformed_tool_challenge => MalformedToolChallenge,
     prm_lists_metadata_url => PrmListsMetadataUrl,
+    get_not_found => GetNotFound,
 }
 
 #[test]

@@ -248,6 +248,10 @@ async fn keeps_rule(fault: ModernFault, e: &Env) -> bool {
             r.json()["result"]["cacheScope"] == "private"
         }
         PrmResourceTrailingSlash => get(&srv.prm_url_root()).await.json()["resource"] == srv.url(),
+        DiscoverInconsistent => {
+            let caps = go(body("server/discover", json!({})), vec![]).await.json()["result"]["capabilities"].clone();
+            caps.get("tools").is_some() && go(list(), vec![]).await.json()["result"]["tools"][0]["name"].is_string()
+        }
         _ => panic!("no demonstration written yet for {fault:?}"),
     }
 }
