@@ -899,7 +899,13 @@ async fn check_offline(
         let r = check_capture(capture, args.target.clone(), profile, spec).map_err(|e| usage(e.to_string()))?;
         results.push(r);
     }
-    finish_run(harness::check::report(results, started, started_at), &args.report, None).await
+    finish_run(
+        harness::check::report(results, started, started_at),
+        harness::report::Verbosity::Findings,
+        &args.report,
+        None,
+    )
+    .await
 }
 
 #[derive(clap::Args)]

@@ -104,7 +104,7 @@ async fn a_saved_transcript_is_judged_offline_as_the_live_run_was() {
     };
     let live = statuses(&harness::checks::run(&live));
     assert_eq!(live.get("RS-04"), Some(&Status::Warning), "the fault shows live: {live:?}");
-    assert_eq!(live.get("GPT-01"), Some(&Status::Failure), "the fault shows live: {live:?}");
+    assert!(live.get("GPT-01").is_some_and(|s| s.is_problem()), "the fault shows live: {live:?}");
 
     // `client --transcript` writes the redacted transcript.
     let saved = serde_json::to_string_pretty(&raw.redacted()).unwrap();
