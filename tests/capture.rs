@@ -50,8 +50,9 @@ impl Drop for Running {
 
 /// Spawns the binary and reads its stdout until the `Ctrl-C` line; returns the lines.
 fn spawn_until_ready(args: &[&str]) -> (Running, Vec<String>) {
-    let mut child = bin().args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    // Held in `Running` at once, so every path kills and waits for it.
+    let mut running = Running(bin().args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap());
+    let mut out = BufReader::new(running.0.stdout.take().unwrap());
     let mut lines = Vec::new();
     loop {
         let mut l = String::new();
@@ -62,7 +63,7 @@ fn spawn_until_ready(args: &[&str]) -> (Running, Vec<String>) {
         let done = l.starts_with("Ctrl-C");
         lines.push(l);
         if done {
-            return (Running(child), lines);
+            return (running, lines);
         }
     }
 }

@@ -433,7 +433,7 @@ fn record(shared: &Shared, route: usize, mut ex: Exchange) {
         body: &body,
         authorized: ex.request_header("authorization").is_some(),
         mcp_host: log.routes[route].mcp_host,
-        named_by_challenge: log.challenge_urls.iter().any(|u| *u == ex.url),
+        named_by_challenge: log.challenge_urls.contains(&ex.url),
         earlier: &log.discovery,
     };
     let (phase, kind, label) = classify::classify(&seen);

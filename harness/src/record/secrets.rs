@@ -33,12 +33,11 @@ pub fn harvest(t: &mut Transcript, e: &Exchange) {
     for (k, v) in &e.request_headers {
         if k.eq_ignore_ascii_case("authorization") {
             let (scheme, value) = v.split_once(' ').unwrap_or(("", v.as_str()));
-            if scheme.eq_ignore_ascii_case("basic") {
-                if let Ok(b) = base64::engine::general_purpose::STANDARD.decode(value.trim())
-                    && let Some((_, secret)) = String::from_utf8_lossy(&b).split_once(':')
-                {
-                    found.push((SecretKind::ClientSecret, secret.to_owned()));
-                }
+            if scheme.eq_ignore_ascii_case("basic")
+                && let Ok(b) = base64::engine::general_purpose::STANDARD.decode(value.trim())
+                && let Some((_, secret)) = String::from_utf8_lossy(&b).split_once(':')
+            {
+                found.push((SecretKind::ClientSecret, secret.to_owned()));
             }
             found.push((SecretKind::Token, value.trim().to_owned()));
         } else if k.eq_ignore_ascii_case("cookie") {
