@@ -41,6 +41,15 @@ enum Command {
         #[command(subcommand)]
         action: ProfilesAction,
     },
+    // --- #15: serve, record (helper E) ---
+    /// Run the reference MCP server behind the embedded mock IdP on 127.0.0.1 until Ctrl-C,
+    /// printing both URLs: the embedded default made reachable for trying things and for `record`.
+    Serve(ServeArgs),
+    /// A recording reverse proxy: one 127.0.0.1 listener per --route, forwarding to its upstream
+    /// only, writing the redacted transcript (the `client --transcript` format) to --out after
+    /// every exchange, until Ctrl-C. Re-check it with `check --transcript`.
+    Record(RecordArgs),
+    // --- end #15 ---
 }
 
 #[derive(Subcommand)]
@@ -52,6 +61,23 @@ enum ProfilesAction {
         /// A shipped profile name or a YAML file.
         name: String,
     },
+    /// What a captured client (a `record` or `client --transcript` file) did differently from a
+    /// profile, field by field. Exit 0 when nothing differs, 1 otherwise.
+    Diff {
+        /// A shipped profile name or a YAML file.
+        profile: String,
+        /// The capture (a transcript JSON file).
+        capture: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormat,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DiffFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -112,9 +138,14 @@ struct RunArgs {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// The MCP server URL.
-    #[arg(long)]
-    target: String,
+    /// The MCP server URL (with --transcript: the target the capture talks to, when its first MCP
+    /// request does not say).
+    #[arg(long, required_unless_present = "transcript")]
+    target: Option<String>,
+    /// Judge a saved transcript (`client --transcript`, `record --out`, or a run record) offline
+    /// instead of connecting: every check that reads a transcript, no request sent.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["trusted_idp"])]
+    transcript: Option<PathBuf>,
     /// Client profiles to check with (repeatable; default chatgpt-2026-cimd).
     #[arg(long = "profile")]
     profiles: Vec<String>,
@@ -274,8 +305,13 @@ async fn main() -> ExitCode {
         Command::Check(args) => run_check(args).await,
         Command::Idp(args) => run_idp(args).await.map(|()| Ending::AsExpected),
         Command::Client(args) => run_client(args).await,
+        Command::Profiles { action: ProfilesAction::Diff { profile, capture, format } } => {
+            run_profile_diff(&profile, &capture, format)
+        }
         Command::Profiles { action } => run_profiles(action).map(|()| Ending::AsExpected),
         Command::CertifyIdp(args) => run_certify(args).await,
+        Command::Serve(args) => run_serve(args).await.map(|()| Ending::AsExpected),
+        Command::Record(args) => run_record(args).await.map(|()| Ending::AsExpected),
     };
     ExitCode::from(exit_code(result))
 }
@@ -496,7 +532,11 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
     let spec = SpecVersion::parse(&args.spec)
         .filter(|v| JUDGED_SPECS.contains(v))
         .ok_or_else(|| usage("--spec must be 2025-06-18 or 2025-11-25"))?;
-    target_url(&args.target)?;
+    if let Some(file) = &args.transcript {
+        return check_offline(file, &args, spec).await;
+    }
+    let target = args.target.clone().unwrap_or_default();
+    target_url(&target)?;
     let profiles = if args.profiles.is_empty() { vec!["chatgpt-2026-cimd".to_owned()] } else { args.profiles.clone() };
     for profile in &profiles {
         mock_client::profile::load(profile)?;
@@ -529,7 +569,7 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
             ..Default::default()
         };
         let opts = CheckOptions {
-            target: args.target.clone(),
+            target: target.clone(),
             profile: profile.clone(),
             spec,
             connect,
@@ -580,6 +620,7 @@ fn run_profiles(action: ProfilesAction) -> anyhow::Result<()> {
                 }
             }
         }
+        ProfilesAction::Diff { .. } => unreachable!("handled by run_profile_diff"),
     }
     emit(&out)
 }
@@ -834,3 +875,169 @@ async fn certify_live(issuer: String, args: &CertifyIdpArgs) -> anyhow::Result<h
     }
     Ok(cert)
 }
+
+// --- #15: serve, check --transcript (helper E) ---
+
+/// `check --transcript FILE`: the checks over a saved capture, one result per profile.
+async fn check_offline(
+    file: &std::path::Path,
+    args: &CheckArgs,
+    spec: harness::scenario::SpecVersion,
+) -> anyhow::Result<Ending> {
+    use harness::offline::{CaptureFile, check_capture};
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    if let Some(t) = &args.target {
+        target_url(t)?;
+    }
+    let profiles = if args.profiles.is_empty() { vec!["chatgpt-2026-cimd".to_owned()] } else { args.profiles.clone() };
+    let started = std::time::Instant::now();
+    let started_at = harness::check::now_rfc3339();
+    let mut results = Vec::new();
+    for profile in &profiles {
+        mock_client::profile::load(profile)?;
+        let capture = CaptureFile::parse(&text).map_err(|e| usage(format!("{}: {e}", file.display())))?;
+        let r = check_capture(capture, args.target.clone(), profile, spec).map_err(|e| usage(e.to_string()))?;
+        results.push(r);
+    }
+    finish_run(
+        harness::check::report(results, started, started_at),
+        harness::report::Verbosity::Findings,
+        &args.report,
+        None,
+    )
+    .await
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The MCP server's port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The mock IdP's port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    idp_port: u16,
+    /// Which MCP eras the reference server speaks.
+    #[arg(long, value_enum, default_value = "dual")]
+    era: EraArg,
+    /// A reference-server fault (its snake_case name, as in a scenario's `faults:`); repeatable.
+    #[arg(long = "fault", value_parser = parse_fault)]
+    faults: Vec<reference_server::Fault>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EraArg {
+    Dual,
+    Modern,
+    Legacy,
+}
+
+fn parse_fault(s: &str) -> Result<reference_server::Fault, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| format!("unknown fault `{s}`"))
+}
+
+/// The embedded default (what `run` uses when a scenario names no target), standalone.
+async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    use reference_server::{Era, ReferenceServer};
+    let idp = MockIdp::builder().port(args.idp_port).start().await.context("starting the mock IdP")?;
+    let era = match args.era {
+        EraArg::Dual => Era::Dual,
+        EraArg::Modern => Era::Modern,
+        EraArg::Legacy => Era::Legacy,
+    };
+    let mut b = ReferenceServer::builder().issuer(idp.issuer()).jwks_uri(idp.jwks_uri()).port(args.port).era(era);
+    for f in &args.faults {
+        b = b.fault(*f);
+    }
+    let server = b.start().await.map_err(|e| usage(format!("starting the reference server: {e}")))?;
+    println!("reference MCP server  {}", server.url());
+    println!("mock IdP issuer       {}", idp.issuer());
+    println!("Ctrl-C to stop.");
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    drop(server);
+    idp.shutdown().await;
+    Ok(())
+}
+
+#[derive(clap::Args)]
+struct RecordArgs {
+    /// `127.0.0.1:PORT=UPSTREAM_URL`: listen on the loopback address, forward to the upstream
+    /// (repeatable: the MCP server, its authorization server…; port 0 picks a free one).
+    #[arg(long = "route", required = true, value_parser = parse_route)]
+    routes: Vec<harness::record::Route>,
+    /// Where to write the redacted transcript (rewritten after every exchange).
+    #[arg(long)]
+    out: PathBuf,
+    /// Rewrite each upstream's origin to its route's origin in responses (headers and bodies) and
+    /// back in requests, so a client that starts at the proxied MCP URL stays on the proxies.
+    #[arg(long)]
+    rewrite_urls: bool,
+}
+
+fn parse_route(s: &str) -> Result<harness::record::Route, String> {
+    s.parse().map_err(|e: harness::record::RecordError| e.to_string())
+}
+
+async fn run_record(args: RecordArgs) -> anyhow::Result<()> {
+    use harness::record::{RecordOptions, Recording};
+    let opts =
+        RecordOptions { routes: args.routes.clone(), rewrite_urls: args.rewrite_urls, out: Some(args.out.clone()) };
+    let rec = Recording::start(opts).await.map_err(|e| usage(e.to_string()))?;
+    for (r, origin) in args.routes.iter().zip(rec.origins()) {
+        println!("recording {origin} -> {}", r.upstream);
+    }
+    println!("writing {}", args.out.display());
+    println!("Ctrl-C to stop.");
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    rec.shutdown().await.with_context(|| format!("writing {}", args.out.display()))?;
+    Ok(())
+}
+
+/// `profiles diff PROFILE CAPTURE`.
+fn run_profile_diff(profile: &str, capture: &std::path::Path, format: DiffFormat) -> anyhow::Result<Ending> {
+    use std::fmt::Write;
+    let p = mock_client::profile::load(profile)?;
+    let text = std::fs::read_to_string(capture).with_context(|| format!("reading {}", capture.display()))?;
+    let t =
+        match harness::offline::CaptureFile::parse(&text).map_err(|e| usage(format!("{}: {e}", capture.display())))? {
+            harness::offline::CaptureFile::Record { transcript, .. } => transcript,
+            harness::offline::CaptureFile::Transcript(t) => t,
+        };
+    let d = harness::profile_diff::diff(&p, &t);
+    let mut out = String::new();
+    match format {
+        DiffFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&d)?)?,
+        DiffFormat::Text => {
+            if d.is_same() {
+                writeln!(
+                    out,
+                    "no difference from {} ({} fields compared, {} not in the capture)",
+                    p.name,
+                    d.same.len(),
+                    d.unobserved.len()
+                )?;
+            } else {
+                writeln!(out, "{} difference(s) from {}:", d.differences.len(), p.name)?;
+            }
+            for x in &d.differences {
+                let at = x.seq.map(|s| format!(" (exchange #{s})")).unwrap_or_default();
+                writeln!(
+                    out,
+                    "  {}{at}\n    profile:  {}\n    captured: {}",
+                    x.field,
+                    sanitize::line(&x.profile.to_string()),
+                    sanitize::line(&x.captured.to_string())
+                )?;
+            }
+            if !d.unobserved.is_empty() {
+                writeln!(out, "not in the capture: {}", d.unobserved.join(", "))?;
+            }
+        }
+    }
+    emit(&out)?;
+    Ok(if d.is_same() { Ending::AsExpected } else { Ending::ServerFailed })
+}
+// --- end #15 serve ---

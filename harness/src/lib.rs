@@ -8,12 +8,14 @@
 
 // The record model, the catalogue and the checks live in `harness-checks` (no tokio, no reqwest);
 // re-exported so `harness::model::…`, `harness::catalogue::…`, `harness::checks::run` keep working.
-pub use harness_checks::{catalogue, checks, model};
+pub use harness_checks::{catalogue, checks, model, profile_diff};
 
 pub mod builtin;
 pub mod check;
 mod findings;
+pub mod offline;
 pub mod probes;
+pub mod record;
 pub mod runner;
 pub mod scenario;
 pub mod snapshot;

@@ -9,4 +9,5 @@ pub mod catalogue;
 pub mod checks;
 pub mod model;
 pub mod probe_record;
+pub mod profile_diff;
 pub mod spec_links;
