@@ -63,7 +63,7 @@ pub(crate) async fn run(
     ctx.rec.secret(SecretKind::Verifier, &pkce.verifier);
     ctx.rec.secret(SecretKind::Challenge, &pkce.challenge);
     let scope = scope.join(" ");
-    let resource = ctx.resource_at(found);
+    let resource = ctx.resource_at(&found.prm);
     let mut auth = url::Url::parse(endpoint)
         .map_err(|e| ctx.generic(phase, format!("authorization_endpoint `{endpoint}`: {e}")))?;
     {

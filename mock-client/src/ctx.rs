@@ -54,8 +54,8 @@ impl Ctx<'_> {
     /// The `resource` sent on the authorization and token requests: the PRM's `resource` byte for
     /// byte when the profile says so (C-42; a URL parser would add a `/` to a pathless identifier),
     /// else [`Ctx::resource`].
-    pub fn resource_at(&self, found: &crate::discovery::Discovered) -> String {
-        match (self.profile.oauth_rules().resource.value, found.prm.get("resource").and_then(Value::as_str)) {
+    pub fn resource_at(&self, prm: &Value) -> String {
+        match (self.profile.oauth_rules().resource.value, prm.get("resource").and_then(Value::as_str)) {
             (crate::profile::ResourceRule::PrmExact, Some(r)) => r.to_owned(),
             _ => self.resource(),
         }

@@ -76,7 +76,7 @@ pub(crate) async fn request(
     let url = ctx.mcp_url.as_str();
     let endpoint = found.meta("token_endpoint").unwrap_or_default().to_owned();
     if p.token_request.send_resource.value {
-        params.push(("resource".into(), ctx.resource_at(found)));
+        params.push(("resource".into(), ctx.resource_at(&found.prm)));
     }
     let authorization = client_auth(ctx, phase, client, &endpoint, &mut params)?;
     let grant = params.iter().find(|(k, _)| k == "grant_type").map(|(_, v)| v.clone());

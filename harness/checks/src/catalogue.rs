@@ -230,6 +230,20 @@ pub fn versions_text(versions: &[SpecVersion]) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_source_of_the_catalogue_but_the_research_notes_has_a_url() {
+        for r in all() {
+            for s in &r.source {
+                let research = s.id == "chatgpt-research" || s.id.starts_with("research-");
+                let u = crate::spec_links::url(&s.id, &s.at);
+                assert_eq!(u.is_none(), research, "{} source {} → {u:?}", r.id, s.id);
+                if let Some(u) = u {
+                    assert!(u.starts_with("https://") && !u.contains(' '), "{u}");
+                }
+            }
+        }
+    }
+
     /// The IDs REQUIREMENTS.md defines, as its text lists them (checked against the file when the
     /// shared folder is present).
     fn expected_ids() -> Vec<String> {
