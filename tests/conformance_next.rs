@@ -139,9 +139,7 @@ fn check(revision: &str, profile: &str, must_pass: impl Fn(&str) -> bool) {
 #[test]
 fn spec_2026_profile_passes_the_2026_07_28_auth_and_header_scenarios() {
     check("2026-07-28", "mcp-spec-2026-07-28", |s| {
-        // `request-metadata` is baselined for now (see the baseline file): the modern path's
-        // fallback on -32022, not an OAuth rule.
-        scored_auth(s) || s == "http-standard-headers"
+        scored_auth(s) || s == "http-standard-headers" || s == "request-metadata"
     });
 }
 

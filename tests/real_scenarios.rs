@@ -89,6 +89,17 @@ async fn python_sdk_server() {
     assert_every_profile(&r);
 }
 
+/// The same Python SDK server on its 2026-07-28 side (it serves both eras on one endpoint).
+#[tokio::test]
+async fn python_sdk_server_2026_07_28() {
+    if venv_python().is_none() {
+        return;
+    }
+    let r = run(&["tests/scenarios/real/python-sdk-modern.yaml"], None).await;
+    let f = r.results[0].findings.iter().find(|f| f.id == "H-21").expect("H-21 judged");
+    assert_eq!(f.status, harness::model::Status::Failure, "{}", f.description);
+}
+
 /// FastMCP with its JWT verifier trusting the mock IdP.
 #[tokio::test]
 async fn fastmcp_jwt_verifier() {

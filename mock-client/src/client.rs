@@ -636,17 +636,28 @@ impl Client {
             return Ok(None);
         }
         self.s.wire.modern = Some(modern::wire(&eras));
-        let id = Some(eras.discover_id.value.clone());
-        let discover = self.call_with_id(url, Phase::Mcp, "server/discover", None, id);
-        let reply = match eras.fallback.value.as_ref().and_then(|f| f.timeout_ms) {
-            Some(ms) => match tokio::time::timeout(std::time::Duration::from_millis(ms), discover).await {
-                Ok(r) => r?,
-                Err(_) => return Ok(self.fall_back(format!("server/discover got no answer within {ms} ms"))),
-            },
-            None => discover.await?,
+        // At most two asks: the second only after a -32022 that lists the revision asked for.
+        let mut retried = false;
+        let (reply, promise) = loop {
+            // The retry is a new request: a new id (JSON-RPC ids are not reused).
+            let id = if retried { json!(self.next_id()) } else { eras.discover_id.value.clone() };
+            let id = Some(id);
+            let discover = self.call_with_id(url, Phase::Mcp, "server/discover", None, id);
+            let reply = match eras.fallback.value.as_ref().and_then(|f| f.timeout_ms) {
+                Some(ms) => match tokio::time::timeout(std::time::Duration::from_millis(ms), discover).await {
+                    Ok(r) => r?,
+                    Err(_) => return Ok(self.fall_back(format!("server/discover got no answer within {ms} ms"))),
+                },
+                None => discover.await?,
+            };
+            match modern::after_discover(&eras, &reply, !retried) {
+                AfterDiscover::Retry => retried = true,
+                other => break (reply, other),
+            }
         };
-        let promise = match modern::after_discover(&eras, &reply) {
+        let promise = match promise {
             AfterDiscover::Modern(p) => p,
+            AfterDiscover::Retry => unreachable!("a retry loops"),
             AfterDiscover::FallBack(why) => return Ok(self.fall_back(why)),
             AfterDiscover::Stop => {
                 let mut f = self.mcp_failed(url, &reply, "server/discover");

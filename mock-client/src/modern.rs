@@ -72,17 +72,28 @@ pub(crate) enum AfterDiscover {
     Modern(Promise),
     /// The `initialize` fallback, and why.
     FallBack(String),
+    /// -32022 naming the revision the client asked for among the supported ones: ask again, once
+    /// (SEP-2575, the spec client's "retry with a supported version"); a second refusal is read
+    /// by the other rules.
+    Retry,
     /// Neither: the profile stops (its MCP failure).
     Stop,
 }
 
 /// Reads the `server/discover` answer as the profile does (its `eras.fallback`).
-pub(crate) fn after_discover(eras: &Eras, reply: &RpcReply) -> AfterDiscover {
+pub(crate) fn after_discover(eras: &Eras, reply: &RpcReply, retry_allowed: bool) -> AfterDiscover {
     let version = eras.version().as_str();
     let result = reply.message.as_ref().and_then(|m| m.get("result")).filter(|_| ok(reply));
     let Some(promise) = result.and_then(Promise::of) else {
         let error = reply.error.as_ref().or_else(|| reply.message.as_ref().and_then(|m| m.get("error")));
         let code = error.and_then(|e| e.get("code")).and_then(Value::as_i64);
+        let supported = error.and_then(|e| e.pointer("/data/supported")).and_then(Value::as_array);
+        if retry_allowed
+            && code == Some(mcp_wire::errors::UNSUPPORTED_PROTOCOL_VERSION)
+            && supported.is_some_and(|s| s.iter().any(|v| v.as_str() == Some(version)))
+        {
+            return AfterDiscover::Retry;
+        }
         if eras.falls_back(reply.status, code) {
             let how = code.map(|c| format!(" with JSON-RPC {c}")).unwrap_or_default();
             return AfterDiscover::FallBack(format!("server/discover answered HTTP {}{how}", reply.status));

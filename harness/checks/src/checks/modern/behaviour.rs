@@ -308,6 +308,13 @@ pub(super) fn h_42(v: &View<'_>, eras: &Eras) -> Option<Finding> {
     }
     let version = result(init)
         .and_then(|r| r.get("protocolVersion").and_then(Value::as_str).map(|s| s.chars().take(40).collect::<String>()));
+    // Only requests whose header names 2026-07-28: one without the header, or naming a 2025
+    // revision, a dual-era server may route to its 2025 side, where sessions are the rule (H-24).
+    let modern = mcp_wire::SpecVersion::V2026_07_28.as_str();
+    let answers: Vec<&Exchange> = answers
+        .into_iter()
+        .filter(|e| e.request_header(mcp_wire::headers::MCP_PROTOCOL_VERSION) == Some(modern))
+        .collect();
     let minted: Vec<&Exchange> =
         answers.iter().copied().filter(|e| e.response_header("mcp-session-id").is_some()).collect();
     if !minted.is_empty() {

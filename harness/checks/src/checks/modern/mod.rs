@@ -446,7 +446,11 @@ fn refused(v: &View<'_>, id: &str, label: &str, want: i64, sent: &str) -> Option
     } else {
         v.violated(
             id,
-            format!("Expected {sent} to be refused with HTTP 400 and JSON-RPC {want}; it got {}.", answer(e)),
+            format!(
+                "Expected {sent} to be refused with HTTP 400 and JSON-RPC {want}; it got {}{}.",
+                answer(e),
+                got.map(|c| format!(" with JSON-RPC {c}")).unwrap_or_else(|| " without a JSON-RPC error".into())
+            ),
             vec![e.seq],
             details,
         )
@@ -468,11 +472,13 @@ fn h_21(v: &View<'_>) -> Option<Finding> {
 /// server also speaks the 2025 era (it may then take the legacy default; INFO).
 fn h_24(v: &View<'_>, eras: &Eras) -> Option<Finding> {
     let e = v.probe(labels::MODERN_VERSION_MISSING)?;
-    if eras.legacy == Seen::Yes && ok(e) {
+    // A server that also speaks the 2025 era MAY read a header-less request as 2025-03-26 (SH
+    // L277-281): served, or refused as its 2025 side refuses (a missing session), is its choice.
+    if eras.legacy == Seen::Yes && code(e) != Some(errors::HEADER_MISMATCH) {
         return Some(v.info(
             "H-24",
             format!(
-                "A 2026-07-28 tools/list without MCP-Protocol-Version was served ({}); the server also speaks the 2025 era, so it may take the legacy default 2025-03-26 — not judged.",
+                "A 2026-07-28 tools/list without MCP-Protocol-Version got {}; the server also speaks the 2025 era, so it may take the legacy default 2025-03-26 — not judged.",
                 answer(e)
             ),
             vec![e.seq],
