@@ -11,12 +11,11 @@
 //! Nothing here is reported unless the `modern_auth` probe ran, so runs without it are unchanged.
 
 use harness_transcript::Exchange;
-use mcp_wire::SpecVersion;
 use mcp_wire::challenge::{Challenge, tool_challenges};
 use serde_json::{Value, json};
 
 use super::common::{View, answer, bearer, join, ok, params, result, seqs, summary};
-use super::modern::{Seen, detect};
+use super::modern::{Seen, detect, tag};
 use super::session::{common_affixes, entropy_bits};
 use crate::model::Finding;
 use crate::probe_record::{MODERN_AUTH_READS, MODERN_AUTH_STEP_UPS, PRM_WELL_KNOWN, labels, path_prm_url};
@@ -50,19 +49,6 @@ pub(crate) fn for_id(v: &View<'_>, id: &str) -> Vec<Finding> {
         },
     };
     vec![tag(f)]
-}
-
-/// Every finding of this area names the era it judged.
-fn tag(mut f: Finding) -> Finding {
-    let era = SpecVersion::V2026_07_28.as_str();
-    match &mut f.details {
-        Value::Object(m) => {
-            m.insert("era".into(), json!(era));
-        }
-        Value::Null => f.details = json!({"era": era}),
-        other => f.details = json!({"era": era, "details": other.take()}),
-    }
-    f
 }
 
 /// The probe's own 2026-07-28 `tools/list` (user A), when it got a result.

@@ -168,8 +168,8 @@ pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
     out
 }
 
-/// Every finding of this area names the era it judged.
-fn tag(mut f: Finding) -> Finding {
+/// Every 2026-07-28 finding names the era it judged (this area's and `modern_auth`'s).
+pub(super) fn tag(mut f: Finding) -> Finding {
     let era = SpecVersion::V2026_07_28.as_str();
     match &mut f.details {
         Value::Object(m) => {
