@@ -257,7 +257,7 @@ pub(crate) fn check(
             let _ = write(&file.with_extension("snap.new"));
             ExpectationResult {
                 what,
-                actual: format!("differs from {}:\n{}", file.display(), diff(&old, &content)),
+                actual: format!("differs from {} ({}):\n{}", file.display(), accept_hint(), diff(&old, &content)),
                 ok: false,
             }
         }
@@ -265,14 +265,19 @@ pub(crate) fn check(
             let _ = write(&file.with_extension("snap.new"));
             ExpectationResult {
                 what,
-                actual: format!(
-                    "no snapshot at {} (wrote .snap.new; accept with --update-snapshots or `cargo insta review`)",
-                    file.display()
-                ),
+                actual: format!("no snapshot at {} (wrote .snap.new; {})", file.display(), accept_hint()),
                 ok: false,
             }
         }
     }
+}
+
+/// How to accept a new or changed snapshot, from the CLI and from `cargo test`.
+fn accept_hint() -> String {
+    format!(
+        "accept with `run --update-snapshots`, `{}=1 cargo test` or `cargo insta review`",
+        crate::testing::UPDATE_SNAPSHOTS_VAR
+    )
 }
 
 /// A line diff of `old` and `new` (`- ` and `+ ` lines, unchanged lines left out), at most 200
