@@ -783,9 +783,15 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     println!("  introspection  {}", e.introspection);
     println!("  revocation     {}", e.revocation);
     let quirks: Vec<&str> = idp.config().quirks.0.iter().map(Quirk::name).collect();
+    // As the user spells it on the command line (`--login auto`), not the Rust variant's name.
+    let login = match idp.login_mode() {
+        LoginMode::AutoApprove => "auto".to_owned(),
+        LoginMode::Form => "form".to_owned(),
+        LoginMode::Deny => "deny".to_owned(),
+        other => format!("{other:?}").to_lowercase(),
+    };
     println!(
-        "  login {:?}; quirks: {}",
-        idp.login_mode(),
+        "  login {login}; quirks: {}",
         if quirks.is_empty() { "none".to_string() } else { quirks.join(", ") }
     );
     println!("Ctrl-C to stop.");
