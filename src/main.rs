@@ -32,7 +32,8 @@ enum Command {
     Check(CheckArgs),
     /// Run the mock OAuth 2.1 identity provider on 127.0.0.1 until Ctrl-C.
     Idp(IdpArgs),
-    /// Connect to an MCP server once, as the profile's client would; exit 0 if it connects.
+    /// Connect to an MCP server once, as the profile's client would, then make the --call tool calls
+    /// and print their results; exit 0 if it connects and every call gives a result, 1 if not.
     Client(ClientArgs),
     /// Certify an identity provider for ChatGPT's connector flow: per ChatGPT profile, discovery,
     /// registration, authorization, token, refresh and negative probes, judged as AS-*, GPT-* and
