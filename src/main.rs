@@ -791,10 +791,7 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
         LoginMode::Deny => "deny".to_owned(),
         other => format!("{other:?}").to_lowercase(),
     };
-    println!(
-        "  login {login}; quirks: {}",
-        if quirks.is_empty() { "none".to_string() } else { quirks.join(", ") }
-    );
+    println!("  login {login}; quirks: {}", if quirks.is_empty() { "none".to_string() } else { quirks.join(", ") });
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     idp.shutdown().await;
