@@ -137,6 +137,27 @@ mod tests {
         assert_eq!(render("t", &end)[0], "call t: the tool reported an error (isError: true)");
     }
 
+    /// No answer (the connection broke) and a JSON-RPC error both fail the call, told apart.
+    #[test]
+    fn no_answer_and_a_json_rpc_error_fail_the_call() {
+        let failure = |kind, cause: &str| {
+            CallEnd::Failed(Failure {
+                kind,
+                message: "Couldn't reach the MCP server".into(),
+                cause: cause.into(),
+                phase: mock_client::Phase::Mcp,
+                seq: Some(20),
+                continued: Vec::new(),
+            })
+        };
+        let gone = failure(mock_client::FailureKind::Unreachable, "connection reset\r\nforged");
+        assert!(gone.failed());
+        assert_eq!(render("t", &gone), ["call t: no answer: connection reset\\r\\nforged"]);
+        let refused = failure(mock_client::FailureKind::McpFailed, "JSON-RPC error {\"code\":-32602}");
+        assert!(refused.failed());
+        assert_eq!(render("t", &refused), ["call t: failed: JSON-RPC error {\"code\":-32602}"]);
+    }
+
     /// A hostile result can neither write escapes nor flood the terminal.
     #[test]
     fn server_text_is_sanitised_and_bounded() {
