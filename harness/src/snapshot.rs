@@ -272,12 +272,19 @@ pub(crate) fn check(
     }
 }
 
+/// The environment variable that makes the cargo-test API ([`crate::testing`]) write snapshots
+/// instead of comparing them (the CLI's `run --update-snapshots`):
+/// `CONNECTOR_HARNESS_UPDATE_SNAPSHOTS=1 cargo test`. Any value but empty or `0` counts.
+pub const UPDATE_SNAPSHOTS_VAR: &str = "CONNECTOR_HARNESS_UPDATE_SNAPSHOTS";
+
+/// Whether [`UPDATE_SNAPSHOTS_VAR`] asks for snapshots to be written.
+pub fn update_snapshots_requested() -> bool {
+    std::env::var_os(UPDATE_SNAPSHOTS_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 /// How to accept a new or changed snapshot, from the CLI and from `cargo test`.
 fn accept_hint() -> String {
-    format!(
-        "accept with `run --update-snapshots`, `{}=1 cargo test` or `cargo insta review`",
-        crate::testing::UPDATE_SNAPSHOTS_VAR
-    )
+    format!("accept with `run --update-snapshots`, `{UPDATE_SNAPSHOTS_VAR}=1 cargo test` or `cargo insta review`")
 }
 
 /// A line diff of `old` and `new` (`- ` and `+ ` lines, unchanged lines left out), at most 200

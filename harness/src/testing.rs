@@ -36,14 +36,8 @@ pub mod profiles {
 }
 
 /// The environment variable that makes [`run_scenarios`] and [`assert_scenarios`] write
-/// snapshots instead of comparing them (the CLI's `run --update-snapshots`):
-/// `CONNECTOR_HARNESS_UPDATE_SNAPSHOTS=1 cargo test`. Any value but empty or `0` counts.
-pub const UPDATE_SNAPSHOTS_VAR: &str = "CONNECTOR_HARNESS_UPDATE_SNAPSHOTS";
-
-/// Whether [`UPDATE_SNAPSHOTS_VAR`] asks for snapshots to be written.
-pub fn update_snapshots_requested() -> bool {
-    std::env::var_os(UPDATE_SNAPSHOTS_VAR).is_some_and(|v| !v.is_empty() && v != "0")
-}
+/// snapshots instead of comparing them, and whether it is set (kept with the snapshots).
+pub use crate::snapshot::{UPDATE_SNAPSHOTS_VAR, update_snapshots_requested};
 
 /// A running mock IdP with the default, spec-following configuration.
 pub async fn mock_idp() -> Arc<IdpHandle> {
