@@ -710,10 +710,17 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<Ending> {
     if !outcome.connected() && !args.calls.is_empty() {
         println!("no tool called: the client did not connect");
     }
-    // A tool may echo what the client sent (a token, a code): redacted like the transcript.
+    // A tool may echo what the client sent (a token, a code): redacted like the transcript, before
+    // anything is cut, so no part of a secret survives a cap.
     for (name, end) in &ends {
-        for line in calls::render(name, end) {
-            println!("{}", raw.redact_text(&line));
+        let end = match end {
+            calls::CallEnd::Result(v) => calls::CallEnd::Result(raw.redact_value(v)),
+            calls::CallEnd::Failed(f) => {
+                calls::CallEnd::Failed(mock_client::Failure { cause: raw.redact_text(&f.cause), ..f.clone() })
+            }
+        };
+        for line in calls::render(&raw.redact_text(name), &end) {
+            println!("{line}");
         }
     }
     let failed = ends.iter().filter(|(_, e)| e.failed()).count();

@@ -268,6 +268,15 @@ async fn client_calls_print_their_results_and_a_failed_call_exits_one() {
     assert!(err.lines().any(|l| l.contains("POST") && l.contains("tools/call")), "-v: one line per exchange: {err}");
     assert!(!err.contains("        > "), "-v shows no headers: {err}");
 
+    // A result that echoes what the client holds (its registered client id) is redacted like the
+    // transcript.
+    let args = ["--profile", "chatgpt-2025-dcr", "--call", "whoami"];
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_connector-harness"));
+    let echoed = c.arg("client").args(args).arg(&url).output().await.unwrap();
+    assert_eq!(echoed.status.code(), Some(0), "{}", text(&echoed));
+    let out = stdout(&echoed);
+    assert!(out.contains(r#"text: {"sub":"alice","client_id":"[client-id-1]","#), "{out}");
+
     let vv = client(&["-vv"]).await;
     assert_eq!(vv.status.code(), Some(0), "{}", text(&vv));
     let err = String::from_utf8_lossy(&vv.stderr);
