@@ -7,6 +7,9 @@
 //! sides — also when one side says nothing: a step one side calls reached and the other not is a
 //! disagreement too. A change to either side's reading alone breaks this.
 //!
+//! GPT-14 and GPT-21 (#14: the dual-era profile's Apps submission rule) share their rules too, and
+//! are compared where both sides judge them.
+//!
 //! GPT-08 is the exception in kind, not in rule: certification has no MCP server, so it feeds the
 //! rule the token's `aud`, and the scenario checks (which see the MCP calls) have nothing to say
 //! about a flow that never called one. Its rule is compared in the unit tests of `chatgpt.rs`.
@@ -21,7 +24,11 @@ use mock_client::Outcome;
 use mock_idp::{MockIdp, Quirk};
 
 /// The IDs judged by one rule on both sides.
-const IDS: [&str; 6] = ["GPT-04", "GPT-05", "GPT-06", "GPT-07", "GPT-08", "GPT-09"];
+const IDS: [&str; 8] = ["GPT-04", "GPT-05", "GPT-06", "GPT-07", "GPT-08", "GPT-09", "GPT-14", "GPT-21"];
+
+/// IDs compared only where both sides decide: GPT-08 (see above), and GPT-14/GPT-21, which the
+/// scenario checks judge from the code exchange on while certify judges the authorization response.
+const WHERE_BOTH_DECIDE: [&str; 3] = ["GPT-08", "GPT-14", "GPT-21"];
 
 /// Each quirk (as `--quirk` spells it; `""` for none), and the IDs both sides must decide as it
 /// says in at least one run — so the comparison is never vacuous.
@@ -48,6 +55,8 @@ const CASES: &[(&str, &[(&str, Status)])] = &[
     ("no_private_key_jwt", &[("GPT-09", Status::Success)]),
     // ChatGPT refuses the response for its iss (GPT-14), but a code was issued: GPT-06 SUCCESS.
     ("iss_parameter_wrong", &[("GPT-06", Status::Success)]),
+    // #14: the dual-era profile's GPT-21 and the dated profile's GPT-14, each by its one rule.
+    ("iss_parameter_not_advertised", &[("GPT-21", Status::Warning), ("GPT-14", Status::Warning)]),
 ];
 
 /// The statuses that decide something (not SKIPPED or INFO).
@@ -101,7 +110,7 @@ async fn certify_and_the_scenario_checks_judge_gpt_04_to_09_alike() {
             let scenario = harness_checks::checks::run(&record);
             for id in IDS {
                 let s = decided(scenario.iter().filter(|f| f.id == id).map(|f| f.status));
-                let item = cert.item(id).unwrap();
+                let Some(item) = cert.item(id) else { continue };
                 let c = decided(
                     item.results
                         .iter()
@@ -112,7 +121,7 @@ async fn certify_and_the_scenario_checks_judge_gpt_04_to_09_alike() {
                 );
                 // Both decide, or neither does (a step the flow never reached); GPT-08 only where
                 // both could see something (see the module comment).
-                if id != "GPT-08" || (!s.is_empty() && !c.is_empty()) {
+                if !WHERE_BOTH_DECIDE.contains(&id) || (!s.is_empty() && !c.is_empty()) {
                     compared += 1;
                     if s != c {
                         let said = |x: &mut dyn Iterator<Item = String>| x.collect::<Vec<_>>().join(" | ");
