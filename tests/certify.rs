@@ -36,7 +36,11 @@ const QUIRKS: &[QuirkRow] = &[
     ),
     // Certified with the issuer as MCP servers write it, without the slash the IdP adds.
     ("issuer_trailing_slash", &["AS-22", "AS-27", "PCC-5", "PCC-7"], Some(("AS-27", "differ by a trailing slash"))),
-    ("metadata_issuer_mismatch", &["AS-22", "AS-24", "AS-27", "GPT-14", "PCC-5"], Some(("AS-27", "not-the-issuer"))),
+    (
+        "metadata_issuer_mismatch",
+        &["AS-22", "AS-24", "AS-27", "GPT-14", "GPT-21", "PCC-5"],
+        Some(("AS-27", "not-the-issuer")),
+    ),
     (
         "no_code_challenge_methods",
         &["AS-04", "GPT-10", "PCC-2"],
@@ -44,12 +48,13 @@ const QUIRKS: &[QuirkRow] = &[
     ),
     ("plain_pkce_allowed", &["PCC-2"], Some(("PCC-2", "code_challenge_method=plain: a code was issued"))),
     ("opaque_access_tokens", &["PCC-7"], Some(("PCC-7", "opaque"))),
-    ("iss_parameter_omitted", &["AS-24", "GPT-14"], Some(("GPT-14", "sent no iss"))),
-    ("iss_parameter_wrong", &["AS-24", "GPT-14"], Some(("GPT-14", "wrong-issuer.example"))),
-    ("iss_parameter_not_advertised", &["AS-24", "GPT-14"], Some(("GPT-14", "per-connector callback"))),
+    ("iss_parameter_omitted", &["AS-24", "GPT-14", "GPT-21"], Some(("GPT-14", "sent no iss"))),
+    ("iss_parameter_wrong", &["AS-24", "GPT-14", "GPT-21"], Some(("GPT-14", "wrong-issuer.example"))),
+    // The dated 2026 profile warns on GPT-14; the dual-era one says INFO there and warns on GPT-21.
+    ("iss_parameter_not_advertised", &["AS-24", "GPT-14", "GPT-21"], Some(("GPT-21", "Missing OAuth callback data"))),
     // MCP 2026-07-28: iss on error responses too, and advertised whenever sent.
     ("iss_omitted_on_errors", &["AS-24"], Some(("AS-24", "the error authorization response has no iss"))),
-    ("iss_sent_not_advertised", &["AS-24", "GPT-14"], Some(("AS-24", "does not advertise"))),
+    ("iss_sent_not_advertised", &["AS-24", "GPT-14", "GPT-21"], Some(("AS-24", "does not advertise"))),
     // Keycloak's Trusted Hosts policy without ChatGPT's host (seed 003 §4.2).
     ("trusted_hosts=example.com", &["GPT-05", "PCC-1", "PCC-6"], Some(("GPT-05", "Trusted Hosts"))),
     // … and with it: ChatGPT registers; the foreign-host registration is refused (INFO).
@@ -134,7 +139,7 @@ async fn the_default_mock_idp_passes_every_applicable_item_through_its_login_pag
     let c = certify(&cfg).await.unwrap();
     assert_eq!(c.status, Status::Success, "{}", summary(&c));
     assert!(problems(&c).is_empty(), "{}", summary(&c));
-    assert_eq!(c.items.len(), 40);
+    assert_eq!(c.items.len(), 41);
     for i in &c.items {
         assert!(!i.results.is_empty(), "{} has no result", i.id);
         assert!(!i.untestable, "{}", i.id);
@@ -217,6 +222,32 @@ async fn every_quirk_is_reported_as_the_item_it_breaks() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// #14: without RFC 9207 the dual-era ChatGPT (2026-08) still connects through its per-connector
+/// relay; only Apps submission needs the stable callback. Under that profile GPT-14 is INFO and
+/// GPT-21 (the scenario check's rule) warns; the dated 2026 profile keeps its GPT-14 WARNING.
+#[tokio::test]
+async fn the_dual_era_profile_judges_apps_submission_as_gpt_21() {
+    let idp = mock(&[Quirk::IssParameterNotAdvertised], LoginMode::AutoApprove).await;
+    let mut cfg = CertifyConfig::new(idp.issuer());
+    cfg.profiles = vec!["chatgpt-2026-cimd".into(), "chatgpt-2026-08-dual-era".into()];
+    let c = certify(&cfg).await.unwrap();
+    let run = |id: &str, key: &str| c.item(id).unwrap().results.iter().find(|r| r.run == key).map(|r| r.status);
+    assert_eq!(run("GPT-14", "chatgpt-2026-cimd"), Some(Status::Warning), "{}", summary(&c));
+    assert_eq!(run("GPT-14", "chatgpt-2026-08-dual-era"), Some(Status::Info), "{}", summary(&c));
+    assert_eq!(run("GPT-21", "chatgpt-2026-08-dual-era"), Some(Status::Warning), "{}", summary(&c));
+    assert_eq!(run("GPT-21", "chatgpt-2026-cimd"), None, "only the dual-era profile judges GPT-21");
+    assert!(descriptions(&c, "GPT-21").contains("Missing OAuth callback data"), "{}", descriptions(&c, "GPT-21"));
+    idp.shutdown().await;
+
+    let idp = mock(&[], LoginMode::AutoApprove).await;
+    let mut cfg = CertifyConfig::new(idp.issuer());
+    cfg.profiles = vec!["chatgpt-2026-08-dual-era".into()];
+    let c = certify(&cfg).await.unwrap();
+    assert_eq!(c.item("GPT-21").unwrap().status, Status::Success, "{}", summary(&c));
+    assert_eq!(c.item("GPT-14").unwrap().status, Status::Success, "{}", summary(&c));
+    idp.shutdown().await;
 }
 
 #[tokio::test]
@@ -418,6 +449,8 @@ async fn oidc_provider_works_with_chatgpt_except_cimd() {
     assert_eq!(status("AS-26"), Status::Info);
     assert_eq!(status("AS-27"), Status::Success);
     assert_eq!(status("AS-28"), Status::Skipped);
+    // RFC 9207 advertised and iss returned: the dual-era ChatGPT gets its stable callback (#14).
+    assert_eq!(status("GPT-21"), Status::Success, "{}", summary(&c));
     assert!(descriptions(&c, "AS-05").contains("not advertised"));
     assert_eq!(status("AS-06"), Status::Info);
     for id in ["AS-07", "AS-08", "AS-10", "AS-11", "GPT-09"] {

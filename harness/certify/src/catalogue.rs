@@ -197,8 +197,9 @@ pub const ITEMS: &[ItemDef] = &[
     item(
         "GPT-14",
         "When the metadata advertises authorization_response_iss_parameter_supported, the authorization response's \
-         iss must equal the issuer (FAILURE otherwise). When it does not, the 2026 profile uses a per-connector \
-         callback URI (WARNING); the 2025 profiles do not check (INFO).",
+         iss must equal the issuer (FAILURE otherwise). When it does not, the dated 2026 profile uses a \
+         per-connector callback URI (WARNING); the 2025 profiles do not check (INFO); the dual-era profile \
+         (2026-08) connects through the relay too, and what that means for Apps submission is GPT-21 (INFO).",
     ),
     item(
         "GPT-15",
@@ -210,6 +211,13 @@ pub const ITEMS: &[ItemDef] = &[
         "GPT-17",
         "Every registration the certification sends (one per profile that uses DCR, the policy probe, the \
          public-client probe): FAILURE on HTTP 429.",
+    ),
+    item(
+        "GPT-21",
+        "Profiles that record the Apps submission builder's refusal (chatgpt-2026-08-dual-era): the metadata must \
+         advertise authorization_response_iss_parameter_supported: true and the authorization response must carry \
+         iss equal to the metadata's issuer, or ChatGPT uses its per-connector callback, which the builder rejects \
+         (\"Missing OAuth callback data\"): WARNING (a SHOULD, single source).",
     ),
     pcc(
         "PCC-1",
@@ -314,7 +322,7 @@ mod tests {
         let wanted = [
             "AS-02", "AS-04", "AS-05", "AS-06", "AS-07", "AS-08", "AS-10", "AS-11", "AS-14", "AS-15", "AS-17", "AS-18",
             "AS-20", "AS-22", "AS-23", "AS-24", "AS-25", "AS-26", "AS-27", "AS-28", "GPT-03", "GPT-04", "GPT-05",
-            "GPT-06", "GPT-07", "GPT-08", "GPT-09", "GPT-10", "GPT-14", "GPT-15", "GPT-17",
+            "GPT-06", "GPT-07", "GPT-08", "GPT-09", "GPT-10", "GPT-14", "GPT-15", "GPT-17", "GPT-21",
         ];
         for id in wanted {
             assert!(get(id).is_some(), "{id} missing");

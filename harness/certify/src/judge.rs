@@ -18,7 +18,11 @@ use super::token::Signature;
 use harness_checks::checks::authorization_server::{
     CimdPart, IssObserved, as_24_rule, as_25_rule, as_26_rule, as_27_rule, as_28_rule, iss_advertised,
 };
-use harness_checks::checks::chatgpt::{Gpt14, gpt_03_partial, gpt_10_rule, gpt_14_rule, gpt_15_rule, gpt_17_rule};
+use harness_checks::checks::chatgpt::{
+    BlameContext, Gpt08Seen, Gpt14, Gpt21, cimd_authorization, gpt_03_partial, gpt_04_rule, gpt_05_rule, gpt_06_rule,
+    gpt_07_rule, gpt_08_rule, gpt_09_rule, gpt_10_rule, gpt_14_rule, gpt_15_rule, gpt_17_rule, gpt_21_judged,
+    gpt_21_rule, gpt_blame,
+};
 use harness_checks::model::{Finding, Status};
 
 const STABLE_CALLBACK: &str = "https://chatgpt.com/connector_platform_oauth_redirect";
@@ -119,6 +123,20 @@ impl<'a> J<'a> {
         self.o.result.as_ref().err()
     }
 
+    /// The flow's registration requests (ChatGPT's own, not the probes').
+    fn flow_registrations(&self) -> Vec<&Exchange> {
+        self.t.phase(Phase::Registration).filter(|e| e.kind == ExchangeKind::Registration).collect()
+    }
+
+    /// The GPT ID the flow's failure is attributed to — the scenario checks' attribution
+    /// ([`gpt_blame`]) from the same transcript, so a failure is blamed on the same step in both.
+    fn blamed(&self) -> Option<&'static str> {
+        let regs = self.flow_registrations();
+        let cimd = cimd_authorization(self.t.phase(Phase::Authorize).next());
+        let c = BlameContext::of_flow(!regs.is_empty(), regs.iter().any(|e| e.status == Some(429)), cimd);
+        gpt_blame(self.failure()?, &c)
+    }
+
     fn stopped(&self) -> String {
         if let Some((login, _)) = self.login_failure() {
             return login;
@@ -184,6 +202,11 @@ impl<'a> J<'a> {
 
     fn chatgpt_says(&self) -> String {
         self.failure().map(|f| format!("ChatGPT would show \"{}\": ", f.message)).unwrap_or_default()
+    }
+
+    /// The failure's cause, or nothing.
+    fn stopped_cause(&self) -> String {
+        self.failure().map(|f| f.cause.clone()).unwrap_or_default()
     }
 
     fn failure_seq(&self) -> Vec<u32> {
@@ -724,45 +747,79 @@ impl<'a> J<'a> {
     }
 
     fn gpt04(&self) -> Vec<Finding> {
-        match (self.failure(), &self.o.registered) {
-            (Some(f), _) if f.kind == FailureKind::NoClient => vec![with_remedy(
-                self.f("GPT-04", Status::Failure, format!("{}{}", self.chatgpt_says(), f.cause), self.meta_seq()),
+        let regs = self.flow_registrations();
+        match gpt_04_rule(self.blamed(), self.o.registered.is_some(), !regs.is_empty()) {
+            Some(Status::Failure) => vec![with_remedy(
+                self.f(
+                    "GPT-04",
+                    Status::Failure,
+                    format!("{}{}", self.chatgpt_says(), self.stopped_cause()),
+                    self.meta_seq(),
+                ),
                 "Give ChatGPT a way to get a client: dynamic client registration (advertise registration_endpoint) or \
                  Client ID Metadata Documents (advertise client_id_metadata_document_supported).",
             )],
-            (_, Some(c)) => vec![self.f(
-                "GPT-04",
-                Status::Success,
-                format!("ChatGPT got a {} client ({})", kind_name(c.kind), c.auth_method),
-                [self.seqs(Phase::Registration), self.meta_seq()].concat(),
-            )],
-            (Some(f), None) if f.phase == Phase::Registration => vec![self.f(
-                "GPT-04",
-                Status::Success,
-                "a registration path exists (its answer is judged by GPT-05 / GPT-17)",
-                self.seqs(Phase::Registration),
-            )],
-            _ => vec![self.untestable("GPT-04", "the flow did not reach registration")],
+            Some(_) => vec![match &self.o.registered {
+                Some(c) => self.f(
+                    "GPT-04",
+                    Status::Success,
+                    format!("ChatGPT got a {} client ({})", kind_name(c.kind), c.auth_method),
+                    [self.seqs(Phase::Registration), self.meta_seq()].concat(),
+                ),
+                None => self.f(
+                    "GPT-04",
+                    Status::Success,
+                    "a registration path exists (its answer is judged by GPT-05 / GPT-17)",
+                    regs.iter().map(|e| e.seq).collect(),
+                ),
+            }],
+            None => vec![self.untestable("GPT-04", "the flow did not reach registration")],
         }
     }
 
     fn gpt05(&self) -> Vec<Finding> {
-        let Some(e) = self.dcr_exchange() else {
-            return vec![match &self.o.registered {
-                Some(c) => self.f(
+        let regs = self.flow_registrations();
+        let accepted = regs.iter().rev().find(|e| e.status.is_some_and(|s| (200..300).contains(&s)));
+        let Some(verdict) = gpt_05_rule(self.blamed(), accepted.is_some()) else {
+            return vec![match (&self.o.registered, regs.last()) {
+                (_, Some(e)) if e.status == Some(429) => {
+                    let mut f = self.f(
+                        "GPT-05",
+                        Status::Failure,
+                        "not tested: the registration was rate-limited (see GPT-17)",
+                        vec![e.seq],
+                    );
+                    f.untestable = true;
+                    f
+                }
+                (Some(c), None) => self.f(
                     "GPT-05",
                     Status::Skipped,
                     format!("{} got its client by {}, not DCR", self.o.profile.name, kind_name(c.kind)),
                     vec![],
                 ),
-                None if self.failure().is_some_and(|f| f.kind == FailureKind::NoClient) => self.f(
+                (None, None) if self.failure().is_some_and(|f| f.kind == FailureKind::NoClient) => self.f(
                     "GPT-05",
                     Status::Skipped,
                     "no DCR was attempted (no registration_endpoint; see GPT-04)",
                     vec![],
                 ),
-                None => self.untestable("GPT-05", "the flow did not reach registration"),
+                _ => self.untestable("GPT-05", "the flow did not reach registration"),
             }];
+        };
+        let e = match (verdict, accepted, regs.last()) {
+            (Status::Failure, _, Some(e)) | (_, Some(e), _) => *e,
+            _ => {
+                return vec![with_remedy(
+                    self.f(
+                        "GPT-05",
+                        Status::Failure,
+                        format!("{}{}", self.chatgpt_says(), self.stopped_cause()),
+                        self.failure_seq(),
+                    ),
+                    format!("Accept ChatGPT's registration request as {} sends it.", self.o.profile.name),
+                )];
+            }
         };
         let body = e.request_body.clone().unwrap_or_default();
         let requested = serde_json::from_str::<Value>(&body)
@@ -771,23 +828,7 @@ impl<'a> J<'a> {
         let v = e.json().unwrap_or(Value::Null);
         let echoed = v["token_endpoint_auth_method"].as_str().unwrap_or("client_secret_basic (omitted)").to_owned();
         let ex = vec![e.seq];
-        if e.status == Some(429) {
-            let mut f =
-                self.f("GPT-05", Status::Failure, "not tested: the registration was rate-limited (see GPT-17)", ex);
-            f.untestable = true;
-            return vec![f];
-        }
-        if let Some(f) = self.failure().filter(|f| f.kind == FailureKind::AuthMethodMismatch) {
-            let req = requested.clone().unwrap_or_default();
-            return vec![with_remedy(
-                self.f("GPT-05", Status::Failure, format!("{}{}", self.chatgpt_says(), f.cause), ex),
-                format!(
-                    "Honour the token_endpoint_auth_method ChatGPT asks for ({req}) and echo it in the registration \
-                     response, instead of substituting {echoed}."
-                ),
-            )];
-        }
-        if e.status.is_some_and(|s| (200..300).contains(&s)) && self.o.registered.is_some() {
+        if verdict == Status::Success {
             return vec![self.f(
                 "GPT-05",
                 Status::Success,
@@ -797,6 +838,16 @@ impl<'a> J<'a> {
                     requested.as_deref().unwrap_or("none given, so client_secret_basic")
                 ),
                 ex,
+            )];
+        }
+        if let Some(f) = self.failure().filter(|f| f.kind == FailureKind::AuthMethodMismatch) {
+            let req = requested.clone().unwrap_or_default();
+            return vec![with_remedy(
+                self.f("GPT-05", Status::Failure, format!("{}{}", self.chatgpt_says(), f.cause), ex),
+                format!(
+                    "Honour the token_endpoint_auth_method ChatGPT asks for ({req}) and echo it in the registration \
+                     response, instead of substituting {echoed}."
+                ),
             )];
         }
         let err = v["error"].as_str().unwrap_or("").to_owned();
@@ -854,47 +905,53 @@ impl<'a> J<'a> {
     // ── authorization ──────────────────────────────────────────────────────────────────────
 
     fn gpt06(&self) -> Vec<Finding> {
-        if self.o.registered.is_none() {
-            return vec![self.untestable("GPT-06", "no client was obtained")];
-        }
         let ex = self.seqs(Phase::Authorize);
-        let Some(f) = self.failure().filter(|f| f.phase == Phase::Authorize) else {
-            if !self.authorized() {
-                return vec![self.untestable("GPT-06", "the flow did not reach authorization")];
-            }
-            let c = self.o.registered.as_ref().expect("checked");
-            let scopes = match &self.o.result {
-                Ok(a) if !a.scopes.is_empty() => a.scopes.join(" "),
-                Ok(_) => "(none)".into(),
-                Err(_) => "the profile's".into(),
-            };
-            return vec![self.f(
-                "GPT-06",
-                Status::Success,
-                format!(
-                    "a code was issued for redirect_uri {}, resource {}, scopes {scopes}, PKCE S256 and ChatGPT's state",
-                    c.redirect_uri, self.cfg.resource
-                ),
-                ex,
-            )];
-        };
         if let Some((login, seqs)) = self.login_failure() {
             // One finding for the sign-in: not the IdP's fault, but nothing after it was tested.
             let mut f = self.f("GPT-06", Status::Failure, login, [ex, seqs].concat());
             f.untestable = true;
             return vec![f];
         }
-        match f.kind {
-            FailureKind::IssMismatch => {
+        let code = self.authorized()
+            || self.callback().is_some_and(|u| u.query_pairs().any(|(k, v)| k == "code" && !v.is_empty()));
+        match gpt_06_rule(self.blamed(), code) {
+            None if self.o.registered.is_none() => vec![self.untestable("GPT-06", "no client was obtained")],
+            None if self.blamed() == Some("GPT-09") => {
+                vec![self.untestable("GPT-06", "ChatGPT's metadata document was refused (GPT-09)")]
+            }
+            None => vec![self.untestable("GPT-06", "the flow did not reach authorization")],
+            Some(Status::Failure) => self.gpt06_failure(ex),
+            Some(_) if self.failure().is_some_and(|f| f.kind == FailureKind::IssMismatch) => {
                 vec![self.f("GPT-06", Status::Success, "a code was issued (its iss is judged by GPT-14)", ex)]
             }
+            Some(_) => {
+                let redirect = self.o.registered.as_ref().map(|c| c.redirect_uri.as_str()).unwrap_or(STABLE_CALLBACK);
+                let scopes = match &self.o.result {
+                    Ok(a) if !a.scopes.is_empty() => a.scopes.join(" "),
+                    Ok(_) => "(none)".into(),
+                    Err(_) => "the profile's".into(),
+                };
+                vec![self.f(
+                    "GPT-06",
+                    Status::Success,
+                    format!(
+                        "a code was issued for redirect_uri {redirect}, resource {}, scopes {scopes}, PKCE S256 and ChatGPT's state",
+                        self.cfg.resource
+                    ),
+                    ex,
+                )]
+            }
+        }
+    }
+
+    /// GPT-06 blamed: what the authorization refused, and what to change.
+    fn gpt06_failure(&self, ex: Vec<u32>) -> Vec<Finding> {
+        let Some(f) = self.failure() else { return vec![] };
+        match f.kind {
             FailureKind::StateMismatch => vec![with_remedy(
                 self.f("GPT-06", Status::Failure, format!("{}{}", self.chatgpt_says(), f.cause), ex),
                 "Send state back unchanged on the redirect to the client.",
             )],
-            _ if self.cimd_used() && f.cause.contains("invalid_client") => {
-                vec![self.untestable("GPT-06", "ChatGPT's metadata document was refused (GPT-09)")]
-            }
             _ if f.cause.contains("login driver is `auto`") => vec![self.untestable(
                 "GPT-06",
                 "the IdP shows a sign-in page; rerun with --login form and --login-field NAME=VALUE (or --login manual)",
@@ -1032,25 +1089,9 @@ impl<'a> J<'a> {
     // ── token ──────────────────────────────────────────────────────────────────────────────
 
     fn gpt07(&self) -> Vec<Finding> {
-        if !self.authorized() {
-            return vec![self.untestable("GPT-07", "no authorization code was obtained")];
-        }
         let method = self.o.registered.as_ref().map(|c| c.auth_method.clone()).unwrap_or_default();
-        match &self.o.result {
-            Ok(a) => vec![self.f(
-                "GPT-07",
-                Status::Success,
-                format!(
-                    "200 with a Bearer access token for {method} client authentication{}, resource {}",
-                    if method == "client_secret_basic" { " (Basic alone, no client_id in the body)" } else { "" },
-                    self.cfg.resource
-                ),
-                vec![a.token_seq],
-            )],
-            Err(f) if f.phase != Phase::Token => {
-                vec![self.untestable("GPT-07", "the flow stopped before the code exchange")]
-            }
-            Err(f) => {
+        match (gpt_07_rule(self.blamed(), self.has_token()), &self.o.result) {
+            (Some(Status::Failure), Err(f)) => {
                 let remedy = if f.cause.contains("invalid_target") {
                     format!("Accept the RFC 8707 resource parameter ({}) on token requests.", self.cfg.resource)
                 } else {
@@ -1066,6 +1107,21 @@ impl<'a> J<'a> {
                     remedy,
                 )]
             }
+            (Some(_), Ok(a)) => vec![self.f(
+                "GPT-07",
+                Status::Success,
+                format!(
+                    "200 with a Bearer access token for {method} client authentication{}, resource {}",
+                    if method == "client_secret_basic" { " (Basic alone, no client_id in the body)" } else { "" },
+                    self.cfg.resource
+                ),
+                vec![a.token_seq],
+            )],
+            _ if !self.authorized() => vec![self.untestable("GPT-07", "no authorization code was obtained")],
+            _ if self.blamed() == Some("GPT-09") => vec![
+                self.untestable("GPT-07", "the metadata-document client was refused at the token endpoint (GPT-09)"),
+            ],
+            _ => vec![self.untestable("GPT-07", "the flow stopped before the code exchange")],
         }
     }
 
@@ -1077,8 +1133,19 @@ impl<'a> J<'a> {
             return vec![self.untestable("GPT-09", "the metadata-document client's token request")];
         }
         let method = self.o.registered.as_ref().map(|c| c.auth_method.clone()).unwrap_or_default();
-        match &self.o.result {
-            Ok(a) => {
+        match (gpt_09_rule(self.blamed(), self.has_token()), &self.o.result) {
+            (Some(Status::Failure), Err(f)) => vec![with_remedy(
+                self.f(
+                    "GPT-09",
+                    Status::Failure,
+                    format!("{}{}", self.chatgpt_says(), f.cause),
+                    [self.seqs(Phase::Authorize), self.failure_seq()].concat(),
+                ),
+                "Read token_endpoint_auth_methods_supported of ChatGPT's metadata document (it lists none and \
+                 private_key_jwt) and use a method you support — or support private_key_jwt with the document's \
+                 jwks_uri. Never answer invalid_client to a valid document.",
+            )],
+            (Some(_), Ok(a)) => {
                 let first =
                     self.o.profile.registration.cimd.as_ref().and_then(|c| c.value.auth_methods.first().cloned());
                 let negotiated = first.as_deref().is_some_and(|m| m != method);
@@ -1096,24 +1163,20 @@ impl<'a> J<'a> {
                     vec![a.token_seq],
                 )]
             }
-            Err(f) if matches!(f.kind, FailureKind::IssMismatch | FailureKind::StateMismatch) => {
+            (_, Err(f)) if matches!(f.kind, FailureKind::IssMismatch | FailureKind::StateMismatch) => {
                 vec![self.untestable(
                     "GPT-09",
                     "the document was accepted, but the authorization response was refused (GPT-14 / AS-23)",
                 )]
             }
-            Err(f) if matches!(f.phase, Phase::Authorize | Phase::Token) => vec![with_remedy(
-                self.f(
-                    "GPT-09",
-                    Status::Failure,
-                    format!("{}{}", self.chatgpt_says(), f.cause),
-                    [self.seqs(Phase::Authorize), self.failure_seq()].concat(),
+            (_, Err(f)) if matches!(f.phase, Phase::Authorize | Phase::Token) => vec![self.untestable(
+                "GPT-09",
+                &format!(
+                    "the flow failed for a reason other than the metadata document (no invalid_client; see {})",
+                    self.blamed().unwrap_or("the flow's verdict")
                 ),
-                "Read token_endpoint_auth_methods_supported of ChatGPT's metadata document (it lists none and \
-                 private_key_jwt) and use a method you support — or support private_key_jwt with the document's \
-                 jwks_uri. Never answer invalid_client to a valid document.",
             )],
-            Err(_) => vec![self.untestable("GPT-09", "the flow did not reach authorization")],
+            _ => vec![self.untestable("GPT-09", "the flow did not reach authorization")],
         }
     }
 
@@ -1132,7 +1195,6 @@ impl<'a> J<'a> {
         let res = &self.cfg.resource;
         let ex = [self.token_seq(), self.o.token_seqs.clone()].concat();
         let gpt = id == "GPT-08";
-        let bad = if gpt { Status::Failure } else { Status::Warning };
         let consequence = if gpt {
             format!(
                 " — an MCP server that validates aud (as it must) rejects the token, and ChatGPT shows \"{}\"",
@@ -1141,24 +1203,34 @@ impl<'a> J<'a> {
         } else {
             String::new()
         };
-        if !v.audience_knowable() {
-            return self.f(
+        // `None`: the audience cannot be known (opaque, not introspected).
+        let has = v.audience_knowable().then(|| v.audience().is_some_and(|aud| aud.iter().any(|a| a == res)));
+        let status = if gpt {
+            // GPT-08's one rule, fed the token's aud (certification has no MCP server to call).
+            gpt_08_rule(self.blamed(), &Gpt08Seen::audience(has)).unwrap_or(Status::Skipped)
+        } else {
+            match has {
+                None => Status::Skipped,
+                Some(true) => Status::Success,
+                Some(false) => Status::Warning,
+            }
+        };
+        match (status, v.audience()) {
+            (Status::Skipped, _) => self.f(
                 id,
                 Status::Skipped,
                 "the access token is opaque and could not be introspected: its audience is unknown",
                 ex,
-            );
-        }
-        match v.audience() {
-            Some(aud) if aud.iter().any(|a| a == res) => {
+            ),
+            (Status::Success, Some(aud)) => {
                 self.f(id, Status::Success, format!("aud {aud:?} contains the resource {res}"), ex)
             }
-            Some(aud) => with_remedy(
-                self.f(id, bad, format!("aud {aud:?} does not contain the resource {res}{consequence}"), ex),
+            (status, Some(aud)) => with_remedy(
+                self.f(id, status, format!("aud {aud:?} does not contain the resource {res}{consequence}"), ex),
                 audience_remedy(res),
             ),
-            None => with_remedy(
-                self.f(id, bad, format!("the access token has no aud{consequence}"), ex),
+            (status, None) => with_remedy(
+                self.f(id, status, format!("the access token has no aud{consequence}"), ex),
                 audience_remedy(res),
             ),
         }
@@ -1793,20 +1865,32 @@ impl<'a> J<'a> {
             "Send iss={issuer} (exactly the metadata's issuer) on every authorization response and advertise \
              authorization_response_iss_parameter_supported: true (RFC 9207)."
         );
-        if let Some(status) = verdict.status() {
-            return vec![if verdict == Gpt14::PerConnectorRelay {
+        let relay = self
+            .o
+            .registered
+            .as_ref()
+            .map(|c| c.redirect_uri.as_str())
+            .unwrap_or("https://chatgpt.com/connector/oauth/{id}")
+            .to_owned();
+        if let Some(status) = verdict.status(gpt_21_judged(&self.o.profile)) {
+            return vec![if verdict == Gpt14::PerConnectorRelay && status == Status::Info {
+                self.f(
+                    "GPT-14",
+                    status,
+                    format!(
+                        "RFC 9207 is not advertised, so ChatGPT uses its per-connector callback ({relay}), and \
+                         connecting works; what that means for Apps submission is GPT-21"
+                    ),
+                    ex,
+                )
+            } else if verdict == Gpt14::PerConnectorRelay {
                 with_remedy(
                     self.f(
                         "GPT-14",
                         status,
                         format!(
-                            "RFC 9207 is not advertised, so ChatGPT uses a per-connector callback ({}) instead of the \
-                             stable {STABLE_CALLBACK}: every connector brings a new redirect URI",
-                            self.o
-                                .registered
-                                .as_ref()
-                                .map(|c| c.redirect_uri.as_str())
-                                .unwrap_or("https://chatgpt.com/connector/oauth/{id}")
+                            "RFC 9207 is not advertised, so ChatGPT uses a per-connector callback ({relay}) instead \
+                             of the stable {STABLE_CALLBACK}: every connector brings a new redirect URI"
                         ),
                         ex,
                     ),
@@ -1844,6 +1928,66 @@ impl<'a> J<'a> {
                 remedy,
             )],
         }
+    }
+
+    /// GPT-21, for the profiles that judge it (the dual-era ChatGPT, which knows the Apps submission
+    /// builder's refusal): the scenario checks' rule over the metadata and the callback's `iss`.
+    fn gpt21(&self) -> Option<Vec<Finding>> {
+        if !gpt_21_judged(&self.o.profile) {
+            return None;
+        }
+        let Some(meta) = self.meta() else { return Some(vec![self.untestable("GPT-21", "no metadata was found")]) };
+        let Some(cb) = self.callback().filter(|u| u.query_pairs().any(|(k, _)| k == "code")) else {
+            return Some(vec![self.untestable("GPT-21", "no authorization response with a code was received")]);
+        };
+        let iss = cb.query_pairs().find(|(k, _)| k == "iss").map(|(_, v)| v.into_owned());
+        let ex = [self.meta_seq(), self.seqs(Phase::Authorize).last().copied().into_iter().collect()].concat();
+        // A SHOULD (single source): its violation is a WARNING, as in the scenario check.
+        let violated = harness_checks::catalogue::get("GPT-21").map(|r| r.violation()).unwrap_or(Status::Warning);
+        let says = harness_checks::catalogue::get("GPT-21")
+            .and_then(|r| r.chatgpt_says(""))
+            .map(|m| format!(" (\"{m}\")"))
+            .unwrap_or_default();
+        let remedy = format!(
+            "Advertise authorization_response_iss_parameter_supported: true and send iss={} (exactly the metadata's \
+             issuer) on every authorization response (RFC 9207), so ChatGPT uses its stable callback.",
+            meta.get("issuer").and_then(Value::as_str).unwrap_or(&self.cfg.issuer)
+        );
+        Some(vec![match gpt_21_rule(meta, iss.as_deref()) {
+            Gpt21::Stable => self.f(
+                "GPT-21",
+                Status::Success,
+                "RFC 9207 is advertised and the authorization response carries the metadata's issuer as iss: ChatGPT \
+                 uses its stable callback, as Apps submission needs",
+                ex,
+            ),
+            Gpt21::NotAdvertised => with_remedy(
+                self.f(
+                    "GPT-21",
+                    violated,
+                    format!(
+                        "authorization_response_iss_parameter_supported: true is not advertised, so ChatGPT uses its \
+                         per-connector callback: connecting works, but the Apps submission builder rejects it{says}"
+                    ),
+                    ex,
+                ),
+                remedy,
+            ),
+            Gpt21::IssNotReturned(got) => with_remedy(
+                self.f(
+                    "GPT-21",
+                    violated,
+                    format!(
+                        "RFC 9207 is advertised, but the authorization response's iss is {}, not the metadata's issuer, \
+                         so the Apps submission builder gets no stable callback{says}",
+                        got.map(|g| format!("`{g}`")).unwrap_or_else(|| "absent".into())
+                    ),
+                    ex,
+                ),
+                remedy,
+            ),
+            _ => return None,
+        }])
     }
 
     /// Every item's checks for this run (PCC items with mappings get theirs later).
@@ -1919,6 +2063,9 @@ impl<'a> J<'a> {
         m.insert("GPT-14", self.gpt14());
         m.insert("GPT-15", self.gpt15());
         m.insert("GPT-17", self.gpt17());
+        if let Some(f) = self.gpt21() {
+            m.insert("GPT-21", f);
+        }
         m.insert("PCC-2", self.pcc2());
         m.insert("PCC-3", self.pcc3());
         m.insert("PCC-6", self.pcc6());

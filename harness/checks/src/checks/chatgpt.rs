@@ -76,9 +76,15 @@ pub enum Gpt14 {
 
 impl Gpt14 {
     /// The status both the checks and certify give it (`Advertised` is decided by the `iss`).
-    pub fn status(self) -> Option<Status> {
+    ///
+    /// `apps_submission_judged`: the profile knows the Apps submission builder's refusal (the
+    /// dual-era ChatGPT of 2026-08), so GPT-21 judges what the relay means for submission; the
+    /// relay itself connects (research 2026-07-28 §3), and GPT-14 says so as INFO. The dated
+    /// profiles keep their WARNING.
+    pub fn status(self, apps_submission_judged: bool) -> Option<Status> {
         match self {
             Gpt14::Advertised => None,
+            Gpt14::PerConnectorRelay if apps_submission_judged => Some(Status::Info),
             Gpt14::PerConnectorRelay => Some(Status::Warning),
             Gpt14::StableWithoutIss => Some(Status::Info),
         }
@@ -95,6 +101,151 @@ pub fn gpt_14_rule(metadata: &Value, stable_without_iss: bool) -> Gpt14 {
     } else {
         Gpt14::PerConnectorRelay
     }
+}
+
+// ── ChatGPT's connect steps, GPT-04…GPT-09 ─────────────────────────────────────────────────
+// A failed connect is attributed to exactly one GPT ID (`gpt_blame`); each step's rule then says
+// FAILURE when it is the blamed one, SUCCESS when the flow got past it, and `None` when the flow
+// never reached it (the scenario checks report nothing then, certify an untestable item). The
+// scenario checks and certify-idp both call these, so the same transcript gets the same status.
+
+/// What, besides the failure itself, decides which GPT ID a failed connect breaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BlameContext {
+    /// The host-root PRM was fetched and is not what ChatGPT accepts (no OAuth found → GPT-01,
+    /// else GPT-03).
+    pub root_prm_invalid: bool,
+    /// A registration request was sent.
+    pub registration_sent: bool,
+    /// A registration was answered 429.
+    pub registration_rate_limited: bool,
+    /// The client id was a metadata document URL (CIMD).
+    pub cimd: bool,
+    /// The failing exchange was ChatGPT's `server/discover`.
+    pub failed_at_discover: bool,
+    /// An MCP request after the token was refused with 401/403.
+    pub mcp_auth_refused: bool,
+}
+
+impl BlameContext {
+    /// A context with what a flow against the authorization server alone (certify-idp) can show.
+    pub fn of_flow(registration_sent: bool, registration_rate_limited: bool, cimd: bool) -> BlameContext {
+        BlameContext { registration_sent, registration_rate_limited, cimd, ..BlameContext::default() }
+    }
+}
+
+/// The one GPT requirement a failed connect breaks (`None`: the target never answered).
+pub fn gpt_blame(x: &Failure, c: &BlameContext) -> Option<&'static str> {
+    let invalid_client = x.cause.contains("invalid_client") || x.message.contains("invalid_client");
+    Some(match x.kind {
+        FailureKind::NoOauth if c.root_prm_invalid => "GPT-01",
+        FailureKind::NoOauth => "GPT-03",
+        FailureKind::PkceNotSupported => "GPT-10",
+        FailureKind::NoClient => "GPT-04",
+        FailureKind::AuthMethodMismatch => "GPT-05",
+        FailureKind::RegistrationFailed if c.registration_rate_limited => "GPT-17",
+        FailureKind::RegistrationFailed if !c.registration_sent => "GPT-09",
+        FailureKind::RegistrationFailed => "GPT-05",
+        FailureKind::AuthorizeFailed if c.cimd && invalid_client => "GPT-09",
+        FailureKind::AuthorizeFailed | FailureKind::StateMismatch => "GPT-06",
+        FailureKind::IssMismatch => "GPT-14",
+        FailureKind::TokenFailed if x.phase == Phase::Refresh => "GPT-15",
+        FailureKind::TokenFailed if x.phase == Phase::StepUp => "GPT-08",
+        FailureKind::TokenFailed if c.cimd && invalid_client => "GPT-09",
+        FailureKind::TokenFailed => "GPT-07",
+        FailureKind::DiscoverInconsistent => "GPT-19",
+        FailureKind::GetProbeRefused => "GPT-20",
+        FailureKind::McpFailed if c.failed_at_discover => "GPT-19",
+        FailureKind::RetryLimit => "GPT-08",
+        FailureKind::McpFailed if c.mcp_auth_refused => "GPT-08",
+        FailureKind::McpFailed => "GPT-11",
+        FailureKind::Unreachable => return None,
+    })
+}
+
+/// FAILURE for the blamed ID, else SUCCESS when `passed`, else not reached.
+fn step(id: &str, blamed: Option<&str>, passed: bool) -> Option<Status> {
+    if blamed == Some(id) {
+        Some(Status::Failure)
+    } else if passed {
+        Some(Status::Success)
+    } else {
+        None
+    }
+}
+
+/// GPT-04: ChatGPT gets a client. It passes once the flow has one (static id, CIMD or DCR) or
+/// sent a registration (the path exists; what the registration answered is GPT-05/GPT-17's): a
+/// step before the failing one is SUCCESS.
+pub fn gpt_04_rule(blamed: Option<&str>, client_obtained: bool, registration_sent: bool) -> Option<Status> {
+    step("GPT-04", blamed, client_obtained || registration_sent)
+}
+
+/// GPT-05: dynamic registration accepted ChatGPT's body (a 2xx registration answer).
+pub fn gpt_05_rule(blamed: Option<&str>, registration_accepted: bool) -> Option<Status> {
+    step("GPT-05", blamed, registration_accepted)
+}
+
+/// GPT-06: the authorization returned a code to ChatGPT's redirect URI (also when ChatGPT then
+/// refused the response for its `iss`, which is GPT-14's).
+pub fn gpt_06_rule(blamed: Option<&str>, code_returned: bool) -> Option<Status> {
+    step("GPT-06", blamed, code_returned)
+}
+
+/// GPT-07: the code exchange accepted ChatGPT's client authentication (200).
+pub fn gpt_07_rule(blamed: Option<&str>, token_issued: bool) -> Option<Status> {
+    step("GPT-07", blamed, token_issued)
+}
+
+/// What was seen of GPT-08 (the MCP server accepts the new token's audience). A connect shows the
+/// MCP calls; certify-idp, which has no MCP server, shows the token's `aud`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Gpt08Seen {
+    /// MCP calls with the new token succeeded.
+    pub calls_succeeded: bool,
+    /// The server also accepted tokens for other audiences (RS-08), so the calls prove nothing
+    /// about the IdP's `aud`.
+    pub server_accepts_foreign_audience: bool,
+    /// The token's audience: `None` not inspected, `Some(None)` not knowable (opaque, no
+    /// introspection), `Some(Some(b))` whether it contains the resource.
+    pub audience_has_resource: Option<Option<bool>>,
+}
+
+impl Gpt08Seen {
+    /// What MCP calls after the token exchange showed.
+    pub fn calls(succeeded: bool, server_accepts_foreign_audience: bool) -> Gpt08Seen {
+        Gpt08Seen { calls_succeeded: succeeded, server_accepts_foreign_audience, audience_has_resource: None }
+    }
+    /// What the token's `aud` showed (`None`: not knowable).
+    pub fn audience(has_resource: Option<bool>) -> Gpt08Seen {
+        Gpt08Seen { audience_has_resource: Some(has_resource), ..Gpt08Seen::default() }
+    }
+}
+
+/// GPT-08: FAILURE when blamed (the MCP server refused the token) or when the token's `aud` lacks
+/// the resource (a server that validates `aud`, as it must, refuses it); WARNING when the calls
+/// worked only because the server ignores `aud`; SUCCESS when calls worked or `aud` has the
+/// resource; SKIPPED when the audience cannot be known and nothing else was seen.
+pub fn gpt_08_rule(blamed: Option<&str>, seen: &Gpt08Seen) -> Option<Status> {
+    if blamed == Some("GPT-08") || seen.audience_has_resource == Some(Some(false)) {
+        return Some(Status::Failure);
+    }
+    if seen.calls_succeeded {
+        return Some(if seen.server_accepts_foreign_audience { Status::Warning } else { Status::Success });
+    }
+    match seen.audience_has_resource {
+        Some(Some(true)) => Some(Status::Success),
+        Some(None) => Some(Status::Skipped),
+        _ => None,
+    }
+}
+
+/// GPT-09: a metadata-document (CIMD) client got a token (private_key_jwt, or negotiated down to
+/// none); only a refusal attributed to the document (`invalid_client`) fails it.
+pub fn gpt_09_rule(blamed: Option<&str>, cimd_token_issued: bool) -> Option<Status> {
+    step("GPT-09", blamed, cimd_token_issued)
 }
 
 /// The findings of ChatGPT's connect for `id`, in the order the connect reached them. The connect
@@ -530,12 +681,7 @@ impl<'a> Facts<'a> {
         let dcr: Vec<&Exchange> =
             v.connect(Phase::Registration).filter(in_flow).filter(|e| e.kind == ExchangeKind::Registration).collect();
         let authorize: Vec<&Exchange> = v.connect(Phase::Authorize).filter(in_flow).collect();
-        let cimd = authorize.first().is_some_and(|e| {
-            url::Url::parse(&e.url)
-                .ok()
-                .and_then(|u| u.query_pairs().find(|(k, _)| k == "client_id").map(|(_, v)| v.into_owned()))
-                .is_some_and(|id| id.starts_with("https://") || id.starts_with("http://"))
-        });
+        let cimd = cimd_authorization(authorize.first().copied());
         let token = v.connect(Phase::Token).filter(in_flow).find(|e| e.kind.is_token("authorization_code"));
         let refresh: Vec<&Exchange> = v.connect(Phase::Refresh).filter(in_span).collect();
         let mut f =
@@ -545,59 +691,47 @@ impl<'a> Facts<'a> {
     }
 }
 
+/// Whether the flow's first authorization request names a metadata-document client (its
+/// `client_id` is an http(s) URL).
+pub fn cimd_authorization(first_authorize: Option<&Exchange>) -> bool {
+    first_authorize.is_some_and(|e| {
+        url::Url::parse(&e.url)
+            .ok()
+            .and_then(|u| u.query_pairs().find(|(k, _)| k == "client_id").map(|(_, v)| v.into_owned()))
+            .is_some_and(|id| id.starts_with("https://") || id.starts_with("http://"))
+    })
+}
+
 /// AS metadata ChatGPT can use: both endpoints present.
 fn complete(d: &Value) -> bool {
     d.get("authorization_endpoint").and_then(Value::as_str).is_some()
         && d.get("token_endpoint").and_then(Value::as_str).is_some()
 }
 
-/// The one GPT requirement a failed connect breaks.
+/// The one GPT requirement a failed connect breaks: [`gpt_blame`] with what this transcript shows.
 fn attribute(v: &View<'_>, f: &Facts<'_>, x: &Failure) -> Option<&'static str> {
-    let invalid_client = x.cause.contains("invalid_client") || x.message.contains("invalid_client");
-    Some(match x.kind {
-        FailureKind::NoOauth => {
-            let root_ok = v
-                .connect(Phase::Discovery)
-                .filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi)
-                .find(|e| e.kind == ExchangeKind::Prm { lookup: PrmLookup::Root })
-                .is_none_or(|e| chatgpt_valid_prm(e).is_ok());
-            if root_ok { "GPT-03" } else { "GPT-01" }
-        }
-        FailureKind::PkceNotSupported => "GPT-10",
-        FailureKind::NoClient => "GPT-04",
-        FailureKind::AuthMethodMismatch => "GPT-05",
-        FailureKind::RegistrationFailed if f.dcr.iter().any(|e| e.status == Some(429)) => "GPT-17",
-        FailureKind::RegistrationFailed if f.dcr.is_empty() => "GPT-09",
-        FailureKind::RegistrationFailed => "GPT-05",
-        FailureKind::AuthorizeFailed if f.cimd && invalid_client => "GPT-09",
-        FailureKind::AuthorizeFailed | FailureKind::StateMismatch => "GPT-06",
-        FailureKind::IssMismatch => "GPT-14",
-        FailureKind::TokenFailed if x.phase == Phase::Refresh => "GPT-15",
-        FailureKind::TokenFailed if x.phase == Phase::StepUp => "GPT-08",
-        FailureKind::TokenFailed if f.cimd && invalid_client => "GPT-09",
-        FailureKind::TokenFailed => "GPT-07",
-        FailureKind::DiscoverInconsistent => "GPT-19",
-        FailureKind::GetProbeRefused => "GPT-20",
-        FailureKind::McpFailed
-            if x.seq
-                .and_then(|s| v.exchanges().iter().find(|e| e.seq == s))
-                .is_some_and(|e| e.kind.is_mcp(DISCOVER)) =>
-        {
-            "GPT-19"
-        }
-        FailureKind::McpFailed | FailureKind::RetryLimit => {
-            let refused = |e: &Exchange| matches!(e.status, Some(401 | 403));
-            let at = x.seq.and_then(|s| v.exchanges().iter().find(|e| e.seq == s));
-            let after_token = f.token.map(|t| t.seq).unwrap_or(0);
-            let auth_refused = at.is_some_and(refused)
-                || v.exchanges()
-                    .iter()
-                    .any(|e| e.phase == Phase::Mcp && e.seq > after_token && e.seq < f.span.hi && refused(e))
-                || x.kind == FailureKind::RetryLimit;
-            if auth_refused { "GPT-08" } else { "GPT-11" }
-        }
-        FailureKind::Unreachable => return None,
-    })
+    let in_span = |e: &&Exchange| e.seq >= f.span.lo && e.seq < f.span.hi;
+    let root_prm_invalid = v
+        .connect(Phase::Discovery)
+        .filter(in_span)
+        .find(|e| e.kind == ExchangeKind::Prm { lookup: PrmLookup::Root })
+        .is_some_and(|e| chatgpt_valid_prm(e).is_err());
+    let refused = |e: &Exchange| matches!(e.status, Some(401 | 403));
+    let at = x.seq.and_then(|s| v.exchanges().iter().find(|e| e.seq == s));
+    let after_token = f.token.map(|t| t.seq).unwrap_or(0);
+    let mcp_auth_refused = at.is_some_and(refused)
+        || v.exchanges()
+            .iter()
+            .any(|e| e.phase == Phase::Mcp && e.seq > after_token && e.seq < f.span.hi && refused(e));
+    let c = BlameContext {
+        root_prm_invalid,
+        registration_sent: !f.dcr.is_empty(),
+        registration_rate_limited: f.dcr.iter().any(|e| e.status == Some(429)),
+        cimd: f.cimd,
+        failed_at_discover: at.is_some_and(|e| e.kind.is_mcp(DISCOVER)),
+        mcp_auth_refused,
+    };
+    gpt_blame(x, &c)
 }
 
 /// The FAILURE for the blamed ID: what ChatGPT shows and why.
@@ -657,10 +791,17 @@ fn gpt_03(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
 
 /// GPT-04: ChatGPT can get a client (static id, CIMD or DCR); else "Failed to resolve OAuth client".
 fn gpt_04(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
-    if let Some(b) = blame(v, f, "GPT-04") {
-        return Some(b);
+    if gpt_04_rule(f.blamed, !f.authorize.is_empty(), !f.dcr.is_empty())? == Status::Failure {
+        return blame(v, f, "GPT-04");
     }
-    let first = f.authorize.first()?;
+    let Some(first) = f.authorize.first() else {
+        return Some(v.pass(
+            "GPT-04",
+            "ChatGPT finds a registration path (dynamic registration); what the registration answered is judged by GPT-05 / GPT-17.",
+            seqs(f.dcr.iter().copied()),
+            Value::Null,
+        ));
+    };
     let how = if f.cimd {
         "a Client ID Metadata Document"
     } else if !f.dcr.is_empty() {
@@ -673,10 +814,11 @@ fn gpt_04(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
 
 /// GPT-05: DCR accepts ChatGPT's body and echoes its auth method (gts360/django-oauth-toolkit-dcr#1).
 fn gpt_05(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
-    if let Some(b) = blame(v, f, "GPT-05") {
-        return Some(b);
+    let accepted = f.dcr.iter().rev().find(|e| ok(e));
+    if gpt_05_rule(f.blamed, accepted.is_some())? == Status::Failure {
+        return blame(v, f, "GPT-05");
     }
-    let e = f.dcr.iter().rev().find(|e| ok(e))?;
+    let e = accepted?;
     let method =
         body_json(e).and_then(|d| d.get("token_endpoint_auth_method").and_then(Value::as_str).map(str::to_owned));
     Some(v.pass(
@@ -691,12 +833,30 @@ fn gpt_05(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
     ))
 }
 
+/// Whether the authorization sent the browser back to the client's redirect URI with a code.
+fn callback_has_code(f: &Facts<'_>) -> bool {
+    let Some(redirect) = f.authorize.first().and_then(|e| redirect_of(e)) else { return false };
+    f.authorize
+        .iter()
+        .filter_map(|e| e.response_header("location"))
+        .filter(|l| l.starts_with(&redirect))
+        .filter_map(|l| url::Url::parse(l).ok())
+        .any(|u| u.query_pairs().any(|(k, v)| k == "code" && !v.is_empty()))
+}
+
 /// GPT-06: authorization accepts ChatGPT's request (redirect URI, resource, state, scopes).
 fn gpt_06(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
-    if let Some(b) = blame(v, f, "GPT-06") {
-        return Some(b);
+    if gpt_06_rule(f.blamed, f.token.is_some() || callback_has_code(f))? == Status::Failure {
+        return blame(v, f, "GPT-06");
     }
-    let t = f.token?;
+    let Some(t) = f.token else {
+        return Some(v.pass(
+            "GPT-06",
+            "The authorization request returns a code to ChatGPT's redirect URI (whether ChatGPT accepts the response's iss is GPT-14).",
+            seqs(f.authorize.iter().copied()),
+            Value::Null,
+        ));
+    };
     Some(v.pass(
         "GPT-06",
         "The authorization request returns a code to ChatGPT's redirect URI.",
@@ -705,12 +865,17 @@ fn gpt_06(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
     ))
 }
 
+/// The code exchange, when it was answered 200.
+fn token_issued<'a>(f: &Facts<'a>) -> Option<&'a Exchange> {
+    f.token.filter(|e| e.status == Some(200))
+}
+
 /// GPT-07: the code exchange accepts ChatGPT's client authentication as sent.
 fn gpt_07(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
-    if let Some(b) = blame(v, f, "GPT-07") {
-        return Some(b);
+    if gpt_07_rule(f.blamed, token_issued(f).is_some())? == Status::Failure {
+        return blame(v, f, "GPT-07");
     }
-    let t = f.token.filter(|e| e.status == Some(200))?;
+    let t = token_issued(f)?;
     let auth = if t.request_header("authorization").is_some_and(|a| a.starts_with("Basic")) {
         "client_secret_basic"
     } else if t.request_body.as_deref().is_some_and(|b| b.contains("client_assertion=")) {
@@ -731,41 +896,41 @@ fn gpt_07(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
 /// GPT-08: MCP calls with the new token succeed (Keycloak's missing audience mapper, seed 003). A
 /// server that ignores `aud` lets ChatGPT in without proving the IdP stamps the right audience.
 fn gpt_08(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
-    if let Some(b) = blame(v, f, "GPT-08") {
-        return Some(b);
-    }
-    if !f.connected {
-        return None;
-    }
-    let calls = seqs(v.connect(Phase::Mcp).filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi));
     let loose: Vec<&Exchange> = v
         .probes_prefixed(labels::NEGATIVE_TOKEN_PREFIX)
         .into_iter()
         .filter(|e| kind_of(e).is_some_and(|k| AUDIENCE_TOKENS.contains(&k)) && ok(e))
         .collect();
-    if !loose.is_empty() {
-        let mut ex = calls;
-        ex.extend(seqs(loose.iter().copied()));
-        return Some(v.finding(
+    let calls = seqs(v.connect(Phase::Mcp).filter(|e| e.seq >= f.span.lo && e.seq < f.span.hi));
+    match gpt_08_rule(f.blamed, &Gpt08Seen::calls(f.connected, !loose.is_empty()))? {
+        Status::Failure => blame(v, f, "GPT-08"),
+        Status::Warning => {
+            let mut ex = calls;
+            ex.extend(seqs(loose.iter().copied()));
+            Some(v.finding(
+                "GPT-08",
+                Status::Warning,
+                "ChatGPT connects, but only because the server also accepts tokens issued for other audiences (RS-08): whether the IdP puts this server in aud is unproven, and ChatGPT will get 401s once the audience is validated.",
+                ex,
+                Value::Null,
+            ))
+        }
+        _ => Some(v.pass(
             "GPT-08",
-            Status::Warning,
-            "ChatGPT connects, but only because the server also accepts tokens issued for other audiences (RS-08): whether the IdP puts this server in aud is unproven, and ChatGPT will get 401s once the audience is validated.",
-            ex,
+            "After the token exchange, ChatGPT's MCP calls succeed with the token.",
+            calls,
             Value::Null,
-        ));
+        )),
     }
-    Some(v.pass("GPT-08", "After the token exchange, ChatGPT's MCP calls succeed with the token.", calls, Value::Null))
 }
 
 /// GPT-09: a metadata-document client is accepted with private_key_jwt or negotiated down to none.
 fn gpt_09(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
-    if let Some(b) = blame(v, f, "GPT-09") {
-        return Some(b);
+    let t = token_issued(f).filter(|_| f.cimd);
+    if gpt_09_rule(f.blamed, t.is_some())? == Status::Failure {
+        return blame(v, f, "GPT-09");
     }
-    if !f.cimd {
-        return None;
-    }
-    let t = f.token.filter(|e| e.status == Some(200))?;
+    let t = t?;
     let method = if t.request_body.as_deref().is_some_and(|b| b.contains("client_assertion=")) {
         "private_key_jwt"
     } else {
@@ -862,6 +1027,7 @@ fn gpt_14(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
     let verdict = gpt_14_rule(&meta, stable);
     let ex = vec![first.seq, t.seq];
     let details = json!({"stable_callback": stable, "iss_advertised": verdict == Gpt14::Advertised});
+    let judged = judges_gpt_21(v);
     Some(match verdict {
         Gpt14::Advertised => v.pass(
             "GPT-14",
@@ -875,7 +1041,7 @@ fn gpt_14(v: &View<'_>, f: &Facts<'_>) -> Option<Finding> {
             ex,
             details,
         ),
-        Gpt14::PerConnectorRelay if judges_gpt_21(v) => v.info(
+        Gpt14::PerConnectorRelay if verdict.status(judged) == Some(Status::Info) => v.info(
             "GPT-14",
             format!(
                 "RFC 9207 is not advertised, so ChatGPT uses its per-connector callback ({}), and connecting works; what that means for Apps submission is GPT-21.",
@@ -1104,7 +1270,13 @@ pub fn gpt_21_rule(metadata: &Value, callback_iss: Option<&str>) -> Gpt21 {
 
 /// Whether the run's profile knows the Apps submission builder's refusal (judges GPT-21).
 fn judges_gpt_21(v: &View<'_>) -> bool {
-    profile_of(v).is_some_and(|p| p.messages.missing_callback_data.is_some())
+    profile_of(v).is_some_and(|p| gpt_21_judged(&p))
+}
+
+/// Whether a profile judges GPT-21: it records the Apps submission builder's refusal ("Missing
+/// OAuth callback data", the dual-era ChatGPT of 2026-08). The checks and certify both ask this.
+pub fn gpt_21_judged(p: &client_profile::Profile) -> bool {
+    p.messages.missing_callback_data.is_some()
 }
 
 /// The `iss` of the callback the authorization answered with, if any.

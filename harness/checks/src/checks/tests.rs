@@ -586,3 +586,58 @@ fn modern_auth_without_tokens_skips_and_says_what_it_needs() {
     assert_eq!(f.status, Status::Skipped, "{}", f.description);
     assert!(f.description.contains("era is unknown"), "{}", f.description);
 }
+
+/// The connect-step rules (GPT-04…09) that the scenario checks and certify-idp share: FAILURE only
+/// for the blamed ID, SUCCESS once past the step, nothing when not reached; GPT-08 from either the
+/// MCP calls or the token's `aud`.
+#[test]
+fn the_shared_connect_step_rules() {
+    use super::chatgpt::*;
+    assert_eq!(gpt_04_rule(Some("GPT-04"), false, false), Some(Status::Failure));
+    assert_eq!(gpt_04_rule(Some("GPT-05"), false, true), Some(Status::Success), "the path exists");
+    assert_eq!(gpt_04_rule(Some("GPT-03"), false, false), None);
+    assert_eq!(gpt_06_rule(Some("GPT-14"), true), Some(Status::Success), "a code was issued");
+    assert_eq!(gpt_09_rule(Some("GPT-07"), false), None);
+    let calls = |ok, loose| gpt_08_rule(None, &Gpt08Seen::calls(ok, loose));
+    assert_eq!(calls(true, false), Some(Status::Success));
+    assert_eq!(calls(true, true), Some(Status::Warning));
+    assert_eq!(calls(false, false), None);
+    let aud = |has| gpt_08_rule(None, &Gpt08Seen::audience(has));
+    assert_eq!(aud(Some(true)), Some(Status::Success));
+    assert_eq!(aud(Some(false)), Some(Status::Failure));
+    assert_eq!(aud(None), Some(Status::Skipped));
+    assert_eq!(gpt_08_rule(Some("GPT-08"), &Gpt08Seen::default()), Some(Status::Failure));
+
+    let failure = |kind, phase, cause: &str| Failure {
+        kind,
+        message: String::new(),
+        cause: cause.into(),
+        phase,
+        seq: None,
+        continued: Vec::new(),
+    };
+    let cimd = BlameContext::of_flow(false, false, true);
+    let dcr = BlameContext::of_flow(true, false, false);
+    let token = |c| failure(FailureKind::TokenFailed, Phase::Token, c);
+    assert_eq!(gpt_blame(&token("invalid_client"), &cimd), Some("GPT-09"));
+    assert_eq!(gpt_blame(&token("invalid_grant"), &cimd), Some("GPT-07"), "only invalid_client is the document's");
+    assert_eq!(gpt_blame(&token("invalid_client"), &dcr), Some("GPT-07"));
+    let reg = failure(FailureKind::RegistrationFailed, Phase::Registration, "403");
+    assert_eq!(gpt_blame(&reg, &dcr), Some("GPT-05"));
+    assert_eq!(gpt_blame(&reg, &BlameContext::of_flow(true, true, false)), Some("GPT-17"));
+    assert_eq!(gpt_blame(&failure(FailureKind::Unreachable, Phase::Discovery, ""), &dcr), None);
+}
+
+/// GPT-14's relay WARNING belongs to the profiles without GPT-21; the dual-era profile, which
+/// judges Apps submission as GPT-21, gets INFO for the same metadata.
+#[test]
+fn gpt_14_leaves_apps_submission_to_gpt_21_where_a_profile_judges_it() {
+    use super::chatgpt::*;
+    let relay = gpt_14_rule(&json!({}), false);
+    assert_eq!(relay.status(false), Some(Status::Warning));
+    assert_eq!(relay.status(true), Some(Status::Info));
+    let dual = client_profile::builtin("chatgpt-2026-08-dual-era").unwrap();
+    let dated = client_profile::builtin("chatgpt-2026-cimd").unwrap();
+    assert!(gpt_21_judged(&dual) && !gpt_21_judged(&dated));
+    assert_eq!(gpt_21_rule(&json!({}), None), Gpt21::NotAdvertised);
+}
