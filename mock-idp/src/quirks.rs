@@ -83,9 +83,14 @@ pub enum Quirk {
     /// client following MCP 2026-07-28, which MUST send it, cannot register).
     ApplicationTypeRejected,
     /// A registration without `application_type` is a `web` client (the OIDC Registration §2
-    /// default) and gets the web rules: no `http`, no `localhost`. Real OIDC servers do this; it
-    /// breaks clients that omit the member and register a loopback redirect (C-34).
+    /// default, as without quirks) and, beyond OIDC (whose web rule binds implicit-grant clients
+    /// only), gets the strict web rules too: no `http`, no `localhost`. Some OIDC servers do this;
+    /// it breaks clients that omit the member and register a loopback redirect (C-34).
     ApplicationTypeDefaultWeb,
+    /// A registration without `application_type` gets no type at all (none recorded or returned):
+    /// a server that applies OIDC's types only when the member is sent, instead of OIDC
+    /// Registration §2's default `web`.
+    ApplicationTypeUntypedDefault,
     /// CIMD: the document is used although its `client_id` is not the URL it was fetched from
     /// (breaks AS-08 and AS-28).
     CimdClientIdNotChecked,
@@ -125,6 +130,7 @@ impl Quirk {
             Quirk::ApplicationTypeIgnored => "application_type_ignored",
             Quirk::ApplicationTypeRejected => "application_type_rejected",
             Quirk::ApplicationTypeDefaultWeb => "application_type_default_web",
+            Quirk::ApplicationTypeUntypedDefault => "application_type_untyped_default",
             Quirk::CimdClientIdNotChecked => "cimd_client_id_not_checked",
             Quirk::CimdRedirectUrisNotChecked => "cimd_redirect_uris_not_checked",
         }
@@ -196,6 +202,7 @@ impl Quirk {
         "application_type_ignored",
         "application_type_rejected",
         "application_type_default_web",
+        "application_type_untyped_default",
         "cimd_client_id_not_checked",
         "cimd_redirect_uris_not_checked",
     ];

@@ -109,12 +109,19 @@ impl ApplicationType {
     }
 }
 
-/// The registration's `application_type`, with its redirect-URI rules applied. OIDC states the
-/// web rule (`https`, no `localhost`) for implicit-grant clients; this server applies it to every
-/// web client, the strict reading the MCP 2026-07-28 registration text warns clients about
-/// ("authorization servers may enforce type-specific redirect URI rules"). Without the member the
-/// client has no type (a plain RFC 7591 server) unless [`Quirk::ApplicationTypeDefaultWeb`] makes
-/// it OIDC's default `web`.
+/// The registration's `application_type`, with its redirect-URI rules applied.
+///
+/// - Sent: `web` or `native`, and its rules. OIDC states the web rule (`https`, no `localhost`)
+///   for implicit-grant clients; this server applies it to every client that declares `web`, the
+///   strict reading the MCP 2026-07-28 registration text warns clients about ("authorization
+///   servers may enforce type-specific redirect URI rules"; certify's AS-26 probes it).
+/// - Absent: OIDC Dynamic Client Registration 1.0 §2 — "The default, if omitted, is `web`" — so
+///   the client is `web`, and the registration response says so (RFC 7591 §3.2.1: the response
+///   carries every registered member, the server's defaults included). OIDC's web rule binds
+///   implicit-grant clients only, and this server registers `code` clients only, so the default
+///   brings no redirect rule: a client the spec allows to omit the member (every 2025-era one)
+///   still registers its loopback redirect. [`Quirk::ApplicationTypeDefaultWeb`] applies the
+///   strict rule to the default too; [`Quirk::ApplicationTypeUntypedDefault`] records no type.
 fn application_type(
     state: &AppState,
     body: &Map<String, Value>,
@@ -136,8 +143,9 @@ fn application_type(
             )));
         }
         Some(_) => return Err(OAuthError::invalid_client_metadata("application_type must be a string")),
+        None if state.config.has(Quirk::ApplicationTypeUntypedDefault) => return Ok(None),
         None if state.config.has(Quirk::ApplicationTypeDefaultWeb) => ApplicationType::Web,
-        None => return Ok(None),
+        None => return Ok(Some(ApplicationType::Web)),
     };
     for uri in redirect_uris {
         // Already known to be absolute (check_redirect_uri).

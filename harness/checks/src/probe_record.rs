@@ -22,6 +22,9 @@ pub const READ_SCOPE: &str = "mcp:read";
 pub const SESSION_SAMPLES: usize = 5;
 /// How long `get_stream` waits for the GET to finish before treating it as an open stream.
 pub const GET_STREAM_WAIT: Duration = Duration::from_secs(3);
+/// The `Last-Event-ID` the `modern` probe's resumption request carries (H-32: a 2026-07-28
+/// server ignores it; streams of that revision are not resumable).
+pub const LAST_EVENT_ID_VALUE: &str = "1";
 /// The path of the MCP manifest ChatGPT reads (seed 003).
 pub const MANIFEST_PATH: &str = "/.well-known/mcp/manifest.json";
 /// RFC 9728 §3's well-known path.
@@ -207,6 +210,24 @@ pub mod labels {
     pub const MODERN_CAPABILITY_MISSING: &str = "probe:modern:capability_missing";
     /// The same call declaring elicitation, sampling and roots (H-29: what the stream carries).
     pub const MODERN_CAPABILITY_DECLARED: &str = "probe:modern:capability_declared";
+
+    // The `modern` probe's 2025-era traffic (H-32): what an older client sends a 2026-07-28
+    // server. Their steps start with [`MODERN_LEGACY_STEP`]; the other 2026-07-28 checks leave
+    // them out (a 2025 GET stream may carry server requests, legitimately for that era).
+    /// The step prefix of the 2025-era traffic below.
+    pub const MODERN_LEGACY_STEP: &str = "legacy_";
+    /// GET of the MCP endpoint with the 2026-07-28 version header and the token (405 expected
+    /// from a 2026-07-28-only server).
+    pub const MODERN_LEGACY_GET: &str = "probe:modern:legacy_get";
+    /// HEAD with the same headers, sent when the GET was still open after
+    /// [`super::GET_STREAM_WAIT`] (the GET opened a stream; its head is recorded this way).
+    pub const MODERN_LEGACY_GET_HEAD: &str = "probe:modern:legacy_get_head_after_timeout";
+    /// DELETE of the MCP endpoint with the 2026-07-28 version header and the token (405 expected
+    /// from a 2026-07-28-only server).
+    pub const MODERN_LEGACY_DELETE: &str = "probe:modern:legacy_delete";
+    /// A 2026-07-28 `tools/list` carrying `Last-Event-ID` [`super::LAST_EVENT_ID_VALUE`]: answered as
+    /// without it (no replay, no resumption).
+    pub const MODERN_LEGACY_LAST_EVENT_ID: &str = "probe:modern:legacy_last_event_id";
 
     // The `modern_auth` probe (RS-21…RS-28, MCP 2026-07-28 authorization).
     /// GET of the path-suffixed PRM, when the transcript has no PRM document yet (RS-21/RS-28).

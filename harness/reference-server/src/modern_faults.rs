@@ -42,6 +42,16 @@ crate::faults::faults! {
     /// H-32: a modern request is answered with a freshly minted `Mcp-Session-Id`.
     /// Switch: `modern::post`.
     SessionIdOnModernResponses => ["H-32"],
+    /// H-32: GET of the MCP endpoint opens an SSE stream (a 2025 server's standalone stream, one
+    /// keep-alive comment, then held open) instead of 405. Switch: `transport::handle`.
+    GetServesStream => ["H-32"],
+    /// H-32: DELETE of the MCP endpoint is answered 200 (as if it ended a session) instead of 405
+    /// on a 2026-07-28-only server. Switch: `transport::handle`.
+    DeleteAccepted => ["H-32"],
+    /// H-32: a 2026-07-28 request carrying `Last-Event-ID` is answered as an SSE stream that first
+    /// replays the previous answer the server sent (resumption), then the request's own result.
+    /// Switch: `modern::post`.
+    ReplaysOnLastEventId => ["H-32"],
     /// H-33: a request without `_meta` clientCapabilities (or protocolVersion, when the header is
     /// there) is served instead of 400 -32602. Switch: `modern::validate`.
     MissingMetaAccepted => ["H-33"],

@@ -37,10 +37,11 @@ pub(crate) fn document(st: &AppState) -> Value {
     if modern::has(st, ModernFault::OfflineAccessAdvertised) {
         scopes.push("offline_access".into());
     }
+    let issuer = st.issuer();
     let server = if st.faults.has(Fault::PrmListsMetadataUrl) {
-        format!("{}/.well-known/oauth-authorization-server", st.config.issuer.trim_end_matches('/'))
+        format!("{}/.well-known/oauth-authorization-server", issuer.trim_end_matches('/'))
     } else {
-        st.config.issuer.clone()
+        issuer
     };
     let mut doc = json!({
         "resource": resource,

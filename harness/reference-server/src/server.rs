@@ -57,6 +57,8 @@ pub(crate) async fn start(config: ReferenceConfig) -> Result<ReferenceHandle, Re
         handles: Mutex::default(),
         list_calls: AtomicU64::new(0),
         discovered: Mutex::default(),
+        last_answer: Mutex::default(),
+        migrated: Mutex::default(),
         config,
     });
     let served = Served::start(bound, router(state.clone()), "reference MCP server");
@@ -180,6 +182,16 @@ impl ReferenceHandle {
     pub fn sessions(&self) -> Vec<super::session::SessionInfo> {
         self.state.sessions.lock().list()
     }
+
+    /// Moves the resource to another authorization server at run time (an AS migration, MCP
+    /// 2026-07-28 C-33): from now on the PRM lists `issuer`, and only tokens it issued (`iss`
+    /// equal to it, signed by a key of `jwks_uri`) are accepted, so a client still holding the
+    /// old AS's token is challenged and must discover the new one.
+    pub fn switch_authorization_server(&self, issuer: impl Into<String>, jwks_uri: impl Into<String>) {
+        let authority = super::state::Authority { issuer: issuer.into(), jwks: JwksCache::new(jwks_uri.into()) };
+        *self.state.migrated.lock() = Some(Arc::new(authority));
+    }
+
     /// Stops the server and waits (at most 5 s) for it.
     pub async fn shutdown(self) {
         self.served.shutdown().await;

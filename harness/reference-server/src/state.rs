@@ -2,7 +2,9 @@
 
 use parking_lot::Mutex;
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -70,9 +72,27 @@ pub(crate) struct AppState {
     pub list_calls: AtomicU64,
     /// Users who called `server/discover` (only under the `DiscoverRequiredFirst` fault).
     pub discovered: Mutex<HashSet<String>>,
+    /// The last 2026-07-28 answer body sent (only under the `ReplaysOnLastEventId` fault, which
+    /// replays it).
+    pub last_answer: Mutex<Option<Value>>,
+    /// The authorization server the server moved to at run time (an AS migration, C-33):
+    /// listed in the PRM and the only one whose tokens are accepted from then on.
+    pub migrated: Mutex<Option<Arc<Authority>>>,
+}
+
+/// An authorization server the resource server trusts: its issuer and its keys.
+#[derive(Debug)]
+pub(crate) struct Authority {
+    pub issuer: String,
+    pub jwks: JwksCache,
 }
 
 impl AppState {
+    /// The issuer the PRM lists now: the one migrated to, else the configured one.
+    pub(crate) fn issuer(&self) -> String {
+        self.migrated.lock().as_ref().map_or_else(|| self.config.issuer.clone(), |a| a.issuer.clone())
+    }
+
     /// The host-root PRM URL (RFC 9728 §3.1 with the path removed — what ChatGPT fetches).
     pub(crate) fn prm_url_root(&self) -> String {
         format!("{}{PRM_WELL_KNOWN}", self.origin)

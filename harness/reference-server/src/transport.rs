@@ -81,6 +81,7 @@ async fn handle(st: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, 
         Ok(p) => p,
         Err(resp) => return resp,
     };
+    let modern_only = st.config.era == Era::Modern;
     match *method {
         Method::POST if st.faults.has(Fault::PlainTextResponses) => {
             let mut r = post(st, headers, body, &who);
@@ -90,13 +91,16 @@ async fn handle(st: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, 
             r
         }
         Method::POST => post(st, headers, body, &who),
-        // 2026-07-28 has no sessions: a modern-only server answers DELETE 405 (H-32).
-        Method::DELETE if st.config.era == Era::Modern => {
-            (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "POST")]).into_response()
+        Method::GET | Method::HEAD if modern::has(st, modern::ModernFault::GetServesStream) => modern::open_stream(),
+        Method::DELETE if modern_only && modern::has(st, modern::ModernFault::DeleteAccepted) => {
+            StatusCode::OK.into_response()
         }
-        Method::DELETE => delete(st, headers, &who),
+        // 2026-07-28 has no sessions and no GET stream: a modern-only server answers GET and DELETE
+        // 405 and allows POST only (H-32).
+        Method::DELETE if !modern_only => delete(st, headers, &who),
         Method::GET if st.faults.has(Fault::GetAnswersJson) => json_response(StatusCode::OK, &json!({})),
         Method::GET if st.faults.has(Fault::GetNotFound) => StatusCode::NOT_FOUND.into_response(),
+        _ if modern_only => (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "POST")]).into_response(),
         _ => (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "POST, DELETE")]).into_response(),
     }
 }
@@ -133,8 +137,14 @@ async fn authenticate(st: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<P
         }
         return Err(challenge::unauthorized(st, Rejection::Missing));
     };
-    let rules = Rules { expected_issuer: st.config.expected_issuer(), resource: &st.resource, faults: &st.faults };
-    auth::validate(&token, &st.jwks, &rules, now())
+    // After an AS migration only the new authorization server's tokens are accepted.
+    let migrated = st.migrated.lock().clone();
+    let (issuer, jwks) = match &migrated {
+        Some(a) => (a.issuer.as_str(), &a.jwks),
+        None => (st.config.expected_issuer(), &st.jwks),
+    };
+    let rules = Rules { expected_issuer: issuer, resource: &st.resource, faults: &st.faults };
+    auth::validate(&token, jwks, &rules, now())
         .await
         .map_err(|why| challenge::unauthorized(st, Rejection::Invalid(why)))
 }

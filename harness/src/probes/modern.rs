@@ -5,8 +5,13 @@
 //! picked from what the server lists (see [`picks`]), never named here, so any server can be
 //! probed; what it does not list is not probed, and the checks say so.
 
-use super::{ACCEPT_BOTH, ProbeError, Run, UNKNOWN_METHOD, UNKNOWN_PROTOCOL_VERSION, labels, probe_req, result_of};
-use harness_checks::probe_record::{CLIENT_CAPABILITY_NAMES, PARAM_VALUE, UNKNOWN_RESOURCE_URI, WRONG_NAME};
+use super::{
+    ACCEPT_BOTH, GET_STREAM_WAIT, ProbeError, Run, UNKNOWN_METHOD, UNKNOWN_PROTOCOL_VERSION, labels, probe_req,
+    result_of,
+};
+use harness_checks::probe_record::{
+    CLIENT_CAPABILITY_NAMES, LAST_EVENT_ID_VALUE, PARAM_VALUE, UNKNOWN_RESOURCE_URI, WRONG_NAME,
+};
 use mcp_wire::{SpecVersion, headers, jsonrpc, meta};
 use mock_client::http::Req;
 use reqwest::Method;
@@ -17,8 +22,9 @@ pub(super) mod picks;
 /// The requests `modern` sends at most (its [`super::Probe::max_requests`]): discover ×2,
 /// tools/list ×2, unknown method, 5 malformed lists, method case, initialize, 5 name calls,
 /// resources/list + 2 reads + unknown read, prompts/list + 2 gets, 3 parameter calls, 2 capability
-/// calls.
-pub const MAX_REQUESTS: usize = 29;
+/// calls, and the 2025-era traffic (GET, its HEAD when the GET stays open, DELETE, a request
+/// with `Last-Event-ID`).
+pub const MAX_REQUESTS: usize = 33;
 
 /// One 2026-07-28 request as the probe varies it: everything a conformant client sends, each part
 /// replaceable.
@@ -105,7 +111,8 @@ impl Run<'_, '_> {
     /// `server/discover`, `tools/list` again (H-44), an unknown method, five malformed
     /// `tools/list`s (version header mismatched or missing, `Mcp-Method` mismatched, unsupported
     /// version, no `clientCapabilities`), `Mcp-Method` in upper case (H-28), a 2025 `initialize`
-    /// (H-41/42), then the `Mcp-Name` (H-25/26), resource-not-found (H-39), `x-mcp-header`
+    /// (H-41/42), the 2025-era traffic of [`Run::legacy_traffic`] (H-32), then the `Mcp-Name`
+    /// (H-25/26), resource-not-found (H-39), `x-mcp-header`
     /// (H-27) and client-capability (H-34, H-29) requests on what the server lists. Without a
     /// token (no connect token, no IdP) only the unauthenticated discover.
     pub(super) async fn modern(&self) -> Result<(), ProbeError> {
@@ -137,6 +144,7 @@ impl Run<'_, '_> {
             self.modern_send(m, &mut id, t).await?;
         }
         self.modern_initialize(&token).await?;
+        self.legacy_traffic(&token, &mut id).await?;
         let tools = first.or(again).unwrap_or(Value::Null);
         self.name_probes(&tools, &mut id, t).await?;
         self.param_probes(&tools, &mut id, t).await?;
@@ -148,6 +156,40 @@ impl Run<'_, '_> {
     async fn modern_initialize(&self, token: &str) -> Result<(), ProbeError> {
         let body = super::initialize_body(SpecVersion::V2025_11_25.as_str());
         self.send(self.post(labels::MODERN_INITIALIZE, &body, Some(token), None)).await?;
+        Ok(())
+    }
+
+    /// What an older client sends a 2026-07-28 server (H-32): a GET and a DELETE of the MCP
+    /// endpoint (2026-07-28 version header, the token), and a 2026-07-28 `tools/list` carrying
+    /// `Last-Event-ID`. A GET that opens a stream never ends, so it is cut after
+    /// [`GET_STREAM_WAIT`] and a HEAD with the same headers (RFC 9110 §9.3.2) records its head.
+    async fn legacy_traffic(&self, token: &str, id: &mut u64) -> Result<(), ProbeError> {
+        let version = SpecVersion::V2026_07_28.as_str();
+        let bare = |method: Method, label: &str| {
+            probe_req(method, self.ctx.target, label)
+                .header("User-Agent", self.ctx.user_agent)
+                .header(headers::MCP_PROTOCOL_VERSION, version)
+                .header("Authorization", format!("Bearer {token}"))
+        };
+        let get = bare(Method::GET, labels::MODERN_LEGACY_GET).header("Accept", "text/event-stream");
+        let head = Req {
+            method: Method::HEAD,
+            label: labels::MODERN_LEGACY_GET_HEAD.into(),
+            kind: mock_client::transcript::ExchangeKind::probe(labels::MODERN_LEGACY_GET_HEAD),
+            ..get.clone()
+        };
+        match tokio::time::timeout(GET_STREAM_WAIT, self.send(get)).await {
+            Ok(r) => {
+                r?;
+            }
+            Err(_) => {
+                let _ = tokio::time::timeout(GET_STREAM_WAIT, self.send(head)).await;
+            }
+        }
+        self.send(bare(Method::DELETE, labels::MODERN_LEGACY_DELETE)).await?;
+        let resume = Modern::new(labels::MODERN_LEGACY_LAST_EVENT_ID, "tools/list")
+            .header(headers::LAST_EVENT_ID, LAST_EVENT_ID_VALUE);
+        self.modern_send(resume, id, Some(token)).await?;
         Ok(())
     }
 

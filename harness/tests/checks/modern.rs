@@ -37,11 +37,12 @@ fn judged_status(j: &Judged, id: &str) -> Status {
     s[0]
 }
 
-/// What a faultless reference server gets: SUCCESS, except H-32 and H-41, which are only for
-/// modern-only servers (SKIPPED on a dual-era one), and H-42, INFO (which eras it serves).
+/// What a faultless reference server gets: SUCCESS, except H-41, which is only for modern-only
+/// servers (SKIPPED on a dual-era one), and H-42, INFO (which eras it serves). H-32 is judged on a
+/// dual-era server too, on its `Last-Event-ID` half only.
 fn expected_clean(era: Era, id: &str) -> Status {
     match id {
-        "H-32" | "H-41" if era != Era::Modern => Status::Skipped,
+        "H-41" if era != Era::Modern => Status::Skipped,
         "H-42" => Status::Info,
         _ => Status::Success,
     }
@@ -112,8 +113,8 @@ async fn the_modern_checks_are_skipped_on_a_legacy_only_server() {
 #[tokio::test]
 async fn each_modern_fault_fails_its_id_and_no_other_modern_id() {
     let both: &[Era] = &[Era::Dual, Era::Modern];
-    // H-24 and H-32 are judged as such only on a modern-only server (see `expected_clean`, and
-    // H-24's legacy default on a dual-era one).
+    // H-24 and H-32's GET/DELETE/session halves are judged as such only on a modern-only server
+    // (see `expected_clean`, H-24's legacy default on a dual-era one, and the next test).
     let modern: &[Era] = &[Era::Modern];
     let faults = [
         (ModernFault::NoDiscover, "H-36", both),
@@ -127,6 +128,9 @@ async fn each_modern_fault_fails_its_id_and_no_other_modern_id() {
         (ModernFault::MissingMetaAccepted, "H-33", both),
         (ModernFault::MissingVersionHeaderAccepted, "H-24", modern),
         (ModernFault::SessionIdOnModernResponses, "H-32", modern),
+        (ModernFault::GetServesStream, "H-32", modern),
+        (ModernFault::DeleteAccepted, "H-32", modern),
+        (ModernFault::ReplaysOnLastEventId, "H-32", both),
         (ModernFault::NameHeaderIgnored, "H-25", both),
         (ModernFault::Base64NameNotDecoded, "H-26", both),
         (ModernFault::ParamHeaderIgnored, "H-27", both),
@@ -154,5 +158,38 @@ async fn each_modern_fault_fails_its_id_and_no_other_modern_id() {
                 assert_eq!(judged_status(&j, other), clean, "{fault:?} {era:?} {other}\n{}", j.dump());
             }
         }
+    }
+}
+
+/// A dual-era server's 2025 side may serve GET (a stream) and DELETE (its sessions'): H-32 stays
+/// SUCCESS there (its `Last-Event-ID` half) with a GET stream too, and the GET/DELETE answers are
+/// recorded as INFO.
+#[tokio::test]
+async fn get_and_delete_are_info_on_a_dual_era_server() {
+    for (fault, what) in [
+        (Some(ModernFault::GetServesStream), "GET stayed open"),
+        // The 2025 side answers a DELETE without a session id 400 (H-13's rule for a session call).
+        (None, "DELETE got HTTP 400"),
+    ] {
+        let j = judged(Era::Dual, fault).await;
+        assert_eq!(judged_status(&j, "H-32"), Status::Success, "{fault:?}\n{}", j.dump());
+        let info = j.by_version[0].1.iter().find(|f| f.id == "H-32" && f.status == Status::Info);
+        let info = info.unwrap_or_else(|| panic!("{fault:?}: no H-32 INFO\n{}", j.dump()));
+        assert!(info.description.contains(what), "{fault:?}: {}", info.description);
+    }
+}
+
+/// On a modern-only server each H-32 fault names its own half in the finding.
+#[tokio::test]
+async fn each_h32_fault_names_its_half() {
+    for (fault, what) in [
+        (ModernFault::GetServesStream, "still open after"),
+        (ModernFault::DeleteAccepted, "DELETE with MCP-Protocol-Version 2026-07-28 got HTTP 200"),
+        (ModernFault::ReplaysOnLastEventId, "a replay of an earlier stream"),
+        (ModernFault::SessionIdOnModernResponses, "carry Mcp-Session-Id"),
+    ] {
+        let j = judged(Era::Modern, Some(fault)).await;
+        let f = j.by_version[0].1.iter().find(|f| f.id == "H-32" && f.status == Status::Warning).expect("H-32 WARNING");
+        assert!(f.description.contains(what), "{fault:?}: {}", f.description);
     }
 }

@@ -39,6 +39,7 @@ const COVERAGE: &[(&str, &str)] = &[
     ("application_type_ignored", "quirks::application_type_quirks::case_2_ignored"),
     ("application_type_rejected", "quirks::application_type_quirks::case_3_rejected"),
     ("application_type_default_web", "quirks::application_type_quirks::case_4_default_web"),
+    ("application_type_untyped_default", "quirks::application_type_untyped_default_records_no_type"),
     ("cimd_client_id_not_checked", "cimd::cimd_client_id_not_checked_uses_a_document_named_for_another_url"),
     ("cimd_redirect_uris_not_checked", "cimd::cimd_redirect_uris_not_checked_redirects_to_an_unlisted_uri"),
 ];
@@ -419,7 +420,9 @@ async fn application_type_rules_by_default() {
         let (s, _, body) = register_raw(&idp, &typed_body(t, uri)).await;
         if ok {
             assert_eq!(s, StatusCode::CREATED, "{t:?} {uri}: {body}");
-            assert_eq!(body.get("application_type").and_then(Value::as_str), t, "{body}");
+            // Omitted, the member defaults to `web` (OIDC Registration §2) and the response says
+            // so (RFC 7591 §3.2.1), without the strict web rule (OIDC binds it to implicit clients).
+            assert_eq!(body.get("application_type").and_then(Value::as_str), Some(t.unwrap_or("web")), "{body}");
         } else {
             assert_eq!(s, StatusCode::BAD_REQUEST, "{t:?} {uri}: {body}");
             assert_eq!(body["error"], "invalid_redirect_uri", "{body}");
@@ -436,6 +439,7 @@ async fn application_type_rules_by_default() {
 #[case::ignored(Some(Quirk::ApplicationTypeIgnored), [true, true, true])]
 #[case::rejected(Some(Quirk::ApplicationTypeRejected), [false, false, true])]
 #[case::default_web(Some(Quirk::ApplicationTypeDefaultWeb), [false, true, false])]
+#[case::untyped_default(Some(Quirk::ApplicationTypeUntypedDefault), [false, true, true])]
 #[tokio::test]
 async fn application_type_quirks(#[case] quirk: Option<Quirk>, #[case] accepted: [bool; 3]) {
     let idp = idp_with(quirk.as_slice()).await;
@@ -598,4 +602,16 @@ async fn config_file_quirks_are_applied() {
     let (_, tokens) = full_flow(&idp, Some("none")).await;
     assert_eq!(access_claims(&tokens)["aud"], RESOURCE);
     assert_eq!(register_raw(&idp, &dcr_body(Some("none"))).await.0, StatusCode::CREATED);
+}
+
+/// Without the member, the default records `web`; `application_type_untyped_default` records and
+/// returns no type (both accept the loopback redirect).
+#[tokio::test]
+async fn application_type_untyped_default_records_no_type() {
+    for (quirk, want) in [(None, Some("web")), (Some(Quirk::ApplicationTypeUntypedDefault), None)] {
+        let idp = idp_with(quirk.as_slice()).await;
+        let (s, _, body) = register_raw(&idp, &typed_body(None, LOOPBACK)).await;
+        assert_eq!(s, StatusCode::CREATED, "{quirk:?}: {body}");
+        assert_eq!(body.get("application_type").and_then(Value::as_str), want, "{quirk:?}: {body}");
+    }
 }

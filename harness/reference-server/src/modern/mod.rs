@@ -28,7 +28,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mcp_wire::SpecVersion;
 use mcp_wire::errors::{HEADER_MISMATCH, INVALID_PARAMS, METHOD_NOT_FOUND, UNSUPPORTED_PROTOCOL_VERSION};
-use mcp_wire::headers::{MCP_METHOD, MCP_NAME, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
+use mcp_wire::headers::{LAST_EVENT_ID, MCP_METHOD, MCP_NAME, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use mcp_wire::meta;
 use serde_json::{Value, json};
 
@@ -135,7 +135,14 @@ pub(crate) fn post(st: &AppState, headers: &HeaderMap, value: &Value, who: &Prin
         match validate(st, headers, &method, &params).and_then(|()| dispatch(st, headers, &method, &params, who)) {
             Ok(Answer::Result(result)) => {
                 let body = mcp::result_body(id, result);
-                match stream_prelude(st, &method, &params).as_slice() {
+                let mut prelude = stream_prelude(st, &method, &params);
+                if has(st, ModernFault::ReplaysOnLastEventId) {
+                    let previous = st.last_answer.lock().replace(body.clone());
+                    if headers.contains_key(LAST_EVENT_ID) {
+                        prelude.splice(0..0, previous);
+                    }
+                }
+                match prelude.as_slice() {
                     [] => json_response(StatusCode::OK, &body),
                     prelude => sse_response(prelude, &body),
                 }
@@ -176,6 +183,15 @@ fn stream_prelude(st: &AppState, method: &str, params: &Value) -> Vec<Value> {
             "params": { "message": "Confirm the action?", "requestedSchema": { "type": "object", "properties": {} } } }));
     }
     out
+}
+
+/// What the `GetServesStream` fault (H-32) answers GET and HEAD with: a 2025-style standalone SSE
+/// stream — one keep-alive comment, then held open until the client goes away.
+pub(crate) fn open_stream() -> Response {
+    use futures_util::StreamExt;
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b": stream\n\n"))]);
+    let body = axum::body::Body::from_stream(first.chain(futures_util::stream::pending()));
+    (StatusCode::OK, [(CONTENT_TYPE, "text/event-stream"), (CACHE_CONTROL, "no-cache")], body).into_response()
 }
 
 /// An SSE response: one `message` event per JSON-RPC message, the response last.

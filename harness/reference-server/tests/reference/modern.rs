@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use mcp_wire::SpecVersion;
-use mcp_wire::headers::{MCP_METHOD, MCP_NAME, MCP_PROTOCOL_VERSION};
+use mcp_wire::headers::{LAST_EVENT_ID, MCP_METHOD, MCP_NAME, MCP_PROTOCOL_VERSION};
 use mcp_wire::meta;
 use mock_idp::IdpHandle;
 use reference_server::{Era, ModernFault, ReferenceHandle};
@@ -263,6 +263,20 @@ async fn keeps_rule(fault: ModernFault, e: &Env) -> bool {
             let caps = go(body("server/discover", json!({})), vec![]).await.json()["result"]["capabilities"].clone();
             caps.get("tools").is_some() && go(list(), vec![]).await.json()["result"]["tools"][0]["name"].is_string()
         }
+        GetServesStream => {
+            // Only the head is read: the faulty server holds the stream open.
+            let rb = request(srv, Method::GET, Some(&t), None).header(MCP_PROTOCOL_VERSION, V);
+            rb.send().await.expect("request sent").status().as_u16() == 405
+        }
+        DeleteAccepted => {
+            send(request(srv, Method::DELETE, Some(&t), None).header(MCP_PROTOCOL_VERSION, V)).await.status == 405
+        }
+        ReplaysOnLastEventId => {
+            go(list(), vec![]).await;
+            let r = go(list(), vec![(LAST_EVENT_ID, Some("1"))]).await;
+            // Checked before parsing: the faulty answer is an SSE stream replaying the first answer.
+            r.status == 200 && !r.text.starts_with("event:") && r.json()["result"]["tools"].is_array()
+        }
         _ => panic!("no demonstration written yet for {fault:?}"),
     }
 }
@@ -271,7 +285,9 @@ async fn keeps_rule(fault: ModernFault, e: &Env) -> bool {
 async fn every_modern_fault_breaks_its_rule_and_the_correct_server_keeps_it() {
     let mut errors = Vec::new();
     for &fault in ModernFault::ALL {
-        let era = if fault == ModernFault::InitializeErrorWithoutVersions { Era::Modern } else { Era::Dual };
+        // Rules of 2026-07-28-only servers are shown on one.
+        let modern_only = [ModernFault::InitializeErrorWithoutVersions, ModernFault::DeleteAccepted];
+        let era = if modern_only.contains(&fault) { Era::Modern } else { Era::Dual };
         if !keeps_rule(fault, &env(era, None).await).await {
             errors.push(format!("{fault:?}: the correct server breaks {}", fault.requirements()[0]));
         }

@@ -21,11 +21,14 @@ use crate::probe_record::{UNKNOWN_RESOURCE_URI, labels};
 const DEFINED: [i64; 3] =
     [errors::HEADER_MISMATCH, errors::MISSING_REQUIRED_CLIENT_CAPABILITY, errors::UNSUPPORTED_PROTOCOL_VERSION];
 
-/// The probe's answers to 2026-07-28 requests.
+/// The probe's answers to 2026-07-28 requests (not its `initialize` nor its 2025-era traffic,
+/// which H-32 judges).
 fn modern_answers<'a>(v: &View<'a>) -> Vec<&'a Exchange> {
     v.probes_prefixed("probe:modern")
         .into_iter()
-        .filter(|e| e.label != labels::MODERN_INITIALIZE && e.status.is_some())
+        .filter(|e| {
+            e.label != labels::MODERN_INITIALIZE && e.status.is_some() && !super::legacy_traffic::is_legacy_traffic(e)
+        })
         .collect()
 }
 

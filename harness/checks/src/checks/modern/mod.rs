@@ -7,6 +7,7 @@
 //! Nothing here is reported unless the `modern` probe ran, so runs without it are unchanged.
 
 mod behaviour;
+mod legacy_traffic;
 mod routing;
 
 use harness_transcript::Exchange;
@@ -137,19 +138,15 @@ pub(crate) fn all(v: &View<'_>) -> Vec<Finding> {
         return out;
     }
     out.extend(discover_unauthenticated(v));
+    let mut found: Vec<Finding> =
+        [h_36(v), h_35(v), h_37(v), h_38(v), h_23(v), h_21(v), h_24(v, &eras), routing::h_25(v), h_22(v), h_33(v)]
+            .into_iter()
+            .flatten()
+            .collect();
+    found.extend(legacy_traffic::h_32(v, &eras));
+    out.extend(found.into_iter().map(tag));
     out.extend(
         [
-            h_36(v),
-            h_35(v),
-            h_37(v),
-            h_38(v),
-            h_23(v),
-            h_21(v),
-            h_24(v, &eras),
-            routing::h_25(v),
-            h_22(v),
-            h_33(v),
-            h_32(v, &eras),
             routing::h_26(v),
             routing::h_27(v),
             routing::h_28(v),
@@ -530,41 +527,4 @@ fn h_22(v: &View<'_>) -> Option<Finding> {
         f.description = format!("{sent} is refused with 400 and -32022, data.supported {}.", shown(supported.as_ref()));
     }
     Some(f)
-}
-
-/// H-32 (SHOULD): a modern-only server never mints `Mcp-Session-Id`. Judged over every answer
-/// to the `modern` probe.
-fn h_32(v: &View<'_>, eras: &Eras) -> Option<Finding> {
-    let answered: Vec<&Exchange> =
-        v.probes_prefixed("probe:modern").into_iter().filter(|e| e.status.is_some()).collect();
-    let ex = seqs(answered.iter().copied());
-    if !eras.modern_only() {
-        return Some(v.skipped(
-            "H-32",
-            "Not judged: the requirement is for servers that speak 2026-07-28 only, and this one also speaks the 2025 era (or its 2025 side was not observed).",
-            ex,
-            Value::Null,
-        ));
-    }
-    let minted: Vec<&&Exchange> = answered.iter().filter(|e| e.response_header("mcp-session-id").is_some()).collect();
-    Some(if minted.is_empty() {
-        v.pass(
-            "H-32",
-            format!("None of {} answers to 2026-07-28 requests carries Mcp-Session-Id.", answered.len()),
-            ex,
-            Value::Null,
-        )
-    } else {
-        v.violated(
-            "H-32",
-            format!(
-                "Expected a 2026-07-28-only server never to send Mcp-Session-Id; {} of {} answers carry one (first: `{}`).",
-                minted.len(),
-                answered.len(),
-                minted[0].label
-            ),
-            seqs(minted.iter().map(|e| **e)),
-            Value::Null,
-        )
-    })
 }
