@@ -338,7 +338,7 @@ fn connector_phase(ex: &Exchange) -> Phase {
 /// The message ChatGPT shows for a failed connector call: its `detail` (a string, or the `msg`
 /// of the first item FastAPI-style validation errors list).
 fn client_message(ex: &Exchange) -> Option<String> {
-    if ex.kind != ExchangeKind::Unknown || !ex.status.is_some_and(|s| s >= 400) {
+    if ex.kind != ExchangeKind::Unknown || ex.status.is_none_or(|s| s < 400) {
         return None;
     }
     let v: Value = serde_json::from_str(ex.response_body.as_deref()?).ok()?;
