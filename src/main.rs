@@ -935,7 +935,7 @@ async fn check_offline(
     spec: harness::scenario::SpecVersion,
 ) -> anyhow::Result<Ending> {
     use harness::offline::{CaptureFile, check_capture};
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let (_, text) = read_capture(file)?;
     if let Some(t) = &args.target {
         target_url(t)?;
     }
