@@ -438,10 +438,10 @@ fn the_seed_001_har_imports_redacted_and_diffs_against_the_chatgpt_profile() {
     let text = std::fs::read_to_string(SEED_001_HAR).unwrap();
     // The fixture carries the session cookie in the encodings the test claims to check.
     let raw_encodings = encodings(SEED_001_SECRETS[0]);
-    for (i, e) in raw_encodings.iter().enumerate().filter(|(i, _)| [0, 1, 6].contains(i)) {
-        assert!(text.contains(e.as_str()), "encoding {i} ({e}) missing from the fixture");
+    for (i, e) in raw_encodings.iter().enumerate().filter(|(i, _)| *i != 2 && *i != 7) {
+        // The HAR holds bodies as JSON strings: a backslash of the body is doubled in the file.
+        assert!(text.contains(&e.replace('\\', "\\\\")), "encoding {i} ({e}) missing from the fixture");
     }
-    assert!(text.contains("s3ss10n\\\\/T0ken"), "the JSON-escaped form is in the fixture");
 
     let i = harness::har::import(&text).unwrap();
     assert_eq!(i.started.as_deref(), Some("2025-06-29"));
