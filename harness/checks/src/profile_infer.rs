@@ -48,7 +48,8 @@ pub struct Inferred {
     pub consistent: Vec<String>,
     /// Fields the capture does not show: kept from the base.
     pub left_out: Vec<String>,
-    /// Fields the capture shows but no profile fact can say on its own (why, per field).
+    /// Fields the profile needs a hand edit for (why, per field): what the capture shows but no
+    /// written fact can say, and what an emulation of it needs that the capture does not hold.
     pub unresolved: Vec<(String, String)>,
 }
 
@@ -121,6 +122,19 @@ pub fn infer(base: &Profile, t: &Transcript, prov: &Provenance) -> Inferred {
         };
         insert(&mut root, field, fact(value, note));
         written.push(field.clone());
+    }
+    // A client that used CIMD needs its document to be emulated; the AS fetches it, the client's
+    // capture does not hold it.
+    let used_cimd = shown.iter().any(|(f, v)| f == "registration.priority" && v == &json!(["cimd"]));
+    if used_cimd && base.registration.cimd.is_none() {
+        unresolved.push((
+            "registration.cimd".into(),
+            format!(
+                "the client registered with a Client ID Metadata Document, which the authorization server fetches \
+                 and the capture does not show; {} has none, so write registration.cimd by hand or take a base that has one",
+                base.name
+            ),
+        ));
     }
     // The profile as written, checked against the capture: what still differs could not be
     // said by the facts written (a CIMD document's method, a message no template has).
