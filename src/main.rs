@@ -69,11 +69,31 @@ enum ProfilesAction {
     Diff {
         /// A shipped profile name or a YAML file.
         profile: String,
-        /// The capture (a transcript JSON file).
+        /// The capture: a `record`/`client --transcript` file, a run record, or a browser HAR.
         capture: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: DiffFormat,
+    },
+    /// A profile YAML from a capture (a transcript or a browser HAR): the facts it shows, with
+    /// evidence `captured`; every other fact is the base's, named in a comment at the top.
+    /// `profiles diff INFERRED CAPTURE` then finds no difference.
+    Infer {
+        /// The capture: a `record`/`client --transcript` file, a run record, or a browser HAR.
+        capture: PathBuf,
+        /// The profile it is written as a change of (`extends:`): the one it updates.
+        #[arg(long, default_value = "chatgpt-2026-08-dual-era")]
+        base: String,
+        /// The new profile's name (default: `captured-` and the capture's file stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// When the capture was taken (default: a HAR's first entry's date, else the file's
+        /// modification date, UTC).
+        #[arg(long)]
+        observed: Option<String>,
+        /// Write the YAML here instead of stdout (name it NAME.yaml to load it by path).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -312,6 +332,9 @@ async fn main() -> ExitCode {
         Command::Client(args) => run_client(args).await,
         Command::Profiles { action: ProfilesAction::Diff { profile, capture, format } } => {
             run_profile_diff(&profile, &capture, format)
+        }
+        Command::Profiles { action: ProfilesAction::Infer { capture, base, name, observed, out } } => {
+            run_profile_infer(&capture, &base, name, observed, out.as_deref()).map(|()| Ending::AsExpected)
         }
         Command::Profiles { action } => run_profiles(action).map(|()| Ending::AsExpected),
         Command::CertifyIdp(args) => run_certify(args).await,
@@ -625,7 +648,9 @@ fn run_profiles(action: ProfilesAction) -> anyhow::Result<()> {
                 }
             }
         }
-        ProfilesAction::Diff { .. } => unreachable!("handled by run_profile_diff"),
+        ProfilesAction::Diff { .. } | ProfilesAction::Infer { .. } => {
+            unreachable!("handled by run_profile_diff / run_profile_infer")
+        }
     }
     emit(&out)
 }
@@ -917,7 +942,7 @@ async fn check_offline(
     spec: harness::scenario::SpecVersion,
 ) -> anyhow::Result<Ending> {
     use harness::offline::{CaptureFile, check_capture};
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let (_, text) = read_capture(file)?;
     if let Some(t) = &args.target {
         target_url(t)?;
     }
@@ -954,6 +979,11 @@ struct ServeArgs {
     /// A reference-server fault (its snake_case name, as in a scenario's `faults:`); repeatable.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<reference_server::Fault>,
+    /// An origin clients reach the mock IdP at (a `record` route or a tunnel in front of it;
+    /// repeatable): a `private_key_jwt` assertion whose `aud` is that origin's token URL is
+    /// accepted, as the client signs for the token endpoint it sees. Only these are added.
+    #[arg(long = "idp-public-origin", value_parser = parse_origin)]
+    idp_public_origins: Vec<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -961,6 +991,16 @@ enum EraArg {
     Dual,
     Modern,
     Legacy,
+}
+
+/// `http(s)://host[:port]`, no path.
+fn parse_origin(s: &str) -> Result<String, String> {
+    let s = s.trim_end_matches('/');
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']) => Ok(s.to_owned()),
+        _ => Err(format!("`{s}` is not an origin (http(s)://host[:port])")),
+    }
 }
 
 fn parse_fault(s: &str) -> Result<reference_server::Fault, String> {
@@ -981,6 +1021,10 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         b = b.fault(*f);
     }
     let server = b.start().await.map_err(|e| usage(format!("starting the reference server: {e}")))?;
+    for o in &args.idp_public_origins {
+        let token = idp.endpoints().token.replacen(idp.origin(), o, 1);
+        idp.add_public_token_url(token);
+    }
     println!("reference MCP server  {}", server.url());
     println!("mock IdP issuer       {}", idp.issuer());
     println!("Ctrl-C to stop.");
@@ -1028,16 +1072,86 @@ async fn run_record(args: RecordArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `profiles diff PROFILE CAPTURE`.
-fn run_profile_diff(profile: &str, capture: &std::path::Path, format: DiffFormat) -> anyhow::Result<Ending> {
-    use std::fmt::Write;
-    let p = mock_client::profile::load(profile)?;
+/// A capture file's transcript (a HAR imported and redacted on the way) and its text.
+fn read_capture(capture: &std::path::Path) -> anyhow::Result<(mock_client::Transcript, String)> {
+    let size = std::fs::metadata(capture).with_context(|| format!("reading {}", capture.display()))?.len();
+    if size > harness::har::MAX_HAR_BYTES as u64 {
+        return Err(usage(format!(
+            "{}: {size} bytes; at most {} are read",
+            capture.display(),
+            harness::har::MAX_HAR_BYTES
+        )));
+    }
     let text = std::fs::read_to_string(capture).with_context(|| format!("reading {}", capture.display()))?;
     let t =
         match harness::offline::CaptureFile::parse(&text).map_err(|e| usage(format!("{}: {e}", capture.display())))? {
             harness::offline::CaptureFile::Record { transcript, .. } => transcript,
             harness::offline::CaptureFile::Transcript(t) => t,
         };
+    Ok((t, text))
+}
+
+/// `profiles infer CAPTURE`.
+fn run_profile_infer(
+    capture: &std::path::Path,
+    base: &str,
+    name: Option<String>,
+    observed: Option<String>,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let base = mock_client::profile::load(base)?;
+    let (t, text) = read_capture(capture)?;
+    let har_date = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .filter(harness::har::is_har)
+        .and_then(|_| harness::har::import(&text).ok())
+        .and_then(|i| i.started);
+    let observed = match observed.or(har_date) {
+        Some(d) => d,
+        None => {
+            let modified = std::fs::metadata(capture)?.modified()?;
+            let secs = modified.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            utc_date(secs)
+        }
+    };
+    let stem = capture.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "capture".into());
+    let source = capture.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let prov = harness::profile_infer::Provenance {
+        name: name.unwrap_or_else(|| format!("captured-{stem}")),
+        observed,
+        source: sanitize::line(&source).into_owned(),
+    };
+    let inferred = harness::profile_infer::infer(&base, &t, &prov);
+    match out {
+        Some(path) => std::fs::write(path, &inferred.yaml).with_context(|| format!("writing {}", path.display()))?,
+        None => emit(&inferred.yaml)?,
+    }
+    for (field, why) in &inferred.unresolved {
+        eprintln!("not written: {field}: {why}");
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD` of a Unix time (UTC; the civil-from-days conversion of the proleptic Gregorian
+/// calendar).
+fn utc_date(secs: u64) -> String {
+    let days = (secs / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `profiles diff PROFILE CAPTURE`.
+fn run_profile_diff(profile: &str, capture: &std::path::Path, format: DiffFormat) -> anyhow::Result<Ending> {
+    use std::fmt::Write;
+    let p = mock_client::profile::load(profile)?;
+    let (t, _) = read_capture(capture)?;
     let d = harness::profile_diff::diff(&p, &t);
     let mut out = String::new();
     match format {

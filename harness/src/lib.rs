@@ -8,11 +8,12 @@
 
 // The record model, the catalogue and the checks live in `harness-checks` (no tokio, no reqwest);
 // re-exported so `harness::model::…`, `harness::catalogue::…`, `harness::checks::run` keep working.
-pub use harness_checks::{catalogue, checks, model, profile_diff};
+pub use harness_checks::{catalogue, checks, model, profile_diff, profile_infer};
 
 pub mod builtin;
 pub mod check;
 mod findings;
+pub mod har;
 pub mod offline;
 pub mod probes;
 pub mod record;

@@ -46,8 +46,21 @@ pub enum OfflineError {
 
 impl CaptureFile {
     /// Reads the JSON text of a capture.
+    /// A browser HAR is imported ([`crate::har`]) as a bare transcript.
     pub fn parse(text: &str) -> Result<CaptureFile, OfflineError> {
-        serde_json::from_str(text).map_err(|e| OfflineError::Format(e.to_string()))
+        if text.len() > crate::har::MAX_HAR_BYTES {
+            return Err(OfflineError::Format(format!(
+                "{} bytes; at most {} are read",
+                text.len(),
+                crate::har::MAX_HAR_BYTES
+            )));
+        }
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| OfflineError::Format(e.to_string()))?;
+        if crate::har::is_har(&v) {
+            let i = crate::har::import(text).map_err(|e| OfflineError::Format(e.to_string()))?;
+            return Ok(CaptureFile::Transcript(i.transcript));
+        }
+        serde_json::from_value(v).map_err(|e| OfflineError::Format(e.to_string()))
     }
 }
 

@@ -201,7 +201,8 @@ async fn client_jwks(state: &AppState, client: &RegisteredClient) -> Result<Valu
 }
 
 /// Verifies an RFC 7523 client assertion: RS256 signature by a key of the client's JWKS,
-/// `iss` = `sub` = client id, `aud` naming this token endpoint or the issuer, `exp` in the future,
+/// `iss` = `sub` = client id, `aud` naming this token endpoint (at its own origin or at a public URL
+/// the IdP was told of) or the issuer, `exp` in the future,
 /// and a `jti` never seen before.
 async fn verify_assertion(state: &AppState, client: &RegisteredClient, assertion: &str) -> Result<(), OAuthError> {
     let bad = |m: String| OAuthError::invalid_client(format!("client_assertion: {m}"), false);
@@ -220,7 +221,9 @@ async fn verify_assertion(state: &AppState, client: &RegisteredClient, assertion
         return Err(bad("no RSA key in the client's JWKS matches the assertion's kid".into()));
     }
     let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[state.endpoint("token"), state.issuer.clone()]);
+    let mut audiences = vec![state.endpoint("token"), state.issuer.clone()];
+    audiences.extend(state.caches.lock().public_token_urls.iter().cloned());
+    validation.set_audience(&audiences);
     validation.set_issuer(&[client.client_id.as_str()]);
     validation.sub = Some(client.client_id.clone());
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);

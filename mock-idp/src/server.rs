@@ -229,6 +229,16 @@ impl IdpHandle {
     pub fn add_fetch_rewrite(&self, from: impl Into<String>, to: impl Into<String>) {
         self.state.caches.lock().fetch_rewrites.insert(from.into(), to.into());
     }
+    /// Tells the IdP that clients reach its token endpoint at `url` too (a recording proxy or a
+    /// tunnel in front of it): a `private_key_jwt` assertion whose `aud` is `url` is accepted, as
+    /// RFC 7523 §3 lets the audience be the token endpoint URL the client used. Only the URLs
+    /// named here are added; every other audience is still refused. At most 16 are kept.
+    pub fn add_public_token_url(&self, url: impl Into<String>) {
+        let mut caches = self.state.caches.lock();
+        if caches.public_token_urls.len() < 16 {
+            caches.public_token_urls.push(url.into());
+        }
+    }
     /// A genuine access token for `resource`, as `/token` would issue it, without a flow.
     pub fn mint_valid(&self, resource: &str, scope: &[&str]) -> Result<MintedToken, IdpError> {
         let scope: Vec<String> = scope.iter().map(|s| s.to_string()).collect();

@@ -341,6 +341,9 @@ pub(crate) struct Caches {
     /// `client|jti` of accepted assertions → their expiry; a replay inside the expiry is refused.
     pub used_assertion_jtis: Bounded<i64>,
     pub fetch_rewrites: BTreeMap<String, String>,
+    /// The token endpoint's URLs as clients reaching the IdP through a proxy or tunnel see it
+    /// (`IdpHandle::add_public_token_url`): an assertion `aud` naming one names this endpoint.
+    pub public_token_urls: Vec<String>,
 }
 
 /// The request log: a ring buffer of bounded entries.
@@ -430,6 +433,7 @@ impl AppState {
                 jwks_cache: Bounded::new(l.max_clients),
                 used_assertion_jtis: Bounded::new(l.max_tokens),
                 fetch_rewrites: BTreeMap::new(),
+                public_token_urls: Vec::new(),
             }),
             clock_offset: Default::default(),
             http,

@@ -10,4 +10,5 @@ pub mod checks;
 pub mod model;
 pub mod probe_record;
 pub mod profile_diff;
+pub mod profile_infer;
 pub mod spec_links;

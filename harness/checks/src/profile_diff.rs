@@ -7,8 +7,8 @@
 //! profile's order. Secrets are redacted in a capture, so values are compared after the redaction
 //! placeholders (`[code-1]`) and the profile's templates (`{redirect_uri}`) are set aside.
 
-use client_profile::{AsProbe, PrmSource, Profile, RegistrationKind};
-use harness_transcript::{Exchange, ExchangeKind, Phase, PrmLookup, Transcript};
+use client_profile::{AsProbe, AuthMode, PrmSource, Profile, RegistrationKind};
+use harness_transcript::{Exchange, ExchangeKind, NoteKind, Phase, PrmLookup, Transcript};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -49,10 +49,15 @@ impl ProfileDiff {
 struct Diff<'a> {
     out: ProfileDiff,
     t: &'a Transcript,
+    /// What the capture showed, per compared field (for `profiles infer`).
+    shown: Vec<(String, Value)>,
 }
 
 impl Diff<'_> {
     fn compare(&mut self, field: &str, profile: Value, captured: Option<(Value, Option<u32>)>) {
+        if let Some((c, _)) = &captured {
+            self.shown.push((field.to_owned(), c.clone()));
+        }
         match captured {
             None => self.out.unobserved.push(field.to_owned()),
             Some((c, _)) if c == profile => self.out.same.push(field.to_owned()),
@@ -80,14 +85,27 @@ impl Diff<'_> {
 
 /// Compares `profile` with what the capture `t` shows.
 pub fn diff(profile: &Profile, t: &Transcript) -> ProfileDiff {
-    let mut d = Diff { out: ProfileDiff { profile: profile.name.clone(), ..Default::default() }, t };
+    diff_showing(profile, t).0
+}
+
+/// [`diff`], with what the capture showed for each compared field (`profiles infer` writes it).
+pub(crate) fn diff_showing(profile: &Profile, t: &Transcript) -> (ProfileDiff, Vec<(String, Value)>) {
+    let mut d = Diff { out: ProfileDiff { profile: profile.name.clone(), ..Default::default() }, t, shown: Vec::new() };
     user_agents(&mut d, profile);
-    discovery(&mut d, profile);
+    auth_mode(&mut d, profile);
+    // A client with a token from the user never discovers, registers or authorizes: the
+    // profile's OAuth facts do not apply to what it did, so none of them is compared.
+    if matches!(profile.auth_mode.value, AuthMode::StaticBearer | AuthMode::QueryToken | AuthMode::None) {
+        d.out.unobserved.push("discovery.initial_request".into());
+    } else {
+        discovery(&mut d, profile);
+    }
     registration(&mut d, profile);
     authorize(&mut d, profile);
     token(&mut d, profile);
     mcp(&mut d, profile);
-    d.out
+    messages(&mut d, profile);
+    (d.out, d.shown)
 }
 
 fn is_oauth(e: &Exchange) -> bool {
@@ -96,6 +114,51 @@ fn is_oauth(e: &Exchange) -> bool {
 
 fn is_mcp(e: &Exchange) -> bool {
     matches!(e.kind, ExchangeKind::Mcp { .. } | ExchangeKind::UnauthenticatedInitialize)
+}
+
+/// How the client authenticated, as the wire shows it: OAuth when it discovered, registered or
+/// authorized; else a `?token=`/`?access_token=` on the MCP URL; else a bearer it already had.
+/// Mixed mode looks like OAuth (or a typed-in bearer) once its first request was answered 401,
+/// so both fit a Mixed profile.
+fn auth_mode(d: &mut Diff<'_>, p: &Profile) {
+    let oauth = d.first(|e| {
+        matches!(e.kind, ExchangeKind::Prm { .. } | ExchangeKind::Authorize | ExchangeKind::Registration)
+            || e.kind.is_token("authorization_code")
+    });
+    let first_mcp = d.first(is_mcp);
+    let captured = if let Some(e) = oauth {
+        Some((AuthMode::Oauth, e.seq))
+    } else if let Some(e) =
+        first_mcp.filter(|e| query(&e.url, "token").or_else(|| query(&e.url, "access_token")).is_some())
+    {
+        Some((AuthMode::QueryToken, e.seq))
+    } else {
+        d.first(|e| {
+            is_mcp(e)
+                && e.request_header("authorization")
+                    .is_some_and(|a| a.len() > 7 && a[..7].eq_ignore_ascii_case("bearer "))
+        })
+        .map(|e| (AuthMode::StaticBearer, e.seq))
+    };
+    let field = "auth_mode";
+    match captured {
+        None => d.out.unobserved.push(field.into()),
+        Some((mode, seq)) => {
+            d.shown.push((field.into(), json!(mode)));
+            let fits = mode == p.auth_mode.value
+                || (p.auth_mode.value == AuthMode::Mixed && matches!(mode, AuthMode::Oauth | AuthMode::StaticBearer));
+            if fits {
+                d.out.same.push(field.into());
+            } else {
+                d.out.differences.push(Difference {
+                    field: field.into(),
+                    profile: json!(p.auth_mode.value),
+                    captured: json!(mode),
+                    seq: Some(seq),
+                });
+            }
+        }
+    }
 }
 
 fn user_agents(d: &mut Diff<'_>, p: &Profile) {
@@ -118,19 +181,43 @@ fn prm_name(l: PrmLookup) -> Value {
 
 fn discovery(d: &mut Diff<'_>, p: &Profile) {
     let unauth = d.first(|e| e.kind == ExchangeKind::UnauthenticatedInitialize).map(|e| (json!(true), Some(e.seq)));
-    let unauth = unauth.or_else(|| d.first(|e| e.phase != Phase::Discovery).map(|e| (json!(false), Some(e.seq))));
+    // An exchange nothing identifies (a HAR's ChatGPT API call) says nothing of the flow's start.
+    let unauth = unauth.or_else(|| {
+        d.first(|e| e.phase != Phase::Discovery && e.kind != ExchangeKind::Unknown).map(|e| (json!(false), Some(e.seq)))
+    });
     d.compare("discovery.initial_request", json!(p.discovery.initial_request.value), unauth);
 
-    let lookups: Vec<(PrmLookup, u32)> = d
+    // A fetch of the URL the 401 challenge named reads two ways on the wire: the challenge's
+    // lookup, or the root/path probe of the same URL. The recorder picks one; either reading that
+    // fits the profile's order is no difference.
+    let named = challenge_url(d);
+    let lookups: Vec<(Value, Option<Value>, u32)> = d
         .first_discovery()
         .filter_map(|e| match e.kind {
-            ExchangeKind::Prm { lookup } => Some((lookup, e.seq)),
+            ExchangeKind::Prm { lookup } => {
+                let other = match lookup {
+                    PrmLookup::WwwAuthenticate => Some(prm_name(shape_of(&e.url))),
+                    _ if named.as_deref() == Some(e.url.as_str()) => Some(prm_name(PrmLookup::WwwAuthenticate)),
+                    _ => None,
+                };
+                Some((prm_name(lookup), other, e.seq))
+            }
             _ => None,
         })
         .collect();
     let order: Vec<Value> = p.discovery.prm_order.value.iter().map(|s| json!(s)).collect();
-    let captured: Vec<Value> = lookups.iter().map(|(l, _)| prm_name(*l)).collect();
-    prefix(d, "discovery.prm_order", order, captured, lookups.first().map(|(_, s)| *s));
+    let fits = lookups.len() <= order.len()
+        && lookups.iter().zip(&order).all(|((a, b, _), want)| a == want || b.as_ref() == Some(want));
+    let captured: Vec<Value> = lookups
+        .iter()
+        .zip(order.iter().map(Some).chain(std::iter::repeat(None)))
+        .map(
+            |((a, b, _), want)| {
+                if fits && b.is_some() && b.as_ref() == want { b.clone().unwrap_or_default() } else { a.clone() }
+            },
+        )
+        .collect();
+    prefix(d, "discovery.prm_order", order, captured, lookups.first().map(|(.., s)| *s));
 
     let probes: Vec<(AsProbe, u32)> = d
         .first_discovery()
@@ -146,8 +233,25 @@ fn discovery(d: &mut Diff<'_>, p: &Profile) {
     prefix(d, "discovery.as_probes", order, captured, probes.first().map(|(_, s)| *s));
 }
 
+/// The `resource_metadata` of the first 401 challenge the client read.
+fn challenge_url(d: &Diff<'_>) -> Option<String> {
+    let e = d.own().find(|e| e.status == Some(401) && e.response_header("www-authenticate").is_some())?;
+    let header = e.response_header("www-authenticate")?;
+    mcp_wire::challenge::parse(header).iter().find_map(|c| c.param("resource_metadata").map(str::to_owned))
+}
+
+/// The lookup a PRM URL's shape shows: the root document or a path-inserted one.
+fn shape_of(url: &str) -> PrmLookup {
+    let path = url.split_once("://").and_then(|(_, r)| r.find('/').map(|i| &r[i..])).unwrap_or("/");
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    if path == mcp_wire::paths::PROTECTED_RESOURCE { PrmLookup::Root } else { PrmLookup::PathInserted }
+}
+
 /// A sequence the client may cut short: the same when the capture is a prefix of the profile's.
 fn prefix(d: &mut Diff<'_>, field: &str, profile: Vec<Value>, captured: Vec<Value>, seq: Option<u32>) {
+    if !captured.is_empty() {
+        d.shown.push((field.to_owned(), json!(captured)));
+    }
     if captured.is_empty() {
         d.out.unobserved.push(field.to_owned());
     } else if profile.starts_with(&captured) {
@@ -191,6 +295,9 @@ fn registration(d: &mut Diff<'_>, p: &Profile) {
         }
         None => d.out.unobserved.push("registration.dcr_body".into()),
     }
+    if let Some((k, _)) = registration_kind(d) {
+        d.shown.push(("registration.priority".into(), json!([k])));
+    }
     match registration_kind(d) {
         // The profile's priority lists what it tries; which one a server allows decides the rest.
         Some((k, seq)) if !p.registration.priority.value.contains(&k) => d.out.differences.push(Difference {
@@ -232,6 +339,7 @@ fn authorize(d: &mut Diff<'_>, p: &Profile) {
     };
     let (url, seq) = (e.url.clone(), e.seq);
     let redirect = query(&url, "redirect_uri").unwrap_or_default();
+    d.shown.push(("redirect_uri".into(), json!(redirect)));
     let r = &p.redirect_uri.value;
     let allowed = redirect == r.stable || r.per_connector.as_deref().is_some_and(|t| template_matches(t, &redirect));
     if allowed {
@@ -318,6 +426,9 @@ fn token(d: &mut Diff<'_>, p: &Profile) {
     }
 }
 
+/// The 2026-07-28 handshake's method.
+const SERVER_DISCOVER: &str = "server/discover";
+
 fn mcp(d: &mut Diff<'_>, p: &Profile) {
     let init = d.first(|e| e.kind.is_mcp("initialize") || e.kind == ExchangeKind::UnauthenticatedInitialize);
     let params = init
@@ -340,16 +451,103 @@ fn mcp(d: &mut Diff<'_>, p: &Profile) {
             _ => None,
         })
         .collect();
-    let captured = (!calls.is_empty())
-        .then(|| (json!(calls.iter().map(|(m, _)| m.clone()).collect::<Vec<_>>()), calls.first().map(|(_, s)| *s)));
-    let expected: Vec<String> = p.mcp.calls.value.clone();
-    d.compare("mcp.calls", json!(expected), captured);
+    // The 2026-07-28 path: `server/discover` and no `initialize` on the authenticated session.
+    // Its calls are the profile's `eras.calls`; the handshake facts of `mcp` are not shown.
+    let discover = calls.iter().find(|(m, _)| m == SERVER_DISCOVER).map(|(_, s)| *s);
+    let initialized = d.first(|e| e.kind.is_mcp("initialize")).is_some();
+    if let (Some(eras), Some(seq), false) = (&p.eras, discover, initialized) {
+        let after: Vec<String> = calls.iter().filter(|(_, s)| *s > seq).map(|(m, _)| m.clone()).collect();
+        let captured = (!after.is_empty()).then(|| (json!(after), Some(seq)));
+        d.compare("eras.calls", json!(eras.calls.value), captured);
+        let version = d
+            .own()
+            .find(|e| e.seq == seq)
+            .and_then(|e| e.request_header(mcp_wire::headers::MCP_PROTOCOL_VERSION))
+            .map(|v| (json!(v), Some(seq)));
+        d.compare("eras.modern_version", json!(eras.modern_version.value), version);
+        d.out.unobserved.push("mcp.calls".into());
+    } else {
+        let captured = (!calls.is_empty())
+            .then(|| (json!(calls.iter().map(|(m, _)| m.clone()).collect::<Vec<_>>()), calls.first().map(|(_, s)| *s)));
+        let expected: Vec<String> = p.mcp.calls.value.clone();
+        d.compare("mcp.calls", json!(expected), captured);
+    }
     let ended = d.first(|e| e.kind == ExchangeKind::EndSession).is_some();
     if d.first(|e| e.phase == Phase::Mcp).is_some() {
         d.compare("mcp.delete_at_end", json!(p.mcp.delete_at_end.value), Some((json!(ended), None)));
     } else {
         d.out.unobserved.push("mcp.delete_at_end".into());
     }
+}
+
+/// The message the real client showed (a HAR's ChatGPT error), against the profile's messages:
+/// the same when one of them, its `{url}`-style holes filled, is that text.
+fn messages(d: &mut Diff<'_>, p: &Profile) {
+    let Some(n) = d.t.notes.iter().find(|n| n.kind == NoteKind::ClientMessage) else {
+        d.out.unobserved.push("messages".into());
+        return;
+    };
+    let templates = message_templates(p);
+    // The most specific template that fits (`{error}: {detail}` fits nearly anything).
+    let literal = |t: &str| {
+        t.len().saturating_sub(t.split('{').skip(1).map(|p| p.split('}').next().unwrap_or("").len() + 2).sum::<usize>())
+    };
+    let best = templates.iter().filter(|(_, t)| fits_template(t, &n.text)).max_by_key(|(_, t)| literal(t));
+    match best {
+        Some((name, _)) => {
+            d.shown.push((format!("messages.{name}"), json!(n.text)));
+            d.out.same.push(format!("messages.{name}"));
+        }
+        None => {
+            d.shown.push(("messages".into(), json!(n.text)));
+            d.out.differences.push(Difference {
+                field: "messages".into(),
+                profile: json!(templates.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>()),
+                captured: json!(n.text),
+                seq: Some(n.from_seq),
+            });
+        }
+    }
+}
+
+/// `(name, template)` of every message the profile has.
+fn message_templates(p: &Profile) -> Vec<(String, String)> {
+    let v = serde_json::to_value(&p.messages).unwrap_or_default();
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, f)| f.get("value").and_then(Value::as_str).map(|t| (k.clone(), t.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether `s` is `template` with each `{name}` hole filled by one or more characters.
+fn fits_template(template: &str, s: &str) -> bool {
+    // Literal pieces between the holes; bounded: one pass over `s` per piece.
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut rest = template;
+    while let Some((head, after)) = rest.split_once('{') {
+        let Some((_, tail)) = after.split_once('}') else { break };
+        pieces.push(head);
+        rest = tail;
+    }
+    pieces.push(rest);
+    if pieces.len() == 1 {
+        return template == s;
+    }
+    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
+    if !s.starts_with(first) || !s.ends_with(last) || s.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut at = first.len();
+    let end = s.len() - last.len();
+    for piece in &pieces[1..pieces.len() - 1] {
+        // A hole takes at least one character before the next piece.
+        let Some(i) = s.get(at + 1..end).and_then(|r| r.find(piece)) else { return false };
+        at = at + 1 + i + piece.len();
+    }
+    end > at
 }
 
 #[cfg(test)]
@@ -367,6 +565,23 @@ mod tests {
             "https://chatgpt.com/connector/oauth/"
         ));
         assert!(!template_matches("https://a/{x}", "https://b/y"));
+    }
+
+    #[test]
+    fn messages_fit_their_templates() {
+        let t = "Failed to resolve OAuth client for MCP connector: {url}";
+        assert!(fits_template(t, "Failed to resolve OAuth client for MCP connector: https://x/mcp"));
+        assert!(!fits_template(t, "Failed to resolve OAuth client for MCP connector: "));
+        assert!(!fits_template(t, "Error creating connector"));
+        let t = "MCP server {url} does not support {method} token endpoint auth method";
+        assert!(fits_template(
+            t,
+            "MCP server https://x does not support client_secret_post token endpoint auth method"
+        ));
+        assert!(!fits_template(t, "MCP server  does not support x token endpoint auth method"));
+        assert!(fits_template("{error}: {detail}", "invalid_client: bad"));
+        assert!(!fits_template("{error}: {detail}", ": bad"));
+        assert!(fits_template("No app actions available", "No app actions available"));
     }
 
     #[test]

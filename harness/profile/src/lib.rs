@@ -31,6 +31,9 @@ pub enum Evidence {
     Assumption,
     /// What a specification requires (for the spec profile).
     Spec,
+    /// Seen in a capture of the real client's traffic (`record`, a browser HAR) and written by
+    /// `profiles infer`; `source` names the capture file.
+    Captured,
 }
 
 /// One behaviour with its provenance.

@@ -10,11 +10,12 @@
 //! stream is passed through as it arrives, and the first [`MAX_RECORDED_BODY`] bytes of it are
 //! recorded. Nothing here is a dependency of the judging crates.
 //!
-//! A limit of `--rewrite-urls` in front of an authorization server: a client that authenticates
-//! with a signed assertion (`private_key_jwt`, as ChatGPT's CIMD client does) signs it for the
-//! token endpoint it sees — the proxy's — and an AS that checks the audience against its own URL
-//! refuses it; the proxy cannot re-sign. Route only the MCP server then, or run the AS under the
-//! public URL the client uses.
+//! `--rewrite-urls` in front of an authorization server rewrites URLs only: a client that
+//! authenticates with a signed assertion (`private_key_jwt`, as ChatGPT's CIMD client does) signs
+//! it for the token endpoint it sees — the proxy's — and the proxy cannot re-sign. The AS must
+//! accept its public token URL as the audience (RFC 7523 §3): the mock IdP does for the URLs it is
+//! told of (`IdpHandle::add_public_token_url`, `serve --idp-public-origin`); otherwise route only
+//! the MCP server.
 
 pub mod classify;
 pub mod rewrite;

@@ -196,6 +196,9 @@ pub enum NoteKind {
     /// The Protected Resource Metadata named another authorization server than before (an AS
     /// migration); the client's credentials stay with the AS that issued them (MCP 2026-07-28 C-33).
     AuthorizationServerChanged,
+    /// The message the real client showed the user, from a capture that holds it (a browser HAR
+    /// of ChatGPT's connector setup: its backend's `{"detail": …}`); `text` is the message.
+    ClientMessage,
 }
 
 /// A decision or limit of the client, with the transcript entry it starts at.
