@@ -75,9 +75,9 @@ fn scenario_table(report: &RunReport) -> Markup {
                     @for r in &report.results {
                         @let (class, label) = state(r);
                         tr {
-                            td { a href={ "#" (scenario_id(r)) } { (text(&r.name)) } }
+                            td.text { a href={ "#" (scenario_id(r)) } { (text(&r.name)) } }
                             td { (badge(class, label)) }
-                            td { (text(&shared::verdict(r))) }
+                            td.text { (text(&shared::verdict(r))) }
                             td { (counts(&r.findings.iter().collect::<Vec<_>>())) }
                         }
                     }

@@ -6,7 +6,9 @@
 //! `<details>` ([`exchange`]).
 //!
 //! Nothing may widen the page past its column: long words and URLs break anywhere
-//! (`overflow-wrap:anywhere`), bodies wrap inside `<pre>`, diagrams scale down.
+//! (`overflow-wrap:anywhere`), bodies wrap inside `<pre>`, diagrams scale down. Table cells break
+//! only words too long for them (`break-word`, which keeps a column as wide as its longest word:
+//! `GPT-03` is never cut), except cells of server text (`td.text`), which break anywhere.
 //!
 //! Built with maud, which escapes `&<>"` in every interpolated value by construction; server
 //! text also goes through [`crate::sanitize`] first ([`text`], [`block`]), because maud leaves
@@ -36,6 +38,7 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--bg);padding:6px
 dl.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 16px;margin:12px 0}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
 table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
 th{background:var(--bg)}
+td,th{overflow-wrap:break-word}td.text{overflow-wrap:anywhere}
 .badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;white-space:nowrap}
 .badge.success,.badge.passed{background:var(--ok)}.badge.failure,.badge.failed{background:var(--fail)}.badge.warning,.badge.error{background:var(--warn)}.badge.skipped{background:var(--skip)}.badge.info{background:var(--info)}
 article.item,article.scenario{border:1px solid var(--line);border-radius:8px;padding:12px 16px;margin:12px 0}

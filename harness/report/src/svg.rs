@@ -33,6 +33,8 @@ const NAME_CHARS: usize = ((GAP - 28) as f32 / CHAR_W) as usize;
 /// Height of a block's title row and of one message (request line + arrow + reply line + arrow).
 const TITLE_H: u32 = 22;
 const MESSAGE_H: u32 = 46;
+/// The narrowest diagram: with one or two lanes, request texts still get room to the right.
+const MIN_WIDTH: u32 = 800;
 /// Space under a block.
 const BLOCK_GAP: u32 = 8;
 
@@ -88,7 +90,7 @@ impl Diagram {
     /// The diagram as one `<svg>` element (no scripts, no ids, no external references).
     pub fn svg(&self) -> Markup {
         let lanes = self.lanes.len() as u32 + 1;
-        let width = 2 * MARGIN + GAP * lanes;
+        let width = (2 * MARGIN + GAP * lanes).max(MIN_WIDTH);
         let x_of = |i: u32| MARGIN + GAP / 2 + GAP * i;
         let lane_x = |id: &str| self.lanes.iter().position(|l| l.id == id).map(|i| x_of(i as u32 + 1));
         let names: Vec<String> = std::iter::once(self.client.as_str())
