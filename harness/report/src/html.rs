@@ -90,7 +90,7 @@ fn scenario_table(report: &RunReport) -> Markup {
 /// Every finding of the run under its requirement ID, IDs in catalogue order (family, then
 /// number); a requirement with a FAILURE or WARNING is shown open.
 fn requirements(report: &RunReport) -> Markup {
-    let mut by_id: BTreeMap<(String, u64, String), Vec<(&ScenarioResult, &Finding)>> = BTreeMap::new();
+    let mut by_id: BTreeMap<IdKey, Vec<(&ScenarioResult, &Finding)>> = BTreeMap::new();
     for r in &report.results {
         for f in &r.findings {
             by_id.entry(id_key(&f.id)).or_default().push((r, f));
@@ -127,8 +127,11 @@ fn requirements(report: &RunReport) -> Markup {
     }
 }
 
+/// How requirement IDs sort: family, number, the ID itself.
+type IdKey = (String, u64, String);
+
 /// `RS-08` sorts as (`RS`, 8): family, then number; anything else after, by text.
-fn id_key(id: &str) -> (String, u64, String) {
+fn id_key(id: &str) -> IdKey {
     match id.rsplit_once('-') {
         Some((family, n)) if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => {
             (family.to_owned(), n.parse().unwrap_or(u64::MAX), id.to_owned())

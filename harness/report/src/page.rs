@@ -127,7 +127,7 @@ pub fn rich(s: &str) -> Markup {
     let s = text(s);
     let parts: Vec<&str> = s.split('`').collect();
     // An even number of parts means an odd number of backticks: the last one is unpaired.
-    let paired = if parts.len() % 2 == 0 { parts.len() - 1 } else { parts.len() };
+    let paired = if parts.len().is_multiple_of(2) { parts.len() - 1 } else { parts.len() };
     html! {
         @for (n, p) in parts[..paired].iter().enumerate() {
             @if n % 2 == 1 { code { (p) } } @else { (p) }
