@@ -102,11 +102,11 @@ pub fn block(s: &str) -> String {
     sanitize::block(s).into_owned()
 }
 
-/// A fragment id made of `prefix` and `name`: letters, digits and `-` only, so any text can name
-/// an anchor.
+/// A fragment id made of `prefix` and the first 80 characters of `name`: letters, digits and `-`
+/// only, so any text can name an anchor and a server's kilobyte of text makes no kilobyte id.
 pub fn anchor(prefix: &str, name: &str) -> String {
     let mut out = String::from(prefix);
-    out.extend(name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }));
+    out.extend(name.chars().take(80).map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }));
     out
 }
 
@@ -208,6 +208,7 @@ mod tests {
     #[test]
     fn anchors_are_plain() {
         assert_eq!(anchor("s-", "weird \"url\" <x>[1]"), "s-weird--url---x--1-");
+        assert_eq!(anchor("x-", &"a".repeat(1000)).len(), 82);
     }
 
     #[test]
