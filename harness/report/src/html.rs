@@ -207,11 +207,24 @@ fn scenario(r: &ScenarioResult) -> Markup {
             @if exchanges.is_empty() {
                 p { "No exchanges were recorded." }
             } @else {
-                (page::diagram(&format!("{} exchanges, as the client made them", exchanges.len()), &crate::markdown::diagram(r)))
+                (page::diagram(&format!("{} exchanges, as the client made them", exchanges.len()), &numbered_diagram(r)))
                 @for e in exchanges { (page::exchange(e, &exchange_id(r, e.seq))) }
             }
         }
     }
+}
+
+/// The scenario's diagram (the Markdown report's lanes and blocks) with each request numbered
+/// `#seq` as in the exchange list under it: one message per exchange, in order.
+fn numbered_diagram(r: &ScenarioResult) -> crate::sequence::Diagram {
+    let mut d = crate::markdown::diagram(r);
+    let mut seqs = r.run.transcript.exchanges.iter().map(|e| e.seq);
+    for m in d.blocks.iter_mut().flat_map(|b| b.messages.iter_mut()) {
+        if let Some(s) = seqs.next() {
+            m.text = format!("#{s} {}", m.text);
+        }
+    }
+    d
 }
 
 #[cfg(test)]
