@@ -25,6 +25,11 @@
 #                         server, which serves MCP 2026-07-28, with its Express and
 #                         Node adapters) and jose: tests/servers/ts_sdk_v2_server.mjs,
 #                         in its modern-only and its stateless-legacy mode.
+#   chromium              Headless Chromium for tests/html_report.rs (report.html and
+#                         certify-idp's page rendered at 1280 px): the system package,
+#                         installed with apt when no chromium/google-chrome is on PATH
+#                         (it is not a file under <deps>; CONNECTOR_HARNESS_CHROMIUM
+#                         names another browser).
 #
 # The npm parts are pinned by the package.json and package-lock.json in
 # scripts/npm/<part>/ (the complete resolved tree, with integrity hashes) and
@@ -253,3 +258,33 @@ install_npm_part conformance-next check_conformance_next_files check_conformance
 install_npm_part oidc-provider check_oidc_provider_files check_oidc_provider_runs
 install_npm_part ts-sdk check_ts_sdk_files check_ts_sdk_runs
 install_npm_part ts-sdk-v2 check_ts_sdk_v2_files check_ts_sdk_v2_runs
+
+# ---------------------------------------------------------------------------
+# Chromium: the system browser tests/html_report.rs drives headless. Debian's
+# `chromium` package, by apt (as root, or through passwordless sudo); skipped
+# when a browser is already there.
+# ---------------------------------------------------------------------------
+install_chromium() {
+    [[ -n "${CONNECTOR_HARNESS_CHROMIUM:-}" ]] && return 0
+    local browser
+    for browser in chromium chromium-browser google-chrome google-chrome-stable; do
+        command -v "$browser" >/dev/null 2>&1 && return 0
+    done
+    local sudo=()
+    if [[ "$(id -u)" != 0 ]]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            echo "install-deps: Chromium is missing and apt needs root: install the chromium package" >&2
+            exit 1
+        fi
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "install-deps: Chromium is missing and there is no apt-get: install Chromium and set CONNECTOR_HARNESS_CHROMIUM" >&2
+        exit 1
+    fi
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium
+}
+
+install_chromium

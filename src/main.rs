@@ -105,7 +105,7 @@ enum DiffFormat {
 
 #[derive(clap::Args)]
 struct ReportArgs {
-    /// Write report.json, junit.xml, report.md and checks/<scenario>.json here.
+    /// Write report.json, junit.xml, report.md, report.html and checks/<scenario>.json here.
     #[arg(long)]
     report_dir: Option<PathBuf>,
     /// More detail: `-v` every scenario with every finding, `-vv` every exchange with headers and
@@ -430,11 +430,12 @@ fn target_url(url: &str) -> anyhow::Result<()> {
 }
 
 fn write_reports(report: &harness::model::RunReport, dir: &std::path::Path) -> anyhow::Result<()> {
-    use harness::report::{json, junit, markdown};
+    use harness::report::{html, json, junit, markdown};
     std::fs::create_dir_all(dir.join("checks")).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(dir.join("report.json"), json::render(report))?;
     std::fs::write(dir.join("junit.xml"), junit::render(report))?;
     std::fs::write(dir.join("report.md"), markdown::render(report))?;
+    std::fs::write(dir.join("report.html"), html::render(report))?;
     for r in &report.results {
         let safe: String =
             r.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();

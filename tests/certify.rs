@@ -345,11 +345,13 @@ async fn the_html_report_is_self_contained_and_reads_without_javascript() {
     for href in html.split("href=\"").skip(1) {
         assert!(href.starts_with('#'), "external link: {}", &href[..href.len().min(60)]);
     }
-    // The diagram for Mermaid, and every exchange as a table row too.
+    // The diagram drawn as inline SVG (Mermaid source would stay undrawn without a script), and
+    // every exchange folded in the page.
     let run = &c.runs[0];
-    assert!(html.contains("<pre class=\"mermaid\">\nsequenceDiagram\n"));
+    assert!(html.contains("<svg class=\"sequence\"") && !html.contains("class=\"mermaid\""));
+    let run_id = harness::report::page::anchor("run-", &run.key);
     for e in &run.transcript.exchanges {
-        assert!(html.contains(&format!("id=\"ex-{}-{}\"", run.key, e.seq)), "exchange #{} not in the table", e.seq);
+        assert!(html.contains(&format!("id=\"{run_id}-ex-{}\"", e.seq)), "exchange #{} not in the page", e.seq);
     }
     // The failing items say what to change.
     assert!(html.contains("What to change in the IdP"));

@@ -1,18 +1,20 @@
-//! The certification report as Markdown, JSON and one self-contained HTML page (inline CSS, no
-//! scripts, no external assets): a summary table of every item per flow, then each item with its
-//! checks, evidence and what to change in the IdP, then each flow as a Mermaid sequence diagram
-//! (`<pre class="mermaid">`, rendered where Mermaid runs) and the same exchanges as a table.
+//! The certification report as Markdown, JSON and one self-contained HTML page (the run report's
+//! page kit, `harness_report::page`: inline CSS, no scripts, no external assets): a summary table
+//! of every item per flow, then each item with its checks, evidence and what to change in the IdP,
+//! then each flow as a sequence diagram — Mermaid in Markdown (GitHub draws it), inline SVG drawn
+//! by the harness in HTML — and its exchanges (a table in Markdown, folded `<details>` in HTML).
 //! Everything rendered comes from the (redacted) [`Certification`].
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
 use mock_client::Exchange;
 use url::Url;
 
 use super::model::{Certification, Item, ProfileRun};
 use harness_checks::model::Status;
+use harness_report::page::{self, rich, text};
 use harness_report::sequence::{self, Block, Diagram, Lane, Message, Reply, host, origin, shorten as short};
 
 /// File names written by [`write`].
@@ -270,6 +272,12 @@ fn lanes(r: &ProfileRun) -> Vec<String> {
 
 /// The Mermaid `sequenceDiagram` of one flow (ends with a newline, no fence).
 pub fn sequence_diagram(r: &ProfileRun) -> String {
+    diagram(r).mermaid()
+}
+
+/// The sequence diagram of one flow — one lane per origin, the first the authorization server —
+/// written as Mermaid in the Markdown report and drawn as SVG in the HTML page.
+pub fn diagram(r: &ProfileRun) -> Diagram {
     let lanes = lanes(r);
     let id = |o: &str| match lanes.iter().position(|x| x == o) {
         Some(0) | None => "IdP".to_owned(),
@@ -304,7 +312,7 @@ pub fn sequence_diagram(r: &ProfileRun) -> String {
                 .collect(),
         })
         .collect();
-    Diagram { client: r.display.clone(), lanes: list, blocks }.mermaid()
+    Diagram { client: r.display.clone(), lanes: list, blocks }
 }
 
 fn response_summary(e: &Exchange) -> String {
@@ -317,81 +325,48 @@ fn response_summary(e: &Exchange) -> String {
 
 // ── HTML ───────────────────────────────────────────────────────────────────────────────────
 //
-// Built with maud, which escapes `&<>"` in every interpolated value by construction; text from
-// the IdP still goes through `clean` first, because maud leaves control characters as they are.
-
-/// Hostile text made safe to print: control characters other than newline and tab become
-/// spaces. Escaping is maud's job.
-fn clean(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { ' ' } else { c }).collect()
-}
+// Built from the run report's page kit (`harness_report::page`): the same stylesheet, badges,
+// inline-code rendering, SVG sequence diagram and folded exchanges. Every IdP text goes through
+// `text`/`rich` (sanitised), and maud escapes it by construction.
 
 fn badge(s: Status, untestable: bool) -> Markup {
-    html! { span class={ "badge " (status_str(s).to_lowercase()) } { (clean(&label(s, untestable))) } }
+    page::badge(&status_str(s).to_lowercase(), &label(s, untestable))
 }
 
-const CSS: &str = r#"
-:root{--ok:#137333;--fail:#b3261e;--warn:#a05a00;--skip:#5f6368;--info:#1a5fb4;--line:#dadce0;--bg:#f8f9fa}
-*{box-sizing:border-box}
-body{font:15px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#202124;max-width:1200px;margin:0 auto;padding:24px}
-h1{font-size:26px;margin:0 0 8px}h2{font-size:21px;margin:32px 0 12px;border-bottom:2px solid var(--line);padding-bottom:4px}
-h3{font-size:17px;margin:0 0 6px}h4{font-size:15px;margin:14px 0 4px}
-code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
-.verdict{font-size:17px;padding:10px 14px;border-radius:6px;background:var(--bg);border-left:6px solid var(--skip)}
-.verdict.success{border-color:var(--ok)}.verdict.failure{border-color:var(--fail)}.verdict.warning{border-color:var(--warn)}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:12px 0}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
-table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
-th{background:var(--bg)}
-.badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;white-space:nowrap}
-.badge.success{background:var(--ok)}.badge.failure{background:var(--fail)}.badge.warning{background:var(--warn)}.badge.skipped{background:var(--skip)}.badge.info{background:var(--info)}
-article.item{border:1px solid var(--line);border-radius:8px;padding:12px 16px;margin:12px 0}
-article.item.failure{border-left:6px solid var(--fail)}article.item.warning{border-left:6px solid var(--warn)}article.item.success{border-left:6px solid var(--ok)}
-.how{color:#5f6368;font-size:13.5px}
-.remedy{background:#fef7e0;border:1px solid #f9e0a0;border-radius:6px;padding:8px 12px;margin:8px 0}
-.remedy ul{margin:4px 0 0 18px;padding:0}
-ul.checks{margin:4px 0;padding-left:18px}ul.evidence{margin:2px 0 8px;padding-left:18px;color:#3c4043}
-ul.evidence code{word-break:break-all}
-pre.mermaid{background:var(--bg);border:1px solid var(--line);padding:10px;overflow:auto;max-height:480px}
-table.exchanges td{font-size:13px}table.exchanges td.url{word-break:break-all}
-details pre{white-space:pre-wrap;word-break:break-all;background:var(--bg);padding:6px;margin:4px 0}
-footer{margin-top:40px;color:#5f6368;font-size:13px}
-"#;
+fn run_anchor(key: &str) -> String {
+    page::anchor("run-", key)
+}
+
+fn item_anchor(id: &str) -> String {
+    page::anchor("item-", id)
+}
+
+fn exchange_anchor(run: &str, seq: u32) -> String {
+    format!("{}-ex-{seq}", run_anchor(run))
+}
 
 /// The certification as one self-contained HTML page.
 pub fn html(c: &Certification) -> String {
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "ChatGPT connector certification — " (clean(&c.issuer)) }
-                style { (PreEscaped(CSS)) }
-            }
-            body {
-                (header(c))
-                (flows(c))
-                (summary(c))
-                section {
-                    h2 { "Items" }
-                    @for i in &c.items { (item(c, i)) }
-                }
-                section {
-                    h2 { "Exchanges" }
-                    @for r in &c.runs { (run_exchanges(r)) }
-                }
-                footer {
-                    "Generated by connector-harness " (clean(&c.harness_version)) " (" code { "certify-idp" } "). "
-                    "Secrets (tokens, codes, client secrets, passwords, verifiers, cookies) are replaced by \
-                     placeholders such as " code { "[token-1]" } ". The sequence diagrams are Mermaid source; \
-                     every exchange is also in the tables."
-                }
-            }
+    let body = html! {
+        (header(c))
+        (flows(c))
+        (summary(c))
+        section {
+            h2 { "Items" }
+            @for i in &c.items { (item(c, i)) }
+        }
+        section {
+            h2 { "Exchanges" }
+            @for r in &c.runs { (run_exchanges(r)) }
+        }
+        footer {
+            "Generated by connector-harness " (text(&c.harness_version)) " (" code { "certify-idp" } "). "
+            "Secrets (tokens, codes, client secrets, passwords, verifiers, cookies) are replaced by \
+             placeholders such as " code { "[token-1]" } ". Each sequence diagram is drawn from the flow's \
+             exchanges; hover over a cut text for all of it, and open an exchange for its headers and bodies."
         }
     };
-    let mut o = page.into_string();
-    o.push('\n');
-    o
+    page::page(&format!("ChatGPT connector certification — {}", c.issuer), body)
 }
 
 fn header(c: &Certification) -> Markup {
@@ -406,9 +381,9 @@ fn header(c: &Certification) -> Markup {
     html! {
         header {
             h1 { "ChatGPT connector certification" }
-            p class={ "verdict " (status_str(c.status).to_lowercase()) } { (badge(c.status, false)) " " (clean(&c.verdict)) }
+            p class={ "verdict " (status_str(c.status).to_lowercase()) } { (badge(c.status, false)) " " (text(&c.verdict)) }
             dl.facts {
-                @for (k, v) in &facts { dt { (k) } dd { (clean(v)) } }
+                @for (k, v) in &facts { dt { (k) } dd { (text(v)) } }
             }
         }
     }
@@ -420,12 +395,12 @@ fn flows(c: &Certification) -> Markup {
             h2 { "Flows" }
             ul {
                 @for r in &c.runs {
-                    li { a href={ "#run-" (clean(&r.key)) } { strong { (clean(&r.display)) } } " — " (clean(&r.verdict)) }
+                    li { a href={ "#" (run_anchor(&r.key)) } { strong { (text(&r.display)) } } " — " (text(&r.verdict)) }
                 }
             }
             @if !c.notes.is_empty() {
                 h3 { "Notes" }
-                ul { @for n in &c.notes { li { (clean(n)) } } }
+                ul { @for n in &c.notes { li { (rich(n)) } } }
             }
         }
     }
@@ -439,14 +414,14 @@ fn summary(c: &Certification) -> Markup {
                 thead {
                     tr {
                         th { "Item" } th { "Name" } th { "Level" } th { "Status" }
-                        @for r in &c.runs { th { (clean(&r.key)) } }
+                        @for r in &c.runs { th { (text(&r.key)) } }
                     }
                 }
                 tbody {
                     @for i in &c.items {
                         tr {
-                            td { a href={ "#item-" (clean(&i.id)) } { (clean(&i.id)) } }
-                            td { (clean(&i.name)) }
+                            td { a href={ "#" (item_anchor(&i.id)) } { (text(&i.id)) } }
+                            td { (rich(&i.name)) }
                             td { (format!("{:?}", i.level)) }
                             td { (badge(i.status, i.untestable)) }
                             @for r in &c.runs {
@@ -466,39 +441,39 @@ fn summary(c: &Certification) -> Markup {
 
 fn item(c: &Certification, i: &Item) -> Markup {
     html! {
-        article class={ "item " (status_str(i.status).to_lowercase()) } id={ "item-" (clean(&i.id)) } {
-            h3 { (clean(&i.id)) " — " (clean(&i.name)) " " (badge(i.status, i.untestable)) }
-            p { (clean(&i.summary)) " " em { "(" (format!("{:?}", i.level)) ")" } }
+        article class={ "item " (status_str(i.status).to_lowercase()) } id=(item_anchor(&i.id)) {
+            h3 { (text(&i.id)) " — " (rich(&i.name)) " " (badge(i.status, i.untestable)) }
+            p { (rich(&i.summary)) " " em { "(" (format!("{:?}", i.level)) ")" } }
             @if !i.maps_to.is_empty() {
                 p {
                     "Covers "
                     @for (n, m) in i.maps_to.iter().enumerate() {
                         @if n > 0 { ", " }
-                        a href={ "#item-" (clean(m)) } { (clean(m)) }
+                        a href={ "#" (item_anchor(m)) } { (text(m)) }
                     }
                     "."
                 }
             }
-            p.how { "How it is decided: " (clean(&i.how)) }
+            p.how { "How it is decided: " (rich(&i.how)) }
             @if !i.remedies.is_empty() {
                 div.remedy {
                     strong { "What to change in the IdP" }
-                    ul { @for r in &i.remedies { li { (clean(r)) } } }
+                    ul { @for r in &i.remedies { li { (rich(r)) } } }
                 }
             }
             @for r in &i.results {
-                h4 { a href={ "#run-" (clean(&r.run)) } { (clean(&run_name(c, &r.run))) } " " (badge(r.status, r.untestable)) }
+                h4 { a href={ "#" (run_anchor(&r.run)) } { (text(&run_name(c, &r.run))) } " " (badge(r.status, r.untestable)) }
                 ul.checks {
                     @for ch in &r.checks {
                         li {
-                            (badge(ch.status, ch.untestable)) " " (clean(&ch.description))
+                            (badge(ch.status, ch.untestable)) " " (rich(&ch.description))
                             @if !ch.exchanges.is_empty() {
                                 " "
                                 small {
                                     "(exchanges "
                                     @for (n, s) in ch.exchanges.iter().enumerate() {
                                         @if n > 0 { ", " }
-                                        a href={ "#ex-" (clean(&r.run)) "-" (s) } { "#" (s) }
+                                        a href={ "#" (exchange_anchor(&r.run, *s)) } { "#" (s) }
                                     }
                                     ")"
                                 }
@@ -508,7 +483,7 @@ fn item(c: &Certification, i: &Item) -> Markup {
                 }
                 @if !r.evidence.is_empty() {
                     ul.evidence {
-                        @for e in &r.evidence { li { code { "#" (e.seq) " " (clean(&e.excerpt)) } } }
+                        @for e in &r.evidence { li { code { "#" (e.seq) " " (text(&e.excerpt)) } } }
                     }
                 }
             }
@@ -517,66 +492,26 @@ fn item(c: &Certification, i: &Item) -> Markup {
 }
 
 fn run_exchanges(r: &ProfileRun) -> Markup {
+    let n = r.transcript.exchanges.len();
     html! {
-        article.run id={ "run-" (clean(&r.key)) } {
-            h3 { (clean(&r.display)) " " small { "(" (clean(&r.profile)) ")" } }
-            p { (clean(&r.purpose)) }
-            p.verdict { (clean(&r.verdict)) }
+        article.run id=(run_anchor(&r.key)) {
+            h3 { (text(&r.display)) " " small { "(" (text(&r.profile)) ")" } }
+            p { (rich(&r.purpose)) }
+            p.verdict { (text(&r.verdict)) }
             @if !r.cimd_fetches.is_empty() {
                 p {
                     "The IdP fetched from the client's metadata host: "
                     @for (n, f) in r.cimd_fetches.iter().enumerate() {
                         @if n > 0 { ", " }
-                        code { (clean(&f.path)) } " " (f.status) " (" (clean(f.user_agent.as_deref().unwrap_or("no User-Agent"))) ")"
+                        code { (text(&f.path)) } " " (f.status) " (" (text(f.user_agent.as_deref().unwrap_or("no User-Agent"))) ")"
                     }
                 }
             }
             @if r.transcript.exchanges.is_empty() {
                 p { "No exchanges were recorded." }
             } @else {
-                pre.mermaid { "\n" (clean(&sequence_diagram(r))) }
-                table.exchanges {
-                    thead { tr { th { "#" } th { "Phase" } th { "Request" } th { "Status" } th { "Response" } } }
-                    tbody {
-                        @for e in &r.transcript.exchanges {
-                            tr id={ "ex-" (clean(&r.key)) "-" (e.seq) } {
-                                td { (e.seq) }
-                                td { (e.phase) }
-                                td.url {
-                                    strong { (clean(&e.method)) } " " (clean(&e.url)) br; small { (clean(&e.label)) }
-                                    (details(e))
-                                }
-                                td { (e.status.map(|s| s.to_string()).unwrap_or_else(|| "—".into())) }
-                                td { (clean(&response_summary(e))) }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn details(e: &Exchange) -> Markup {
-    let headers = |hs: &[(String, String)]| hs.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n");
-    let request_body = e.request_body.as_deref().filter(|b| !b.is_empty());
-    let response_body = e.response_body.as_deref().filter(|b| !b.is_empty());
-    let any = !e.request_headers.is_empty()
-        || request_body.is_some()
-        || !e.response_headers.is_empty()
-        || response_body.is_some();
-    html! {
-        @if any {
-            details {
-                summary { "details" }
-                @if !e.request_headers.is_empty() {
-                    div { "Request headers" } pre { (clean(&headers(&e.request_headers))) }
-                }
-                @if let Some(b) = request_body { div { "Request body" } pre { (clean(&short(b, 4000))) } }
-                @if !e.response_headers.is_empty() {
-                    div { "Response headers" } pre { (clean(&headers(&e.response_headers))) }
-                }
-                @if let Some(b) = response_body { div { "Response body" } pre { (clean(&short(b, 4000))) } }
+                (page::diagram(&format!("{n} exchanges, as the client made them"), &diagram(r)))
+                @for e in &r.transcript.exchanges { (page::exchange(e, &exchange_anchor(&r.key, e.seq))) }
             }
         }
     }

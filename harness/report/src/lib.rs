@@ -7,6 +7,9 @@
 //!   `checks.json`.
 //! - [`junit`]: JUnit XML for CI (`<failure>` for the server, `<error>` for the harness).
 //! - [`markdown`]: a Markdown report with a Mermaid sequence diagram per scenario.
+//! - [`html`]: the run report as one self-contained HTML page (`report.html`), built from
+//!   [`page`], the HTML kit certify-idp's page shares, with each flow drawn as inline SVG by
+//!   [`svg`].
 //! - [`sequence`]: the one Mermaid sequence-diagram writer (lanes as a parameter) the scenario
 //!   and certification reports share, with its escaping.
 //! - [`baseline`]: expected failures and the process exit code.
@@ -18,12 +21,15 @@
 
 pub mod baseline;
 pub mod clock;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod page;
 pub mod sanitize;
 pub mod sequence;
 mod shared;
+pub mod svg;
 pub mod terminal;
 
 pub use baseline::{Baseline, BaselineEntry, BaselineError, BaselineVerdict, Ending, ending, exit_code};

@@ -147,6 +147,13 @@ pub fn md(s: &str) -> String {
 
 /// The Mermaid `sequenceDiagram` of one scenario's transcript (ends with a newline, no fence).
 pub fn sequence_diagram(r: &ScenarioResult) -> String {
+    diagram(r).mermaid()
+}
+
+/// The sequence diagram of one scenario's transcript — lanes for the MCP server, the
+/// authorization server(s) and the client's metadata host — which this report writes as Mermaid
+/// and the HTML report draws as SVG.
+pub fn diagram(r: &ScenarioResult) -> Diagram {
     let lanes = Lanes::of(r);
     let mut list = vec![Lane::new("MCP", format!("MCP server {}", host_list(&lanes.mcp_hosts)))];
     if !lanes.as_hosts.is_empty() {
@@ -171,7 +178,7 @@ pub fn sequence_diagram(r: &ScenarioResult) -> String {
             }
         })
         .collect();
-    Diagram { client: r.run.profile_display.clone(), lanes: list, blocks }.mermaid()
+    Diagram { client: r.run.profile_display.clone(), lanes: list, blocks }
 }
 
 /// `POST /mcp (initialize)`; a query is shown as `?…`, long paths are shortened.
