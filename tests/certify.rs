@@ -73,6 +73,8 @@ const QUIRKS: &[QuirkRow] = &[
     ("application_type_rejected", &["AS-26"], Some(("AS-26", "unknown client metadata `application_type`"))),
     // Untyped registrations become web clients; ChatGPT's https redirect URIs suit that.
     ("application_type_default_web", &[], Some(("AS-26", "was refused"))),
+    // Untyped registrations get no type at all: the typed probes behave as by default.
+    ("application_type_untyped_default", &[], Some(("AS-26", "applies OIDC's web rules"))),
     ("cimd_client_id_not_checked", &["AS-08", "AS-28"], Some(("AS-28", "client_id equals the document URL"))),
     (
         "cimd_redirect_uris_not_checked",
