@@ -190,7 +190,7 @@ pub async fn start(
             let ready = c.ready.as_deref().map(|r| fill(r, &vars));
             let deadline = Instant::now() + Duration::from_secs(c.ready_timeout.unwrap_or(30));
             let http =
-                reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().expect("static settings");
+                mock_client::http::client_builder().timeout(Duration::from_secs(2)).no_proxy().build().expect("static settings");
             // Bounded by the deadline.
             loop {
                 let up = match &ready {
