@@ -9,6 +9,8 @@ use mock_idp::{IdpConfig, LoginMode, MockIdp, Quirk};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod calls;
+
 #[derive(Parser)]
 #[command(
     name = "connector-harness",
@@ -30,7 +32,8 @@ enum Command {
     Check(CheckArgs),
     /// Run the mock OAuth 2.1 identity provider on 127.0.0.1 until Ctrl-C.
     Idp(IdpArgs),
-    /// Connect to an MCP server once, as the profile's client would; exit 0 if it connects.
+    /// Connect to an MCP server once, as the profile's client would, then make the --call tool calls
+    /// and print their results; exit 0 if it connects and every call gives a result, 1 if not.
     Client(ClientArgs),
     /// Certify an identity provider for ChatGPT's connector flow: per ChatGPT profile, discovery,
     /// registration, authorization, token, refresh and negative probes, judged as AS-*, GPT-* and
@@ -215,14 +218,16 @@ struct ClientArgs {
     #[command(flatten)]
     user: UserArgs,
     /// Call this tool after connecting (repeatable); arguments as NAME or NAME={"json":"args"}.
+    /// Each result is printed; a JSON-RPC error, `isError: true` or no answer exits 1.
     #[arg(long = "call", value_parser = parse_call)]
     calls: Vec<(String, serde_json::Value)>,
     /// Write the redacted transcript as JSON here.
     #[arg(long)]
     transcript: Option<PathBuf>,
-    /// Print every exchange (redacted).
-    #[arg(long, short)]
-    verbose: bool,
+    /// More detail on stderr, as in `run` and `check`: `-v` every exchange in one line (redacted),
+    /// `-vv` with its headers and bodies too.
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(flatten)]
     net: NetArgs,
     /// The MCP server URL (the official conformance suite appends it as the last argument).
@@ -649,7 +654,9 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<Ending> {
             client_secret: args.user.client_secret.or_else(|| ctx_str("client_secret")),
         }),
         bearer_token: args.user.token,
-        tool_calls: args.calls,
+        // Called below, after the connect, so each result is printed and a failed call is told
+        // apart from a failed connect.
+        tool_calls: Vec::new(),
         // The suite's CIMD scenario expects this exact client id URL (it never fetches it).
         cimd_base: args.user.cimd_base.or_else(|| {
             std::env::var_os("MCP_CONFORMANCE_SCENARIO").map(|_| "https://conformance-test.local".to_owned())
@@ -672,24 +679,25 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<Ending> {
         // The error may quote a URL the server chose (holding a code, say): redact it too.
         Err(e) => anyhow::bail!(client.transcript().redact_text(&e.to_string())),
     };
+    // The tools the user asked for, only on a session that connected as the profile's client does.
+    let mut ends = Vec::new();
+    if outcome.connected() {
+        for (name, arguments) in &args.calls {
+            let end = match client.call_tool(name, arguments.clone()).await {
+                Ok(result) => calls::CallEnd::Result(result),
+                Err(f) => calls::CallEnd::Failed(f),
+            };
+            ends.push((name.clone(), end));
+        }
+    }
     client.finish().await;
     let raw = client.transcript();
     let outcome = raw.redact_outcome(&outcome);
     let transcript = raw.redacted();
-    if args.verbose {
-        for e in &transcript.exchanges {
-            let answer = e.status.map(|s| s.to_string()).or(e.error.clone()).unwrap_or_default();
-            eprintln!(
-                "#{:<3} [{} · attempt {}] {} {} → {}",
-                e.seq,
-                e.phase,
-                e.attempt,
-                sanitize::line(&e.method),
-                sanitize::line(&e.url),
-                sanitize::line(&answer)
-            );
-        }
-    }
+    let verbosity = harness::report::Verbosity::from_count(harness::report::Verbosity::Attention, args.verbose);
+    // Plain text: stderr may be a log file while stdout is a terminal.
+    let opts = harness::report::TerminalOptions { color: false, verbosity };
+    eprint!("{}", harness::report::terminal::exchanges(&transcript, &opts));
     if let Some(path) = &args.transcript {
         std::fs::write(path, serde_json::to_string_pretty(&transcript)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -699,7 +707,21 @@ async fn run_client(args: ClientArgs) -> anyhow::Result<Ending> {
     for line in outcome_notes(&outcome, &transcript) {
         println!("  {}", sanitize::line(&line));
     }
-    Ok(if outcome.connected() { Ending::AsExpected } else { Ending::ServerFailed })
+    if !outcome.connected() && !args.calls.is_empty() {
+        println!("no tool called: the client did not connect");
+    }
+    // A tool may echo what the client sent (a token, a code): redacted like the transcript.
+    for (name, end) in &ends {
+        for line in calls::render(name, end) {
+            println!("{}", raw.redact_text(&line));
+        }
+    }
+    let failed = ends.iter().filter(|(_, e)| e.failed()).count();
+    if failed > 0 {
+        let noun = if failed == 1 { "call" } else { "calls" };
+        println!("{failed} tool {noun} of {} failed", ends.len());
+    }
+    Ok(if outcome.connected() && failed == 0 { Ending::AsExpected } else { Ending::ServerFailed })
 }
 
 /// The lines under `client`'s verdict: what the client noted (CIMD not testable here, Mixed mode's
@@ -709,7 +731,7 @@ fn outcome_notes(outcome: &mock_client::Outcome, transcript: &mock_client::Trans
     for c in outcome.failure().map(|f| f.continued.as_slice()).unwrap_or_default() {
         let next = match &c.next {
             mock_client::Outcome::Connected { tools, .. } => {
-                format!("it would then connect ({} tools listed)", tools.len())
+                format!("it would then connect ({})", mock_client::outcome::tools_listed(tools.len()))
             }
             mock_client::Outcome::Failed(f) => format!("it would then fail: \"{}\" — because {}", f.message, f.cause),
             mock_client::Outcome::NotAttempted => continue,
@@ -762,11 +784,14 @@ async fn run_idp(args: IdpArgs) -> anyhow::Result<()> {
     println!("  introspection  {}", e.introspection);
     println!("  revocation     {}", e.revocation);
     let quirks: Vec<&str> = idp.config().quirks.0.iter().map(Quirk::name).collect();
-    println!(
-        "  login {:?}; quirks: {}",
-        idp.login_mode(),
-        if quirks.is_empty() { "none".to_string() } else { quirks.join(", ") }
-    );
+    // As the user spells it on the command line (`--login auto`), not the Rust variant's name.
+    let login = match idp.login_mode() {
+        LoginMode::AutoApprove => "auto".to_owned(),
+        LoginMode::Form => "form".to_owned(),
+        LoginMode::Deny => "deny".to_owned(),
+        other => format!("{other:?}").to_lowercase(),
+    };
+    println!("  login {login}; quirks: {}", if quirks.is_empty() { "none".to_string() } else { quirks.join(", ") });
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     idp.shutdown().await;

@@ -37,6 +37,8 @@ fn idp_command_prints_its_urls_and_serves_them() {
     assert!(issuer.starts_with("http://127.0.0.1:") && issuer.ends_with("/tenant1"), "{text}");
     assert!(text.contains("/.well-known/oauth-authorization-server/tenant1"), "{text}");
     assert!(text.contains("registration   (none: no_registration_endpoint)"), "{text}");
+    // The login mode as the user typed it, not the Rust variant's name.
+    assert!(text.contains("  login form; quirks: no_registration_endpoint"), "{text}");
     let origin = issuer.trim_end_matches("/tenant1");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let meta: serde_json::Value = rt.block_on(async {

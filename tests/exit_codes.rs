@@ -183,6 +183,7 @@ fn server_text_cannot_forge_or_flood_the_output() {
     let runs: Vec<(&str, Output)> = vec![
         ("client", bin(&["client", "--profile", "chatgpt-2025-dcr", &url])),
         ("client -v", bin(&["client", "--profile", "chatgpt-2025-dcr", "-v", &url])),
+        ("client -vv", bin(&["client", "--profile", "chatgpt-2025-dcr", "-vv", &url])),
         (
             "check",
             bin(&[
@@ -215,4 +216,60 @@ fn server_text_cannot_forge_or_flood_the_output() {
     }
     let xml = std::fs::read_to_string(report.join("junit.xml")).unwrap();
     quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+}
+
+/// `client --call` prints what each call answered and exits 1 when one fails — a JSON-RPC error
+/// (an unknown tool), `isError: true` (echo without its argument) — and 0 when every call gave a
+/// result; `-v` is one line per exchange, `-vv` adds headers and bodies (as in `run` and `check`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_calls_print_their_results_and_a_failed_call_exits_one() {
+    let idp = harness::testing::mock_idp().await;
+    let server = harness::testing::reference_server(&idp).await;
+    let url = server.url().to_owned();
+    let client = |extra: &[&str]| {
+        let mut args: Vec<String> = ["client", "--profile", "chatgpt-2026-cimd"].map(String::from).to_vec();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.push(url.clone());
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_connector-harness"))
+                .args(&args)
+                .current_dir(support::repo())
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let stdout = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+
+    let ok = client(&["--call", r#"echo={"text":"hello there"}"#]).await;
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let out = stdout(&ok);
+    assert!(out.contains("call echo: ok\n  text: hello there\n"), "{out}");
+    assert!(out.contains("  structured content: object with 1 key: {\"text\":\"hello there\"}"), "{out}");
+    assert!(ok.stderr.is_empty(), "no -v, no exchange lines: {}", String::from_utf8_lossy(&ok.stderr));
+
+    let is_error = client(&["--call", "echo"]).await;
+    assert_eq!(is_error.status.code(), Some(1), "{}", text(&is_error));
+    let out = stdout(&is_error);
+    assert!(out.contains("would connect"), "the connect itself is fine: {out}");
+    assert!(out.contains("call echo: the tool reported an error (isError: true)\n  text: echo needs"), "{out}");
+    assert!(out.contains("1 tool call of 1 failed"), "{out}");
+
+    let unknown = client(&["--call", r#"echo={"text":"a"}"#, "--call", "no_such_tool", "-v"]).await;
+    assert_eq!(unknown.status.code(), Some(1), "{}", text(&unknown));
+    let out = stdout(&unknown);
+    assert!(out.contains("call echo: ok"), "{out}");
+    assert!(
+        out.contains("call no_such_tool: failed: tools/call no_such_tool failed after authorization: JSON-RPC error"),
+        "{out}"
+    );
+    assert!(out.contains("-32602"), "the JSON-RPC code is shown: {out}");
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(err.lines().any(|l| l.contains("POST") && l.contains("tools/call")), "-v: one line per exchange: {err}");
+    assert!(!err.contains("        > "), "-v shows no headers: {err}");
+
+    let vv = client(&["-vv"]).await;
+    assert_eq!(vv.status.code(), Some(0), "{}", text(&vv));
+    let err = String::from_utf8_lossy(&vv.stderr);
+    assert!(err.contains("        > ") && err.contains("        < "), "-vv shows headers and bodies: {err}");
 }

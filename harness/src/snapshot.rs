@@ -257,7 +257,7 @@ pub(crate) fn check(
             let _ = write(&file.with_extension("snap.new"));
             ExpectationResult {
                 what,
-                actual: format!("differs from {}:\n{}", file.display(), diff(&old, &content)),
+                actual: format!("differs from {} ({}):\n{}", file.display(), accept_hint(), diff(&old, &content)),
                 ok: false,
             }
         }
@@ -265,14 +265,26 @@ pub(crate) fn check(
             let _ = write(&file.with_extension("snap.new"));
             ExpectationResult {
                 what,
-                actual: format!(
-                    "no snapshot at {} (wrote .snap.new; accept with --update-snapshots or `cargo insta review`)",
-                    file.display()
-                ),
+                actual: format!("no snapshot at {} (wrote .snap.new; {})", file.display(), accept_hint()),
                 ok: false,
             }
         }
     }
+}
+
+/// The environment variable that makes the cargo-test API ([`crate::testing`]) write snapshots
+/// instead of comparing them (the CLI's `run --update-snapshots`):
+/// `CONNECTOR_HARNESS_UPDATE_SNAPSHOTS=1 cargo test`. Any value but empty or `0` counts.
+pub const UPDATE_SNAPSHOTS_VAR: &str = "CONNECTOR_HARNESS_UPDATE_SNAPSHOTS";
+
+/// Whether [`UPDATE_SNAPSHOTS_VAR`] asks for snapshots to be written.
+pub fn update_snapshots_requested() -> bool {
+    std::env::var_os(UPDATE_SNAPSHOTS_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// How to accept a new or changed snapshot, from the CLI and from `cargo test`.
+fn accept_hint() -> String {
+    format!("accept with `run --update-snapshots`, `{UPDATE_SNAPSHOTS_VAR}=1 cargo test` or `cargo insta review`")
 }
 
 /// A line diff of `old` and `new` (`- ` and `+ ` lines, unchanged lines left out), at most 200

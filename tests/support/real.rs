@@ -62,7 +62,7 @@ pub async fn run(files: &[&str], target: Option<String>) -> RunReport {
 /// one-second resolution), so whether the refresh response's `id_token` is a new placeholder or
 /// the earlier one depends on the clock; `stabilise` names every `id_token` value `[id-token]`.
 pub fn check_snapshots(planned: &[harness::scenario::Planned], scratch: &Path) -> Vec<String> {
-    let update = std::env::var_os("CONNECTOR_HARNESS_UPDATE_SNAPSHOTS").is_some();
+    let update = harness::testing::update_snapshots_requested();
     let mut mismatches = Vec::new();
     for p in planned {
         let Some(name) = &p.expect.snapshot else { continue };

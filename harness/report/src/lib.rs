@@ -108,11 +108,7 @@ pub mod fixtures {
 
     /// A scenario result around a transcript.
     pub fn result(name: &str, file: &str, transcript: Transcript, outcome: Outcome) -> ScenarioResult {
-        let verdict = match &outcome {
-            Outcome::Connected { tools, .. } => format!("{DISPLAY} would connect ({} tools listed)", tools.len()),
-            Outcome::Failed(f) => format!("{DISPLAY} would fail: \"{}\" — because {}", f.message, f.cause),
-            Outcome::NotAttempted => format!("{DISPLAY}: no connect attempted, so no verdict on connecting"),
-        };
+        let verdict = outcome.verdict_as(DISPLAY);
         ScenarioResult {
             name: name.into(),
             file: file.into(),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use harness_transcript::{Outcome, Phase, Transcript};
+use harness_transcript::{Phase, Transcript};
 
 use harness_checks::model::{Finding, RunReport, ScenarioResult, Status};
 
@@ -46,12 +46,7 @@ pub(crate) fn verdict(result: &ScenarioResult) -> String {
     if result.error.is_some() {
         return "no verdict: the harness failed".to_owned();
     }
-    let who = &result.run.profile_display;
-    match &result.run.outcome {
-        Outcome::Connected { tools, .. } => format!("{who} would connect ({} tools listed)", tools.len()),
-        Outcome::Failed(f) => format!("{who} would fail: \"{}\" — because {}", f.message, f.cause),
-        Outcome::NotAttempted => format!("{who}: no connect attempted, so no verdict on connecting"),
-    }
+    result.run.outcome.verdict_as(&result.run.profile_display)
 }
 
 /// `SUCCESS`, `FAILURE`, … as in `checks.json` (one name: [`Status::as_str`]).

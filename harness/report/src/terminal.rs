@@ -176,6 +176,21 @@ fn transcript(out: &mut String, r: &ScenarioResult, p: &Painter) {
             Style::new().bold().underline()
         )
     );
+    exchange_lines(out, t, p, true);
+}
+
+/// A transcript's exchanges for a command that has no scenario around them (`client -v`): one
+/// line each at [`Verbosity::Findings`], with headers and bodies at [`Verbosity::Exchanges`],
+/// nothing below — the levels `run` and `check` use. Sanitised like everything else here.
+pub fn exchanges(t: &harness_transcript::Transcript, opts: &TerminalOptions) -> String {
+    let mut out = String::new();
+    if opts.verbosity >= Verbosity::Findings {
+        exchange_lines(&mut out, t, &Painter(opts.color), opts.verbosity >= Verbosity::Exchanges);
+    }
+    out
+}
+
+fn exchange_lines(out: &mut String, t: &harness_transcript::Transcript, p: &Painter, bodies: bool) {
     for e in &t.exchanges {
         let answer = match (e.status, &e.error) {
             (Some(s), _) => {
@@ -196,6 +211,9 @@ fn transcript(out: &mut String, r: &ScenarioResult, p: &Painter) {
             answer,
             p.paint(&format!("({}, {})", clean(&e.label), shared::duration(e.duration_ms)), dim()),
         );
+        if !bodies {
+            continue;
+        }
         for (k, v) in &e.request_headers {
             let _ = writeln!(out, "        > {}: {}", clean(k), clean(v));
         }

@@ -104,12 +104,19 @@ impl Outcome {
     }
     /// One line: "ChatGPT (2026 CIMD profile) would connect" / "would fail: <message> — because <cause>".
     pub fn verdict(&self, profile: &Profile) -> String {
+        self.verdict_as(&profile.display)
+    }
+    /// [`Outcome::verdict`] for a client known only by its display name (a saved run record).
+    pub fn verdict_as(&self, who: &str) -> String {
         match self {
-            Outcome::Connected { tools, .. } => {
-                format!("{} would connect ({} tools listed)", profile.display, tools.len())
-            }
-            Outcome::Failed(f) => format!("{} would fail: \"{}\" — because {}", profile.display, f.message, f.cause),
-            Outcome::NotAttempted => format!("{}: no connect attempted, so no verdict on connecting", profile.display),
+            Outcome::Connected { tools, .. } => format!("{who} would connect ({})", tools_listed(tools.len())),
+            Outcome::Failed(f) => format!("{who} would fail: \"{}\" — because {}", f.message, f.cause),
+            Outcome::NotAttempted => format!("{who}: no connect attempted, so no verdict on connecting"),
         }
     }
+}
+
+/// "1 tool listed", "3 tools listed": the one wording of a connect's tool count.
+pub fn tools_listed(n: usize) -> String {
+    format!("{n} tool{} listed", if n == 1 { "" } else { "s" })
 }
