@@ -28,6 +28,9 @@ pub struct SigningKey {
     pub kid: String,
     public: RsaPublicKey,
     encoding: EncodingKey,
+    /// The same key parsed once for aws-lc: parsing validates the key, which costs more than
+    /// the signature itself.
+    pair: std::sync::Arc<aws_lc_rs::signature::RsaKeyPair>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -42,7 +45,18 @@ impl SigningKey {
         let err = |reason: String| IdpError::Key { kid: kid.to_owned(), reason };
         let der = private.to_pkcs1_der().map_err(|e| err(e.to_string()))?;
         let encoding = EncodingKey::from_rsa_der(der.as_bytes());
-        Ok(SigningKey { kid: kid.to_owned(), public: private.to_public_key(), encoding })
+        let pair = aws_lc_rs::signature::RsaKeyPair::from_der(der.as_bytes()).map_err(|e| err(e.to_string()))?;
+        Ok(SigningKey { kid: kid.to_owned(), public: private.to_public_key(), encoding, pair: std::sync::Arc::new(pair) })
+    }
+
+    /// An RSASSA-PKCS1-v1_5 SHA-256 signature (RS256, RFC 7518 §3.3) of `message`.
+    pub(crate) fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>, IdpError> {
+        let mut sig = vec![0u8; self.pair.public_modulus_len()];
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        self.pair
+            .sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
+            .map_err(|e| IdpError::Signing(e.to_string()))?;
+        Ok(sig)
     }
 
     fn from_pem(kid: &str, pem: &str) -> Result<Self, IdpError> {
