@@ -40,7 +40,8 @@ fn loopback_round_trip(bencher: divan::Bencher) {
     let rt = runtime();
     let url = rt.block_on(support::echo_server());
     let http = support::load_client();
-    bencher.bench_local(|| rt.block_on(async { http.get(&url).send().await.expect("echo").bytes().await.expect("body") }));
+    bencher
+        .bench_local(|| rt.block_on(async { http.get(&url).send().await.expect("echo").bytes().await.expect("body") }));
 }
 
 #[divan::bench]

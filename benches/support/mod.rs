@@ -220,13 +220,15 @@ impl Worker {
             let Some(loc) = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned) else {
                 panic!("authorize: {} without a Location", resp.status());
             };
-            let loc = url::Url::parse(&loc).or_else(|_| url::Url::parse(&self.ep.authorize).unwrap().join(&loc)).unwrap();
+            let loc =
+                url::Url::parse(&loc).or_else(|_| url::Url::parse(&self.ep.authorize).unwrap().join(&loc)).unwrap();
             if loc.as_str().starts_with(REDIRECT) {
                 code = loc.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned());
                 break;
             }
             if loc.path().starts_with("/interaction/") {
-                let page = self.http.get(loc.clone()).send().await.expect("interaction").text().await.unwrap_or_default();
+                let page =
+                    self.http.get(loc.clone()).send().await.expect("interaction").text().await.unwrap_or_default();
                 let form: Vec<(&str, &str)> = if form_field(&page, "consent") {
                     vec![("prompt", "consent")]
                 } else {

@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 #[cfg(test)]
 use jsonwebtoken::DecodingKey;
+#[cfg(test)]
 use jsonwebtoken::EncodingKey;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
@@ -27,6 +28,8 @@ pub struct SigningKey {
     /// Key id, published in the JWKS and put in token headers.
     pub kid: String,
     public: RsaPublicKey,
+    /// jsonwebtoken's view of the key (the tests compare its tokens with ours).
+    #[cfg(test)]
     encoding: EncodingKey,
     /// The same key parsed once for aws-lc: parsing validates the key, which costs more than
     /// the signature itself.
@@ -44,9 +47,14 @@ impl SigningKey {
     fn from_private(kid: &str, private: RsaPrivateKey) -> Result<Self, IdpError> {
         let err = |reason: String| IdpError::Key { kid: kid.to_owned(), reason };
         let der = private.to_pkcs1_der().map_err(|e| err(e.to_string()))?;
-        let encoding = EncodingKey::from_rsa_der(der.as_bytes());
         let pair = aws_lc_rs::signature::RsaKeyPair::from_der(der.as_bytes()).map_err(|e| err(e.to_string()))?;
-        Ok(SigningKey { kid: kid.to_owned(), public: private.to_public_key(), encoding, pair: std::sync::Arc::new(pair) })
+        Ok(SigningKey {
+            kid: kid.to_owned(),
+            public: private.to_public_key(),
+            #[cfg(test)]
+            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+            pair: std::sync::Arc::new(pair),
+        })
     }
 
     /// An RSASSA-PKCS1-v1_5 SHA-256 signature (RS256, RFC 7518 §3.3) of `message`.
@@ -71,7 +79,8 @@ impl SigningKey {
         Self::from_private(kid, private)
     }
 
-    /// The key for signing.
+    /// The key as jsonwebtoken signs with it.
+    #[cfg(test)]
     pub fn encoding_key(&self) -> &EncodingKey {
         &self.encoding
     }
