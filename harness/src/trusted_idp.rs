@@ -62,7 +62,7 @@ impl TrustedIdp {
             return Err(TrustedIdpError::NotLoopback(issuer.into()));
         }
         let unreadable = |reason: String| TrustedIdpError::Unreadable { issuer: issuer.into(), reason };
-        let http = reqwest::Client::builder()
+        let http = mock_client::http::client_builder()
             .timeout(FETCH_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()

@@ -390,7 +390,7 @@ fn refused(url: &str, r: net_policy::Refusal) -> ClientError {
 /// The client every recorder sends with: no redirects followed (the flow follows them hop by hop,
 /// each checked), the time limits, and a resolver that applies the address policy after DNS.
 fn http_client(limits: &Limits, pooled: bool, policy: &SharedPolicy, lookup: &Arc<dyn Lookup>) -> reqwest::Client {
-    let mut b = reqwest::Client::builder()
+    let mut b = net_policy::tls::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(limits.request_timeout)
         .connect_timeout(Duration::from_secs(5))
@@ -419,6 +419,10 @@ fn describe(e: &reqwest::Error) -> String {
         s
     }
 }
+
+/// A `reqwest::ClientBuilder` on the process-wide TLS configuration, which reads the system's
+/// root certificates only at the first https handshake (see [`net_policy::tls`]).
+pub use net_policy::tls::client_builder;
 
 /// Whether a URL's host is loopback (a loopback literal, IPv4-mapped ones included, or
 /// `localhost`): the address policy's plain-http rule.

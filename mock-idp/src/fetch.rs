@@ -35,7 +35,7 @@ impl Fetcher {
     /// A fetcher resolving names with `lookup` (tests: a fake DNS).
     pub(crate) fn with_lookup(allow_private: bool, lookup: Arc<dyn net_policy::resolver::Lookup>) -> Fetcher {
         let policy = Arc::new(RwLock::new(net_policy::Policy::new(allow_private)));
-        let http = reqwest::Client::builder()
+        let http = net_policy::tls::client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(Duration::from_secs(3))

@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 #[cfg(test)]
 use jsonwebtoken::DecodingKey;
+#[cfg(test)]
 use jsonwebtoken::EncodingKey;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
@@ -27,7 +28,12 @@ pub struct SigningKey {
     /// Key id, published in the JWKS and put in token headers.
     pub kid: String,
     public: RsaPublicKey,
+    /// jsonwebtoken's view of the key (the tests compare its tokens with ours).
+    #[cfg(test)]
     encoding: EncodingKey,
+    /// The same key parsed once for aws-lc: parsing validates the key, which costs more than
+    /// the signature itself.
+    pair: std::sync::Arc<aws_lc_rs::signature::RsaKeyPair>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -41,8 +47,24 @@ impl SigningKey {
     fn from_private(kid: &str, private: RsaPrivateKey) -> Result<Self, IdpError> {
         let err = |reason: String| IdpError::Key { kid: kid.to_owned(), reason };
         let der = private.to_pkcs1_der().map_err(|e| err(e.to_string()))?;
-        let encoding = EncodingKey::from_rsa_der(der.as_bytes());
-        Ok(SigningKey { kid: kid.to_owned(), public: private.to_public_key(), encoding })
+        let pair = aws_lc_rs::signature::RsaKeyPair::from_der(der.as_bytes()).map_err(|e| err(e.to_string()))?;
+        Ok(SigningKey {
+            kid: kid.to_owned(),
+            public: private.to_public_key(),
+            #[cfg(test)]
+            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+            pair: std::sync::Arc::new(pair),
+        })
+    }
+
+    /// An RSASSA-PKCS1-v1_5 SHA-256 signature (RS256, RFC 7518 §3.3) of `message`.
+    pub(crate) fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>, IdpError> {
+        let mut sig = vec![0u8; self.pair.public_modulus_len()];
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        self.pair
+            .sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
+            .map_err(|e| IdpError::Signing(e.to_string()))?;
+        Ok(sig)
     }
 
     fn from_pem(kid: &str, pem: &str) -> Result<Self, IdpError> {
@@ -57,7 +79,8 @@ impl SigningKey {
         Self::from_private(kid, private)
     }
 
-    /// The key for signing.
+    /// The key as jsonwebtoken signs with it.
+    #[cfg(test)]
     pub fn encoding_key(&self) -> &EncodingKey {
         &self.encoding
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::error::IdpError;
-use crate::keys::KeySet;
+use crate::keys::{KeySet, SigningKey};
 
 /// How a minted token is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,16 +81,19 @@ pub(crate) fn standard_claims(
 
 /// Signs claims as `signing` says. `typ` is `at+jwt` (RFC 9068 §2.1) for every variant.
 pub(crate) fn sign(keys: &KeySet, claims: &Map<String, Value>, signing: Signing) -> Result<String, IdpError> {
-    let rs256 = |key: &EncodingKey, kid: &str| {
-        let mut h = Header::new(Algorithm::RS256);
-        h.typ = Some("at+jwt".into());
-        h.kid = Some(kid.to_owned());
-        jsonwebtoken::encode(&h, claims, key).map_err(|e| IdpError::Signing(e.to_string()))
+    // The header jsonwebtoken would write (same members, same order), signed with the key pair
+    // parsed at start-up.
+    let rs256 = |key: &SigningKey, kid: &str| {
+        let header = json!({ "typ": "at+jwt", "alg": "RS256", "kid": kid });
+        let payload = serde_json::to_vec(claims).map_err(|e| IdpError::Signing(e.to_string()))?;
+        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload));
+        let sig = key.sign_rs256(input.as_bytes())?;
+        Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
     };
     match signing {
-        Signing::Valid => rs256(keys.active().encoding_key(), &keys.active().kid),
-        Signing::UnknownKid => rs256(keys.active().encoding_key(), "unknown-kid-0000"),
-        Signing::ForeignKey => rs256(keys.foreign.encoding_key(), &keys.foreign.kid),
+        Signing::Valid => rs256(keys.active(), &keys.active().kid),
+        Signing::UnknownKid => rs256(keys.active(), "unknown-kid-0000"),
+        Signing::ForeignKey => rs256(&keys.foreign, &keys.foreign.kid),
         Signing::Hs256WithPublicKey => {
             let mut h = Header::new(Algorithm::HS256);
             h.typ = Some("at+jwt".into());
@@ -141,6 +144,12 @@ mod tests {
         let keys = KeySet::fixed().unwrap();
         let t = sign(&keys, &claims(), Signing::Valid).unwrap();
         assert_eq!(unverified_header(&t).unwrap()["typ"], "at+jwt");
+        // Byte for byte what jsonwebtoken writes before the signature (header member order too).
+        let mut h = Header::new(Algorithm::RS256);
+        h.typ = Some("at+jwt".into());
+        h.kid = Some(keys.active().kid.clone());
+        let reference = jsonwebtoken::encode(&h, &claims(), keys.active().encoding_key()).unwrap();
+        assert_eq!(t.rsplit_once('.').unwrap().0, reference.rsplit_once('.').unwrap().0);
         let mut v = Validation::new(Algorithm::RS256);
         v.set_audience(&["http://rs/mcp"]);
         v.set_issuer(&["http://idp"]);

@@ -13,6 +13,8 @@ mod class;
 mod policy;
 #[cfg(feature = "reqwest")]
 pub mod resolver;
+#[cfg(feature = "reqwest")]
+pub mod tls;
 
 pub use class::{AddressClass, classify, classify_name};
 pub use policy::{OPT_IN_FLAG, Policy, Refusal, host_is_loopback, normal_host};

@@ -140,6 +140,9 @@ async fn verify_signature(token: &str, jwks: &JwksCache, faults: &Faults) -> Res
     if alg != "RS256" {
         return Err(format!("alg `{}` is not accepted (RS256 only)", printable(alg)));
     }
+    if let Some(claims) = jwks.verified(token) {
+        return Ok(Map::clone(&claims));
+    }
     let key = jwks.key(text("kid")).await.map_err(|e| match e {
         KeyError::UnknownKid(k) => format!("no key `{}` in the authorization server's JWKS", printable(&k)),
         KeyError::NoKid => "the token has no kid and the JWKS holds several keys".into(),
@@ -151,9 +154,11 @@ async fn verify_signature(token: &str, jwks: &JwksCache, faults: &Faults) -> Res
     v.validate_exp = false;
     v.validate_nbf = false;
     v.validate_aud = false;
-    jsonwebtoken::decode::<Map<String, Value>>(token, &key, &v)
+    let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &v)
         .map(|d| d.claims)
-        .map_err(|e| format!("signature verification failed: {e}"))
+        .map_err(|e| format!("signature verification failed: {e}"))?;
+    jwks.remember(token, std::sync::Arc::new(claims.clone()));
+    Ok(claims)
 }
 
 /// The claim rules of RFC 9068 §4 and MCP §Token Handling.
@@ -317,5 +322,22 @@ mod tests {
         // With keys unavailable, an RS256 token is refused with a description, not a panic.
         let rs = format!("{}.{body}.c2ln", enc(json!({"alg": "RS256", "typ": "at+jwt", "kid": "k"})));
         assert!(verify_signature(&rs, &jwks, &f).await.unwrap_err().contains("unavailable"));
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_skips_the_signature_check_but_not_the_header_rules() {
+        let jwks = JwksCache::new("http://127.0.0.1:9/jwks".into());
+        let f = Faults::default();
+        let enc = |v: Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let body = enc(Value::Object(claims()));
+        let rs = format!("{}.{body}.c2ln", enc(json!({"alg": "RS256", "typ": "at+jwt", "kid": "k"})));
+        assert!(verify_signature(&rs, &jwks, &f).await.is_err(), "no key, no signature: refused");
+        // As after a good signature: the same token is not verified again.
+        jwks.remember(&rs, std::sync::Arc::new(claims()));
+        assert_eq!(verify_signature(&rs, &jwks, &f).await.unwrap()["sub"], "alice");
+        // The header rules run before the cache: a remembered token with a wrong typ stays refused.
+        let jwt = format!("{}.{body}.c2ln", enc(json!({"alg": "RS256", "typ": "JWT", "kid": "k"})));
+        jwks.remember(&jwt, std::sync::Arc::new(claims()));
+        assert!(verify_signature(&jwt, &jwks, &f).await.unwrap_err().contains("typ"));
     }
 }

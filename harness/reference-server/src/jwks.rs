@@ -4,12 +4,18 @@
 //! does not hold (key rotation) — but at most once per [`REFETCH_INTERVAL`], so a stream of forged
 //! tokens with random `kid`s cannot turn the server into a request amplifier against the AS.
 //! Each fetch is bounded in time ([`FETCH_TIMEOUT`]) and size ([`MAX_JWKS_BYTES`]); no redirects.
+//!
+//! Tokens whose signature verified are remembered (at most [`MAX_VERIFIED`], forgotten together
+//! when full) with their claims, so a client sending the same token on every MCP request pays for
+//! one RSA verification, not one per request. Any change of the key set forgets them all: a token
+//! is never accepted on a key that is no longer published.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -21,6 +27,8 @@ pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_JWKS_BYTES: usize = 256 * 1024;
 /// Most keys kept from one document.
 const MAX_KEYS: usize = 64;
+/// Most verified tokens remembered (each at most the 16 KiB a token may have).
+pub const MAX_VERIFIED: usize = 256;
 
 /// Why no key could be found for a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +56,8 @@ pub(crate) struct JwksCache {
     http: reqwest::Client,
     // A tokio mutex: it is held across the fetch so concurrent misses share one request.
     cached: Mutex<Cached>,
+    /// Token → its claims, for tokens verified against the current key set.
+    verified: parking_lot::Mutex<HashMap<String, Arc<Map<String, Value>>>>,
 }
 
 impl std::fmt::Debug for JwksCache {
@@ -58,7 +68,7 @@ impl std::fmt::Debug for JwksCache {
 
 impl JwksCache {
     pub(crate) fn new(uri: String) -> Self {
-        let http = reqwest::Client::builder()
+        let http = net_policy::tls::client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(Duration::from_secs(3))
@@ -66,7 +76,21 @@ impl JwksCache {
             .user_agent(concat!("connector-harness-reference/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        JwksCache { uri, http, cached: Mutex::new(Cached::default()) }
+        JwksCache { uri, http, cached: Mutex::new(Cached::default()), verified: Default::default() }
+    }
+
+    /// The claims of a token already verified against the current keys.
+    pub(crate) fn verified(&self, token: &str) -> Option<Arc<Map<String, Value>>> {
+        self.verified.lock().get(token).cloned()
+    }
+
+    /// Remembers a token whose signature verified (forgetting every other one when full).
+    pub(crate) fn remember(&self, token: &str, claims: Arc<Map<String, Value>>) {
+        let mut v = self.verified.lock();
+        if v.len() >= MAX_VERIFIED {
+            v.clear();
+        }
+        v.insert(token.to_owned(), claims);
     }
 
     /// The key for `kid` (or the only key when the token has none), fetching the JWKS if it is
@@ -81,6 +105,7 @@ impl JwksCache {
             match self.fetch().await {
                 Ok(doc) => {
                     let (keys, anonymous) = parse_jwks(&doc);
+                    self.verified.lock().clear();
                     c.keys = keys;
                     c.anonymous = anonymous;
                     c.last_error = None;
@@ -169,6 +194,17 @@ fn parse_jwks(doc: &Value) -> (HashMap<String, DecodingKey>, Vec<DecodingKey>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn verified_tokens_are_bounded() {
+        let cache = JwksCache::new("http://127.0.0.1:9/jwks".into());
+        for i in 0..=MAX_VERIFIED {
+            cache.remember(&format!("t{i}"), Arc::new(Map::new()));
+        }
+        assert!(cache.verified.lock().len() <= MAX_VERIFIED);
+        assert!(cache.verified("t0").is_none());
+        assert!(cache.verified(&format!("t{MAX_VERIFIED}")).is_some());
+    }
 
     #[test]
     fn only_rs256_signature_keys_are_kept() {

@@ -40,7 +40,7 @@ pub(crate) async fn start(config: ReferenceConfig) -> Result<ReferenceHandle, Re
     config.validate()?;
     // jsonwebtoken panics on first use if it cannot tell which crypto backend to use; make the
     // choice explicit (a second install attempt is a harmless error).
-    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
     // RS-20: loopback only.
     let bound = server_kit::bind_loopback(config.port)
         .await

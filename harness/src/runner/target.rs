@@ -189,8 +189,11 @@ pub async fn start(
                 cmd.spawn().map_err(|e| TargetError::Command { command: name.clone(), reason: e.to_string() })?;
             let ready = c.ready.as_deref().map(|r| fill(r, &vars));
             let deadline = Instant::now() + Duration::from_secs(c.ready_timeout.unwrap_or(30));
-            let http =
-                reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().expect("static settings");
+            let http = mock_client::http::client_builder()
+                .timeout(Duration::from_secs(2))
+                .no_proxy()
+                .build()
+                .expect("static settings");
             // Bounded by the deadline.
             loop {
                 let up = match &ready {
