@@ -335,7 +335,10 @@ fn scope_call_missing(v: &View<'_>, id: &str) -> Option<Finding> {
     if let Some(list) = v.probe(labels::SCOPE_LIST) {
         let tools = result(list)
             .and_then(|r| r.get("tools").and_then(Value::as_array).map(Vec::len))
-            .map(|n| format!("none of the {n} tools listed"))
+            .map(|n| match n {
+                0 => "no tool listed".to_owned(),
+                n => format!("none of the {}", harness_transcript::outcome::tools_listed(n)),
+            })
             .unwrap_or_else(|| format!("tools/list got {} without a tool list, so no tool", answer(list)));
         return Some(v.untestable(
             id,
