@@ -288,13 +288,6 @@ fn exchange(entry: &Entry, seq: u32) -> Exchange {
     let (request_body, cut_req) = request_body.map(cut).map(|(b, c)| (Some(b), c)).unwrap_or((None, false));
     let (response_body, truncated) = response_body.map(cut).map(|(b, c)| (Some(b), c)).unwrap_or((None, false));
     Exchange {
-        seq,
-        phase: Phase::Discovery,
-        attempt: 1,
-        label: String::new(),
-        kind: ExchangeKind::Unknown,
-        method: req.method.to_ascii_uppercase(),
-        url: req.url.clone(),
         request_headers: headers(&req.headers),
         request_body,
         // HAR writes 0 (or -1) when no response arrived.
@@ -303,9 +296,7 @@ fn exchange(entry: &Entry, seq: u32) -> Exchange {
         response_body,
         truncated: truncated || cut_req,
         duration_ms: if entry.time.is_finite() && entry.time > 0.0 { entry.time as u64 } else { 0 },
-        error: None,
-        secrets: Vec::new(),
-        continuation: false,
+        ..Exchange::request(seq, Phase::Discovery, req.method.to_ascii_uppercase(), req.url.clone())
     }
 }
 

@@ -342,24 +342,14 @@ impl Recorder {
     /// The exchange a request starts as, before any answer (its sequence number is set on push).
     fn unsent(&self, phase: Phase, req: &Req) -> Exchange {
         Exchange {
-            seq: 0,
-            phase,
             attempt: self.attempt(),
             label: req.label.clone(),
             kind: req.kind.clone(),
-            method: req.method.to_string(),
-            url: req.url.clone(),
             request_headers: req.headers.clone(),
             request_body: req.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
-            status: None,
-            response_headers: Vec::new(),
-            response_body: None,
-            truncated: false,
-            duration_ms: 0,
-            error: None,
-            secrets: Vec::new(),
             // Probes are the harness's own requests, never part of a client's flow.
             continuation: self.continuation() && phase != Phase::Probe,
+            ..Exchange::request(0, phase, req.method.to_string(), req.url.clone())
         }
     }
 

@@ -253,23 +253,8 @@ async fn forward(State((shared, route)): State<(Arc<Shared>, usize)>, req: Reque
     };
     let req_headers = pairs(&parts.headers);
     let mut ex = Exchange {
-        seq: 0,
-        phase: mock_client::Phase::Discovery,
-        attempt: 1,
-        label: String::new(),
-        kind: mock_client::ExchangeKind::Unknown,
-        method: parts.method.as_str().to_owned(),
-        url: client_url.clone(),
         request_headers: req_headers,
-        request_body: None,
-        status: None,
-        response_headers: Vec::new(),
-        response_body: None,
-        truncated: false,
-        duration_ms: 0,
-        error: None,
-        secrets: Vec::new(),
-        continuation: false,
+        ..Exchange::request(0, mock_client::Phase::Discovery, parts.method.as_str(), client_url.clone())
     };
     let body = match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
         Ok(b) => b,

@@ -154,6 +154,31 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// A request as it starts, before any answer: first attempt, no kind or label, no headers, body,
+    /// response or secrets. Every writer of transcripts (the client, the recording proxy, the HAR
+    /// import) starts here and sets what it saw, so a new field gets its empty value in one place.
+    pub fn request(seq: u32, phase: Phase, method: impl Into<String>, url: impl Into<String>) -> Self {
+        Exchange {
+            seq,
+            phase,
+            attempt: 1,
+            label: String::new(),
+            kind: ExchangeKind::Unknown,
+            method: method.into(),
+            url: url.into(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status: None,
+            response_headers: Vec::new(),
+            response_body: None,
+            truncated: false,
+            duration_ms: 0,
+            error: None,
+            secrets: Vec::new(),
+            continuation: false,
+        }
+    }
+
     /// A response header, case-insensitively.
     pub fn response_header(&self, name: &str) -> Option<&str> {
         self.response_headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
