@@ -124,8 +124,17 @@ pub struct KeySet {
 }
 
 impl KeySet {
-    /// The fixed test keys: instant to load.
+    /// The fixed test keys: parsed once per process (parsing validates each key, which costs more
+    /// than a signature, and every embedded IdP a `run` starts loads them).
     pub fn fixed() -> Result<KeySet, IdpError> {
+        static FIXED: std::sync::OnceLock<Result<KeySet, String>> = std::sync::OnceLock::new();
+        FIXED
+            .get_or_init(|| Self::parse_fixed().map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|reason| IdpError::Key { kid: "test-key-1".into(), reason })
+    }
+
+    fn parse_fixed() -> Result<KeySet, IdpError> {
         Ok(KeySet {
             published: vec![
                 SigningKey::from_pem("test-key-1", SIGNING_1)?,

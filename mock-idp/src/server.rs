@@ -241,9 +241,13 @@ impl IdpHandle {
     }
     /// A genuine access token for `resource`, as `/token` would issue it, without a flow.
     pub fn mint_valid(&self, resource: &str, scope: &[&str]) -> Result<MintedToken, IdpError> {
+        self.mint(&MintRequest { claims: self.valid_claims(resource, scope), signing: Signing::Valid })
+    }
+    /// The claims [`IdpHandle::mint_valid`] signs, unsigned: for a test that changes one before
+    /// signing, so the token costs one signature rather than two.
+    pub fn valid_claims(&self, resource: &str, scope: &[&str]) -> serde_json::Map<String, serde_json::Value> {
         let scope: Vec<String> = scope.iter().map(|s| s.to_string()).collect();
-        let claims = self.claims(Some(serde_json::json!(resource)), &scope, 0);
-        self.mint(&MintRequest { claims, signing: Signing::Valid })
+        self.claims(Some(serde_json::json!(resource)), &scope, 0)
     }
     /// A token with exactly these claims, signed as asked.
     pub fn mint(&self, req: &MintRequest) -> Result<MintedToken, IdpError> {

@@ -621,9 +621,19 @@ fn finish(name: &str, v: Value) -> Result<Profile, ProfileError> {
 }
 
 /// A shipped profile by name.
+///
+/// Shipped profiles are compiled in, so each is parsed once per process: a `run` asks for a
+/// profile per scenario, and YAML parsing with its `extends` chain was a tenth of its CPU.
 pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
+    static PARSED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Profile>>> =
+        std::sync::LazyLock::new(Default::default);
+    if let Some(p) = PARSED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(name) {
+        return Ok(p.clone());
+    }
     let text = builtin_text(name).ok_or_else(|| ProfileError::Unknown(name.into(), builtin_names().join(", ")))?;
-    finish(name, resolve(name, &text, &|n| builtin_text(n), 0)?)
+    let p = finish(name, resolve(name, &text, &|n| builtin_text(n), 0)?)?;
+    PARSED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.to_owned(), p.clone());
+    Ok(p)
 }
 
 /// A profile from a file; `extends` may name a shipped profile or a sibling file (`NAME.yaml`).

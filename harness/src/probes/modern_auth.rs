@@ -158,13 +158,13 @@ impl Run<'_, '_> {
 
     /// A genuine token for the target with `scopes`, for user A (`sub` None) or another user.
     fn mint_for(&self, idp: &IdpHandle, scopes: &[&str], sub: Option<&str>) -> Result<String, ProbeError> {
-        let mut t = idp.mint_valid(self.ctx.target, scopes).map_err(|e| self.mint_error(e))?;
+        let mut claims = idp.valid_claims(self.ctx.target, scopes);
         if let Some(sub) = sub {
-            t.claims.insert("sub".into(), json!(sub));
-            t = idp
-                .mint(&mock_idp::MintRequest { claims: t.claims, signing: t.signing })
-                .map_err(|e| self.mint_error(e))?;
+            claims.insert("sub".into(), json!(sub));
         }
+        let t = idp
+            .mint(&mock_idp::MintRequest { claims, signing: mock_idp::Signing::Valid })
+            .map_err(|e| self.mint_error(e))?;
         let token = self.reissue(idp, t, false)?;
         self.ctx.rec.secret(SecretKind::Token, &token);
         Ok(token)

@@ -256,11 +256,9 @@ async fn execute(
                 let idp = idp
                     .as_ref()
                     .ok_or(RunError::Step { step: "send_token".into(), reason: "needs the mock IdP".into() })?;
-                let mut minted = idp.mint_valid(&url, &["mcp:read"])?;
-                minted.claims.extend(claims.clone());
-                let token = idp
-                    .mint(&mock_idp::MintRequest { claims: minted.claims, signing: mock_idp::Signing::Valid })?
-                    .token;
+                let mut all = idp.valid_claims(&url, &["mcp:read"]);
+                all.extend(claims.clone());
+                let token = idp.mint(&mock_idp::MintRequest { claims: all, signing: mock_idp::Signing::Valid })?.token;
                 rec.secret(mock_client::SecretKind::Token, &token);
                 let req = Req::new(reqwest::Method::POST, &url, "send-token:claims")
                     .header("User-Agent", &profile.user_agent_mcp.value)

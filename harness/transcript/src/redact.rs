@@ -239,6 +239,12 @@ impl Redactor {
         found.iter().any(|&i| self.names[i].0 == value)
     }
 
+    /// [`Redactor::hide`] and [`Redactor::found_in`] from one pass over `text`.
+    pub fn hide_finding(&self, text: &str) -> (String, Vec<&str>) {
+        let (hidden, found) = self.hide_found(text);
+        (hidden, found.into_iter().map(|i| self.names[i].0.as_str()).collect())
+    }
+
     /// The values of the secrets `text` carries.
     pub fn found_in(&self, text: &str) -> Vec<&str> {
         self.hide_found(text).1.into_iter().map(|i| self.names[i].0.as_str()).collect()
@@ -310,12 +316,14 @@ impl Redactor {
                 if run.len() < self.min_base64 {
                     continue;
                 }
+                // A run without `+/-_` decodes the same in both alphabets: one decoding is enough.
+                let alphabets = if run.iter().any(|c| matches!(c, b'+' | b'/' | b'-' | b'_')) { 2 } else { 1 };
                 'found: for off in 0..4 {
                     let mut part = &run[off..];
                     if part.len() % 4 == 1 {
                         part = &part[..part.len() - 1];
                     }
-                    for e in &engines {
+                    for e in engines.iter().take(alphabets) {
                         let Ok(raw) = e.decode(part) else { continue };
                         let decoded: String = String::from_utf8_lossy(&raw)
                             .chars()

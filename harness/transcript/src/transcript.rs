@@ -273,12 +273,27 @@ impl Transcript {
         let index: std::collections::HashMap<&str, usize> =
             self.secrets.iter().enumerate().map(|(i, s)| (s.value.as_str(), i)).collect();
         let mut t = self.clone();
+        // Header names and values, content types and URLs repeat across exchanges: each short
+        // text is searched once.
+        let mut seen: std::collections::HashMap<String, (String, Vec<usize>)> = Default::default();
         for e in &mut t.exchanges {
             // Which secrets the exchange carries, in any encoding, found while hiding them.
             let mut carried: Vec<usize> = Vec::new();
             let mut hide = |s: &str| {
-                carried.extend(r.found_in(s).into_iter().filter_map(|v| index.get(v).copied()));
-                r.hide(s)
+                const MEMO_MAX: usize = 512;
+                let (hidden, found) = match seen.get(s) {
+                    Some(hit) => hit.clone(),
+                    None => {
+                        let (hidden, found) = r.hide_finding(s);
+                        let found: Vec<usize> = found.into_iter().filter_map(|v| index.get(v).copied()).collect();
+                        if s.len() <= MEMO_MAX {
+                            seen.insert(s.to_owned(), (hidden.clone(), found.clone()));
+                        }
+                        (hidden, found)
+                    }
+                };
+                carried.extend(found);
+                hidden
             };
             e.url = hide(&e.url);
             // Labels can quote a URL path (a login form's action holding a session id).

@@ -252,17 +252,70 @@ pub(crate) fn www_authenticate(e: &Exchange) -> Option<String> {
 
 /// The JSON-RPC messages of the response.
 pub(crate) fn messages(e: &Exchange) -> Vec<Value> {
-    mcp_wire::jsonrpc::messages(e.response_header("content-type"), e.response_body.as_deref().unwrap_or(""))
+    with_messages(e, <[Value]>::to_vec)
 }
 
 /// The first JSON-RPC `result` of the response.
 pub(crate) fn result(e: &Exchange) -> Option<Value> {
-    messages(e).into_iter().find_map(|m| m.get("result").cloned())
+    with_messages(e, |ms| ms.iter().find_map(|m| m.get("result").cloned()))
 }
 
 /// The first JSON-RPC `error` of the response.
 pub(crate) fn rpc_error(e: &Exchange) -> Option<Value> {
-    messages(e).into_iter().find_map(|m| m.get("error").cloned())
+    with_messages(e, |ms| ms.iter().find_map(|m| m.get("error").cloned()))
+}
+
+/// Parsed JSON-RPC messages by (content type, body).
+type ParsedBodies = std::collections::HashMap<(Option<String>, String), std::rc::Rc<Vec<Value>>>;
+
+thread_local! {
+    /// Response bodies parsed as JSON-RPC during one [`parsed_once`] scope: dozens of rules read
+    /// the same responses, and parsing them again was a twentieth of a `run`'s CPU. Keyed by the
+    /// text itself, so a hit is the same text; outside a scope nothing is kept.
+    static PARSED: std::cell::RefCell<Option<ParsedBodies>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `judge` with each response body parsed at most once (a scope opened inside another
+/// shares it).
+pub(crate) fn parsed_once<R>(judge: impl FnOnce() -> R) -> R {
+    struct Scope(bool);
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            if self.0 {
+                PARSED.with(|p| *p.borrow_mut() = None);
+            }
+        }
+    }
+    let opened = PARSED.with(|p| {
+        let mut p = p.borrow_mut();
+        let fresh = p.is_none();
+        if fresh {
+            *p = Some(Default::default());
+        }
+        fresh
+    });
+    let _scope = Scope(opened);
+    judge()
+}
+
+/// `read` over the JSON-RPC messages of the response, parsed once inside a [`parsed_once`] scope.
+fn with_messages<R>(e: &Exchange, read: impl FnOnce(&[Value]) -> R) -> R {
+    let body = e.response_body.as_deref().unwrap_or("");
+    let content_type = e.response_header("content-type");
+    let parse = || mcp_wire::jsonrpc::messages(content_type, body);
+    if body.is_empty() {
+        return read(&[]);
+    }
+    let cached = PARSED.with(|p| {
+        let mut p = p.borrow_mut();
+        let map = p.as_mut()?;
+        let key = (content_type.map(str::to_owned), body.to_owned());
+        Some(map.entry(key).or_insert_with(|| std::rc::Rc::new(parse())).clone())
+    });
+    match cached {
+        Some(ms) => read(&ms),
+        None => read(&parse()),
+    }
 }
 
 /// The response body as JSON.
@@ -350,5 +403,39 @@ fn probe_parts(kind: &ExchangeKind) -> Option<(&str, Option<&str>)> {
     match kind {
         ExchangeKind::Probe { probe, step } => Some((probe.as_str(), step.as_deref())),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(content_type: &str, body: &str) -> Exchange {
+        let mut e = Exchange::request(1, Phase::Mcp, "POST", "http://127.0.0.1/mcp");
+        e.status = Some(200);
+        e.response_headers = vec![("content-type".into(), content_type.into())];
+        e.response_body = Some(body.into());
+        e
+    }
+
+    #[test]
+    fn a_body_parsed_once_reads_the_same_as_parsed_each_time() {
+        let json = answer("application/json", r#"{"jsonrpc":"2.0","id":1,"result":{"a":1}}"#);
+        // The same text as an event stream is not JSON-RPC: the content type is part of the key.
+        let sse_text = answer("text/event-stream", r#"{"jsonrpc":"2.0","id":1,"result":{"a":1}}"#);
+        let sse = answer(
+            "text/event-stream",
+            "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-1}}\n\n",
+        );
+        let each = [&json, &sse_text, &sse].map(|e| (result(e), rpc_error(e), messages(e).len()));
+        let once =
+            parsed_once(|| [&json, &sse_text, &sse, &json].map(|e| (result(e), rpc_error(e), messages(e).len())));
+        assert_eq!(each, [once[0].clone(), once[1].clone(), once[2].clone()]);
+        assert_eq!(once[0], once[3]);
+        assert_eq!(each[0].0, Some(serde_json::json!({"a": 1})));
+        assert_eq!(each[1], (None, None, 0));
+        assert_eq!(each[2].1, Some(serde_json::json!({"code": -1})));
+        // The scope closes: nothing is kept after it.
+        assert!(PARSED.with(|p| p.borrow().is_none()));
     }
 }

@@ -10,6 +10,10 @@ use mcp_wire::SpecVersion;
 /// them; INFO findings are all kept). A requirement that does not apply to the run's spec version
 /// (RS-04/12/13/14/17 under 2025-06-18) is reported SKIPPED, with what would have been found.
 pub fn run(record: &RunRecord) -> Vec<Finding> {
+    super::common::parsed_once(|| judge(record))
+}
+
+fn judge(record: &RunRecord) -> Vec<Finding> {
     let v = View::new(record);
     if let Some(f) = unreachable(&v) {
         return f;
