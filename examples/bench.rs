@@ -4,7 +4,7 @@
 //! plus one RS256 signature by the mock IdP) and the p50 of one connect flow against the embedded
 //! stack, for ChatGPT's `chatgpt-2026-cimd` and the spec client.
 //!
-//! `bench idp --mock ISSUER --oidc-provider ISSUER [--seconds S] [--rounds R]` — the same load
+//! `bench idp --mock ISSUER --oidc-provider ISSUER [--seconds S] [--rounds R] [--only ENDPOINT]` — the same load
 //! generator against both IdPs at concurrency 1, 8 and 64 for metadata, JWKS, registration, the code
 //! flow and the refresh grant; the two are alternated round by round and the medians compared, so
 //! other load on the machine hits both alike.
@@ -65,8 +65,11 @@ async fn connect_figures(iterations: usize) {
             stack.connect(&profile).await;
         }
         let mut times: Vec<Duration> = Vec::new();
+        let (mut trips, mut signatures) = (0, 0);
         for _ in 0..iterations {
-            times.push(stack.connect(&profile).await);
+            let (took, n, s) = stack.connect_counted(&profile).await;
+            times.push(took);
+            (trips, signatures) = (n, s);
         }
         times.sort();
         let p50 = percentile(&times, 50);
@@ -78,17 +81,25 @@ async fn connect_figures(iterations: usize) {
         } else {
             println!("connect.spec.p50.vs-floor: {ratio:.1}x");
         }
+        // The issue's floor counts 12 round trips and one signature; this profile's flow makes
+        // `trips` requests (ChatGPT's discovery tries more metadata URLs) and `signatures`
+        // signatures. Its own floor says how far the harness is from what the flow must cost.
+        let own = rtt * trips as u32 + sign * signatures as u32;
+        println!("connect.{name}.round-trips: {trips}");
+        println!("connect.{name}.signatures: {signatures}");
+        println!("connect.{name}.flow-floor-ms: {:.2}", ms(own));
+        println!("connect.{name}.p50.vs-flow-floor: {:.1}x", p50.as_secs_f64() / own.as_secs_f64());
     }
 }
 
-async fn idp_figures(mock: &str, oidc: &str, seconds: f64, rounds: usize) {
+async fn idp_figures(mock: &str, oidc: &str, seconds: f64, rounds: usize, only: Option<&str>) {
     let http = support::load_client();
     let targets = [
         ("mock", Arc::new(Endpoints::discover(&http, mock).await)),
         ("oidc-provider", Arc::new(Endpoints::discover(&http, oidc).await)),
     ];
     let span = Duration::from_secs_f64(seconds);
-    for op in Op::ALL {
+    for op in Op::ALL.into_iter().filter(|op| only.is_none_or(|o| o == op.name())) {
         for c in [1usize, 8, 64] {
             let mut rates: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
             for round in 0..rounds {
@@ -117,12 +128,13 @@ async fn main() {
         }
         Some("idp") => {
             let (Some(mock), Some(oidc)) = (arg(&args, "--mock"), arg(&args, "--oidc-provider")) else {
-                eprintln!("usage: bench idp --mock ISSUER --oidc-provider ISSUER [--seconds S] [--rounds R]");
+                eprintln!("usage: bench idp --mock ISSUER --oidc-provider ISSUER [--seconds S] [--rounds R] [--only ENDPOINT]");
                 std::process::exit(2);
             };
             let seconds = arg(&args, "--seconds").and_then(|s| s.parse().ok()).unwrap_or(1.0);
             let rounds = arg(&args, "--rounds").and_then(|s| s.parse().ok()).unwrap_or(3);
-            idp_figures(&mock, &oidc, seconds, rounds).await;
+            let only = arg(&args, "--only");
+            idp_figures(&mock, &oidc, seconds, rounds, only.as_deref()).await;
         }
         _ => {
             eprintln!("usage: bench connect [--iterations N] | bench idp --mock ISSUER --oidc-provider ISSUER");

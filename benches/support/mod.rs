@@ -50,13 +50,23 @@ impl Stack {
     /// One full connect flow of `profile` (discovery, registration or CIMD, authorization, token,
     /// MCP initialise and tools/list); panics unless it connects, so a broken stack is not timed.
     pub async fn connect(&self, profile: &profile::Profile) -> Duration {
+        self.connect_counted(profile).await.0
+    }
+
+    /// [`Stack::connect`], and the flow's own floor terms: the HTTP round trips its client made,
+    /// and the RS256 signatures it cost (the access token, plus the client assertion when the
+    /// token request carried one).
+    pub async fn connect_counted(&self, profile: &profile::Profile) -> (Duration, usize, usize) {
         let started = Instant::now();
         let mut c = Client::new(profile.clone(), self.options());
         let outcome = c.connect(self.server.url()).await.expect("connect runs");
         let took = started.elapsed();
         assert!(matches!(outcome, Outcome::Connected { .. }), "{} did not connect: {outcome:?}", profile.name);
+        let t = c.transcript();
+        let assertion = t.exchanges.iter().any(|e| e.request_body.as_deref().is_some_and(|b| b.contains("client_assertion=")));
+        let counts = (t.exchanges.len(), 1 + usize::from(assertion));
         c.close().await;
-        took
+        (took, counts.0, counts.1)
     }
 }
 

@@ -280,7 +280,7 @@ impl Transcript {
             // Which secrets the exchange carries, in any encoding, found while hiding them.
             let mut carried: Vec<usize> = Vec::new();
             let mut hide = |s: &str| {
-                const MEMO_MAX: usize = 512;
+                const MEMO_MAX: usize = 16 * 1024;
                 let (hidden, found) = match seen.get(s) {
                     Some(hit) => hit.clone(),
                     None => {
