@@ -128,7 +128,9 @@ async fn main() {
         }
         Some("idp") => {
             let (Some(mock), Some(oidc)) = (arg(&args, "--mock"), arg(&args, "--oidc-provider")) else {
-                eprintln!("usage: bench idp --mock ISSUER --oidc-provider ISSUER [--seconds S] [--rounds R] [--only ENDPOINT]");
+                eprintln!(
+                    "usage: bench idp --mock ISSUER --oidc-provider ISSUER [--seconds S] [--rounds R] [--only ENDPOINT]"
+                );
                 std::process::exit(2);
             };
             let seconds = arg(&args, "--seconds").and_then(|s| s.parse().ok()).unwrap_or(1.0);

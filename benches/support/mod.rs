@@ -63,7 +63,8 @@ impl Stack {
         let took = started.elapsed();
         assert!(matches!(outcome, Outcome::Connected { .. }), "{} did not connect: {outcome:?}", profile.name);
         let t = c.transcript();
-        let assertion = t.exchanges.iter().any(|e| e.request_body.as_deref().is_some_and(|b| b.contains("client_assertion=")));
+        let assertion =
+            t.exchanges.iter().any(|e| e.request_body.as_deref().is_some_and(|b| b.contains("client_assertion=")));
         let counts = (t.exchanges.len(), 1 + usize::from(assertion));
         c.close().await;
         (took, counts.0, counts.1)

@@ -56,6 +56,7 @@ pub fn request_timeout(deadline: Duration) -> Duration {
 /// Runs the check; `progress` gets one plain line per step (for stderr). Harness breakage (an
 /// unusable profile) is in [`ScenarioResult::error`].
 pub async fn check(mut opts: CheckOptions, progress: &(dyn Fn(&str) + Sync)) -> ScenarioResult {
+    mock_client::CimdKey::per_run().prepare();
     let started = Instant::now();
     let deadline = started + opts.deadline;
     let name = format!("check {}", opts.profile);

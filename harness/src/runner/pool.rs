@@ -67,6 +67,7 @@ pub async fn run_all(
     opts: &RunOptions,
     progress: impl Fn(&ScenarioResult) + Send + Sync + 'static,
 ) -> RunReport {
+    mock_client::CimdKey::per_run().prepare();
     let started = Instant::now();
     let started_at = crate::clock::now_rfc3339();
     let planned = plan(loaded, opts);
