@@ -144,7 +144,8 @@ pub struct Exchange {
     pub duration_ms: u64,
     /// Transport error (timeout, refused, over limit) instead of a response.
     pub error: Option<String>,
-    /// Indices into [`Transcript::secrets`] of the secrets this exchange carries.
+    /// Indices into [`Transcript::secrets`] of the secrets this exchange carried, in any
+    /// encoding: filled by [`Transcript::redacted`] (empty before).
     pub secrets: Vec<usize>,
     /// Sent only because the harness assumed its way past a failure where the profile's client
     /// stops ([`crate::Continued`]): not what that client does, so checks of its behaviour must
@@ -238,24 +239,18 @@ pub struct Note {
 }
 
 impl Transcript {
-    /// Registers a secret (once) and re-indexes which exchanges carry it.
+    /// Registers a secret (once). Which exchanges carry it is found by [`Transcript::redacted`],
+    /// in every encoding, when the transcript is redacted.
     pub fn add_secret(&mut self, kind: SecretKind, value: &str) {
         if value.is_empty() || self.secrets.iter().any(|s| s.value == value) {
             return;
         }
         self.secrets.push(Secret { kind, value: value.to_owned() });
-        let idx = self.secrets.len() - 1;
-        for e in &mut self.exchanges {
-            if carries(e, value) {
-                e.secrets.push(idx);
-            }
-        }
     }
 
-    /// Appends an exchange, numbering it and noting the known secrets it carries.
+    /// Appends an exchange, numbering it.
     pub fn push(&mut self, mut e: Exchange) -> u32 {
         e.seq = self.exchanges.len() as u32 + 1;
-        e.secrets = self.secrets.iter().enumerate().filter(|(_, s)| carries(&e, &s.value)).map(|(i, _)| i).collect();
         let seq = e.seq;
         self.exchanges.push(e);
         seq
@@ -390,17 +385,6 @@ impl Transcript {
     }
 }
 
-/// A quick test (literal or form-encoded) for the running index; [`Transcript::redacted`] finds
-/// every encoding.
-fn carries(e: &Exchange, value: &str) -> bool {
-    let enc: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-    let hit = |s: &str| s.contains(value) || s.contains(enc.as_str());
-    hit(&e.url)
-        || e.request_headers.iter().chain(e.response_headers.iter()).any(|(_, v)| hit(v))
-        || e.request_body.as_deref().is_some_and(hit)
-        || e.response_body.as_deref().is_some_and(hit)
-}
-
 /// What to add where a body that was cut at the harness's size limit did not parse: then the
 /// server sent more than the harness reads, which is the finding — not (only) malformed JSON.
 pub fn cut_note(truncated: bool) -> &'static str {
@@ -443,8 +427,8 @@ mod tests {
         t.add_secret(SecretKind::Code, "C/D");
         t.add_secret(SecretKind::ClientSecret, "s3cr3t+x");
         t.add_secret(SecretKind::Token, "AT-123");
-        assert_eq!(t.exchanges[0].secrets, vec![0, 1, 2]);
         let r = t.redacted();
+        assert_eq!(r.exchanges[0].secrets, vec![0, 1, 2]);
         let text = serde_json::to_string(&r).unwrap();
         for s in ["C/D", "C%2FD", "s3cr3t", "AT-123"] {
             assert!(!text.contains(s), "{s} leaked: {text}");
