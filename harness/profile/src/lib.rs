@@ -552,12 +552,16 @@ pub fn is_chatgpt(name: &str) -> bool {
 
 /// Names of the shipped, usable profiles.
 pub fn builtin_names() -> Vec<String> {
-    BUILTIN
-        .iter()
-        .filter_map(|(n, text)| {
-            raw(n, text).ok().filter(|v| v.get("base") != Some(&Value::Bool(true))).map(|_| n.to_string())
-        })
-        .collect()
+    // Read once per process: every scenario's checks ask (each call parsed every profile).
+    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        BUILTIN
+            .iter()
+            .filter_map(|(n, text)| {
+                raw(n, text).ok().filter(|v| v.get("base") != Some(&Value::Bool(true))).map(|_| n.to_string())
+            })
+            .collect()
+    });
+    NAMES.clone()
 }
 
 fn raw(name: &str, text: &str) -> Result<Value, ProfileError> {
