@@ -33,11 +33,13 @@ pub(crate) fn skip_token_requirements(findings: &mut Vec<Finding>) {
 /// Every text of the findings with the run's secrets hidden, in whatever encoding the server
 /// echoed them.
 pub(crate) fn redact(raw: &Transcript, findings: &mut [Finding]) {
+    // One redactor for every text (each `redact_text` call would build and sort its own).
+    let r = raw.redactor();
     for f in findings {
-        f.name = raw.redact_text(&f.name);
-        f.description = raw.redact_text(&f.description);
+        f.name = r.hide(&f.name);
+        f.description = r.hide(&f.description);
         if !f.details.is_null() {
-            f.details = raw.redact_value(&f.details);
+            f.details = r.hide_value(&f.details);
         }
     }
 }

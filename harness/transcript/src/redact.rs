@@ -239,6 +239,18 @@ impl Redactor {
         found.iter().any(|&i| self.names[i].0 == value)
     }
 
+    /// [`Redactor::hide`] over every string (and key) of a JSON value, so structured detail is
+    /// redacted after JSON decoding, not in its serialised form.
+    pub fn hide_value(&self, v: &serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => Value::String(self.hide(s)),
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.hide_value(x)).collect()),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (self.hide(k), self.hide_value(x))).collect()),
+            other => other.clone(),
+        }
+    }
+
     /// [`Redactor::hide`] and [`Redactor::found_in`] from one pass over `text`.
     pub fn hide_finding(&self, text: &str) -> (String, Vec<&str>) {
         let (hidden, found) = self.hide_found(text);

@@ -347,16 +347,7 @@ impl Transcript {
     /// [`Transcript::redact_text`] over every string (and key) of a JSON value, so structured
     /// detail is redacted after JSON decoding, not in its serialised form.
     pub fn redact_value(&self, v: &serde_json::Value) -> serde_json::Value {
-        fn walk(v: &serde_json::Value, r: &crate::redact::Redactor) -> serde_json::Value {
-            use serde_json::Value;
-            match v {
-                Value::String(s) => Value::String(r.hide(s)),
-                Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, r)).collect()),
-                Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (r.hide(k), walk(x, r))).collect()),
-                other => other.clone(),
-            }
-        }
-        walk(v, &self.redactor())
+        self.redactor().hide_value(v)
     }
 
     /// The outcome with its texts (the client's message, the cause, tool names) redacted: a
