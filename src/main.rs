@@ -650,7 +650,9 @@ fn run_profiles(action: ProfilesAction) -> anyhow::Result<()> {
         ProfilesAction::List => {
             for n in mock_client::profile::builtin_names() {
                 let p = mock_client::profile::builtin(&n)?;
-                writeln!(out, "{n:32} {}", p.display)?;
+                let default =
+                    if n == mock_client::profile::TODAYS_CHATGPT { "  (default: today's ChatGPT)" } else { "" };
+                writeln!(out, "{n:32} {}{default}", p.display)?;
             }
         }
         ProfilesAction::Show { name } => {

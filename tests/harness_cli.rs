@@ -177,6 +177,9 @@ fn check_and_client_ask_about_today_s_chatgpt_by_default() {
     let help = |cmd: &str| String::from_utf8_lossy(&bin(&[cmd, "--help"]).stdout).replace(['\n', ' '], "");
     assert!(help("check").contains(&format!("default{TODAYS_CHATGPT}")), "{}", help("check"));
     assert!(help("client").contains(&format!("[default:{TODAYS_CHATGPT}]")), "{}", help("client"));
+    let list = String::from_utf8_lossy(&bin(&["profiles", "list"]).stdout).into_owned();
+    let marked: Vec<&str> = list.lines().filter(|l| l.contains("(default")).collect();
+    assert!(marked.len() == 1 && marked[0].starts_with(TODAYS_CHATGPT), "profiles list marks the default: {list}");
     let readme = std::fs::read_to_string(support::repo().join("README.md")).unwrap();
     let check_row = readme.lines().find(|l| l.starts_with("| `check --target URL`")).unwrap();
     assert!(check_row.contains(&format!("default `{TODAYS_CHATGPT}`")), "{check_row}");
