@@ -82,7 +82,7 @@ enum ProfilesAction {
         /// The capture: a `record`/`client --transcript` file, a run record, or a browser HAR.
         capture: PathBuf,
         /// The profile it is written as a change of (`extends:`): the one it updates.
-        #[arg(long, default_value = "chatgpt-2026-08-dual-era")]
+        #[arg(long, default_value = mock_client::profile::TODAYS_CHATGPT)]
         base: String,
         /// The new profile's name (default: `captured-` and the capture's file stem).
         #[arg(long)]
@@ -169,7 +169,8 @@ struct CheckArgs {
     /// instead of connecting: every check that reads a transcript, no request sent.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["trusted_idp"])]
     transcript: Option<PathBuf>,
-    /// Client profiles to check with (repeatable; default chatgpt-2026-cimd).
+    /// Client profiles to check with (repeatable; default chatgpt-2026-08-dual-era, today's ChatGPT;
+    /// `--profile chatgpt-2026-cimd` asks about the dated 2026 one).
     #[arg(long = "profile")]
     profiles: Vec<String>,
     #[command(flatten)]
@@ -232,8 +233,8 @@ enum CimdClientIdArg {
 
 #[derive(clap::Args)]
 struct ClientArgs {
-    /// A shipped profile name (see `profiles list`) or a YAML file.
-    #[arg(long, default_value = "chatgpt-2026-cimd")]
+    /// A shipped profile name (see `profiles list`) or a YAML file; default: today's ChatGPT.
+    #[arg(long, default_value = mock_client::profile::TODAYS_CHATGPT)]
     profile: String,
     #[command(flatten)]
     user: UserArgs,
@@ -554,6 +555,19 @@ async fn run_scenarios(args: RunArgs) -> anyhow::Result<Ending> {
     finish_run(report, harness::report::Verbosity::Attention, &args.report, args.baseline.as_ref()).await
 }
 
+/// The profiles `check` judges with: the ones named, else today's ChatGPT.
+fn check_profiles(named: &[String]) -> Vec<String> {
+    if named.is_empty() { vec![mock_client::profile::TODAYS_CHATGPT.to_owned()] } else { named.to_vec() }
+}
+
+/// What `check` says on stderr when no `--profile` was given: which ChatGPT it asks about.
+fn defaulted_profile_note() -> String {
+    format!(
+        "no --profile: asking about today's ChatGPT ({}); --profile chatgpt-2026-cimd (or any in `profiles list`) asks about a dated one",
+        mock_client::profile::TODAYS_CHATGPT
+    )
+}
+
 async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
     use harness::check::{CheckOptions, DEFAULT_CONCURRENCY, check};
     use harness::scenario::{JUDGED_SPECS, SpecVersion};
@@ -566,9 +580,12 @@ async fn run_check(args: CheckArgs) -> anyhow::Result<Ending> {
     }
     let target = args.target.clone().unwrap_or_default();
     target_url(&target)?;
-    let profiles = if args.profiles.is_empty() { vec!["chatgpt-2026-cimd".to_owned()] } else { args.profiles.clone() };
+    let profiles = check_profiles(&args.profiles);
     for profile in &profiles {
         mock_client::profile::load(profile)?;
+    }
+    if args.profiles.is_empty() {
+        eprintln!("{}", defaulted_profile_note());
     }
     let trusted = trusted_idp(args.trusted_idp.as_deref()).await?;
     let started = std::time::Instant::now();
@@ -633,7 +650,9 @@ fn run_profiles(action: ProfilesAction) -> anyhow::Result<()> {
         ProfilesAction::List => {
             for n in mock_client::profile::builtin_names() {
                 let p = mock_client::profile::builtin(&n)?;
-                writeln!(out, "{n:32} {}", p.display)?;
+                let default =
+                    if n == mock_client::profile::TODAYS_CHATGPT { "  (default: today's ChatGPT)" } else { "" };
+                writeln!(out, "{n:32} {}{default}", p.display)?;
             }
         }
         ProfilesAction::Show { name } => {
@@ -845,7 +864,7 @@ struct CertifyIdpArgs {
     #[arg(long, value_name = "FILE")]
     rejudge: Option<PathBuf>,
     /// Client profiles to certify with (repeatable; default: chatgpt-2025-dcr,
-    /// chatgpt-2025-09-dcr-basic, chatgpt-2026-cimd).
+    /// chatgpt-2025-09-dcr-basic, chatgpt-2026-cimd, chatgpt-2026-08-dual-era).
     #[arg(long = "profile")]
     profiles: Vec<String>,
     /// How the user's part of authorization is done (`form` fills the IdP's login and consent
@@ -947,7 +966,10 @@ async fn check_offline(
     if let Some(t) = &args.target {
         target_url(t)?;
     }
-    let profiles = if args.profiles.is_empty() { vec!["chatgpt-2026-cimd".to_owned()] } else { args.profiles.clone() };
+    let profiles = check_profiles(&args.profiles);
+    if args.profiles.is_empty() {
+        eprintln!("{}", defaulted_profile_note());
+    }
     let started = std::time::Instant::now();
     let started_at = harness::check::now_rfc3339();
     let mut results = Vec::new();

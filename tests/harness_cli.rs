@@ -127,6 +127,65 @@ fn check_a_url_with_no_scenario_file() {
     drop((server, idp, rt));
 }
 
+/// Without `--profile`, `check` and `client` ask about today's ChatGPT
+/// ([`mock_client::profile::TODAYS_CHATGPT`]), and the help and the README say so. The server is
+/// the reference server in its 2026-07-28-only era, where the answer differs: today's ChatGPT
+/// connects through `server/discover`, the dated 2026 profile (`initialize` only) does not.
+#[test]
+fn check_and_client_ask_about_today_s_chatgpt_by_default() {
+    use harness::reference::{Era, ReferenceServer};
+    use mock_client::profile::{TODAYS_CHATGPT, builtin};
+    let today = builtin(TODAYS_CHATGPT).unwrap();
+    let dated = builtin("chatgpt-2026-cimd").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (idp, server) = rt.block_on(async {
+        let idp = mock_idp::MockIdp::builder().start().await.unwrap();
+        let server = ReferenceServer::builder()
+            .issuer(idp.issuer())
+            .jwks_uri(idp.jwks_uri())
+            .era(Era::Modern)
+            .start()
+            .await
+            .unwrap();
+        (idp, server)
+    });
+    let url = server.url().to_owned();
+    let (check, dated_check, client) = std::thread::spawn(move || {
+        (
+            bin(&["check", "--no-color", "--target", &url]),
+            bin(&["check", "--no-color", "--target", &url, "--profile", "chatgpt-2026-cimd"]),
+            bin(&["client", &url]),
+        )
+    })
+    .join()
+    .unwrap();
+    let t = text(&check);
+    assert_eq!(check.status.code(), Some(0), "{t}");
+    assert!(t.contains(&format!("check {TODAYS_CHATGPT}")) && !t.contains("check chatgpt-2026-cimd"), "{t}");
+    assert!(t.contains(&format!("{} would connect", today.display)), "{t}");
+    let latest = today.latest_observation().unwrap();
+    assert!(t.contains(&format!("judging as {}", today.display)) && t.contains(&latest), "{t}");
+    assert!(t.contains("--profile chatgpt-2026-cimd"), "says how to ask about a dated profile: {t}");
+    let t = text(&dated_check);
+    assert_eq!(dated_check.status.code(), Some(1), "{t}");
+    assert!(t.contains(&format!("{} would fail", dated.display)) && !t.contains("no --profile"), "{t}");
+    let t = text(&client);
+    assert_eq!(client.status.code(), Some(0), "{t}");
+    assert!(t.contains(&format!("{} would connect", today.display)), "{t}");
+    drop((server, idp, rt));
+
+    let help = |cmd: &str| String::from_utf8_lossy(&bin(&[cmd, "--help"]).stdout).replace(['\n', ' '], "");
+    assert!(help("check").contains(&format!("default{TODAYS_CHATGPT}")), "{}", help("check"));
+    assert!(help("client").contains(&format!("[default:{TODAYS_CHATGPT}]")), "{}", help("client"));
+    let list = String::from_utf8_lossy(&bin(&["profiles", "list"]).stdout).into_owned();
+    let marked: Vec<&str> = list.lines().filter(|l| l.contains("(default")).collect();
+    assert!(marked.len() == 1 && marked[0].starts_with(TODAYS_CHATGPT), "profiles list marks the default: {list}");
+    let readme = std::fs::read_to_string(support::repo().join("README.md")).unwrap();
+    let check_row = readme.lines().find(|l| l.starts_with("| `check --target URL`")).unwrap();
+    assert!(check_row.contains(&format!("default `{TODAYS_CHATGPT}`")), "{check_row}");
+    assert!(readme.contains(&format!("its default profile is `{TODAYS_CHATGPT}`")), "the README's `check` section");
+}
+
 #[test]
 fn cli_snapshots_are_insta_files_with_a_readable_diff_and_an_update_flag() {
     let dir = tmp("snapshots");

@@ -26,12 +26,14 @@ fn stabilise_replaces_http_dates_session_ids_and_id_tokens() {
     );
 }
 
-/// The profiles every `<target>.yaml` matrix runs, in order: all shipped OAuth profiles.
-const PROFILES: [&str; 6] = [
+/// The profiles every `<target>.yaml` matrix runs, in order: the shipped OAuth profiles, today's
+/// ChatGPT (the default profile) among them.
+const PROFILES: [&str; 7] = [
     "chatgpt-2025-dcr",
     "chatgpt-2025-09-dcr-basic",
     "chatgpt-2026-cimd",
     "chatgpt-2026-cimd-stable-iss",
+    mock_client::profile::TODAYS_CHATGPT,
     "claude",
     "mcp-spec-2025-11-25",
 ];

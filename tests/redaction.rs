@@ -662,6 +662,9 @@ fn no_secret_survives_in_any_output_whatever_the_encoding() {
         (Variant::WrongIss, dcr),
         (Variant::WrongState, dcr),
         (Variant::Cimd, "chatgpt-2026-cimd"),
+        // The default profile's own traffic: the GET probe and `server/discover` with the token,
+        // each answered with echoed secrets, then the `initialize` fallback.
+        (Variant::Success, mock_client::profile::TODAYS_CHATGPT),
     ];
     let mut runs = Vec::new();
     for (i, (variant, profile)) in cases.iter().enumerate() {

@@ -76,6 +76,9 @@ pub async fn check(mut opts: CheckOptions, progress: &(dyn Fn(&str) + Sync)) -> 
         }
     };
     result.run.profile_display = profile.display.clone();
+    // Which client the verdict is about, and how current that client's facts are.
+    let observed = profile.latest_observation().map(|d| format!(", facts observed up to {d}")).unwrap_or_default();
+    progress(&format!("{name}: judging as {}, profile {}{observed}", profile.display, profile.name));
     let per_request = request_timeout(opts.deadline);
     let limits = Limits {
         request_timeout: per_request,

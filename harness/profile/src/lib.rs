@@ -524,6 +524,21 @@ impl Profile {
     pub fn oauth_rules(&self) -> OauthRules {
         self.oauth_rules.clone().unwrap_or_default()
     }
+
+    /// The date of its most recent observation: the latest `observed` (a range's end) among the
+    /// facts that are not assumptions, for saying how current a verdict's client is ("facts observed
+    /// up to 2026-09-23"). `None` when no fact carries a date.
+    pub fn latest_observation(&self) -> Option<String> {
+        facts(self)
+            .into_iter()
+            .filter(|row| row.2 != Evidence::Assumption)
+            .filter_map(|row| {
+                let end = row.3.rsplit("..").next().unwrap_or_default().trim().to_owned();
+                let dated = end.len() >= 4 && end.bytes().take(4).all(|b| b.is_ascii_digit());
+                dated.then_some(end)
+            })
+            .max()
+    }
 }
 
 /// The shipped profiles, by file.
@@ -543,6 +558,14 @@ const BUILTIN: &[(&str, &str)] = &[
     ("mcp-spec-2026-07-28", include_str!("../profiles/mcp-spec-2026-07-28.yaml")),
     ("static-client-id", include_str!("../profiles/static-client-id.yaml")),
 ];
+
+/// The profile the harness asks about when none is named (`check`, `client`, a scenario without
+/// `profile:`): today's ChatGPT. Since 2026-08 ChatGPT is a dual-era client (`server/discover`
+/// first, `initialize` as the fallback), so "will ChatGPT connect?" is answered with that profile;
+/// the dated ones (`chatgpt-2026-cimd`, `chatgpt-2025-dcr`, …) are asked for by name. The one place
+/// this default is written: the CLI's defaults and help, the scenario default and the README name it
+/// from here or are tested against it.
+pub const TODAYS_CHATGPT: &str = "chatgpt-2026-08-dual-era";
 
 /// Whether a profile (by name) is one of ChatGPT's: the GPT-* checks judge only those, and only
 /// those stop at the first failure while the harness goes on to name the next ones.
@@ -736,6 +759,30 @@ mod tests {
         assert!(e.contains("nonsense") || e.contains("evidence"), "{e}");
         std::fs::write(&f, "extends: chatgpt-2026-cimd\nname: x\ndisplay: X\nuser_agent_mcp: {value: custom/1, evidence: assumption, observed: today, source: me, note: testing}\n").unwrap();
         assert_eq!(from_file(&f).unwrap().user_agent_mcp.value, "custom/1");
+    }
+
+    #[test]
+    fn todays_chatgpt_is_a_shipped_dual_era_chatgpt_profile() {
+        let p = builtin(TODAYS_CHATGPT).unwrap_or_else(|e| panic!("{e}"));
+        assert!(is_chatgpt(TODAYS_CHATGPT) && !p.base, "{TODAYS_CHATGPT} must be a usable ChatGPT profile");
+        let eras = p.eras.as_ref().expect("today's ChatGPT speaks 2026-07-28");
+        assert_eq!(eras.first.value, EraStart::Discover, "today's ChatGPT sends server/discover first");
+        assert!(eras.falls_back(400, Some(-32601)), "and falls back to initialize on a 2025-only server");
+        // It is the most recently observed ChatGPT profile: no dated one saw ChatGPT later.
+        let latest = p.latest_observation().expect("dated facts");
+        for n in builtin_names().into_iter().filter(|n| is_chatgpt(n)) {
+            let other = builtin(&n).unwrap().latest_observation().unwrap_or_default();
+            assert!(other <= latest, "{n} was observed {other}, after {TODAYS_CHATGPT} ({latest})");
+        }
+    }
+
+    #[test]
+    fn the_latest_observation_is_a_range_s_end_and_never_an_assumption() {
+        let mut p = builtin("chatgpt-2025-dcr").unwrap();
+        p.user_agent_mcp.observed = "2025-06..2027-01".into();
+        assert_eq!(p.latest_observation().as_deref(), Some("2027-01"));
+        p.user_agent_mcp.evidence = Evidence::Assumption;
+        assert_ne!(p.latest_observation().as_deref(), Some("2027-01"), "an assumption is not an observation");
     }
 
     #[test]

@@ -284,6 +284,15 @@ mod tests {
     }
 
     #[test]
+    fn a_scenario_without_a_profile_runs_as_today_s_chatgpt() {
+        let l = load_str("d", "name: default\n").unwrap();
+        assert_eq!(l.plan()[0].profile, mock_client::profile::TODAYS_CHATGPT);
+        let l = load_str("d", "name: m\nmatrix:\n  - client: {login: auto}\n  - profile: claude\n").unwrap();
+        let profiles: Vec<_> = l.plan().into_iter().map(|p| p.profile).collect();
+        assert_eq!(profiles, [mock_client::profile::TODAYS_CHATGPT, "claude"]);
+    }
+
+    #[test]
     fn matrix_expands_per_profile() {
         let l = load_str(
             "m",

@@ -31,7 +31,7 @@ pub struct Scenario {
     pub idp: Option<IdpConfig>,
     /// The server under test.
     pub target: Option<TargetSpec>,
-    /// The client profile (default `chatgpt-2026-cimd`).
+    /// The client profile (default [`mock_client::profile::TODAYS_CHATGPT`], today's ChatGPT).
     pub profile: Option<String>,
     /// Client settings that are not behaviour.
     pub client: Option<ClientSettings>,
@@ -353,7 +353,7 @@ impl Loaded {
             let profile = entry
                 .and_then(|e| e.profile.clone())
                 .or_else(|| s.profile.clone())
-                .unwrap_or_else(|| "chatgpt-2026-cimd".into());
+                .unwrap_or_else(|| mock_client::profile::TODAYS_CHATGPT.into());
             let mut client = s.client.clone().unwrap_or_default();
             if let Some(c) = entry.and_then(|e| e.client.clone()) {
                 client.login = c.login.or(client.login);

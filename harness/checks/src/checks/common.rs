@@ -16,11 +16,22 @@ pub(crate) struct View<'a> {
     target: Option<url::Url>,
     /// ChatGPT's connect judged as a whole, once; see `chatgpt::connect_findings`.
     pub(super) connect_findings: std::cell::OnceCell<Vec<Finding>>,
+    /// The eras the server was seen speaking, detected once: every 2026-07-28 rule gates on them,
+    /// and detecting parses each `initialize` answer (a hostile server's can be a megabyte).
+    pub(super) eras: std::cell::OnceCell<super::modern::Eras>,
+    /// The 2026-07-28 area's findings, judged once for all its IDs; see `modern::for_id`.
+    pub(super) modern_findings: std::cell::OnceCell<Vec<Finding>>,
 }
 
 impl<'a> View<'a> {
     pub fn new(record: &'a RunRecord) -> View<'a> {
-        View { record, target: url::Url::parse(&record.target).ok(), connect_findings: std::cell::OnceCell::new() }
+        View {
+            record,
+            target: url::Url::parse(&record.target).ok(),
+            connect_findings: std::cell::OnceCell::new(),
+            eras: std::cell::OnceCell::new(),
+            modern_findings: std::cell::OnceCell::new(),
+        }
     }
 
     pub fn exchanges(&self) -> &'a [Exchange] {

@@ -75,6 +75,10 @@ impl Eras {
 /// `server/discover` lists 2026-07-28, or its `tools/list` result carries `resultType` (either
 /// alone, so a server lacking one of them is still recognised and judged on it).
 pub(crate) fn detect(v: &View<'_>) -> Eras {
+    *v.eras.get_or_init(|| detect_once(v))
+}
+
+fn detect_once(v: &View<'_>) -> Eras {
     let inits: Vec<&Exchange> = v
         .exchanges()
         .iter()
@@ -393,13 +397,18 @@ fn h_23(v: &View<'_>) -> Option<Finding> {
 /// by this area's findings.
 /// The findings of one new requirement (the registry's judge for each of [`IDS`]).
 pub(crate) fn for_id(v: &View<'_>, id: &str) -> Vec<Finding> {
-    all(v).into_iter().filter(|f| f.id == id).collect()
+    judged_once(v).iter().filter(|f| f.id == id).cloned().collect()
+}
+
+/// [`all`], judged once per record: the registry asks for each of [`IDS`] in turn.
+fn judged_once<'v>(v: &'v View<'_>) -> &'v [Finding] {
+    v.modern_findings.get_or_init(|| all(v))
 }
 
 /// After every rule has judged: on a modern-only server the legacy-only findings become SKIPPED
 /// (with what they would have said), and the era seen is reported as the `ERA` INFO finding.
 pub(crate) fn judged(v: &View<'_>, others: Vec<Finding>) -> Vec<Finding> {
-    let mine: Vec<Finding> = all(v).into_iter().filter(|f| f.id == ERA).collect();
+    let mine: Vec<Finding> = judged_once(v).iter().filter(|f| f.id == ERA).cloned().collect();
     let eras = if mine.is_empty() { None } else { Some(detect(v)) };
     let mut out: Vec<Finding> = others
         .into_iter()
