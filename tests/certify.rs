@@ -81,6 +81,8 @@ const QUIRKS: &[QuirkRow] = &[
         &["AS-10", "AS-15", "AS-28"],
         Some(("AS-28", "redirect_uri checked against the document")),
     ),
+    // The CIMD code exchange refused with invalid_grant: GPT-07's, not GPT-09's (only invalid_client is).
+    ("cimd_token_refused_invalid_grant", &["GPT-07"], Some(("GPT-09", "no invalid_client"))),
 ];
 
 fn form(fields: &[(&str, &str)]) -> LoginDriver {

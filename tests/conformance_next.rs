@@ -14,6 +14,7 @@
 
 mod support;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::*;
@@ -41,11 +42,17 @@ fn scored_auth(s: &str) -> bool {
     s.starts_with("auth/") && !UNSCORED.contains(&s)
 }
 
-/// Runs the client scenarios of `revision` with our client under `profile`; returns (exit code,
-/// output, results dir).
-fn run_suite(node: &Path, revision: &str, profile: &str, baseline: &Path) -> (Option<i32>, String, PathBuf) {
+/// Runs the suite's client leg with `what` (which scenarios, and how) against our client under
+/// `profile`, writing results to a fresh directory named by `tag`; returns (exit code, output,
+/// results dir).
+fn suite<S: AsRef<OsStr>>(
+    node: &Path,
+    tag: &str,
+    profile: &str,
+    what: impl IntoIterator<Item = S>,
+) -> (Option<i32>, String, PathBuf) {
     let cli = dep(CLI).expect("checked by the caller");
-    let out = std::env::temp_dir().join(format!("ch-conformance-next-{revision}-{profile}-{}", std::process::id()));
+    let out = std::env::temp_dir().join(format!("ch-conformance-next-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     // `exec` so the suite's timeout kills our process, not just the shell around it.
     let command =
@@ -54,15 +61,22 @@ fn run_suite(node: &Path, revision: &str, profile: &str, baseline: &Path) -> (Op
         .current_dir(repo())
         .args(["--import", "./tests/servers/loopback_only.mjs"])
         .arg(&cli)
-        .args(["client", "--requirements", revision, "--timeout", "30000", "--command", &command])
-        .arg("--expected-failures")
-        .arg(baseline)
-        .arg("-o")
+        .arg("client")
+        .args(what)
+        .args(["--timeout", "30000", "--command", &command, "-o"])
         .arg(&out)
         .output()
         .expect("running the conformance suite");
     let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     (o.status.code(), text, out)
+}
+
+/// Runs the client scenarios of `revision` with our client under `profile`, `baseline` naming
+/// the expected failures.
+fn run_suite(node: &Path, revision: &str, profile: &str, baseline: &Path) -> (Option<i32>, String, PathBuf) {
+    let what =
+        [OsStr::new("--requirements"), OsStr::new(revision), OsStr::new("--expected-failures"), baseline.as_os_str()];
+    suite(node, &format!("{revision}-{profile}"), profile, what)
 }
 
 /// Every (scenario, check id, status) that is a FAILURE or WARNING in a results directory, and
@@ -151,24 +165,12 @@ fn spec_2025_profile_passes_every_2025_11_25_auth_scenario() {
 /// One scenario at `--spec-version 2025-11-25 --force` under `profile` (a name or a file); returns
 /// its checks.
 fn one_scenario(node: &Path, scenario: &str, profile: &str) -> Vec<serde_json::Value> {
-    let cli = dep(CLI).expect("checked by the caller");
-    let tag = scenario.replace('/', "-");
     let who = if profile.ends_with(".yaml") { "file" } else { profile };
-    let out = std::env::temp_dir().join(format!("ch-conformance-next-{tag}-{who}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let command =
-        format!("exec {} client --profile {profile} --call test-tool", env!("CARGO_BIN_EXE_connector-harness"));
-    let o = Command::new(node)
-        .current_dir(repo())
-        .args(["--import", "./tests/servers/loopback_only.mjs"])
-        .arg(&cli)
-        .args(["client", "--scenario", scenario, "--spec-version", "2025-11-25", "--force", "--timeout", "30000"])
-        .args(["--command", &command, "-o"])
-        .arg(&out)
-        .output()
-        .expect("running the conformance suite");
+    let tag = format!("{}-{who}", scenario.replace('/', "-"));
+    let what = ["--scenario", scenario, "--spec-version", "2025-11-25", "--force"];
+    let (_, text, out) = suite(node, &tag, profile, what);
     let dir = std::fs::read_dir(out.join("auth"))
-        .unwrap_or_else(|e| panic!("{scenario}: no results ({e}): {}", String::from_utf8_lossy(&o.stderr)))
+        .unwrap_or_else(|e| panic!("{scenario}: no results ({e}): {text}"))
         .flatten()
         .next()
         .expect("one result directory");

@@ -164,8 +164,7 @@ pub fn import(text: &str) -> Result<HarImport, HarError> {
     let mut t = Transcript::default();
     let mut started = None;
     let mut skipped = total.saturating_sub(MAX_ENTRIES);
-    let mut challenge_urls: Vec<String> = Vec::new();
-    let mut discovery: Vec<ExchangeKind> = Vec::new();
+    let mut learned = classify::Learned::default();
     let mut mcp_hosts: Vec<String> = Vec::new();
     for raw in har.log.entries.into_iter().take(MAX_ENTRIES) {
         let Ok(entry) = serde_json::from_value::<Entry>(raw) else {
@@ -193,31 +192,14 @@ pub fn import(text: &str) -> Result<HarImport, HarError> {
             {
                 mcp_hosts.push(host.clone());
             }
-            let seen = classify::Seen {
-                method: &ex.method,
-                path: &path,
-                query: &query,
-                body: &body,
-                authorized: ex.request_header("authorization").is_some(),
-                mcp_host: mcp_hosts.contains(&host),
-                named_by_challenge: challenge_urls.contains(&ex.url),
-                earlier: &discovery,
-            };
+            let seen = learned.seen(&ex, &path, &query, &body, mcp_hosts.contains(&host));
             let (phase, kind, label) = classify::classify(&seen);
             if kind == ExchangeKind::Unknown {
                 skipped += 1;
                 continue;
             }
-            if kind == ExchangeKind::UnauthenticatedInitialize {
-                discovery.clear();
-            }
-            discovery.push(kind.clone());
+            learned.learn(&ex, &kind);
             (ex.phase, ex.kind, ex.label) = (phase, kind, label);
-            if let Some(url) = ex.response_header("www-authenticate").and_then(|h| {
-                mcp_wire::challenge::parse(h).into_iter().find_map(|c| c.param("resource_metadata").map(str::to_owned))
-            }) {
-                challenge_urls.push(url);
-            }
         }
         if started.is_none() {
             started = entry.started_date_time.get(..10).filter(|d| is_date(d)).map(str::to_owned);

@@ -97,6 +97,11 @@ pub enum Quirk {
     /// CIMD: any `https` redirect URI is accepted for a metadata-document client, listed in the
     /// document or not (breaks AS-10 and AS-28).
     CimdRedirectUrisNotChecked,
+    /// CIMD: the document is accepted and a code issued, but the token endpoint refuses the
+    /// metadata-document client's code exchange with `invalid_grant` (not `invalid_client`). A
+    /// fixture, not a named IdP: a refusal that is not the document's, so GPT-07 fails and
+    /// GPT-09 (which fails only on `invalid_client`) is not tested.
+    CimdTokenRefusedInvalidGrant,
 }
 
 impl Quirk {
@@ -133,6 +138,7 @@ impl Quirk {
             Quirk::ApplicationTypeUntypedDefault => "application_type_untyped_default",
             Quirk::CimdClientIdNotChecked => "cimd_client_id_not_checked",
             Quirk::CimdRedirectUrisNotChecked => "cimd_redirect_uris_not_checked",
+            Quirk::CimdTokenRefusedInvalidGrant => "cimd_token_refused_invalid_grant",
         }
     }
 
@@ -205,6 +211,7 @@ impl Quirk {
         "application_type_untyped_default",
         "cimd_client_id_not_checked",
         "cimd_redirect_uris_not_checked",
+        "cimd_token_refused_invalid_grant",
     ];
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::client_auth::{Form, authenticate, param};
 use crate::error::OAuthError;
 use crate::quirks::Quirk;
-use crate::state::{AppState, RegisteredClient, TokenKind, TokenRecord};
+use crate::state::{AppState, ClientSource, RegisteredClient, TokenKind, TokenRecord};
 use crate::tokens::{Signing, sign, standard_claims};
 
 pub(crate) fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
@@ -98,6 +98,9 @@ fn code_grant(
         .map_err(OAuthError::invalid_grant)?;
     if let Some(r) = resources.iter().find(|r| !rec.resources.is_empty() && !rec.resources.contains(r)) {
         return Err(OAuthError::invalid_target(format!("resource `{r}` was not part of the authorization request")));
+    }
+    if state.config.has(Quirk::CimdTokenRefusedInvalidGrant) && client.source == ClientSource::MetadataDocument {
+        return Err(OAuthError::invalid_grant("the authorization code cannot be exchanged by this client"));
     }
     // Claim the code: re-checked under the lock, since a concurrent request may have redeemed it
     // since the copy was taken. The family is reserved before the codes lock is released, so a

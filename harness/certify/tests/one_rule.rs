@@ -7,6 +7,9 @@
 //! sides — also when one side says nothing: a step one side calls reached and the other not is a
 //! disagreement too. A change to either side's reading alone breaks this.
 //!
+//! GPT-09 fails only on `invalid_client`: `cimd_token_refused_invalid_grant` refuses a CIMD code
+//! exchange otherwise, so a side that failed GPT-09 on any refusal would disagree here.
+//!
 //! GPT-14 and GPT-21 (#14: the dual-era profile's Apps submission rule) share their rules too, and
 //! are compared where both sides judge them.
 //!
@@ -53,6 +56,10 @@ const CASES: &[(&str, &[(&str, Status)])] = &[
     ("scopes_bound_at_registration", &[("GPT-06", Status::Failure)]),
     ("cimd_singular_auth_method_only", &[("GPT-09", Status::Failure)]),
     ("no_private_key_jwt", &[("GPT-09", Status::Success)]),
+    // A CIMD code exchange refused with invalid_grant, not invalid_client: GPT-07 fails, and GPT-09
+    // (which only invalid_client fails) is decided by neither side — certify reading "fail GPT-09 on
+    // any refusal" would break this.
+    ("cimd_token_refused_invalid_grant", &[("GPT-07", Status::Failure)]),
     // ChatGPT refuses the response for its iss (GPT-14), but a code was issued: GPT-06 SUCCESS.
     ("iss_parameter_wrong", &[("GPT-06", Status::Success)]),
     // #14: the dual-era profile's GPT-21 and the dated profile's GPT-14, each by its one rule.

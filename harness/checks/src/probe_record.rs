@@ -3,6 +3,7 @@
 //! foreign origin) and the URLs they target. The probe executor (`harness::probes`) sends these;
 //! the checks find the exchanges by them. Kept here so the checks need nothing of the executor.
 
+use harness_transcript::Exchange;
 use mcp_wire::NegativeToken;
 use std::time::Duration;
 
@@ -22,9 +23,37 @@ pub const READ_SCOPE: &str = "mcp:read";
 pub const SESSION_SAMPLES: usize = 5;
 /// How long `get_stream` waits for the GET to finish before treating it as an open stream.
 pub const GET_STREAM_WAIT: Duration = Duration::from_secs(3);
-/// The `Last-Event-ID` the `modern` probe's resumption request carries (H-32: a 2026-07-28
-/// server ignores it; streams of that revision are not resumable).
+/// The `Last-Event-ID` the `modern` probe's resumption request carries when the server issued
+/// no usable SSE event id earlier in the run (H-32: a 2026-07-28 server ignores it; streams of
+/// that revision are not resumable). Invented: a server that resumes only for ids it issued
+/// shows neither a replay nor a refusal to it.
 pub const LAST_EVENT_ID_VALUE: &str = "1";
+/// The longest issued event id the probe sends back.
+const MAX_EVENT_ID_LEN: usize = 256;
+
+/// The last SSE event id the server issued in `exchanges` (an `id:` field of an event-stream
+/// response), with the seq of the exchange that carried it — so the `modern` probe resumes from
+/// a real id, not an invented one. Only ids that fit an HTTP header value (visible ASCII and
+/// spaces, at most 256 bytes) count: another is not sent back.
+pub fn last_issued_event_id(exchanges: &[Exchange]) -> Option<(u32, String)> {
+    exchanges.iter().rev().find_map(|e| {
+        let body = e.response_body.as_deref()?;
+        if !e.response_header("content-type").is_some_and(mcp_wire::sse::is_event_stream) {
+            return None;
+        }
+        let usable = |id: &String| id.len() <= MAX_EVENT_ID_LEN && id.bytes().all(|b| (0x20..0x7f).contains(&b));
+        mcp_wire::sse::event_ids(body).into_iter().rev().find(usable).map(|id| (e.seq, id))
+    })
+}
+
+/// The exchange among `exchanges` whose event-stream response issued the SSE event id `id`.
+pub fn issued_event_id_in<'a>(exchanges: impl IntoIterator<Item = &'a Exchange>, id: &str) -> Option<u32> {
+    exchanges.into_iter().find_map(|e| {
+        let body = e.response_body.as_deref()?;
+        let stream = e.response_header("content-type").is_some_and(mcp_wire::sse::is_event_stream);
+        (stream && mcp_wire::sse::event_ids(body).iter().any(|i| i == id)).then_some(e.seq)
+    })
+}
 /// The path of the MCP manifest ChatGPT reads (seed 003).
 pub const MANIFEST_PATH: &str = "/.well-known/mcp/manifest.json";
 /// RFC 9728 §3's well-known path.
@@ -225,8 +254,9 @@ pub mod labels {
     /// DELETE of the MCP endpoint with the 2026-07-28 version header and the token (405 expected
     /// from a 2026-07-28-only server).
     pub const MODERN_LEGACY_DELETE: &str = "probe:modern:legacy_delete";
-    /// A 2026-07-28 `tools/list` carrying `Last-Event-ID` [`super::LAST_EVENT_ID_VALUE`]: answered as
-    /// without it (no replay, no resumption).
+    /// A 2026-07-28 `tools/list` carrying `Last-Event-ID`: the last SSE event id the server issued
+    /// earlier in the run ([`super::last_issued_event_id`]), else the invented
+    /// [`super::LAST_EVENT_ID_VALUE`]; answered as without it (no replay, no resumption).
     pub const MODERN_LEGACY_LAST_EVENT_ID: &str = "probe:modern:legacy_last_event_id";
 
     // The `modern_auth` probe (RS-21…RS-28, MCP 2026-07-28 authorization).

@@ -139,7 +139,7 @@ pub fn infer(base: &Profile, t: &Transcript, prov: &Provenance) -> Inferred {
     // The profile as written, checked against the capture: what still differs could not be
     // said by the facts written (a CIMD document's method, a message no template has).
     let mut resolved = serde_json::to_value(base).unwrap_or_default();
-    merge(&mut resolved, Value::Object(root.clone()));
+    client_profile::merge(&mut resolved, Value::Object(root.clone()));
     if let Ok(p) = serde_json::from_value::<Profile>(resolved) {
         for d in diff_showing(&p, t).0.differences {
             if !unresolved.iter().any(|(f, _)| *f == d.field) {
@@ -183,24 +183,6 @@ pub fn infer(base: &Profile, t: &Transcript, prov: &Provenance) -> Inferred {
     }
     yaml.push_str(&serde_saphyr::to_string(&Value::Object(doc)).unwrap_or_default());
     Inferred { yaml, written, consistent, left_out, unresolved }
-}
-
-/// The profile format's `extends:` merge: objects key by key, a fact (an object with `value`)
-/// replaced whole.
-fn merge(base: &mut Value, over: Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(existing) if v.get("value").is_none() => merge(existing, v),
-                    _ => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o,
-    }
 }
 
 fn list(v: &[String]) -> String {

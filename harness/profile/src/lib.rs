@@ -592,8 +592,10 @@ fn raw(name: &str, text: &str) -> Result<Value, ProfileError> {
         .map_err(|e| ProfileError::Invalid { name: name.to_owned(), reason: e.to_string() })
 }
 
-/// Deep merge: objects merge key by key, everything else is replaced.
-fn merge(base: &mut Value, over: Value) {
+/// The `extends:` merge of the profile format, applied to `over` on top of its `base`: objects
+/// merge key by key, everything else is replaced. Public so that a tool writing a profile
+/// (`profiles infer`) resolves it exactly as loading will.
+pub fn merge(base: &mut Value, over: Value) {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {

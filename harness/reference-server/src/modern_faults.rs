@@ -52,6 +52,11 @@ crate::faults::faults! {
     /// replays the previous answer the server sent (resumption), then the request's own result.
     /// Switch: `modern::post`.
     ReplaysOnLastEventId => ["H-32"],
+    /// H-32: `tools/list` results go out as SSE events carrying ids (`ev-1`, `ev-2`, …), and a
+    /// 2026-07-28 request whose `Last-Event-ID` is one of them replays the previous answer before
+    /// its own; an id the server never issued is ignored — a server that resumes only for ids it
+    /// knows, which a probe sending an invented id cannot see. Switch: `modern::post`.
+    ResumesIssuedEventIds => ["H-32"],
     /// H-33: a request without `_meta` clientCapabilities (or protocolVersion, when the header is
     /// there) is served instead of 400 -32602. Switch: `modern::validate`.
     MissingMetaAccepted => ["H-33"],

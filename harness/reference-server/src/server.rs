@@ -58,6 +58,7 @@ pub(crate) async fn start(config: ReferenceConfig) -> Result<ReferenceHandle, Re
         list_calls: AtomicU64::new(0),
         discovered: Mutex::default(),
         last_answer: Mutex::default(),
+        event_ids: AtomicU64::new(0),
         migrated: Mutex::default(),
         config,
     });

@@ -72,9 +72,11 @@ pub(crate) struct AppState {
     pub list_calls: AtomicU64,
     /// Users who called `server/discover` (only under the `DiscoverRequiredFirst` fault).
     pub discovered: Mutex<HashSet<String>>,
-    /// The last 2026-07-28 answer body sent (only under the `ReplaysOnLastEventId` fault, which
-    /// replays it).
+    /// The last 2026-07-28 answer body sent (only under the `ReplaysOnLastEventId` and
+    /// `ResumesIssuedEventIds` faults, which replay it).
     pub last_answer: Mutex<Option<Value>>,
+    /// SSE event ids issued so far (only under the `ResumesIssuedEventIds` fault: `ev-1`…`ev-N`).
+    pub event_ids: AtomicU64,
     /// The authorization server the server moved to at run time (an AS migration, C-33):
     /// listed in the PRM and the only one whose tokens are accepted from then on.
     pub migrated: Mutex<Option<Arc<Authority>>>,

@@ -10,7 +10,7 @@ use super::{
     result_of,
 };
 use harness_checks::probe_record::{
-    CLIENT_CAPABILITY_NAMES, LAST_EVENT_ID_VALUE, PARAM_VALUE, UNKNOWN_RESOURCE_URI, WRONG_NAME,
+    CLIENT_CAPABILITY_NAMES, LAST_EVENT_ID_VALUE, PARAM_VALUE, UNKNOWN_RESOURCE_URI, WRONG_NAME, last_issued_event_id,
 };
 use mcp_wire::{SpecVersion, headers, jsonrpc, meta};
 use mock_client::http::Req;
@@ -187,8 +187,11 @@ impl Run<'_, '_> {
             }
         }
         self.send(bare(Method::DELETE, labels::MODERN_LEGACY_DELETE)).await?;
+        // A real id where the server issued one earlier in this run (a server that resumes only
+        // for ids it knows shows nothing to an invented one); H-32's finding says which it was.
+        let issued = last_issued_event_id(&self.ctx.rec.transcript().exchanges).map(|(_, id)| id);
         let resume = Modern::new(labels::MODERN_LEGACY_LAST_EVENT_ID, "tools/list")
-            .header(headers::LAST_EVENT_ID, LAST_EVENT_ID_VALUE);
+            .header(headers::LAST_EVENT_ID, issued.as_deref().unwrap_or(LAST_EVENT_ID_VALUE));
         self.modern_send(resume, id, Some(token)).await?;
         Ok(())
     }

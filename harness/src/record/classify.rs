@@ -3,10 +3,11 @@
 //! nothing identifies stays [`ExchangeKind::Unknown`]: the checks then do not read it as
 //! anything, rather than read it as the wrong thing.
 
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use mcp_wire::paths;
 use mock_client::profile::{HttpMethod, ProbeTarget, WellKnown};
 use mock_client::transcript::PrmLookup;
-use mock_client::{ExchangeKind, Phase};
+use mock_client::{Exchange, ExchangeKind, Phase};
 
 /// The request as the classifier sees it.
 pub struct Seen<'a> {
@@ -28,6 +29,55 @@ pub struct Seen<'a> {
     /// second fetch of the root PRM that a challenge named is the challenge's lookup, and a second
     /// `openid-configuration` of a path-less issuer is the appended form.
     pub earlier: &'a [ExchangeKind],
+}
+
+/// What a capture (the recording proxy, a HAR import) has learned from the requests classified
+/// so far, which the next one's classification depends on. Both capture paths keep one, so a
+/// request is read the same way whichever of them saw it.
+#[derive(Debug, Default)]
+pub struct Learned {
+    /// The `resource_metadata` URLs of the challenges seen.
+    challenge_urls: Vec<String>,
+    /// The kinds seen since the last unauthenticated MCP request (this discovery's).
+    discovery: Vec<ExchangeKind>,
+}
+
+impl Learned {
+    /// The classifier's view of `ex`: `path` and `query` are its URL's, split by the caller,
+    /// `body` its request body as text, `mcp_host` whether its host has carried MCP messages.
+    pub fn seen<'a>(
+        &'a self,
+        ex: &'a Exchange,
+        path: &'a str,
+        query: &'a str,
+        body: &'a str,
+        mcp_host: bool,
+    ) -> Seen<'a> {
+        Seen {
+            method: &ex.method,
+            path,
+            query,
+            body,
+            authorized: ex.request_header(AUTHORIZATION.as_str()).is_some(),
+            mcp_host,
+            named_by_challenge: self.challenge_urls.contains(&ex.url),
+            earlier: &self.discovery,
+        }
+    }
+
+    /// Remembers `ex`, classified as `kind`: an unauthenticated MCP request starts a new
+    /// discovery, and a challenge's `resource_metadata` names the PRM a later fetch may be.
+    pub fn learn(&mut self, ex: &Exchange, kind: &ExchangeKind) {
+        if *kind == ExchangeKind::UnauthenticatedInitialize {
+            self.discovery.clear();
+        }
+        self.discovery.push(kind.clone());
+        if let Some(url) = ex.response_header(WWW_AUTHENTICATE.as_str()).and_then(|h| {
+            mcp_wire::challenge::parse(h).into_iter().find_map(|c| c.param("resource_metadata").map(str::to_owned))
+        }) {
+            self.challenge_urls.push(url);
+        }
+    }
 }
 
 /// Phase, kind and a short label for a request.

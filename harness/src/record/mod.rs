@@ -112,9 +112,8 @@ struct RouteState {
 struct Log {
     transcript: Transcript,
     routes: Vec<RouteState>,
-    challenge_urls: Vec<String>,
-    /// The kinds seen since the last unauthenticated MCP request (this discovery's).
-    discovery: Vec<mock_client::ExchangeKind>,
+    /// What the requests so far tell about the next one.
+    learned: classify::Learned,
 }
 
 struct Shared {
@@ -165,12 +164,7 @@ impl Recording {
         let to_client = if opts.rewrite_urls { Rewrites::new(pairs) } else { Rewrites::default() };
         let shared = Arc::new(Shared {
             http,
-            log: Mutex::new(Log {
-                transcript: Transcript::default(),
-                routes,
-                challenge_urls: Vec::new(),
-                discovery: Vec::new(),
-            }),
+            log: Mutex::new(Log { transcript: Transcript::default(), routes, learned: classify::Learned::default() }),
             to_upstream: to_client.inverse(),
             to_client,
             out: opts.out.clone(),
@@ -412,30 +406,12 @@ fn record(shared: &Shared, route: usize, mut ex: Exchange) {
     if is_rpc {
         log.routes[route].mcp_host = true;
     }
-    let seen = classify::Seen {
-        method: &ex.method,
-        path: &path,
-        query: &query,
-        body: &body,
-        authorized: ex.request_header("authorization").is_some(),
-        mcp_host: log.routes[route].mcp_host,
-        named_by_challenge: log.challenge_urls.contains(&ex.url),
-        earlier: &log.discovery,
-    };
+    let seen = log.learned.seen(&ex, &path, &query, &body, log.routes[route].mcp_host);
     let (phase, kind, label) = classify::classify(&seen);
-    if kind == mock_client::ExchangeKind::UnauthenticatedInitialize {
-        log.discovery.clear();
-    }
-    log.discovery.push(kind.clone());
+    log.learned.learn(&ex, &kind);
     ex.phase = phase;
     ex.kind = kind;
     ex.label = label;
-    if let Some(c) = ex.response_header("www-authenticate")
-        && let Some(rest) = c.split("resource_metadata=\"").nth(1)
-        && let Some(url) = rest.split('"').next()
-    {
-        log.challenge_urls.push(url.to_owned());
-    }
     let t = &mut log.transcript;
     t.push(ex.clone());
     secrets::harvest(t, &ex);

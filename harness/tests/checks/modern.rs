@@ -8,16 +8,7 @@ use harness::model::Status;
 use harness::reference::{Era, ModernFault};
 
 async fn judged(era: Era, fault: Option<ModernFault>) -> Judged {
-    let mut setup = Setup::new("chatgpt-2026-cimd");
-    setup.modern = true;
-    let setup = setup.server(move |b, _| {
-        let b = b.era(era);
-        match fault {
-            Some(f) => b.modern_fault(f),
-            None => b,
-        }
-    });
-    run(setup).await
+    run(Setup::modern("chatgpt-2026-cimd", era, fault)).await
 }
 
 /// Every finding of `id` under 2025-11-25 (INFO findings repeat an ID).
@@ -131,6 +122,7 @@ async fn each_modern_fault_fails_its_id_and_no_other_modern_id() {
         (ModernFault::GetServesStream, "H-32", modern),
         (ModernFault::DeleteAccepted, "H-32", modern),
         (ModernFault::ReplaysOnLastEventId, "H-32", both),
+        (ModernFault::ResumesIssuedEventIds, "H-32", both),
         (ModernFault::NameHeaderIgnored, "H-25", both),
         (ModernFault::Base64NameNotDecoded, "H-26", both),
         (ModernFault::ParamHeaderIgnored, "H-27", both),
@@ -158,6 +150,35 @@ async fn each_modern_fault_fails_its_id_and_no_other_modern_id() {
                 assert_eq!(judged_status(&j, other), clean, "{fault:?} {era:?} {other}\n{}", j.dump());
             }
         }
+    }
+}
+
+/// H-32's `Last-Event-ID` request resumes from an SSE event id the server issued earlier in the
+/// run where there is one, so a server that resumes only for its own ids (`ResumesIssuedEventIds`)
+/// is caught; where there is none the id is invented, and the finding says what that leaves unseen.
+#[tokio::test]
+async fn the_last_event_id_probe_sends_an_issued_id_and_says_when_it_invented_one() {
+    let h32 = |j: &Judged| {
+        let f = j.by_version[0].1.iter().find(|f| f.id == "H-32" && f.status != Status::Info).cloned();
+        f.unwrap_or_else(|| panic!("H-32 judged\n{}", j.dump()))
+    };
+    let j = judged(Era::Modern, Some(ModernFault::ResumesIssuedEventIds)).await;
+    let f = h32(&j);
+    assert_eq!(f.status, Status::Warning, "{}", f.description);
+    assert!(
+        f.description.contains("Last-Event-ID ev-") && f.description.contains("the server issued in #"),
+        "{}",
+        f.description
+    );
+    for era in [Era::Dual, Era::Modern] {
+        let f = h32(&judged(era, None).await);
+        assert_eq!(f.status, Status::Success, "{}", f.description);
+        assert!(f.description.contains("Last-Event-ID 1 (invented"), "{}", f.description);
+        assert!(
+            f.description.contains("resumes only for event ids it issued would pass this unseen"),
+            "{}",
+            f.description
+        );
     }
 }
 

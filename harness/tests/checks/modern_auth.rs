@@ -10,16 +10,8 @@ use harness::probes::Probe;
 use harness::reference::{Era, ModernFault};
 
 async fn judged_with(era: Era, fault: Option<ModernFault>, parent_scope: Option<&str>) -> Judged {
-    let mut setup = Setup::new("chatgpt-2026-cimd");
-    setup.modern = true;
+    let mut setup = Setup::modern("chatgpt-2026-cimd", era, fault);
     setup.extra = vec![Probe::ModernAuth { parent_scope: parent_scope.map(str::to_owned) }];
-    let setup = setup.server(move |b, _| {
-        let b = b.era(era);
-        match fault {
-            Some(f) => b.modern_fault(f),
-            None => b,
-        }
-    });
     run(setup).await
 }
 

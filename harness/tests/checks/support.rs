@@ -3,7 +3,7 @@
 use harness::checks;
 use harness::model::{Finding, RunRecord, Status};
 use harness::probes::{self, Probe, ProbeContext};
-use harness::reference::{ReferenceHandle, ReferenceServer};
+use harness::reference::{Era, ModernFault, ReferenceHandle, ReferenceServer};
 use mock_client::{Client, ConnectOptions, Outcome, profile};
 use mock_idp::{IdpHandle, MockIdp};
 use std::collections::BTreeMap;
@@ -45,6 +45,19 @@ impl Setup {
     pub fn server(mut self, f: impl FnOnce(ReferenceServer, &IdpHandle) -> ReferenceServer + Send + 'static) -> Setup {
         self.server = Box::new(f);
         self
+    }
+    /// The 2026-07-28 checks' run: `profile` with the `modern` probe against a reference server
+    /// in `era`, with `fault` (none: the faultless server).
+    pub fn modern(profile: &'static str, era: Era, fault: Option<ModernFault>) -> Setup {
+        let mut setup = Setup::new(profile);
+        setup.modern = true;
+        setup.server(move |b, _| {
+            let b = b.era(era);
+            match fault {
+                Some(f) => b.modern_fault(f),
+                None => b,
+            }
+        })
     }
 }
 

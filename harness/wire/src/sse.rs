@@ -68,6 +68,21 @@ pub fn parse(body: &str) -> Result<Vec<Event>, String> {
     Ok(events)
 }
 
+/// Every non-empty event id a stream sets (`id:` fields, in order, at most [`MAX_EVENTS`]),
+/// including those of events [`parse`] skips for empty data: a priming event's id is what a
+/// client resumes from (MCP 2025-11-25 §Resumability).
+pub fn event_ids(body: &str) -> Vec<String> {
+    let body = body.strip_prefix('\u{feff}').unwrap_or(body);
+    body.split(['\n', '\r'])
+        .filter_map(|line| {
+            let (field, value) = line.split_once(':')?;
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            (field == "id" && !value.is_empty() && !value.contains('\0')).then(|| value.to_owned())
+        })
+        .take(MAX_EVENTS)
+        .collect()
+}
+
 /// The JSON-RPC messages in a stream, in order.
 pub fn json_messages(body: &str) -> Result<Vec<serde_json::Value>, String> {
     parse(body)?
@@ -99,6 +114,13 @@ mod tests {
         for no in ["", "application/json", "text/event-streamx", "text/event", "text/event-stream/x", "event-stream"] {
             assert!(!is_event_stream(no), "{no}");
         }
+    }
+
+    #[test]
+    fn event_ids_include_the_priming_events() {
+        let body = "id: 0\r\nretry: 3000\r\ndata:\r\n\r\n: id: not-a-field\nid:\ndata: {}\nid:7\n\n";
+        assert_eq!(event_ids(body), ["0", "7"]);
+        assert!(event_ids("data: {}\n\n").is_empty());
     }
 
     #[test]

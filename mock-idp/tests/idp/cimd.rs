@@ -551,3 +551,34 @@ async fn cimd_redirect_uris_not_checked_redirects_to_an_unlisted_uri() {
     let to = location(&r);
     assert!(to.as_str().starts_with(evil), "the quirk sends the browser to the unlisted URI: {to}");
 }
+
+#[tokio::test]
+async fn cimd_token_refused_invalid_grant_refuses_only_the_document_clients_code_exchange() {
+    // Default: the document client's code exchange succeeds.
+    let (idp, _docs) = setup(&[]).await;
+    let (s, body) = redeem_a_fresh_code_as_none(&idp).await;
+    assert_eq!(s, StatusCode::OK, "default: {body}");
+
+    let (idp, _docs) = setup(&[Quirk::CimdTokenRefusedInvalidGrant]).await;
+    // The document is accepted (a code is issued), and its code exchange refused — not as
+    // `invalid_client`, with either method the document lists.
+    let p = pkce();
+    let c = code(&idp, &p).await;
+    for (s, body) in [redeem_none(&idp, &c, &p).await, redeem_jwt(&idp, &c, &p, &sign(&claims(&idp))).await]
+        .map(|(s, _, body)| (s, body))
+    {
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error"], "invalid_grant", "{body}");
+    }
+    // A registered client is not affected.
+    let (_, tokens) = full_flow(&idp, None).await;
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+}
+
+/// A fresh code of the document client, exchanged as a public client: the status and body.
+async fn redeem_a_fresh_code_as_none(idp: &IdpHandle) -> (StatusCode, Value) {
+    let p = pkce();
+    let c = code(idp, &p).await;
+    let (s, _, body) = redeem_none(idp, &c, &p).await;
+    (s, body)
+}

@@ -1,7 +1,7 @@
 //! One test per named quirk: the misbehaviour is observable over HTTP, and the default IdP does
 //! not show it (so each test would fail if the quirk were ignored).
 //!
-//! The three CIMD quirks need a client document server and are tested in `cimd.rs`.
+//! The CIMD quirks need a client document server and are tested in `cimd.rs`.
 
 use mock_idp::{IdpConfig, IdpHandle, MockIdp, Quirk, StaticClient, unverified_claims, unverified_header};
 use reqwest::StatusCode;
@@ -42,6 +42,10 @@ const COVERAGE: &[(&str, &str)] = &[
     ("application_type_untyped_default", "quirks::application_type_untyped_default_records_no_type"),
     ("cimd_client_id_not_checked", "cimd::cimd_client_id_not_checked_uses_a_document_named_for_another_url"),
     ("cimd_redirect_uris_not_checked", "cimd::cimd_redirect_uris_not_checked_redirects_to_an_unlisted_uri"),
+    (
+        "cimd_token_refused_invalid_grant",
+        "cimd::cimd_token_refused_invalid_grant_refuses_only_the_document_clients_code_exchange",
+    ),
 ];
 
 #[test]

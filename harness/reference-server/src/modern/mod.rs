@@ -31,6 +31,7 @@ use mcp_wire::errors::{HEADER_MISMATCH, INVALID_PARAMS, METHOD_NOT_FOUND, UNSUPP
 use mcp_wire::headers::{LAST_EVENT_ID, MCP_METHOD, MCP_NAME, MCP_PROTOCOL_VERSION, MCP_SESSION_ID};
 use mcp_wire::meta;
 use serde_json::{Value, json};
+use std::sync::atomic::Ordering;
 
 use super::auth::Principal;
 use super::config::{Era, SUPPORTED_PROTOCOL_VERSIONS};
@@ -142,6 +143,9 @@ pub(crate) fn post(st: &AppState, headers: &HeaderMap, value: &Value, who: &Prin
                         prelude.splice(0..0, previous);
                     }
                 }
+                if has(st, ModernFault::ResumesIssuedEventIds) && method == "tools/list" {
+                    return resumable_answer(st, headers, &body);
+                }
                 match prelude.as_slice() {
                     [] => json_response(StatusCode::OK, &body),
                     prelude => sse_response(prelude, &body),
@@ -195,6 +199,23 @@ pub(crate) fn open_stream() -> Response {
 }
 
 /// An SSE response: one `message` event per JSON-RPC message, the response last.
+/// The `ResumesIssuedEventIds` fault's `tools/list` answer: one SSE event with the next id, after
+/// a replay of the previous answer when `Last-Event-ID` names an id this server issued.
+fn resumable_answer(st: &AppState, headers: &HeaderMap, body: &Value) -> Response {
+    let issued = st.event_ids.load(Ordering::Relaxed);
+    let known = header(headers, LAST_EVENT_ID)
+        .and_then(|v| v.strip_prefix("ev-").and_then(|n| n.parse::<u64>().ok()))
+        .is_some_and(|n| (1..=issued).contains(&n));
+    let previous = st.last_answer.lock().replace(body.clone());
+    let mut events = String::new();
+    if let Some(p) = previous.filter(|_| known) {
+        events.push_str(&format!("event: message\ndata: {p}\n\n"));
+    }
+    let id = st.event_ids.fetch_add(1, Ordering::Relaxed) + 1;
+    events.push_str(&format!("id: ev-{id}\nevent: message\ndata: {body}\n\n"));
+    (StatusCode::OK, [(CONTENT_TYPE, "text/event-stream"), (CACHE_CONTROL, "no-cache")], events).into_response()
+}
+
 fn sse_response(prelude: &[Value], body: &Value) -> Response {
     // serde_json never emits a raw newline, so one `data:` line holds a whole message.
     let events: String = prelude.iter().chain([body]).map(|m| format!("event: message\ndata: {m}\n\n")).collect();

@@ -277,6 +277,16 @@ async fn keeps_rule(fault: ModernFault, e: &Env) -> bool {
             // Checked before parsing: the faulty answer is an SSE stream replaying the first answer.
             r.status == 200 && !r.text.starts_with("event:") && r.json()["result"]["tools"].is_array()
         }
+        ResumesIssuedEventIds => {
+            // Resumes from the id its first answer carried (when it issued one), never replaying.
+            let first = go(list(), vec![]).await;
+            let issued = mcp_wire::sse::event_ids(&first.text).pop().unwrap_or_else(|| "ev-1".into());
+            let r = send_modern(srv, Some(&t), &list(), &[(LAST_EVENT_ID, Some(issued.as_str()))]).await;
+            // One answer: a JSON body, or a stream of exactly one message (nothing replayed).
+            let streamed = mcp_wire::sse::json_messages(&r.text).unwrap_or_default();
+            r.status == 200
+                && if streamed.is_empty() { r.json()["result"]["tools"].is_array() } else { streamed.len() == 1 }
+        }
         _ => panic!("no demonstration written yet for {fault:?}"),
     }
 }

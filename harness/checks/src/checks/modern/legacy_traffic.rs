@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 use super::{Eras, Seen};
 use crate::checks::common::{View, answer, messages, ok, seqs, summary};
 use crate::model::Finding;
-use crate::probe_record::{GET_STREAM_WAIT, LAST_EVENT_ID_VALUE, labels};
+use crate::probe_record::{GET_STREAM_WAIT, LAST_EVENT_ID_VALUE, issued_event_id_in, labels};
+use mcp_wire::headers;
 
 /// Whether `e` is one of the `modern` probe's 2025-era requests (the other 2026-07-28 checks
 /// leave them out).
@@ -177,12 +178,22 @@ fn request_id(e: &Exchange) -> Option<Value> {
 
 /// `Last-Event-ID` ignored: the 2026-07-28 `tools/list` carrying it gets its own result and
 /// nothing else — no response to another request (a replay), and no refusal the same request
-/// without the header did not get. `None` when the probe did not send it.
+/// without the header did not get. `None` when the probe did not send it. Every text says where
+/// the id came from: issued by the server earlier in the run, or invented (then a server that
+/// resumes only for ids it issued would pass unseen, and a passing text says so).
 fn resumption_half(v: &View<'_>) -> Option<Half> {
     let e = v.probe(labels::MODERN_LEGACY_LAST_EVENT_ID)?;
     if e.status.is_none() {
         return Some(Half::Untested(format!("Last-Event-ID not tested ({})", answer(e))));
     }
+    let sent = e.request_header(headers::LAST_EVENT_ID).unwrap_or(LAST_EVENT_ID_VALUE);
+    let (id, caveat) = match issued_event_id_in(v.exchanges().iter().filter(|x| x.seq < e.seq), sent) {
+        Some(seq) => (format!("Last-Event-ID {sent} (an SSE event id the server issued in #{seq})"), ""),
+        None => (
+            format!("Last-Event-ID {sent} (invented: the server issued no SSE event id earlier in the run)"),
+            "; a server that resumes only for event ids it issued would pass this unseen",
+        ),
+    };
     let own = request_id(e);
     let responses: Vec<Value> =
         messages(e).into_iter().filter(|m| m.get("result").is_some() || m.get("error").is_some()).collect();
@@ -191,21 +202,19 @@ fn resumption_half(v: &View<'_>) -> Option<Half> {
         let ids: Vec<String> =
             replayed.iter().take(5).map(|m| m.get("id").map_or_else(|| "none".into(), Value::to_string)).collect();
         return Some(Half::Broken(format!(
-            "a 2026-07-28 tools/list with Last-Event-ID {LAST_EVENT_ID_VALUE} was answered with {} JSON-RPC response(s) to other requests (ids {}): a replay of an earlier stream",
+            "a 2026-07-28 tools/list with {id} was answered with {} JSON-RPC response(s) to other requests (ids {}): a replay of an earlier stream",
             replayed.len(),
             ids.join(", ")
         )));
     }
     let served = ok(e) && responses.iter().any(|m| m.get("result").is_some());
     if served {
-        return Some(Half::Holds(format!(
-            "Last-Event-ID {LAST_EVENT_ID_VALUE} is ignored (its own result, no replay)"
-        )));
+        return Some(Half::Holds(format!("{id} is ignored (its own result, no replay){caveat}")));
     }
     let control = v.probe(labels::MODERN_TOOLS_LIST_AGAIN).or_else(|| v.probe(labels::MODERN_TOOLS_LIST));
     Some(match control.filter(|c| ok(c) && messages(c).iter().any(|m| m.get("result").is_some())) {
         Some(c) => Half::Broken(format!(
-            "a 2026-07-28 tools/list with Last-Event-ID {LAST_EVENT_ID_VALUE} got {} without a result, while the same request without it (`{}`) got one",
+            "a 2026-07-28 tools/list with {id} got {} without a result, while the same request without it (`{}`) got one",
             answer(e),
             c.label
         )),
