@@ -420,12 +420,24 @@ pub(super) fn gpt_02(v: &View<'_>) -> Option<Finding> {
             None => Some(format!("it names none (`{}`)", www_authenticate(e).unwrap_or_default())),
         }
     });
+    // As for GPT-01: a profile that follows the path-inserted PRM (today's) was built from a
+    // 2026-09 capture that contradicts seed 003, so the finding names both sources rather than
+    // stating the 2025 rule as ChatGPT's.
+    let root_rule = profile_of(v).is_none_or(|p| p.discovery.prm_rule.value == client_profile::PrmRule::RootRequired);
     Some(match bad {
-        Some(why) => v.violated(
+        Some(why) if root_rule => v.violated(
             "GPT-02",
             format!("ChatGPT expects the 401 challenge's resource_metadata to be the host-root PRM {root}; {why}."),
             ex,
             json!({"expected": root}),
+        ),
+        Some(why) => v.violated(
+            "GPT-02",
+            format!(
+                "The sources disagree: seed 003 (ChatGPT, 2025-09) says ChatGPT rejects a resource_metadata with a path suffix and expects the host-root PRM {root}, and {why}; a 2026-09-23 capture of ChatGPT Desktop (openai/codex#47513, single source) fetched the path-inserted PRM (whether from the challenge was not recorded). Naming the host-root PRM, and serving it, satisfies both."
+            ),
+            ex,
+            json!({"expected": root, "sources": ["seed 003", "openai/codex#47513"]}),
         ),
         None => v.pass("GPT-02", format!("The 401 challenge points at the host-root PRM {root}."), ex, Value::Null),
     })

@@ -641,3 +641,27 @@ fn gpt_14_leaves_apps_submission_to_gpt_21_where_a_profile_judges_it() {
     assert!(gpt_21_judged(&dual) && !gpt_21_judged(&dated));
     assert_eq!(gpt_21_rule(&json!({}), None), Gpt21::NotAdvertised);
 }
+
+#[test]
+fn gpt_02_names_both_sources_under_a_profile_that_follows_the_path_prm() {
+    let path_prm = ROOT_PRM.replace("oauth-protected-resource", "oauth-protected-resource/mcp");
+    let challenge = || {
+        Ex::probe(labels::UNAUTHENTICATED, "POST", 401)
+            .send(&init())
+            .resp("www-authenticate", &format!("Bearer resource_metadata=\"{path_prm}\""))
+    };
+    // The dated profile records seed 003's root rule: stated as ChatGPT's expectation.
+    let dated = super::run(&record("chatgpt-2026-cimd", "2025-11-25", connected(), vec![challenge()]));
+    let f = find(&dated, "GPT-02");
+    assert_eq!(f.status, Status::Warning);
+    assert!(f.description.starts_with("ChatGPT expects"), "{}", f.description);
+    // Today's profile was built from the 2026-09 capture that followed the path PRM: both sources.
+    let today = super::run(&record(client_profile::TODAYS_CHATGPT, "2025-11-25", connected(), vec![challenge()]));
+    let f = find(&today, "GPT-02");
+    assert_eq!(f.status, Status::Warning);
+    assert!(
+        f.description.starts_with("The sources disagree") && f.description.contains("openai/codex#47513"),
+        "{}",
+        f.description
+    );
+}
