@@ -807,15 +807,21 @@ impl Run<'_, '_> {
         if let Some(id) = &s.id {
             req = req.header("Mcp-Session-Id", id);
         }
-        // A server that offers the stream keeps it open; the recorder reads bodies to the end, so
-        // the wait is cut short and a HEAD (same headers, no body: RFC 9110 §9.3.2) recorded instead.
+        self.get_or_head(req, labels::GET_STREAM_HEAD).await
+    }
+
+    /// Sends a GET that may open an SSE stream. A server that offers the stream keeps it open and
+    /// the recorder reads bodies to the end, so the wait is cut after [`GET_STREAM_WAIT`] and a
+    /// HEAD with the same headers (no body: RFC 9110 §9.3.2), labelled `head_label`, records its
+    /// head instead.
+    async fn get_or_head(&self, get: Req, head_label: &str) -> Result<(), ProbeError> {
         let head = Req {
             method: Method::HEAD,
-            label: labels::GET_STREAM_HEAD.into(),
-            kind: ExchangeKind::probe(labels::GET_STREAM_HEAD),
-            ..req.clone()
+            label: head_label.into(),
+            kind: ExchangeKind::probe(head_label),
+            ..get.clone()
         };
-        match tokio::time::timeout(GET_STREAM_WAIT, self.send(req)).await {
+        match tokio::time::timeout(GET_STREAM_WAIT, self.send(get)).await {
             Ok(r) => {
                 r?;
             }

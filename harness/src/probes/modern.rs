@@ -5,10 +5,7 @@
 //! picked from what the server lists (see [`picks`]), never named here, so any server can be
 //! probed; what it does not list is not probed, and the checks say so.
 
-use super::{
-    ACCEPT_BOTH, GET_STREAM_WAIT, ProbeError, Run, UNKNOWN_METHOD, UNKNOWN_PROTOCOL_VERSION, labels, probe_req,
-    result_of,
-};
+use super::{ACCEPT_BOTH, ProbeError, Run, UNKNOWN_METHOD, UNKNOWN_PROTOCOL_VERSION, labels, probe_req, result_of};
 use harness_checks::probe_record::{
     CLIENT_CAPABILITY_NAMES, LAST_EVENT_ID_VALUE, PARAM_VALUE, UNKNOWN_RESOURCE_URI, WRONG_NAME, last_issued_event_id,
 };
@@ -162,7 +159,7 @@ impl Run<'_, '_> {
     /// What an older client sends a 2026-07-28 server (H-32): a GET and a DELETE of the MCP
     /// endpoint (2026-07-28 version header, the token), and a 2026-07-28 `tools/list` carrying
     /// `Last-Event-ID`. A GET that opens a stream never ends, so it is cut after
-    /// [`GET_STREAM_WAIT`] and a HEAD with the same headers (RFC 9110 §9.3.2) records its head.
+    /// the stream wait and a HEAD with the same headers records its head ([`Run::get_or_head`]).
     async fn legacy_traffic(&self, token: &str, id: &mut u64) -> Result<(), ProbeError> {
         let version = SpecVersion::V2026_07_28.as_str();
         let bare = |method: Method, label: &str| {
@@ -172,20 +169,7 @@ impl Run<'_, '_> {
                 .header("Authorization", format!("Bearer {token}"))
         };
         let get = bare(Method::GET, labels::MODERN_LEGACY_GET).header("Accept", "text/event-stream");
-        let head = Req {
-            method: Method::HEAD,
-            label: labels::MODERN_LEGACY_GET_HEAD.into(),
-            kind: mock_client::transcript::ExchangeKind::probe(labels::MODERN_LEGACY_GET_HEAD),
-            ..get.clone()
-        };
-        match tokio::time::timeout(GET_STREAM_WAIT, self.send(get)).await {
-            Ok(r) => {
-                r?;
-            }
-            Err(_) => {
-                let _ = tokio::time::timeout(GET_STREAM_WAIT, self.send(head)).await;
-            }
-        }
+        self.get_or_head(get, labels::MODERN_LEGACY_GET_HEAD).await?;
         self.send(bare(Method::DELETE, labels::MODERN_LEGACY_DELETE)).await?;
         // A real id where the server issued one earlier in this run (a server that resumes only
         // for ids it knows shows nothing to an invented one); H-32's finding says which it was.
