@@ -276,8 +276,8 @@ pub(crate) fn rpc_error(e: &Exchange) -> Option<Value> {
     with_messages(e, |ms| ms.iter().find_map(|m| m.get("error").cloned()))
 }
 
-/// Parsed JSON-RPC messages by (content type, body).
-type ParsedBodies = std::collections::HashMap<(Option<String>, String), std::rc::Rc<Vec<Value>>>;
+/// Parsed JSON-RPC messages by body, then by content type (looked up without copying the body).
+type ParsedBodies = std::collections::HashMap<String, Vec<(Option<String>, std::rc::Rc<Vec<Value>>)>>;
 
 thread_local! {
     /// Response bodies parsed as JSON-RPC during one [`parsed_once`] scope: dozens of rules read
@@ -320,8 +320,16 @@ fn with_messages<R>(e: &Exchange, read: impl FnOnce(&[Value]) -> R) -> R {
     let cached = PARSED.with(|p| {
         let mut p = p.borrow_mut();
         let map = p.as_mut()?;
-        let key = (content_type.map(str::to_owned), body.to_owned());
-        Some(map.entry(key).or_insert_with(|| std::rc::Rc::new(parse())).clone())
+        let by_type = match map.get_mut(body) {
+            Some(v) => v,
+            None => map.entry(body.to_owned()).or_default(),
+        };
+        if let Some((_, ms)) = by_type.iter().find(|(t, _)| t.as_deref() == content_type) {
+            return Some(ms.clone());
+        }
+        let ms = std::rc::Rc::new(parse());
+        by_type.push((content_type.map(str::to_owned), ms.clone()));
+        Some(ms)
     });
     match cached {
         Some(ms) => read(&ms),
