@@ -251,15 +251,10 @@ impl Redactor {
         }
     }
 
-    /// [`Redactor::hide`] and [`Redactor::found_in`] from one pass over `text`.
+    /// [`Redactor::hide`], and the values of the secrets `text` carried, from one pass.
     pub fn hide_finding(&self, text: &str) -> (String, Vec<&str>) {
         let (hidden, found) = self.hide_found(text);
         (hidden, found.into_iter().map(|i| self.names[i].0.as_str()).collect())
-    }
-
-    /// The values of the secrets `text` carries.
-    pub fn found_in(&self, text: &str) -> Vec<&str> {
-        self.hide_found(text).1.into_iter().map(|i| self.names[i].0.as_str()).collect()
     }
 
     fn hide_at(&self, text: &str, depth: u8) -> (String, Vec<usize>) {
