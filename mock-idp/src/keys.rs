@@ -127,11 +127,17 @@ impl KeySet {
     /// The fixed test keys: parsed once per process (parsing validates each key, which costs more
     /// than a signature, and every embedded IdP a `run` starts loads them).
     pub fn fixed() -> Result<KeySet, IdpError> {
-        static FIXED: std::sync::OnceLock<Result<KeySet, String>> = std::sync::OnceLock::new();
+        // The error is kept as its parts (`IdpError` is not `Clone`); parsing gives only `Key`.
+        static FIXED: std::sync::OnceLock<Result<KeySet, (String, String)>> = std::sync::OnceLock::new();
         FIXED
-            .get_or_init(|| Self::parse_fixed().map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                Self::parse_fixed().map_err(|e| match e {
+                    IdpError::Key { kid, reason } => (kid, reason),
+                    other => ("fixed keys".into(), other.to_string()),
+                })
+            })
             .clone()
-            .map_err(|reason| IdpError::Key { kid: "test-key-1".into(), reason })
+            .map_err(|(kid, reason)| IdpError::Key { kid, reason })
     }
 
     fn parse_fixed() -> Result<KeySet, IdpError> {
