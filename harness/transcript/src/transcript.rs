@@ -268,8 +268,8 @@ impl Transcript {
         let index: std::collections::HashMap<&str, usize> =
             self.secrets.iter().enumerate().map(|(i, s)| (s.value.as_str(), i)).collect();
         let mut t = self.clone();
-        // Header names and values, content types and URLs repeat across exchanges: each short
-        // text is searched once.
+        // Header names and values, URLs and bearer tokens repeat across exchanges: each text of
+        // up to `MEMO_MAX` bytes is searched once per transcript.
         let mut seen: std::collections::HashMap<String, (String, Vec<usize>)> = Default::default();
         for e in &mut t.exchanges {
             // Which secrets the exchange carries, in any encoding, found while hiding them.
