@@ -97,7 +97,7 @@ fn problems(out: &Path) -> (Vec<String>, Vec<(String, String, String)>) {
     }
     for (name, path) in dirs {
         // `<scenario>-<ISO timestamp>`: the timestamp starts with `-2`.
-        let scenario = name.rsplit_once("-20").map(|(s, _)| s.to_owned()).unwrap_or(name);
+        let scenario = scenario_of(&name).to_owned();
         let checks: serde_json::Value =
             serde_json::from_slice(&std::fs::read(path.join("checks.json")).unwrap()).unwrap();
         for c in checks.as_array().unwrap() {
@@ -114,6 +114,37 @@ fn problems(out: &Path) -> (Vec<String>, Vec<(String, String, String)>) {
 }
 
 /// The scenarios a baseline lists.
+/// The scenario a result directory holds: the suite names it `<scenario>-<ISO time>`
+/// (`auth/dpop-2026-11-30T07-20-15-842Z`). Cut at the timestamp itself, not at a `-20`: times
+/// hold `-20` (minute or second 20) and so do scenario names (`json-schema-2020-12-…`).
+fn scenario_of(dir: &str) -> &str {
+    let stamp = |b: &[u8]| {
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        b.len() >= 12
+            && b[0] == b'-'
+            && digits(1..5)
+            && b[5] == b'-'
+            && digits(6..8)
+            && b[8] == b'-'
+            && digits(9..11)
+            && b[11] == b'T'
+    };
+    (0..dir.len()).rev().find(|&i| stamp(&dir.as_bytes()[i..])).map_or(dir, |i| &dir[..i])
+}
+
+#[test]
+fn result_directories_name_their_scenario_whatever_the_time() {
+    for (dir, scenario) in [
+        ("auth/client-credentials-basic-2026-11-30T07-20-15-842Z", "auth/client-credentials-basic"),
+        ("auth/dpop-2026-11-30T05-49-20-205Z", "auth/dpop"),
+        ("json-schema-2020-12-preservation-2026-11-30T20-20-20-200Z", "json-schema-2020-12-preservation"),
+        ("initialize-2026-11-30T05-49-25-826Z", "initialize"),
+        ("no-timestamp", "no-timestamp"),
+    ] {
+        assert_eq!(scenario_of(dir), scenario, "{dir}");
+    }
+}
+
 fn listed(baseline: &Path) -> Vec<String> {
     std::fs::read_to_string(baseline)
         .unwrap()
